@@ -1,0 +1,148 @@
+"""Open a small delimited text file whose columns a Table Schema names.
+
+Real French open-data CSVs come in UTF-8 (often with a BOM) or Windows-1252, with
+`,` or `;` separators. This module decodes, sniffs the separator (stdlib
+`csv.Sniffer`, checked against the expected header), maps header labels to schema
+fields, and yields each data row with the physical line number it starts on.
+Whole-file problems (undecodable bytes, empty file, missing required column)
+raise SourceError; column-level oddities (unknown or missing optional columns)
+are warnings on line 1; row-shape errors are errors on the row's line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipelines.sources.common import Problem, SourceError
+from pipelines.sources.table_schema import field_names, required_fields
+
+DELIMITERS = ",;\t|"
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode as UTF-8 (BOM dropped) or else Windows-1252: (text, encoding name).
+
+    A strict UTF-8 attempt first is decisive: cp1252 accented letters are almost
+    never valid UTF-8 sequences, whereas statistical detectors can mistake a short
+    French file for another single-byte code page. Raises UnicodeDecodeError when
+    the bytes are neither (cp1252 leaves five byte values undefined).
+    """
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252"), "cp1252"
+
+
+def _label_key(label: str) -> str:
+    # Header labels are matched ignoring case, surrounding spaces and a stray BOM.
+    return unicodedata.normalize("NFC", label).strip().lstrip("\ufeff").lower()
+
+
+def sniff_delimiter(text: str, expected: list[str]) -> str:
+    """The separator of `text`: csv.Sniffer's guess if the header then splits into
+    expected field names, else the candidate splitting the header into most of them."""
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    wanted = {_label_key(n) for n in expected}
+
+    def hits(delimiter: str) -> int:
+        cells = next(csv.reader([first_line], delimiter=delimiter), [])
+        return sum(_label_key(c) in wanted for c in cells)
+
+    try:
+        guess = csv.Sniffer().sniff(text[:65536], delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        guess = None
+    best = max(DELIMITERS, key=hits)
+    if guess is not None and hits(guess) >= hits(best):
+        return guess
+    return best
+
+
+@dataclass
+class DelimitedTable:
+    source_file: str
+    encoding: str
+    delimiter: str
+    labels: dict[str, str]  # schema field -> header label as written in the file
+    rows: list[tuple[int, dict[str, str | None]]]  # (first physical line, field -> cell)
+    problems: list[Problem] = field(default_factory=list)  # row-shape errors, header warnings
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.rows)
+
+
+def read_delimited(path: str | Path, schema: Mapping[str, Any]) -> DelimitedTable:
+    """Read `path` into raw string cells keyed by schema field name.
+
+    Cells are stripped; empty cells become None. Every non-blank data line is a
+    row (rows_read counts them); a row whose cell count differs from the header's
+    gets an `error` Problem `row_shape` (its cells are still mapped, so other
+    checks report too). Raises SourceError(file, "1:<column>", ...) when a
+    required column is missing.
+    """
+    source_file = str(path)
+    data = Path(path).read_bytes()
+    try:
+        text, encoding = decode_bytes(data)
+    except UnicodeDecodeError as error:
+        raise SourceError(source_file, "1", f"encoding: neither UTF-8 nor Windows-1252 ({error.reason} at byte {error.start})") from None
+    if not text.strip():
+        raise SourceError(source_file, "1", "empty file: no header row")
+
+    expected = field_names(schema)
+    delimiter = sniff_delimiter(text, expected)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+    header = next(reader)
+    by_key = {_label_key(n): n for n in expected}
+
+    labels: dict[str, str] = {}
+    problems: list[Problem] = []
+    columns: list[str | None] = []  # per header position: schema field or None (ignored)
+    for position, label in enumerate(header, start=1):
+        name = by_key.get(_label_key(label))
+        if name is not None and name in labels:
+            raise SourceError(source_file, f"1:{label}", f"duplicate column (also column {columns.index(name) + 1})")
+        if name is None and label.strip():
+            problems.append(Problem(source_file, "1", label, None, "unknown_column: not in the schema, ignored", "warning"))
+        if name is not None:
+            labels[name] = label
+        columns.append(name)
+    for name in required_fields(schema):
+        if name not in labels:
+            raise SourceError(
+                source_file, f"1:{name}",
+                f"required column missing (delimiter {delimiter!r}; header: {', '.join(h.strip() for h in header)})",
+            )
+    for name in expected:
+        if name not in labels:
+            problems.append(Problem(source_file, "1", name, None, "missing_column: optional column absent, read as empty", "warning"))
+
+    rows: list[tuple[int, dict[str, str | None]]] = []
+    line = reader.line_num
+    try:
+        for cells in reader:
+            first_line, line = line + 1, reader.line_num
+            if not cells:  # a blank line is not a row
+                continue
+            row: dict[str, str | None] = dict.fromkeys(expected)
+            for name, cell in zip(columns, cells):
+                if name is not None:
+                    cell = cell.strip()
+                    row[name] = cell or None
+            extra = [c for c in cells[len(columns):] if c.strip()]
+            if len(cells) < len(columns) or extra:
+                problems.append(Problem(
+                    source_file, str(first_line), "", None,
+                    f"row_shape: {len(cells)} cells, header has {len(columns)}",
+                ))
+            rows.append((first_line, row))
+    except csv.Error as error:  # e.g. a NUL byte
+        raise SourceError(source_file, str(reader.line_num), f"csv: {error}") from None
+    return DelimitedTable(source_file, encoding, delimiter, labels, rows, problems)
