@@ -1,0 +1,164 @@
+"""Asset factories: the same few shapes serve every source, SQL table and check.
+
+- `ingest_asset`: a reader run over every file of one raw sub-folder, with an in-asset
+  check that rows read = accepted + rejected.
+- `sql_table_asset`: one `sql/<layer>/<name>.sql` file → one warehouse table.
+- `sql_check`: one `sql/checks/<name>.sql` file returning the offending rows; no row
+  means the check passes. Blocking checks stop the publish step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from pipelines.ingest import ingest_source
+from pipelines.resources import RawFiles
+from pipelines.settings import SQL_DIR
+from pipelines.sources.common import ReadResult
+from pipelines.warehouse import build_table, ensure_layers, markdown_table, preview_markdown
+
+OWNERS = ["team:data"]
+
+
+def ingest_asset(
+    *,
+    source: str,
+    suffixes: tuple[str, ...],
+    reader: Callable[[], Callable[[Path], ReadResult]],
+    tables: Mapping[str, Mapping[str, pl.DataType]],
+    group: str,
+    description: str,
+    deps: Sequence[dg.CoercibleToAssetKey] = (),
+) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", source])
+
+    @dg.asset(
+        key=key,
+        group_name=group,
+        kinds={"python", "polars", "duckdb"},
+        owners=OWNERS,
+        description=description,
+        deps=list(deps),
+        check_specs=[
+            dg.AssetCheckSpec(
+                "rows_read_equal_accepted_plus_rejected",
+                asset=key,
+                blocking=True,
+                description="Every row read is either accepted or in quality.rejected_rows.",
+            )
+        ],
+    )
+    def _ingest(raw_files: RawFiles, warehouse: DuckDBResource) -> dg.MaterializeResult:
+        files = raw_files.files(source, suffixes)
+        with warehouse.get_connection() as conn:
+            stats = ingest_source(conn, source, files, reader(), tables)
+            balance = conn.execute(
+                """
+                select sum(rows_read), sum(rows_accepted), sum(rows_rejected)
+                from quality.file_loads where source = $source
+                """,
+                {"source": source},
+            ).fetchone()
+            previews = {
+                f"preview_{table}": dg.MetadataValue.md(preview_markdown(conn, f"raw.{table}"))
+                for table in list(tables)[:1]
+            }
+        read, accepted, rejected = (int(v or 0) for v in balance)
+        return dg.MaterializeResult(
+            metadata={
+                "files": dg.MetadataValue.int(stats["files"]),
+                "files_refused": dg.MetadataValue.int(stats["files_refused"]),
+                "rows_read": dg.MetadataValue.int(read),
+                "rows_accepted": dg.MetadataValue.int(accepted),
+                "rows_rejected": dg.MetadataValue.int(rejected),
+                "dagster/row_count": dg.MetadataValue.int(accepted),
+                **previews,
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="rows_read_equal_accepted_plus_rejected",
+                    passed=read == accepted + rejected,
+                    metadata={"read": read, "accepted": accepted, "rejected": rejected},
+                )
+            ],
+        )
+
+    return _ingest
+
+
+def sql_table_asset(
+    layer: str,
+    name: str,
+    *,
+    deps: Sequence[dg.CoercibleToAssetKey],
+    group: str,
+    params: Callable[[], Mapping[str, object]] | None = None,
+) -> dg.AssetsDefinition:
+    path = SQL_DIR / layer / f"{name}.sql"
+    description = _leading_comment(path)
+
+    @dg.asset(
+        key=dg.AssetKey([layer, name]),
+        group_name=group,
+        kinds={"sql", "duckdb"},
+        owners=OWNERS,
+        description=description,
+        deps=list(deps),
+        metadata={"sql_file": str(path.relative_to(SQL_DIR.parent))},
+    )
+    def _table(warehouse: DuckDBResource) -> dg.MaterializeResult:
+        with warehouse.get_connection() as conn:
+            rows = build_table(conn, layer, name, params() if params else None)
+            preview = preview_markdown(conn, f"{layer}.{name}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(rows),
+                "preview": dg.MetadataValue.md(preview),
+            }
+        )
+
+    return _table
+
+
+def sql_check(
+    name: str, *, asset: dg.CoercibleToAssetKey, blocking: bool = True, deps: Sequence[dg.CoercibleToAssetKey] = ()
+) -> dg.AssetChecksDefinition:
+    path = SQL_DIR / "checks" / f"{name}.sql"
+    query = path.read_text(encoding="utf-8")
+
+    @dg.asset_check(
+        asset=asset,
+        name=name,
+        blocking=blocking,
+        description=_leading_comment(path),
+        additional_deps=list(deps),
+    )
+    def _check(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+        with warehouse.get_connection() as conn:
+            ensure_layers(conn)
+            offending = conn.execute(query).pl()
+        return dg.AssetCheckResult(
+            passed=offending.is_empty(),
+            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "offending_rows": dg.MetadataValue.int(offending.height),
+                "sample": dg.MetadataValue.md(markdown_table(offending.head(10))),
+            },
+        )
+
+    return _check
+
+
+def _leading_comment(path: Path) -> str:
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line.removeprefix("--").strip())
+    return " ".join(lines) or path.stem
+

@@ -1,0 +1,193 @@
+"""The warehouse's few verbs: load a reader's frames, run one SQL file, read a count.
+
+Tables live in DuckDB schemas named after the layers: `raw`, `ref`, `staging`,
+`marts`, `quality`. A SQL file `sql/<layer>/<name>.sql` holds one `select`; running
+it (re)creates `<layer>.<name>`. Table names come from file names in the repository,
+never from user input; values are bound as parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.settings import SQL_DIR
+from pipelines.sources.common import REJECTED_SCHEMA, ReadResult
+
+LAYERS = ("raw", "ref", "staging", "marts", "quality")
+
+FILE_LOADS_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String,
+    "source_file": pl.String,
+    "sha256": pl.String,
+    "size_bytes": pl.Int64,
+    "modified_at": pl.Datetime("us"),
+    "rows_read": pl.Int64,
+    "rows_accepted": pl.Int64,
+    "rows_rejected": pl.Int64,
+    "error": pl.String,
+}
+
+
+def ensure_layers(conn: duckdb.DuckDBPyConnection) -> None:
+    for layer in LAYERS:
+        conn.execute(f"create schema if not exists {layer}")
+    conn.execute(
+        """
+        create table if not exists quality.rejected_rows (
+            source varchar, source_file varchar, source_row varchar, field varchar,
+            value varchar, reason varchar, severity varchar
+        )
+        """
+    )
+    conn.execute(
+        """
+        create table if not exists quality.file_loads (
+            source varchar, source_file varchar, sha256 varchar, size_bytes bigint,
+            modified_at timestamp, rows_read bigint, rows_accepted bigint,
+            rows_rejected bigint, error varchar
+        )
+        """
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def replace_table(conn: duckdb.DuckDBPyConnection, qualified_name: str, frame: pl.DataFrame) -> None:
+    """Replace a table with a frame's content (an empty frame keeps its columns)."""
+    arrow = frame.to_arrow()
+    conn.register("_incoming", arrow)
+    try:
+        conn.execute(f"create or replace table {qualified_name} as select * from _incoming")
+    finally:
+        conn.unregister("_incoming")
+
+
+def store_source(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    results: Iterable[ReadResult],
+    file_errors: Mapping[str, str],
+    table_schemas: Mapping[str, Mapping[str, pl.DataType]],
+) -> dict[str, int]:
+    """Write one source's read results: raw tables, its quarantine rows and its file loads.
+
+    Replaces what this source wrote before (re-running on the same files gives the
+    same tables). `file_errors` holds files refused whole (SourceError), which are
+    recorded as loads with zero rows accepted and one quarantine row each.
+    """
+    results = list(results)
+    ensure_layers(conn)
+    for table, schema in table_schemas.items():
+        frames = [conform(r.tables[table], schema) for r in results if table in r.tables]
+        frame = pl.concat(frames) if frames else pl.DataFrame(schema=dict(schema))
+        replace_table(conn, f"raw.{table}", frame)
+
+    rejected = [r.rejected for r in results]
+    rejected += [
+        pl.DataFrame(
+            [{"source_file": f, "source_row": "", "field": "", "value": None, "reason": e, "severity": "error"}],
+            schema=REJECTED_SCHEMA,
+        )
+        for f, e in file_errors.items()
+    ]
+    rejected_frame = pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECTED_SCHEMA)
+    rejected_frame = rejected_frame.with_columns(pl.lit(source).alias("source")).select(
+        "source", *REJECTED_SCHEMA
+    )
+    conn.execute("delete from quality.rejected_rows where source = $source", {"source": source})
+    conn.register("_rejected", rejected_frame.to_arrow())
+    try:
+        conn.execute("insert into quality.rejected_rows select * from _rejected")
+    finally:
+        conn.unregister("_rejected")
+
+    loads = [_file_load(source, r.source_file, r.rows_read, r.rows_accepted, r.rows_rejected, None) for r in results]
+    loads += [_file_load(source, f, 0, 0, 0, e) for f, e in file_errors.items()]
+    loads_frame = pl.DataFrame(loads, schema=FILE_LOADS_SCHEMA)
+    conn.execute("delete from quality.file_loads where source = $source", {"source": source})
+    conn.register("_loads", loads_frame.to_arrow())
+    try:
+        conn.execute("insert into quality.file_loads select * from _loads")
+    finally:
+        conn.unregister("_loads")
+    return {
+        "files": len(results) + len(file_errors),
+        "rows_read": sum(r.rows_read for r in results),
+        "rows_accepted": sum(r.rows_accepted for r in results),
+        "rows_rejected": sum(r.rows_rejected for r in results),
+        "files_refused": len(file_errors),
+    }
+
+
+def _file_load(source: str, path: str, read: int, accepted: int, rejected: int, error: str | None) -> dict:
+    p = Path(path)
+    stat = p.stat() if p.exists() else None
+    return {
+        "source": source,
+        "source_file": str(p),
+        "sha256": sha256_of(p) if stat else None,
+        "size_bytes": stat.st_size if stat else None,
+        "modified_at": datetime.fromtimestamp(stat.st_mtime) if stat else None,
+        "rows_read": read,
+        "rows_accepted": accepted,
+        "rows_rejected": rejected,
+        "error": error,
+    }
+
+
+def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """Select the contract's columns in order, typed; a column a reader did not give is null.
+
+    Casts are strict: a reader that breaks the contract fails loudly here.
+    """
+    return frame.select(
+        [
+            pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype=dtype).alias(name)
+            for name, dtype in schema.items()
+        ]
+    )
+
+
+def sql_file(layer: str, name: str) -> Path:
+    return SQL_DIR / layer / f"{name}.sql"
+
+
+def build_table(
+    conn: duckdb.DuckDBPyConnection, layer: str, name: str, params: Mapping[str, object] | None = None
+) -> int:
+    """(Re)create `<layer>.<name>` from `sql/<layer>/<name>.sql`; returns its row count."""
+    query = sql_file(layer, name).read_text(encoding="utf-8")
+    ensure_layers(conn)
+    used = {k: v for k, v in (params or {}).items() if f"${k}" in query}
+    conn.execute(f"create or replace table {layer}.{name} as\n{query}", used or None)
+    return table_rows(conn, f"{layer}.{name}")
+
+
+def table_rows(conn: duckdb.DuckDBPyConnection, qualified_name: str) -> int:
+    return conn.execute(f"select count(*) from {qualified_name}").fetchone()[0]
+
+
+def preview_markdown(conn: duckdb.DuckDBPyConnection, qualified_name: str, limit: int = 10) -> str:
+    return markdown_table(conn.execute(f"select * from {qualified_name} limit {int(limit)}").pl())
+
+
+def markdown_table(frame: pl.DataFrame) -> str:
+    """A small frame as a Markdown table, for Dagster metadata previews."""
+    if frame.is_empty():
+        return "_empty_"
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join([header, rule, *rows])

@@ -1,0 +1,71 @@
+-- Coverage and freshness, per source: what share of rows or money carries the codes
+-- the figures rely on, how much was rejected, and how recent each source is.
+with loads as (
+    select
+        source,
+        sum(rows_read) as rows_read,
+        sum(rows_accepted) as rows_accepted,
+        sum(rows_rejected) as rows_rejected,
+        count(*) as files,
+        count(error) as files_refused,
+        max(modified_at) as latest_file_at,
+    from quality.file_loads
+    group by source
+),
+
+grant_coverage as (
+    select
+        'grants' as source,
+        avg(case when beneficiary_siret is not null then 1.0 else 0.0 end) as siret_coverage,
+        max(date_convention) as latest_record_on,
+    from staging.grants
+),
+
+money as (
+    select
+        sum(amount_eur) filter (where location_kind <> 'unallocated') / nullif(sum(amount_eur), 0)
+            as money_share_placed,
+        sum(amount_eur) filter (where sector_code <> 'unallocated' or category_code <> 'unallocated')
+            / nullif(sum(amount_eur), 0) as money_share_sector,
+    from staging.allocations
+    where flow_kind = 'committed'
+),
+
+activity_coverage as (
+    select
+        'iati' as source,
+        avg(case when l.iati_identifier is not null then 1.0 else 0.0 end) as country_coverage,
+        avg(case when s.iati_identifier is not null then 1.0 else 0.0 end) as sector_coverage,
+        max(a.end_date) as latest_record_on,
+    from raw.activities as a
+    left join (select distinct iati_identifier from staging.location_shares where location_kind <> 'unallocated') as l
+        on l.iati_identifier = a.iati_identifier
+    left join (select distinct iati_identifier from staging.sector_shares where sector_code <> 'unallocated') as s
+        on s.iati_identifier = a.iati_identifier
+),
+
+rates as (
+    select count(*) filter (where rate_missing) as transactions_without_rate from staging.transactions_eur
+),
+
+metrics as (
+    select source, 'rows_read' as metric, cast(rows_read as double) as value from loads
+    union all select source, 'rows_accepted', rows_accepted from loads
+    union all select source, 'rows_rejected', rows_rejected from loads
+    union all select source, 'files', files from loads
+    union all select source, 'files_refused', files_refused from loads
+    union all select 'grants', 'siret_coverage', siret_coverage from grant_coverage
+    union all select 'iati', 'country_coverage', country_coverage from activity_coverage
+    union all select 'iati', 'sector_coverage', sector_coverage from activity_coverage
+    union all select 'iati', 'transactions_without_rate', transactions_without_rate from rates
+    union all select 'funding', 'committed_share_placed', money_share_placed from money
+    union all select 'funding', 'committed_share_with_sector', money_share_sector from money
+)
+
+select
+    m.source,
+    m.metric,
+    m.value,
+    l.latest_file_at,
+from metrics as m
+left join loads as l on l.source = m.source

@@ -1,0 +1,27 @@
+-- Money by year and OECD DAC sector (5-digit code and its 3-digit category).
+with funding as (
+    select * from marts.funding
+),
+
+sectors as (
+    select code5, name_fr, name_en from ref.dac_sectors
+),
+
+categories as (
+    select code3, name_fr, name_en from ref.dac_categories
+)
+
+select
+    f.year,
+    f.sector_code,
+    f.category_code,
+    coalesce(s.name_fr, c.name_fr, 'Non ventilé') as sector_name_fr,
+    coalesce(s.name_en, c.name_en, 'Unallocated') as sector_name_en,
+    coalesce(c.name_fr, 'Non ventilé') as category_name_fr,
+    coalesce(c.name_en, 'Unallocated') as category_name_en,
+    sum(f.committed_eur) as committed_eur,
+    sum(f.disbursed_eur) as disbursed_eur,
+from funding as f
+left join sectors as s on s.code5 = f.sector_code
+left join categories as c on c.code3 = f.category_code
+group by all

@@ -1,0 +1,28 @@
+-- The public list of grants. A natural person's name and identifiers are replaced
+-- (CRPA art. L.312-1-2); the amount, year and programme stay so totals still add up.
+with grants as (
+    select * from staging.grants
+),
+
+places as (
+    select ga.grant_key, arg_max(s.location_code, s.share) as main_location_code
+    from staging.grant_activities as ga
+    inner join staging.location_shares as s on s.iati_identifier = ga.iati_identifier
+    group by ga.grant_key
+)
+
+select
+    g.grant_key,
+    g.year,
+    g.programme,
+    g.date_convention,
+    g.reference_decision,
+    case when g.is_natural_person then 'Personne physique (anonymisée)' else g.beneficiary_name end
+        as beneficiary_name,
+    case when g.is_natural_person then null else g.beneficiary_siret end as beneficiary_siret,
+    g.beneficiary_type,
+    case when g.is_natural_person then null else g.purpose end as purpose,
+    g.amount_eur,
+    coalesce(p.main_location_code, 'unallocated') as main_location_code,
+from grants as g
+left join places as p on p.grant_key = g.grant_key

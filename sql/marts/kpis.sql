@@ -1,0 +1,90 @@
+-- One row per year × indicator: value, previous year's value, target and unit.
+-- Targets come from data/config/targets.toml (ref.targets), editable by officials' staff.
+with funding as (
+    select year, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur
+    from marts.funding
+    group by year
+),
+
+countries as (
+    select year, count(distinct location_code) as partner_countries
+    from marts.funding
+    where location_kind = 'country' and committed_eur > 0
+    group by year
+),
+
+grants as (
+    select
+        year,
+        count(*) as grants,
+        count(distinct beneficiary_siret) filter (where beneficiary_type = 'ong') as ngos_funded,
+    from staging.grants
+    group by year
+),
+
+jobs as (
+    select year, sum(headcount) as jobs_headcount, sum(fte) as jobs_fte
+    from marts.jobs_by_departement
+    group by year
+),
+
+campaign as (
+    select year, sum(events) as events, sum(participants) as participants,
+           sum(young_participants) as young_participants
+    from marts.campaign_reach
+    group by year
+),
+
+years as (
+    select year from funding union select year from jobs union select year from campaign
+),
+
+wide as (
+    select
+        y.year,
+        f.committed_eur,
+        f.disbursed_eur,
+        c.partner_countries,
+        g.grants,
+        g.ngos_funded,
+        j.jobs_headcount,
+        j.jobs_fte,
+        e.events,
+        e.participants,
+        e.young_participants,
+    from years as y
+    left join funding as f using (year)
+    left join countries as c using (year)
+    left join grants as g using (year)
+    left join jobs as j using (year)
+    left join campaign as e using (year)
+),
+
+long as (
+    unpivot wide
+    on committed_eur, disbursed_eur, partner_countries, grants, ngos_funded,
+       jobs_headcount, jobs_fte, events, participants, young_participants
+    into name indicator value value
+),
+
+units as (
+    select * from (values
+        ('committed_eur', 'EUR'), ('disbursed_eur', 'EUR'), ('partner_countries', 'countries'),
+        ('grants', 'grants'), ('ngos_funded', 'organisations'), ('jobs_headcount', 'jobs'),
+        ('jobs_fte', 'FTE'), ('events', 'events'), ('participants', 'people'),
+        ('young_participants', 'people')
+    ) as u(indicator, unit)
+)
+
+select
+    cast(l.year as integer) as year,
+    l.indicator,
+    cast(l.value as double) as value,
+    cast(p.value as double) as previous_value,
+    t.target,
+    u.unit,
+from long as l
+inner join units as u using (indicator)
+left join long as p on p.indicator = l.indicator and p.year = l.year - 1
+left join ref.targets as t
+    on t.indicator = l.indicator and l.year between t.from_year and coalesce(t.to_year, 9999)

@@ -1,0 +1,72 @@
+-- Money placed in countries (or regions) and DAC sectors.
+-- A transaction's own recipient country/region or sector wins; otherwise the
+-- activity's shares apply. Money that cannot be placed is 'unallocated', never dropped:
+-- for each flow, its shares sum to 1, so allocated + unallocated = total.
+with flows as (
+    select * from staging.money_flows
+),
+
+flow_places as (
+    select f.flow_id, coalesce(c.alpha3, 'unallocated') as location_code,
+           case when c.alpha3 is null then 'unallocated' else 'country' end as location_kind, 1.0 as share
+    from flows as f
+    left join ref.countries as c on c.alpha2 = upper(f.tx_country)
+    where f.tx_country is not null
+    union all
+    select f.flow_id, f.tx_region, 'region', 1.0
+    from flows as f
+    where f.tx_country is null and f.tx_region is not null
+    union all
+    select f.flow_id, s.location_code, s.location_kind, s.share
+    from flows as f
+    inner join staging.location_shares as s on s.iati_identifier = f.iati_identifier
+    where f.tx_country is null and f.tx_region is null
+),
+
+places as (
+    select flow_id, location_code, location_kind, share from flow_places
+    union all
+    select f.flow_id, 'unallocated', 'unallocated', 1.0
+    from flows as f
+    anti join flow_places as p on p.flow_id = f.flow_id
+),
+
+flow_sectors as (
+    select f.flow_id,
+           case when f.tx_sector_vocabulary = '2' then 'unallocated' else f.tx_sector_code end as sector_code,
+           case when coalesce(f.tx_sector_vocabulary, '1') = '1' then left(f.tx_sector_code, 3) else f.tx_sector_code end
+               as category_code,
+           1.0 as share
+    from flows as f
+    where f.tx_sector_code is not null and coalesce(f.tx_sector_vocabulary, '1') in ('1', '2')
+    union all
+    select f.flow_id, s.sector_code, s.category_code, s.share
+    from flows as f
+    inner join staging.sector_shares as s on s.iati_identifier = f.iati_identifier
+    where not (f.tx_sector_code is not null and coalesce(f.tx_sector_vocabulary, '1') in ('1', '2'))
+),
+
+sectors as (
+    select flow_id, sector_code, category_code, share from flow_sectors
+    union all
+    select f.flow_id, 'unallocated', 'unallocated', 1.0
+    from flows as f
+    anti join flow_sectors as s on s.flow_id = f.flow_id
+)
+
+select
+    f.flow_id,
+    f.flow_kind,
+    f.origin,
+    f.year,
+    f.programme,
+    f.beneficiary_type,
+    f.iati_identifier,
+    p.location_kind,
+    p.location_code,
+    s.sector_code,
+    coalesce(s.category_code, 'unallocated') as category_code,
+    f.amount_eur * p.share * s.share as amount_eur,
+from flows as f
+inner join places as p on p.flow_id = f.flow_id
+inner join sectors as s on s.flow_id = f.flow_id

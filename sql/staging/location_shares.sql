@@ -1,0 +1,46 @@
+-- How an activity's money splits across places: recipient-country and recipient-region
+-- percentages together (IATI rule: they sum to 100). Missing percentages → equal split;
+-- percentages that do not sum to 100 are scaled to 100 and flagged, so the total is kept.
+-- A country code unknown to the reference list stays 'unallocated'.
+with locations as (
+    select
+        l.iati_identifier,
+        case
+            when l.kind = 'country' and c.alpha3 is not null then 'country'
+            when l.kind = 'region' then 'region'
+            else 'unallocated'
+        end as location_kind,
+        case
+            when l.kind = 'country' then coalesce(c.alpha3, 'unallocated')
+            else l.code
+        end as location_code,
+        l.percentage,
+    from raw.activity_locations as l
+    left join ref.countries as c
+        on l.kind = 'country' and c.alpha2 = upper(l.code)
+),
+
+totals as (
+    select
+        *,
+        count(*) over (partition by iati_identifier) as places,
+        count(percentage) over (partition by iati_identifier) as places_with_percentage,
+        sum(percentage) over (partition by iati_identifier) as percentage_total,
+    from locations
+)
+
+select
+    iati_identifier,
+    location_kind,
+    location_code,
+    sum(
+        case
+            when places_with_percentage = places and percentage_total > 0 then percentage / percentage_total
+            else 1.0 / places
+        end
+    ) as share,
+    bool_or(
+        places_with_percentage < places or abs(coalesce(percentage_total, 0) - 100) > 0.01
+    ) as percentage_flagged,
+from totals
+group by iati_identifier, location_kind, location_code

@@ -1,0 +1,54 @@
+-- How an activity's money splits across OECD DAC sectors. Vocabulary 1 (DAC 5-digit
+-- purpose codes) is preferred, else vocabulary 2 (DAC 3-digit categories); other
+-- vocabularies do not place money in a DAC sector. Same percentage rules as places.
+with sectors as (
+    select
+        iati_identifier,
+        coalesce(vocabulary, '1') as vocabulary,
+        code,
+        percentage,
+    from raw.activity_sectors
+    where coalesce(vocabulary, '1') in ('1', '2')
+),
+
+preferred as (
+    select iati_identifier, min(vocabulary) as vocabulary
+    from sectors
+    group by iati_identifier
+),
+
+chosen as (
+    select
+        s.iati_identifier,
+        case when s.vocabulary = '1' then s.code end as sector_code,
+        case when s.vocabulary = '1' then left(s.code, 3) else s.code end as category_code,
+        s.percentage,
+    from sectors as s
+    inner join preferred as p
+        on p.iati_identifier = s.iati_identifier and p.vocabulary = s.vocabulary
+),
+
+totals as (
+    select
+        *,
+        count(*) over (partition by iati_identifier) as sectors,
+        count(percentage) over (partition by iati_identifier) as sectors_with_percentage,
+        sum(percentage) over (partition by iati_identifier) as percentage_total,
+    from chosen
+)
+
+select
+    iati_identifier,
+    coalesce(sector_code, 'unallocated') as sector_code,
+    category_code,
+    sum(
+        case
+            when sectors_with_percentage = sectors and percentage_total > 0 then percentage / percentage_total
+            else 1.0 / sectors
+        end
+    ) as share,
+    bool_or(
+        sectors_with_percentage < sectors or abs(coalesce(percentage_total, 0) - 100) > 0.01
+    ) as percentage_flagged,
+from totals
+group by iati_identifier, sector_code, category_code
