@@ -1,0 +1,26 @@
+"""Local-impact readers, at the paths docs/data-contracts.md names.
+
+- `read_organisations(path)` -> table `organisations` (organisations directory CSV)
+- `read_jobs(path)` -> table `jobs` (jobs per organisation and year CSV)
+- `read_events(path, communes=None)` -> table `events` (agenda CSV or iCalendar .ics)
+
+Each validates its input against the Frictionless Table Schema in `data/schemas/`
+(see `pipelines.sources.table_schema`). The implementations live in
+`organisations.py` and `events.py`; this module is the stable entry point.
+"""
+
+from pipelines.sources.commune_lookup import CommuneIndex, build_commune_index, resolve_commune
+from pipelines.sources.events import event_match_key, read_events, read_events_csv, read_events_ics
+from pipelines.sources.organisations import read_jobs, read_organisations
+
+__all__ = [
+    "CommuneIndex",
+    "build_commune_index",
+    "event_match_key",
+    "read_events",
+    "read_events_csv",
+    "read_events_ics",
+    "read_jobs",
+    "read_organisations",
+    "resolve_commune",
+]
