@@ -1,0 +1,487 @@
+"""SCDL grants reader: every reference file, plus hostile files written here.
+
+Expected figures are computed in the test from the raw bytes with the stdlib csv
+module and Decimal (encoding and separator given per file below, not sniffed), so
+they do not share code with the reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.sources.common import SourceError
+from pipelines.sources.scdl import GRANT_COLUMNS, GRANT_SCHEMA, read_grants
+from pipelines.sources.siret import clean_siret, is_valid_siret
+
+SCDL = Path(__file__).resolve().parents[2] / "shared" / "reference" / "scdl"
+V211 = SCDL / "examples_v2.1.1"
+LEGACY = SCDL / "examples_legacy"
+REAL = SCDL / "real"
+
+HEADER_V211 = (
+    "nomAttribuant,idAttribuant,dateConvention,referenceDecision,nomBeneficiaire,idBeneficiaire,"
+    "rnaBeneficiaire,objet,montant,nature,conditionsVersement,datesPeriodeVersement,idRAE,"
+    "notificationUE,pourcentageSubvention,dispositifAide"
+)
+GOOD = "Région X,23350001600040,2024-03-01,D-1,Assoc A,38047555800058,W380475558,Projet,1000.50,aide en numéraire,unique,2024-04-01,,non,1,"
+
+
+# --- independent helpers -----------------------------------------------------------
+
+def luhn(digits: str) -> bool:
+    total = 0
+    for i, d in enumerate(int(c) for c in reversed(digits)):
+        total += (d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 else d
+    return total % 10 == 0
+
+
+def raw_records(path: Path, encoding: str, sep: str, header_line: int = 1) -> list[tuple[int, dict[str, str]]]:
+    """(first physical line, row dict) for every non-blank data record."""
+    text = path.read_bytes().decode(encoding)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    out, header, last = [], None, 0
+    for cells in reader:
+        start, last = last + 1, reader.line_num
+        if start == header_line:
+            header = cells
+        elif header is not None and any(c.strip() for c in cells):
+            out.append((start, dict(zip(header, cells))))
+    return out
+
+
+def siret_ok(text: str) -> bool:
+    """Empty, or 14 digits (13 when a spreadsheet dropped the leading zero) with a valid key."""
+    return not text or (text.isdigit() and len(text) in (13, 14) and luhn(text.zfill(14)))
+
+
+def money(text: str | None) -> Decimal | None:
+    """Amount as a human reads it: spaces and 'euros' dropped, comma = decimal mark."""
+    if text is None:
+        return None
+    t = text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").lower().removesuffix("euros")
+    try:
+        return Decimal(t.replace(",", "."))
+    except ArithmeticError:
+        return None
+
+
+def accepted_total(df: pl.DataFrame) -> Decimal:
+    # repr() of a float gives back the shortest decimal, i.e. the amount as written
+    return sum((Decimal(repr(v)) for v in df["montant_eur"]), Decimal(0))
+
+
+def problems_at(result, line: int, field: str) -> list[str]:
+    return [f"{p.severity}:{p.reason}" for p in result.problems if p.source_row == str(line) and p.field == field]
+
+
+def check_invariants(result) -> None:
+    grants = result.tables["grants"]
+    assert list(grants.columns) == GRANT_COLUMNS
+    assert dict(grants.schema) == GRANT_SCHEMA
+    assert result.rows_read == grants.height + result.rows_rejected
+    error_lines = {p.source_row for p in result.problems if p.severity == "error"}
+    assert not error_lines & {str(r) for r in grants["source_row"]}
+
+
+def write(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "f.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+# --- reference files: the schema's own examples -----------------------------------
+
+def test_v211_valid_example_loads_every_row_with_exact_total():
+    path = V211 / "exemple_valide.csv"
+    expected = raw_records(path, "utf-8", ",")
+    result = read_grants(path)
+    check_invariants(result)
+    grants = result.tables["grants"]
+    assert result.rows_read == len(expected) == grants.height == 29
+    assert accepted_total(grants) == sum(money(r["montant"]) for _, r in expected)
+    assert grants["source_row"].to_list() == [line for line, _ in expected]
+    # beneficiaries with a SIRET keep it, checked against an independent Luhn
+    sirets = {line: r["idBeneficiaire"] for line, r in expected}
+    for line, got in grants.select("source_row", "beneficiaire_id").iter_rows():
+        assert got == (sirets[line] or None) and (got is None or luhn(got))
+    assert grants["pourcentage_subvention"].to_list() == [float(r["pourcentageSubvention"]) for _, r in expected]
+    first = grants.row(0, named=True)
+    assert first["date_convention"] == date(2015, 7, 7) and first["year"] == 2015
+    assert (first["versement_debut"], first["versement_fin"]) == (date(2017, 3, 30), date(2017, 5, 24))
+    assert first["notification_ue"] is False and first["rna_beneficiaire"] == "W333216789"
+    # "2017-03-02/2017-30-05" matches the schema's pattern but month 30 is no date: warned, kept
+    bad_period = [line for line, r in expected if r["datesPeriodeVersement"] == "2017-03-02/2017-30-05"]
+    assert bad_period and all(
+        problems_at(result, line, "datesPeriodeVersement")[0].startswith("warning:versement_invalid")
+        for line in bad_period
+    )
+
+
+def test_v211_cell_errors_are_reported_on_their_lines():
+    path = V211 / "exemple_invalide_erreurs_cellules.csv"
+    expected = raw_records(path, "utf-8", ",")
+    result = read_grants(path)
+    check_invariants(result)
+    assert result.rows_read == len(expected) == 29
+    grants = result.tables["grants"]
+    by_line = {r["source_row"]: r for r in grants.iter_rows(named=True)}
+    # line 2: percentage written 100 -> 1.0, flagged
+    assert by_line[2]["pourcentage_subvention"] == 1.0 and "percent_0_100" in by_line[2]["flags"]
+    # line 5: 05/12/2016 read with a date_dmy warning, RNA "W3222" warned; SIRET 44088714900000 fails the key
+    assert problems_at(result, 5, "dateConvention") == ["warning:date_dmy: DD/MM/YYYY date, expected YYYY-MM-DD"]
+    assert problems_at(result, 5, "rnaBeneficiaire")[0].startswith("warning:rna_invalid")
+    assert problems_at(result, 5, "idBeneficiaire")[0].startswith("error:not a valid SIRET")
+    assert 5 not in by_line and not luhn("44088714900000")
+    # line 6: "100000,1" read as a decimal comma; SIRET 32402138500000.0 fails the key -> rejected
+    assert problems_at(result, 6, "montant") == ["warning:montant_format: read as 100000.1"]
+    assert 6 not in by_line and problems_at(result, 6, "idBeneficiaire")[0].startswith("error:not a valid SIRET")
+    # line 7: idAttribuant is a 9-digit SIREN: warned, attribuant_id null (the grant stands)
+    assert problems_at(result, 7, "idAttribuant")[0].startswith("warning:attribuant_id_invalid")
+    assert by_line[7]["attribuant_id"] is None and by_line[7]["montant_eur"] == 22000.8
+    # line 8: '_' as interval mark and notificationUE 'yes' are warnings (the SIRET rejects the row)
+    assert problems_at(result, 8, "datesPeriodeVersement")[0].startswith("warning:versement_nonstandard")
+    assert problems_at(result, 8, "notificationUE")[0].startswith("warning:notification_nonstandard")
+    # line 9: percentage "0,5", no SIRET (optional in 2.1.1)
+    assert by_line[9]["pourcentage_subvention"] == 0.5 and by_line[9]["beneficiaire_id"] is None
+    # line 10: empty montant is an error
+    assert problems_at(result, 10, "montant") == ["error:missing amount"]
+    # line 12: RNA "W12455" warned and dropped, row kept
+    assert by_line[12]["rna_beneficiaire"] is None
+    # line 16: nature "aide en numéraire,aide en nature" is warned
+    assert problems_at(result, 16, "nature")[0].startswith("warning:nature_nonstandard")
+    # every accepted row carries the amount written on its line
+    amounts = {line: money(r["montant"]) for line, r in expected}
+    assert all(Decimal(repr(v)) == amounts[line] for line, v in grants.select("source_row", "montant_eur").iter_rows())
+    # every rejected row has a bad SIRET (independent Luhn) or no amount
+    rejected = {int(p.source_row) for p in result.problems if p.severity == "error"}
+    for line, r in expected:
+        bad_siret = r["idBeneficiaire"] != "" and not (len(r["idBeneficiaire"]) == 14 and luhn(r["idBeneficiaire"]))
+        assert (line in rejected) == (bad_siret or not r["montant"]), line
+
+
+@pytest.mark.parametrize(
+    "path",
+    [V211 / "exemple_invalide_erreurs_colonnes.csv", LEGACY / "v2.0.1_exemple_subventions_avec_erreurs_colonnes.csv"],
+    ids=lambda p: p.name,
+)
+def test_misnamed_required_column_is_a_source_error(path):
+    with pytest.raises(SourceError) as exc:
+        read_grants(path)
+    assert exc.value.source_file == path.name and exc.value.where == "1"
+    assert "nomBeneficiaire" in exc.value.reason and "NOM_Beneficiaire" in str(exc.value)
+
+
+def test_duplicated_column_is_a_source_error():
+    path = V211 / "exemple-duplicate-column.csv"  # cp1252, notificationUE twice
+    with pytest.raises(SourceError) as exc:
+        read_grants(path)
+    assert exc.value.where == "1" and "notificationUE" in exc.value.reason and "13 and 14" in exc.value.reason
+
+
+@pytest.mark.parametrize("name", ["v2.0.1_exemple_invalide.csv", "2018_exemple_arrete.csv"])
+def test_legacy_invalid_examples(name):
+    path = LEGACY / name
+    expected = raw_records(path, "utf-8", ",")
+    result = read_grants(path)
+    check_invariants(result)
+    assert result.rows_read == len(expected) == 7
+    # Bellandier SAS's SIRET 67895644300011 fails the key: its 4 rows are rejected on idBeneficiaire
+    assert not luhn("67895644300011")
+    bad = [line for line, r in expected if r["idBeneficiaire"] == "67895644300011"]
+    assert len(bad) == 4 and all(problems_at(result, line, "idBeneficiaire")[0].startswith("error:") for line in bad)
+    good = [(line, r) for line, r in expected if line not in bad]
+    grants = result.tables["grants"]
+    assert grants["source_row"].to_list() == [line for line, _ in good]
+    assert accepted_total(grants) == sum(money(r["montant"]) for _, r in good)
+    assert problems_at(result, 7, "notificationUE")[0].startswith("warning:notification_nonstandard")  # 'no'
+    assert grants.filter(pl.col("source_row") == 8)["pourcentage_subvention"].item() == 0.125  # 12.5 %
+    # the 'aide en numéraire;' and 'aide en numéraire;salut' natures are warned (lines 5, 6: rejected anyway)
+    assert problems_at(result, 6, "nature")[0].startswith("warning:nature_nonstandard")
+
+
+def test_legacy_cell_errors_example():
+    path = LEGACY / "v2.0.1_exemple_subventions_avec_erreurs_cellules.csv"
+    expected = raw_records(path, "utf-8", ",")
+    result = read_grants(path)
+    check_invariants(result)
+    assert result.rows_read == len(expected)
+    assert problems_at(result, 5, "dateConvention")[0].startswith("warning:date_dmy")
+    accepted = {line for line in result.tables["grants"]["source_row"]}
+    ok = {line for line, r in expected if r["montant"] and luhn(r["idBeneficiaire"].removesuffix(".0"))}
+    assert accepted == ok
+
+
+@pytest.mark.parametrize("name", ["2018_exemple_scdl.csv", "2018_exemple_subventions_initial.csv"])
+def test_2018_header_spellings_are_mapped(name):
+    path = LEGACY / name  # ATTRIBUANT_NOM, BENEFICIAIRE_ID, SUBVENTION_MONTANT, ...
+    expected = raw_records(path, "utf-8", ",")
+    result = read_grants(path)
+    check_invariants(result)
+    assert result.rows_read == len(expected) == 2
+    row = result.tables["grants"].row(0, named=True)
+    first = expected[0][1]
+    assert row["attribuant_nom"] == first["ATTRIBUANT_NOM"] and row["attribuant_id"] == first["ATTRIBUANT_ID"]
+    assert row["beneficiaire_id"] == first["BENEFICIAIRE_ID"] and row["id_rae"] == first["RAE_NUM"]
+    assert Decimal(repr(row["montant_eur"])) == Decimal(first["SUBVENTION_MONTANT"])
+    assert row["pourcentage_subvention"] == 0.8 and row["extra"] is None
+    # the second row's SIRET 67895644300011 fails the key
+    assert problems_at(result, 3, "idBeneficiaire")[0].startswith("error:")
+
+
+# --- reference files: real publications ---------------------------------------------
+
+REAL_CSV = {
+    # file: (encoding, separator, amount column, name column, SIRET column)
+    "SCDL_DEP_Haute_Garonne_datalocale-subvention.csv": ("utf-8", ";", "montant", "nomBeneficiaire", "idBeneficiaire"),
+    "DEP_Lot_Subventions_2017_DONNEES.xlsx_pour_exemple.csv": ("cp1252", ";", "montant", "nomBeneficiaire", "idBeneficiaire"),
+    "DEP_Nièvre_CD58_SUBVENTIONS_2016_LISTE.csv": ("cp1252", ",", "SUB_MONTANT", "ATTRIB_NOM", "ATTRIB_SIRET"),
+    "SCDL_COM_Poitiers_citoyennete-subventions-directes-attribuees-aux-associations-2017-ville-de-poiti.csv":
+        ("utf-8", ";", "SUB_MONTANT", "ATTRIB_NOM", "ATTRIB_SIRET"),
+}
+
+
+@pytest.mark.parametrize("name", list(REAL_CSV), ids=lambda n: n[:30])
+def test_real_csv_files(name):
+    encoding, sep, amount_col, name_col, siret_col = REAL_CSV[name]
+    path = REAL / name
+    expected = raw_records(path, encoding, sep)
+    result = read_grants(path)
+    check_invariants(result)
+    assert result.rows_read == len(expected)
+    # a row is acceptable iff it has a name, a non-negative amount and a SIRET that is empty or valid
+    good = {}
+    for line, r in expected:
+        amount = money(r[amount_col])
+        siret = r[siret_col].strip().removesuffix(".0")
+        if r[name_col].strip() and amount is not None and amount >= 0 and (not siret or (len(siret) == 14 and luhn(siret))):
+            good[line] = amount
+    grants = result.tables["grants"]
+    assert set(grants["source_row"]) == set(good)
+    assert accepted_total(grants) == sum(good.values())
+    assert all(Decimal(repr(v)) == good[line] for line, v in grants.select("source_row", "montant_eur").iter_rows())
+
+
+def test_real_files_known_figures():
+    lot = read_grants(REAL / "DEP_Lot_Subventions_2017_DONNEES.xlsx_pour_exemple.csv")
+    g = lot.tables["grants"]
+    assert g.height == 13 and "montant_format" in g["flags"][0]  # "40 000,00"
+    assert g.row(0, named=True)["beneficiaire_nom"] == "Association des maires et élus du Lot"  # cp1252 decoded
+    assert (g["versement_debut"][0], g["versement_fin"][0]) == (date(2018, 1, 1), date(2018, 3, 31))
+    nievre = read_grants(REAL / "DEP_Nièvre_CD58_SUBVENTIONS_2016_LISTE.csv")
+    assert nievre.tables["grants"].row(0, named=True)["montant_eur"] == 17833.0  # "17 833" with U+00A0
+    nc = [p for p in nievre.problems if p.field == "montant" and p.severity == "error"]
+    assert "NC" in {p.value for p in nc}  # "NC" (non communiqué) is not an amount
+    assert "COLL_TYPE" in json.loads(nievre.tables["grants"]["extra"][0])  # non-schema column kept
+    haute_garonne = read_grants(REAL / "SCDL_DEP_Haute_Garonne_datalocale-subvention.csv")
+    assert (haute_garonne.rows_read, haute_garonne.tables["grants"].height) == (69, 68)
+    assert problems_at(haute_garonne, 35, "nomBeneficiaire") == ["error:missing beneficiary name"]
+
+
+def _sheet_rows(path: Path, header_row: int) -> list[tuple[int, dict[str, str | None]]]:
+    # keep empty rows: row numbers must stay the sheet's own
+    frame = pl.read_excel(path, engine="calamine", has_header=False, infer_schema_length=0, drop_empty_rows=False)
+    rows = frame.rows()
+    header = [str(c).strip() if c is not None else "" for c in rows[header_row - 1]]
+    return [
+        (i + 1, dict(zip(header, row)))
+        for i, row in enumerate(rows)
+        if i >= header_row and any(c is not None and str(c).strip() for c in row)
+    ]
+
+
+def test_real_aube_xlsx_header_on_row_2():
+    path = REAL / "DEP_Aube_Donnees_essentielles_conventions_subvention.xlsx"
+    expected = _sheet_rows(path, header_row=2)
+    result = read_grants(path)
+    check_invariants(result)
+    assert result.rows_read == len(expected) == 7
+    # one beneficiary id has 13 digits and no valid zero-padded form: rejected
+    bad = [line for line, r in expected if not luhn(r["Identification du bénéficiaire"].zfill(14))]
+    assert [int(p.source_row) for p in result.problems if p.severity == "error"] == bad
+    grants = result.tables["grants"]
+    amounts = {line: money(r["Montant  total de la subvention"]) for line, r in expected}
+    assert accepted_total(grants) == sum(a for line, a in amounts.items() if line not in bad)
+    row = grants.row(0, named=True)
+    assert row["date_convention"] == date(2017, 11, 16) and row["montant_eur"] == 50000.0
+    assert (row["versement_debut"], row["versement_fin"]) == (date(2017, 11, 28), date(2017, 12, 8))
+
+
+def test_real_pyrenees_orientales_ods():
+    path = REAL / "DEP_Pyrénées_Orientales_recensement_conventions_DEFINITIF_pour_publication_.ods"
+    expected = _sheet_rows(path, header_row=4)
+    result = read_grants(path)
+    check_invariants(result)
+    assert result.rows_read == len(expected)
+    # no attribuant columns in this file: tolerated, one warning on the header line
+    assert {p.field for p in result.problems if p.source_row == "4"} >= {"nomAttribuant", "idAttribuant"}
+    good = {
+        line: money(r["Montant octroyé"])
+        for line, r in expected
+        if r["NOM"] and r["Montant octroyé"] and r["date convention"]
+        and siret_ok((r["SIRET_ORG"] or "").strip())
+    }
+    grants = result.tables["grants"]
+    assert set(grants["source_row"]) == set(good)
+    assert accepted_total(grants) == sum(good.values())
+    assert grants["notification_ue"].to_list() == [False] * grants.height  # "non concerné"
+
+
+# --- hostile files written here -------------------------------------------------------
+
+def test_cp1252_semicolon_decimal_comma_nbsp_and_dmy(tmp_path):
+    text = (
+        "nomAttribuant;idAttribuant;dateConvention;nomBeneficiaire;idBeneficiaire;objet;montant;nature;"
+        "conditionsVersement;datesPeriodeVersement;notificationUE;pourcentageSubvention\r\n"
+        "Région Île;23350001600040;05/03/2024;Élan Solidaire;;Puits au Sénégal;1\u00a0234,50;aide en numéraire;"
+        "échelonné;01/04/2024;non;45\r\n"
+    )
+    result = read_grants(write(tmp_path, text, "cp1252"))
+    check_invariants(result)
+    row = result.tables["grants"].row(0, named=True)
+    assert row["beneficiaire_nom"] == "Élan Solidaire" and row["attribuant_nom"] == "Région Île"
+    assert row["montant_eur"] == 1234.5 and row["date_convention"] == date(2024, 3, 5) and row["year"] == 2024
+    assert row["pourcentage_subvention"] == 0.45 and row["versement_debut"] == date(2024, 4, 1)
+    assert set(row["flags"].split(";")) == {"date_dmy", "montant_format", "percent_0_100", "versement_nonstandard"}
+    assert problems_at(result, 2, "dateConvention") == ["warning:date_dmy: DD/MM/YYYY date, expected YYYY-MM-DD"]
+
+
+def test_bom_narrow_space_thousands_and_interval(tmp_path):
+    row = GOOD.replace("1000.50", '"12\u202f500,75 €"').replace("2024-04-01", "2024-04-01/2025-03-31")
+    result = read_grants(write(tmp_path, "\ufeff" + HEADER_V211 + "\n" + row + "\n"))
+    check_invariants(result)
+    g = result.tables["grants"].row(0, named=True)
+    assert g["attribuant_nom"] == "Région X"  # BOM did not stick to the first header
+    assert g["montant_eur"] == 12500.75 and g["flags"] == "montant_format"
+    assert (g["versement_debut"], g["versement_fin"]) == (date(2024, 4, 1), date(2025, 3, 31))
+
+
+def test_row_level_errors_and_line_numbers(tmp_path):
+    rows = [
+        GOOD,                                                       # 2 ok
+        GOOD.replace("38047555800058", "38047555800059"),           # 3 bad Luhn
+        GOOD.replace("1000.50", "-50"),                             # 4 negative
+        GOOD.replace("1000.50", "mille euros"),                     # 5 text
+        GOOD.replace(",Projet,", ',"Projet sur\ndeux lignes",'),    # 6-7 quoted newline
+        GOOD.replace("2024-03-01", "2024"),                         # 8 bare year
+        GOOD.replace("2024-03-01", "le 3 mars"),                    # 9 not a date
+        GOOD.replace("Assoc A", ""),                                # 10 no name
+        GOOD.replace("38047555800058", '"380 475 558 00058"'),      # 11 SIRET with spaces
+        GOOD.replace("38047555800058", "35600000000056"),           # 12 La Poste
+    ]
+    result = read_grants(write(tmp_path, HEADER_V211 + "\n" + "\n".join(rows) + "\n"))
+    check_invariants(result)
+    assert result.rows_read == 10
+    errors = {(p.source_row, p.field): p.reason for p in result.problems if p.severity == "error"}
+    assert errors == {
+        ("3", "idBeneficiaire"): "not a valid SIRET (siret bad checksum)",
+        ("4", "montant"): "negative amount",
+        ("5", "montant"): "amount is not a number",
+        ("9", "dateConvention"): "not a date (expected YYYY-MM-DD)",
+        ("10", "nomBeneficiaire"): "missing beneficiary name",
+    }
+    g = {r["source_row"]: r for r in result.tables["grants"].iter_rows(named=True)}
+    assert sorted(g) == [2, 6, 8, 11, 12]
+    assert g[6]["objet"] == "Projet sur\ndeux lignes"
+    assert g[8]["date_convention"] is None and g[8]["year"] == 2024 and g[8]["flags"] == "date_year_only"
+    assert g[11]["beneficiaire_id"] == "38047555800058" and g[11]["flags"] == "siret_cleaned"
+    assert g[12]["beneficiaire_id"] == "35600000000056"
+    msg = next(p for p in result.problems if p.source_row == "3").message()
+    assert msg.startswith("f.csv:3:idBeneficiaire:") and "38047555800059" in msg
+
+
+def test_extra_column_and_missing_optional_columns(tmp_path):
+    text = "nomBeneficiaire,montant,dateConvention,pays\nAssoc,10,2024-01-01,Sénégal\nAssoc,20,2024-01-02,\n"
+    result = read_grants(write(tmp_path, text))
+    check_invariants(result)
+    g = result.tables["grants"]
+    assert g["extra"].to_list() == ['{"pays": "Sénégal"}', None]
+    assert g["attribuant_id"].to_list() == [None, None] and g["montant_eur"].sum() == 30.0
+    missing = {p.field for p in result.problems if p.source_row == "1"}
+    assert missing == {"nomAttribuant", "idAttribuant", "objet", "nature", "conditionsVersement",
+                       "datesPeriodeVersement", "notificationUE", "pourcentageSubvention"}
+
+
+def test_header_only_and_empty_files(tmp_path):
+    result = read_grants(write(tmp_path, HEADER_V211 + "\r\n"))
+    assert result.rows_read == 0 and result.tables["grants"].columns == GRANT_COLUMNS
+    assert result.tables["grants"].height == 0
+    with pytest.raises(SourceError, match="empty file"):
+        read_grants(write(tmp_path, "", name="empty.csv"))
+    with pytest.raises(SourceError) as exc:
+        read_grants(write(tmp_path, "nomBeneficiaire;dateConvention\nA;2024-01-01\n", name="nomontant.csv"))
+    assert str(exc.value).startswith("nomontant.csv:1:") and "montant" in exc.value.reason
+
+
+def test_row_with_too_many_cells_is_rejected(tmp_path):
+    text = "nomBeneficiaire,montant,dateConvention\nA,1,2024-01-01\nB,2,500,2024-01-01\n"
+    result = read_grants(write(tmp_path, text))
+    check_invariants(result)
+    assert result.tables["grants"]["source_row"].to_list() == [2]
+    assert problems_at(result, 3, "_row") == ["error:4 cells for 3 header columns"]
+
+
+def _xlsx(path: Path, rows: dict[int, list]) -> Path:
+    """A minimal xlsx (inline strings) so spreadsheet quirks can be tested without a writer library."""
+    def cell(ref, v):
+        if isinstance(v, (int, float)):
+            return f'<c r="{ref}"><v>{v}</v></c>'
+        return f'<c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c>'
+
+    body = "".join(
+        f'<row r="{r}">' + "".join(cell(f"{'ABCDEFGH'[i]}{r}", v) for i, v in enumerate(vals)) + "</row>"
+        for r, vals in rows.items()
+    )
+    main = "http://schemas.openxmlformats.org"
+    files = {
+        "[Content_Types].xml": f'<Types xmlns="{main}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{main}/package/2006/relationships"><Relationship Id="rId1" Type="{main}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{main}/spreadsheetml/2006/main" xmlns:r="{main}/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{main}/package/2006/relationships"><Relationship Id="rId1" Type="{main}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}/spreadsheetml/2006/main"><sheetData>{body}</sheetData></worksheet>',
+    }
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return path
+
+
+def test_xlsx_title_row_serial_date_and_numeric_siret(tmp_path):
+    path = _xlsx(tmp_path / "g.xlsx", {
+        1: ["Subventions 2017"],
+        2: ["nomBeneficiaire", "montant", "dateConvention", "idBeneficiaire"],
+        3: ["A", 12.5, 43055, 38047555800058],
+        4: ["B", "1 000,5", "2017-01-02", ""],
+    })
+    result = read_grants(path)
+    check_invariants(result)
+    g = result.tables["grants"]
+    assert g["source_row"].to_list() == [3, 4]
+    assert g["date_convention"].to_list() == [date(2017, 11, 16), date(2017, 1, 2)]  # serial 43055
+    assert g["montant_eur"].to_list() == [12.5, 1000.5] and g["beneficiaire_id"][0] == "38047555800058"
+    assert "date_serial" in g["flags"][0]
+
+
+# --- SIRET ---------------------------------------------------------------------------
+
+def test_siret_rules():
+    assert is_valid_siret("38047555800058") and luhn("38047555800058")
+    assert not is_valid_siret("38047555800059")
+    # La Poste: digit sum divisible by 5, Luhn not required (and not sufficient)
+    assert is_valid_siret("35600000000056") and not luhn("35600000000056")
+    assert luhn("35600000000048") and not is_valid_siret("35600000000048")
+    assert clean_siret(" 380 475 558 00058 ") == ("38047555800058", ["siret_cleaned"])
+    assert clean_siret("'38047555800058") == ("38047555800058", ["siret_cleaned"])
+    assert clean_siret("38047555800058.0") == ("38047555800058", ["siret_cleaned"])
+    assert clean_siret("38047555800058") == ("38047555800058", [])
+    assert clean_siret("") == (None, [])
+    assert clean_siret("218601946") == (None, ["siret_not_14_digits"])
+    assert clean_siret("21860194600000") == (None, ["siret_bad_checksum"])
