@@ -1,0 +1,148 @@
+"""IATI activity XML reader: streaming, constant memory, hostile XML refused.
+
+`read_activities(path)` reads IATI 2.0x files and 1.0x files (1.0x text codes
+are translated, see `iati_codes`) into the IATI tables of docs/data-contracts.md.
+
+Decisions:
+- Hostile XML: any DOCTYPE (hence any ENTITY declaration: XXE, billion laughs)
+  is refused with `SourceError` before a single element is read. Entities are
+  never resolved, no DTD or network is loaded, and huge trees are off anyway.
+- Malformed or truncated XML refuses the whole file (`SourceError` with lxml's
+  line): a cut download would otherwise load as a smaller programme, and totals
+  that are silently partial are worse than a file reported as unreadable.
+- A file whose root is not `<iati-activities>` (e.g. a bare `<iati-activity>`, or
+  an organisation file) is refused: it is not an activity file.
+- The unit is the activity. Any error inside an activity (bad number or date,
+  unknown transaction type, missing iati-identifier...) rejects that whole
+  activity: partial activities would misstate commitments and disbursements.
+  Every error is reported; its `source_row` is the activity's XPath
+  (`/iati-activities/iati-activity[3]`) and its `field` the offending node's
+  path within it (`transaction[2]/value`), so `rows_rejected` counts activities.
+  Accepted rows carry their own element XPath as `source_row`.
+- Percentages that do not add up to 100 keep the activity with a warning
+  (`percent_sum`), as do sectors without a code.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+import polars as pl
+from lxml import etree
+
+from pipelines.sources.common import ReadResult, SourceError
+from pipelines.sources.iati_activity import SCHEMAS, XML_LANG, FileContext, read_activity
+
+ROOT_TAG = "iati-activities"
+ACTIVITY_TAG = "iati-activity"
+_HEAD_BYTES = 64 * 1024
+# The prolog may hold an XML declaration, comments, PIs and whitespace; a DOCTYPE
+# can only appear there, before the root element.
+_PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
+
+
+def read_activities(path: str | Path) -> ReadResult:
+    path = Path(path)
+    source_file = str(path)
+    _refuse_doctype_in_head(path)
+
+    columns: dict[str, list[tuple]] = {name: [] for name in SCHEMAS}
+    problems = []
+    rows_read = 0
+    ctx: FileContext | None = None
+    parser = etree.iterparse(
+        str(path),
+        events=("end",),
+        tag=ACTIVITY_TAG,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+    )
+    try:
+        for _event, act in parser:
+            if ctx is None:
+                ctx = _file_context(act, source_file)
+            parent = act.getparent()
+            if parent is None or parent.getparent() is not None:
+                raise SourceError(
+                    source_file, f"line {act.sourceline}",
+                    f"<{ACTIVITY_TAG}> is not a direct child of <{ROOT_TAG}>",
+                )
+            rows_read += 1
+            read = read_activity(act, f"/{ROOT_TAG}/{ACTIVITY_TAG}[{rows_read}]", ctx)
+            problems.extend(read.problems)
+            if not read.rejected:
+                for name, rows in read.rows.items():
+                    columns[name].extend(rows)
+            # Constant memory: drop this activity and everything parsed before it.
+            act.clear(keep_tail=False)
+            while act.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as err:
+        line = err.lineno if err.lineno else "?"
+        raise SourceError(source_file, f"line {line}", f"malformed XML: {err.msg}") from err
+    except OSError as err:
+        raise SourceError(source_file, "-", f"cannot read file: {err}") from err
+
+    root = parser.root
+    if root is not None:
+        _refuse_doctype(root.getroottree(), source_file, "line 1")
+        if root.tag != ROOT_TAG:
+            raise SourceError(
+                source_file, f"line {root.sourceline}",
+                f"root element is <{root.tag}>, expected <{ROOT_TAG}>: not an IATI activity file",
+            )
+    return ReadResult(source_file, rows_read, _frames(columns), problems)
+
+
+def _file_context(act, source_file: str) -> FileContext:
+    """Checks made once, at the first activity: DOCTYPE, root, version."""
+    tree = act.getroottree()
+    _refuse_doctype(tree, source_file, f"line {act.sourceline}")
+    root = tree.getroot()
+    if root.tag != ROOT_TAG:
+        raise SourceError(
+            source_file, f"line {root.sourceline}",
+            f"root element is <{root.tag}>, expected <{ROOT_TAG}>: not an IATI activity file",
+        )
+    version = (root.get("version") or act.get("version") or "").strip() or None
+    if version is not None and not version.startswith(("1.", "2.")):
+        raise SourceError(source_file, f"line {root.sourceline}", f"unsupported IATI version {version!r}")
+    return FileContext(source_file, version, root.get(XML_LANG))
+
+
+def _refuse_doctype(tree, source_file: str, where: str) -> None:
+    info = tree.docinfo
+    if info.doctype or info.internalDTD is not None or info.system_url or info.public_id:
+        raise SourceError(source_file, where, "DOCTYPE/ENTITY declarations are refused (possible XXE or entity bomb)")
+
+
+def _refuse_doctype_in_head(path: Path) -> None:
+    """Look for a DOCTYPE in the prolog before lxml sees it: a bounded read."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+    except OSError as err:
+        raise SourceError(path, "-", f"cannot read file: {err}") from err
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head.decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    pos = 0
+    while m := _PROLOG_ITEM.match(text, pos):
+        pos = m.end()
+    rest = text[pos:].lstrip()
+    if rest[:9].upper() == "<!DOCTYPE" or rest[:8].upper() == "<!ENTITY":
+        line = text.count("\n", 0, text.index(rest[:2], pos)) + 1
+        raise SourceError(path, f"line {line}", "DOCTYPE/ENTITY declarations are refused (possible XXE or entity bomb)")
+
+
+def _frames(columns: dict[str, list[tuple]]) -> dict[str, pl.DataFrame]:
+    return {
+        name: pl.DataFrame(rows, schema=SCHEMAS[name], orient="row")
+        for name, rows in columns.items()
+    }

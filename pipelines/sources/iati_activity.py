@@ -1,0 +1,475 @@
+"""Turn one parsed `<iati-activity>` element into table rows and problems.
+
+Pure and element-local: `read_activity` walks the activity's children once (no
+XPath queries, which cost a tree search per call) and returns one row tuple per
+output row, in the column order of `SCHEMAS`. The streaming loop in `iati.py`
+owns the file; this module owns the meaning of IATI elements.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from pipelines.sources import iati_codes
+from pipelines.sources.common import Problem
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+_S, _F, _D, _I = pl.String, pl.Float64, pl.Date, pl.Int32
+_ORIGIN = {"source_file": _S, "source_row": _S}
+
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "activities": _ORIGIN
+    | {
+        "iati_identifier": _S,
+        "iati_version": _S,
+        "reporting_org_ref": _S,
+        "reporting_org_name": _S,
+        "title": _S,
+        "description": _S,
+        "activity_status": _S,
+        "default_currency": _S,
+        "start_date": _D,
+        "end_date": _D,
+        "grant_reference": _S,
+        "hierarchy": _S,
+    },
+    "participating_orgs": _ORIGIN
+    | {"iati_identifier": _S, "role": _S, "ref": _S, "name": _S, "org_type": _S},
+    "activity_locations": _ORIGIN
+    | {"iati_identifier": _S, "kind": _S, "code": _S, "vocabulary": _S, "percentage": _F},
+    "activity_sectors": _ORIGIN
+    | {"iati_identifier": _S, "vocabulary": _S, "code": _S, "percentage": _F},
+    "transactions": _ORIGIN
+    | {
+        "iati_identifier": _S,
+        "transaction_index": _I,
+        "transaction_type": _S,
+        "transaction_date": _D,
+        "value": _F,
+        "currency": _S,
+        "value_date": _D,
+        "recipient_country": _S,
+        "recipient_region": _S,
+        "sector_vocabulary": _S,
+        "sector_code": _S,
+        "provider_org_ref": _S,
+        "receiver_org_ref": _S,
+    },
+    "budgets": _ORIGIN
+    | {
+        "iati_identifier": _S,
+        "budget_type": _S,
+        "status": _S,
+        "period_start": _D,
+        "period_end": _D,
+        "value": _F,
+        "currency": _S,
+        "value_date": _D,
+    },
+    "results": _ORIGIN
+    | {
+        "iati_identifier": _S,
+        "result_index": _I,
+        "result_type": _S,
+        "result_title": _S,
+        "indicator_index": _I,
+        "indicator_title": _S,
+        "measure": _S,
+        "ascending": pl.Boolean,
+        "baseline_year": _I,
+        "baseline_value": _F,
+        "period_start": _D,
+        "period_end": _D,
+        "target_value": _F,
+        "actual_value": _F,
+    },
+}
+
+# xsd:date, optionally with a time or a timezone, as publishers write it.
+_DATE = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]*)?(?:Z|[+-]\d{2}:?\d{2})?\s*")
+# xsd:decimal: no thousands separators, no exponent, no NaN/inf.
+_DECIMAL = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
+_PERCENT_TOLERANCE = 0.01
+
+
+@dataclass
+class FileContext:
+    """What every activity of one file shares."""
+
+    source_file: str
+    version: str | None
+    default_lang: str | None
+
+
+@dataclass
+class ActivityRead:
+    """One activity's rows (table name -> row tuples) and its problems."""
+
+    xpath: str
+    rows: dict[str, list[tuple]] = field(default_factory=lambda: {name: [] for name in SCHEMAS})
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+class _Checker:
+    """Parses values and records a Problem for each one that does not parse.
+
+    Problems sit on the activity's XPath with the offending node's relative path
+    in `field` (`transaction[2]/value`), so that `ReadResult.rows_rejected`
+    (distinct erroneous source_row) counts rejected activities, the unit read.
+    """
+
+    def __init__(self, ctx: FileContext, read: ActivityRead):
+        self.ctx = ctx
+        self.read = read
+
+    def problem(self, where: str, value: str | None, reason: str, severity: str = "error") -> None:
+        self.read.problems.append(
+            Problem(self.ctx.source_file, self.read.xpath, where, value, reason, severity)
+        )
+
+    def date(self, raw: str | None, where: str) -> date | None:
+        if raw is None or not raw.strip():
+            return None
+        m = _DATE.fullmatch(raw)
+        if m:
+            try:
+                return date.fromisoformat(m.group(1))
+            except ValueError:
+                pass
+        self.problem(where, raw, "not an ISO date (YYYY-MM-DD)")
+        return None
+
+    def decimal(self, raw: str | None, where: str, severity: str = "error") -> float | None:
+        if raw is None or not raw.strip():
+            return None
+        if _DECIMAL.fullmatch(raw):
+            return float(raw)
+        self.problem(where, raw, "not a decimal number", severity)
+        return None
+
+    def integer(self, raw: str | None, where: str, severity: str = "error") -> int | None:
+        if raw is None or not raw.strip():
+            return None
+        try:
+            return int(raw.strip())
+        except ValueError:
+            self.problem(where, raw, "not an integer", severity)
+            return None
+
+
+def _text(el) -> str | None:
+    if el is None or el.text is None:
+        return None
+    text = el.text.strip()
+    return text or None
+
+
+def narrative(elements: list, default_lang: str | None) -> str | None:
+    """French text if any, else the default language's, else the first non-empty.
+
+    2.0x wraps text in `<narrative xml:lang=..>` children; 1.0x puts it in the
+    element itself (possibly repeated per language). Both are handled.
+    """
+    candidates: list[tuple[str | None, str]] = []
+    for el in elements:
+        narratives = [c for c in el if c.tag == "narrative"]
+        for node in narratives or [el]:
+            text = _text(node)
+            if text is not None:
+                lang = node.get(XML_LANG) or el.get(XML_LANG) or default_lang
+                candidates.append(((lang or "").lower()[:2] or None, text))
+    if not candidates:
+        return None
+    default = (default_lang or "").lower()[:2] or None
+    for wanted in ("fr", default):
+        for lang, text in candidates:
+            if lang == wanted:
+                return text
+    return candidates[0][1]
+
+
+def _percent_sums(chk: _Checker, groups: dict[str, list[float | None]], where: str, what: str) -> None:
+    """Warn (row kept) when stated percentages of a group do not add up to 100."""
+    for key, percents in groups.items():
+        stated = [p for p in percents if p is not None]
+        if not stated:
+            continue  # no percentages at all: IATI reads a single entry as 100%
+        total = sum(stated)
+        if abs(total - 100.0) > _PERCENT_TOLERANCE or len(stated) != len(percents):
+            label = f"{what} {key}".strip()
+            chk.problem(
+                where,
+                f"{total:g}",
+                f"percent_sum: {label} percentages sum to {total:g} over "
+                f"{len(stated)} of {len(percents)} entries, not 100",
+                "warning",
+            )
+
+
+def read_activity(act, xpath: str, ctx: FileContext) -> ActivityRead:
+    read = ActivityRead(xpath)
+    chk = _Checker(ctx, read)
+    origin = (ctx.source_file, xpath)
+    lang = act.get(XML_LANG) or ctx.default_lang
+    default_currency = (act.get("default-currency") or "").strip() or None
+
+    identifier = None
+    titles: list = []
+    descriptions: list = []
+    reporting_ref = reporting_name = status = grant_reference = None
+    dates: dict[str, date | None] = {}
+    counts: dict[str, int] = {}
+    orgs, locations, sectors, transactions, budgets, results = [], [], [], [], [], []
+
+    for child in act:
+        tag = child.tag
+        if not isinstance(tag, str) or tag[0] == "{":
+            continue  # comments, processing instructions, extension elements
+        n = counts[tag] = counts.get(tag, 0) + 1
+        if tag == "iati-identifier":
+            identifier = _text(child)
+        elif tag == "title":
+            titles.append(child)
+        elif tag == "description":
+            descriptions.append(child)
+        elif tag == "reporting-org":
+            reporting_ref = (child.get("ref") or "").strip() or None
+            reporting_name = narrative([child], lang)
+        elif tag == "activity-status":
+            status = child.get("code")
+        elif tag == "activity-date":
+            kind = iati_codes.activity_date_type(child.get("type"))
+            if kind is not None:
+                dates[kind] = chk.date(child.get("iso-date"), f"activity-date[{n}]/@iso-date")
+        elif tag == "other-identifier":
+            if child.get("type") == "A1" and grant_reference is None:
+                grant_reference = (child.get("ref") or "").strip() or None
+        elif tag == "participating-org":
+            orgs.append((child, n))
+        elif tag in ("recipient-country", "recipient-region"):
+            locations.append((child, n))
+        elif tag == "sector":
+            sectors.append((child, n))
+        elif tag == "transaction":
+            transactions.append((child, n))
+        elif tag == "budget":
+            budgets.append((child, n))
+        elif tag == "result":
+            results.append((child, n))
+
+    if identifier is None:
+        chk.problem("iati-identifier", None, "missing or empty iati-identifier")
+        return read  # nothing else can be joined to an activity without its id
+    ident = (*origin, identifier)
+
+    rows = read.rows
+    rows["activities"].append(
+        (
+            *ident,
+            ctx.version,
+            reporting_ref,
+            reporting_name,
+            narrative(titles, lang),
+            narrative(_general_descriptions(descriptions), lang),
+            status,
+            default_currency,
+            dates.get("2") or dates.get("1"),  # actual beats planned
+            dates.get("4") or dates.get("3"),
+            grant_reference,
+            act.get("hierarchy"),
+        )
+    )
+    for el, n in orgs:
+        where = f"participating-org[{n}]"
+        role = iati_codes.org_role(el.get("role"))
+        if role is None:
+            chk.problem(f"{where}/@role", el.get("role"), "unknown or missing organisation role")
+        rows["participating_orgs"].append(
+            (ctx.source_file, f"{xpath}/{where}", identifier, role,
+             (el.get("ref") or "").strip() or None, narrative([el], lang), el.get("type"))
+        )
+
+    location_percents: dict[str, list[float | None]] = {"": []}
+    for el, n in locations:
+        where = f"{el.tag}[{n}]"
+        code = (el.get("code") or "").strip() or None
+        if code is None:
+            chk.problem(f"{where}/@code", None, "missing code")
+        pct = chk.decimal(el.get("percentage"), f"{where}/@percentage")
+        location_percents[""].append(pct)
+        if el.tag == "recipient-country":
+            kind, vocabulary, code = "country", None, code and code.upper()
+        else:
+            kind, vocabulary = "region", (el.get("vocabulary") or "1").strip()
+        rows["activity_locations"].append(
+            (ctx.source_file, f"{xpath}/{where}", identifier, kind, code, vocabulary, pct)
+        )
+    _percent_sums(chk, location_percents, "recipient-country|recipient-region/@percentage",
+                  "recipient country and region")
+
+    sector_percents: dict[str, list[float | None]] = {}
+    for el, n in sectors:
+        where = f"sector[{n}]"
+        vocabulary = iati_codes.sector_vocabulary(el.get("vocabulary"))
+        code = (el.get("code") or "").strip() or None
+        if code is None:
+            # 1.0x "RO" sectors were sometimes only a label: keep the row, flag it.
+            chk.problem(f"{where}/@code", _text(el), "sector without code", "warning")
+        pct = chk.decimal(el.get("percentage"), f"{where}/@percentage")
+        sector_percents.setdefault(vocabulary, []).append(pct)
+        rows["activity_sectors"].append(
+            (ctx.source_file, f"{xpath}/{where}", identifier, vocabulary, code, pct)
+        )
+    _percent_sums(chk, sector_percents, "sector/@percentage", "sector vocabulary")
+
+    for el, n in transactions:
+        rows["transactions"].append(_transaction(el, n, identifier, default_currency, chk))
+    for el, n in budgets:
+        rows["budgets"].append(_budget(el, n, identifier, default_currency, chk))
+    for el, n in results:
+        rows["results"].extend(_result_rows(el, n, identifier, lang, chk))
+    return read
+
+
+def _general_descriptions(descriptions: list) -> list:
+    """Description type 1 (general) or untyped first; other types as fallback."""
+    general = [d for d in descriptions if d.get("type") in (None, "1")]
+    return general or descriptions
+
+
+def _transaction(el, n: int, identifier: str, default_currency: str | None, chk: _Checker) -> tuple:
+    where = f"transaction[{n}]"
+    type_code = date_raw = value_el = None
+    country = region = sector_vocab = sector_code = provider = receiver = None
+    for child in el:
+        tag = child.tag
+        if tag == "transaction-type":
+            type_code = child.get("code")
+        elif tag == "transaction-date":
+            date_raw = child.get("iso-date")
+        elif tag == "value":
+            value_el = child
+        elif tag == "recipient-country" and country is None:
+            country = (child.get("code") or "").strip().upper() or None
+        elif tag == "recipient-region" and region is None:
+            region = (child.get("code") or "").strip() or None
+        elif tag == "sector" and sector_code is None:
+            sector_vocab = iati_codes.sector_vocabulary(child.get("vocabulary"))
+            sector_code = (child.get("code") or "").strip() or None
+        elif tag == "provider-org":
+            provider = (child.get("provider-org-ref") or child.get("ref") or "").strip() or None
+        elif tag == "receiver-org":
+            receiver = (child.get("receiver-org-ref") or child.get("ref") or "").strip() or None
+
+    ttype = iati_codes.transaction_type(type_code)
+    if ttype is None:
+        chk.problem(f"{where}/transaction-type/@code", type_code, "unknown or missing transaction type")
+    if date_raw is None or not date_raw.strip():
+        chk.problem(f"{where}/transaction-date/@iso-date", None, "missing transaction date")
+        tdate = None
+    else:
+        tdate = chk.date(date_raw, f"{where}/transaction-date/@iso-date")
+    value = currency = value_date = None
+    if value_el is None or _text(value_el) is None:
+        chk.problem(f"{where}/value", None, "missing value")
+    else:
+        value = chk.decimal(value_el.text, f"{where}/value")
+        value_date = chk.date(value_el.get("value-date"), f"{where}/value/@value-date")
+        currency = (value_el.get("currency") or "").strip() or default_currency
+    if value_el is not None and currency is None:
+        chk.problem(f"{where}/value/@currency", None, "no currency and no activity default-currency")
+    return (
+        chk.ctx.source_file, f"{chk.read.xpath}/{where}", identifier, n, ttype, tdate, value,
+        currency, value_date or tdate, country, region, sector_vocab, sector_code, provider, receiver,
+    )
+
+
+def _budget(el, n: int, identifier: str, default_currency: str | None, chk: _Checker) -> tuple:
+    where = f"budget[{n}]"
+    start = end = value = currency = value_date = None
+    value_el = None
+    for child in el:
+        if child.tag == "period-start":
+            start = chk.date(child.get("iso-date"), f"{where}/period-start/@iso-date")
+        elif child.tag == "period-end":
+            end = chk.date(child.get("iso-date"), f"{where}/period-end/@iso-date")
+        elif child.tag == "value":
+            value_el = child
+    if value_el is None or _text(value_el) is None:
+        chk.problem(f"{where}/value", None, "missing value")
+    else:
+        value = chk.decimal(value_el.text, f"{where}/value")
+        value_date = chk.date(value_el.get("value-date"), f"{where}/value/@value-date")
+        currency = (value_el.get("currency") or "").strip() or default_currency
+        if currency is None:
+            chk.problem(f"{where}/value/@currency", None, "no currency and no activity default-currency")
+    return (
+        chk.ctx.source_file, f"{chk.read.xpath}/{where}", identifier,
+        iati_codes.budget_type(el.get("type")), el.get("status"),
+        start, end, value, currency, value_date or start,
+    )
+
+
+def _ascending(raw: str | None) -> bool:
+    # IATI default is ascending; "0"/"false" mean lower is better.
+    return (raw or "1").strip().lower() not in ("0", "false")
+
+
+# Indicator figures were free text in 1.0x ("20,000") and are often qualitative:
+# an unreadable one is flagged and left null, it does not cost the activity's money.
+_RESULT = "warning"
+
+
+def _result_rows(el, n: int, identifier: str, lang: str | None, chk: _Checker) -> list[tuple]:
+    """One row per indicator period; an indicator without periods gives one row."""
+    where = f"result[{n}]"
+    titles = [c for c in el if c.tag == "title"]
+    result_title = narrative(titles, lang)
+    result_type = iati_codes.result_type(el.get("type"))
+    out: list[tuple] = []
+    indicators = [c for c in el if c.tag == "indicator"]
+    for i, ind in enumerate(indicators, start=1):
+        iwhere = f"{where}/indicator[{i}]"
+        row_path = f"{chk.read.xpath}/{iwhere}"
+        head = (
+            chk.ctx.source_file, row_path, identifier, n, result_type, result_title, i,
+            narrative([c for c in ind if c.tag == "title"], lang),
+            ind.get("measure"), _ascending(ind.get("ascending")),
+        )
+        baseline_year = baseline_value = None
+        periods = []
+        for child in ind:
+            if child.tag == "baseline" and baseline_year is None and baseline_value is None:
+                baseline_year = chk.integer(child.get("year"), f"{iwhere}/baseline/@year", _RESULT)
+                baseline_value = chk.decimal(child.get("value"), f"{iwhere}/baseline/@value", _RESULT)
+            elif child.tag == "period":
+                periods.append(child)
+        if not periods:
+            out.append((*head, baseline_year, baseline_value, None, None, None, None))
+        for p, period in enumerate(periods, start=1):
+            pwhere = f"{iwhere}/period[{p}]"
+            start = end = target = actual = None
+            for child in period:
+                tag = child.tag
+                if tag == "period-start":
+                    start = chk.date(child.get("iso-date"), f"{pwhere}/period-start/@iso-date")
+                elif tag == "period-end":
+                    end = chk.date(child.get("iso-date"), f"{pwhere}/period-end/@iso-date")
+                elif tag == "target" and target is None:
+                    target = chk.decimal(child.get("value"), f"{pwhere}/target/@value", _RESULT)
+                elif tag == "actual" and actual is None:
+                    actual = chk.decimal(child.get("value"), f"{pwhere}/actual/@value", _RESULT)
+            out.append(
+                (*head[:1], f"{chk.read.xpath}/{pwhere}", *head[2:],
+                 baseline_year, baseline_value, start, end, target, actual)
+            )
+    return out
