@@ -1,0 +1,319 @@
+"""Shipped reference data: checked against the public reference files in ../shared/reference,
+read here independently with ElementTree/json/csv, and against the packages' own answers."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import xml.etree.ElementTree as ET
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from currency_converter import CurrencyConverter
+
+from pipelines import reference as ref
+from pipelines.sources.common import SourceError
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
+CODELISTS = SHARED / "codelists" / "iati_nonembedded"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+ARA = {"01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74"}
+
+
+def codelist_items(name: str) -> list[ET.Element]:
+    return list(ET.parse(CODELISTS / name).getroot().iter("codelist-item"))
+
+
+@pytest.fixture(scope="module")
+def countries() -> pl.DataFrame:
+    return ref.load_countries()
+
+
+@pytest.fixture(scope="module")
+def groupings() -> dict:
+    return json.loads((SHARED / "codelists" / "oecd_dac_recipient_groupings.json").read_text())
+
+
+# ----------------------------------------------------------------------- countries
+
+
+@pytest.mark.parametrize(
+    ("alpha2", "alpha3", "name_fr", "name_en"),
+    [
+        ("SN", "SEN", "Sénégal", "Senegal"),
+        ("HT", "HTI", "Haïti", "Haiti"),
+        ("CD", "COD", "République démocratique du Congo", "Congo, The Democratic Republic of the"),
+        ("BF", "BFA", "Burkina Faso", "Burkina Faso"),
+        ("FR", "FRA", "France", "France"),
+    ],
+)
+def test_country_names(countries, alpha2, alpha3, name_fr, name_en):
+    row = countries.filter(pl.col("alpha2") == alpha2).to_dicts()
+    assert len(row) == 1
+    assert (row[0]["alpha3"], row[0]["name_fr"], row[0]["name_en"]) == (alpha3, name_fr, name_en)
+
+
+def test_every_iati_country_code_is_known(countries):
+    iati = {i.findtext("code") for i in codelist_items("Country.xml")}
+    assert len(iati) == 251
+    assert iati - set(countries["alpha2"]) == set()
+    assert countries["alpha2"].n_unique() == countries.height
+
+
+def test_ldc_flag_matches_oecd_grouping(countries, groupings):
+    expected = set(groupings["ldc_countries"])  # OECD DAC recipient codes
+    flagged = set(countries.filter("ldc")["dac_code"])
+    assert len(expected) == 47
+    assert flagged == expected
+    # and by name, on a few countries whose DAC and ISO names agree
+    for name in ("Senegal", "Haiti", "Mali", "Niger", "Madagascar"):
+        assert name in groupings["ldc_countries"].values()
+        assert countries.filter(pl.col("name_en") == name)["ldc"].to_list() == [True]
+    assert countries.filter(pl.col("alpha2").is_in(["MA", "TN", "FR", "IN"]))["ldc"].sum() == 0
+
+
+def test_dac_recipient_and_priority_flags(countries, groupings):
+    recipients = set(countries.filter("dac_recipient")["dac_code"])
+    assert recipients <= set(groupings["all_developing_countries_regions"])
+    # every grouped recipient that is a country (not "..., regional"/"unspecified") is mapped
+    country_like = {
+        code for code, name in groupings["all_developing_countries_regions"].items()
+        if "regional" not in name and "unspecified" not in name
+    }
+    assert recipients == country_like
+    assert set(countries.filter("france_priority")["dac_code"]) == set(groupings["france_priority"])
+    senegal = countries.filter(pl.col("alpha2") == "SN").row(0, named=True)
+    assert (senegal["dac_region_fr"], senegal["dac_region_en"]) == ("Afrique subsaharienne", "South of Sahara")
+
+
+# ------------------------------------------------------------------------- sectors
+
+
+def test_every_iati_sector_maps_to_a_shipped_category():
+    categories = set(ref.load_sector_categories()["code3"])
+    items = codelist_items("Sector.xml")
+    assert len(items) == 325
+    for item in items:
+        code = item.findtext("code")
+        assert ref.category_of_sector(code) == item.findtext("category"), code
+        assert ref.category_of_sector(code) in categories, code
+    # the 3-digit table covers the IATI SectorCategory codelist exactly
+    assert {i.findtext("code") for i in codelist_items("SectorCategory.xml")} == categories
+
+
+def test_shipped_sectors_agree_with_iati_codelist():
+    shipped = ref.load_sectors()
+    iati = {i.findtext("code"): i for i in codelist_items("Sector.xml")}
+    assert shipped.height == 285 and shipped["code5"].n_unique() == 285
+    for code5, category3, status in shipped.select("code5", "category3", "status").iter_rows():
+        assert iati[code5].findtext("category") == category3
+        if status == "withdrawn":  # a withdrawal is final (the newer list withdrew more)
+            assert iati[code5].get("status") == "withdrawn", code5
+    assert shipped.filter(pl.col("name_en").is_null()).height == 0
+    # French names are missing only for codes the OECD has withdrawn
+    assert set(shipped.filter(pl.col("name_fr").is_null())["status"]) == {"withdrawn"}
+    row = shipped.filter(pl.col("code5") == "11110").row(0, named=True)
+    assert row["name_en"] == "Education policy and administrative management"
+    assert row["name_fr"] == "Politique de l’éducation et gestion administrative"
+
+
+def test_load_iati_sector_codelist_reads_full_list():
+    frame = ref.load_iati_sector_codelist(CODELISTS / "Sector.xml")
+    items = codelist_items("Sector.xml")
+    with_fr = sum(
+        1 for i in items if any(n.get(XML_LANG) == "fr" for n in i.findall("name/narrative"))
+    )
+    assert frame.height == len(items)
+    assert frame.filter(pl.col("name_fr").is_not_null()).height == with_fr
+    assert frame.filter(pl.col("status") == "withdrawn").height == sum(
+        1 for i in items if i.get("status") == "withdrawn"
+    )
+    first = items[0]
+    assert frame.row(0, named=True)["code5"] == first.findtext("code")
+    assert frame.row(0, named=True)["name_en"] == first.find("name/narrative").text.strip()
+
+
+def test_load_iati_sector_codelist_refuses_another_codelist():
+    with pytest.raises(SourceError, match=r"Country\.xml.*Sector"):
+        ref.load_iati_sector_codelist(CODELISTS / "Country.xml")
+
+
+# ----------------------------------------------------------------------- communes
+
+
+@pytest.mark.parametrize(
+    ("code", "dep"),
+    [("69381", "69"), ("2A004", "2A"), ("2b033", "2B"), ("97411", "974"), ("38185", "38"),
+     ("01001", "01"), ("98735", "987"), ("20004", None), ("6938", None), ("", None), (None, None)],
+)
+def test_departement_of_commune(code, dep):
+    assert ref.departement_of_commune(code) == dep
+
+
+def test_commune_table_follows_the_departement_rule():
+    communes = ref.load_communes()
+    assert communes["commune_code"].n_unique() > 34_000
+    assert communes.select("commune_code", "postcode").n_unique() == communes.height
+    derived = communes["commune_code"].map_elements(ref.departement_of_commune, return_dtype=pl.String)
+    assert (derived == communes["departement_code"]).all()
+    lyon = communes.filter(pl.col("kind") == "arrondissement", pl.col("parent_commune") == "69123")
+    assert sorted(lyon["commune_code"]) == [f"6938{i}" for i in range(1, 10)]
+    assert lyon.sort("commune_code")["postcode"].to_list() == [f"6900{i}" for i in range(1, 10)]
+    assert set(lyon["departement_code"]) == {"69"}
+    assert communes.filter(pl.col("parent_commune") == "13055")["commune_code"].n_unique() == 16
+    assert communes.filter(pl.col("parent_commune") == "75056")["commune_code"].n_unique() == 20
+    grenoble = communes.filter(pl.col("commune_code") == "38185")
+    assert set(grenoble["name"]) == {"Grenoble"}
+    assert sorted(grenoble["postcode"]) == ["38000", "38100"]
+
+
+def test_departements_and_regions():
+    deps = ref.load_departements()
+    regions = ref.load_regions()
+    assert set(deps.filter(pl.col("region_code") == "84")["code"]) == ARA
+    assert {"2A", "2B", "971", "972", "973", "974", "976"} <= set(deps["code"])
+    assert "20" not in set(deps["code"])
+    assert set(deps["region_code"]) <= set(regions["code"])
+    assert regions.filter(pl.col("code") == "84")["name"].to_list() == ["Auvergne-Rhône-Alpes"]
+    assert ref.load_communes().filter(pl.col("region_code") == "84")["departement_code"].n_unique() == 12
+
+
+@pytest.mark.parametrize(
+    ("postcode", "dep"),
+    [("69001", "69"), ("38000", "38"), ("20000", "2A"), ("20200", "2B"), ("20600", "2B"),
+     ("97400", "974"), ("97133", "977"), ("01000", "01"), ("6900", None), ("ABCDE", None)],
+)
+def test_departement_of_postcode(postcode, dep):
+    assert ref.departement_of_postcode(postcode) == dep
+
+
+def test_postcode_rule_without_table():
+    # CEDEX-like codes absent from the table fall back to the prefix rule
+    assert ref.departement_of_postcode("20090", index={}) == "2A"
+    assert ref.departement_of_postcode("20290", index={}) == "2B"
+    assert ref.departement_of_postcode("69999", index={}) == "69"
+
+
+# --------------------------------------------------------------------------- rates
+
+
+@pytest.fixture(scope="module")
+def rates() -> pl.DataFrame:
+    return ref.load_rates()
+
+
+@pytest.fixture(scope="module")
+def pegged() -> pl.DataFrame:
+    return ref.load_pegged_currencies()
+
+
+def test_rates_equal_currencyconverter(rates):
+    cc = CurrencyConverter()
+    for day in (date(2015, 3, 2), date(2020, 6, 15), date(2024, 1, 10)):
+        for cur in ("USD", "GBP", "JPY"):
+            assert ref.rate_on(rates, cur, day) == pytest.approx(cc.convert(1, "EUR", cur, date=day))
+    assert rates["date"].min() >= date(2014, 1, 1)
+    assert (PROJECT / "data" / "reference" / ref.RATES_FILE).stat().st_size < 2_000_000
+
+
+def test_rate_policy(rates, pegged):
+    friday = ref.rate_on(rates, "USD", date(2024, 1, 5))
+    assert friday is not None
+    assert ref.rate_on(rates, "USD", date(2024, 1, 7)) == friday  # Sunday → Friday
+    assert ref.rate_on(rates, "EUR", date(2024, 1, 7)) == 1.0
+    # the ECB stopped RUB on 2022-03-01: a week later there is no rate, not a stale one
+    assert ref.rate_on(rates, "RUB", date(2022, 2, 28)) is not None
+    assert ref.rate_on(rates, "RUB", date(2022, 3, 10)) is None
+    assert ref.rate_on(rates, "XOF", date(2022, 3, 10)) is None
+    assert ref.rate_on(rates, "XOF", date(2022, 3, 10), pegged) == 655.957
+    assert ref.rate_on(rates, "XAF", date(2016, 1, 1), pegged) == 655.957
+    assert ref.rate_on(rates, "KMF", date(2016, 1, 1), pegged) == 491.96775
+    assert ref.rate_on(rates, "STN", date(2016, 1, 1), pegged) is None  # before the new dobra
+
+
+def test_with_eur_rate_matches_rate_on(rates, pegged):
+    frame = pl.DataFrame({
+        "currency": ["USD", "usd ", "EUR", "XOF", "RUB", "GBP", None],
+        "value_date": [date(2024, 1, 7), date(2020, 6, 15), date(2024, 1, 7), date(2019, 5, 5),
+                       date(2022, 3, 10), None, date(2024, 1, 7)],
+    })
+    out = ref.with_eur_rate(frame, rates, pegged)
+    assert out.columns == ["currency", "value_date", "eur_rate"]
+    expected = [
+        ref.rate_on(rates, c, d, pegged) if c and d else None
+        for c, d in frame.iter_rows()
+    ]
+    assert out["eur_rate"].to_list() == expected
+    assert expected[3] == 655.957 and expected[4] is None
+
+
+def test_refresh_rates_regenerates_the_shipped_file(tmp_path, rates):
+    written = ref.refresh_rates(tmp_path)
+    assert gzip.decompress(written.read_bytes()) == gzip.decompress(
+        (PROJECT / "data" / "reference" / ref.RATES_FILE).read_bytes()
+    )
+    assert ref.load_rates(tmp_path).equals(rates)
+
+
+def test_refresh_rates_names_a_bad_line(tmp_path):
+    bad = tmp_path / "hist.csv"
+    bad.write_text("Date,USD,\n2024-01-05,1.09,\n05/01/2024,1.1,\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"hist\.csv:line 3: Date"):
+        ref.refresh_rates(tmp_path, source=bad)
+
+
+# ------------------------------------------------------------------------ geometry
+
+
+def test_world_topojson_is_plotly_layers_with_iso3_ids(countries):
+    topo = json.loads((PROJECT / "dashboard/assets/topojson/world_110m.json").read_text())
+    assert topo["type"] == "Topology"
+    assert {"countries", "land", "coastlines"} <= set(topo["objects"])
+    ids = {g.get("id") for g in topo["objects"]["countries"]["geometries"]} - {None}
+    assert {"SEN", "HTI", "FRA"} <= ids <= set(countries["alpha3"])
+    assert (PROJECT / "dashboard/assets/topojson/LICENSE").read_text().startswith("The MIT License")
+
+
+def _centre(geometry: dict) -> tuple[float, float]:
+    polys = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    pts = [pt for poly in polys for pt in poly[0]]
+    return sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+
+
+def test_ara_geometry_matches_reference_codes_and_places():
+    ours = json.loads((PROJECT / "dashboard/assets/geo/departements-ara.geojson").read_text())
+    theirs = json.loads(
+        (SHARED / "geo/france/departements-auvergne-rhone-alpes.geojson").read_text()
+    )
+    ours_by_code = {f["properties"]["code"]: f for f in ours["features"]}
+    theirs_by_code = {f["properties"]["code"]: f for f in theirs["features"]}
+    assert set(ours_by_code) == set(theirs_by_code) == ARA
+    for code, feature in ours_by_code.items():
+        assert feature["id"] == code
+        assert feature["properties"]["name"] == theirs_by_code[code]["properties"]["nom"]
+        (lon, lat), (rlon, rlat) = _centre(feature["geometry"]), _centre(theirs_by_code[code]["geometry"])
+        # display-grade placement: within ~35 km of the IGN-derived outline's centre
+        assert abs(lon - rlon) < 0.4 and abs(lat - rlat) < 0.35, code
+    metro = json.loads((PROJECT / "dashboard/assets/geo/departements-metropole.geojson").read_text())
+    assert len(metro["features"]) == 96
+
+
+def test_svg_path_rings_parses_relative_moves():
+    rings = ref_build().svg_path_rings("m 10,10 5,0 0,5 z m 20,0 1,1 z")
+    assert rings == [[(10, 10), (15, 10), (15, 15)], [(30, 10), (31, 11)]]
+
+
+def ref_build():
+    from pipelines import reference_build
+
+    return reference_build
+
+
+def test_sources_document_every_shipped_file():
+    sources = (PROJECT / "data" / "reference" / "SOURCES.md").read_text(encoding="utf-8")
+    for path in (PROJECT / "data" / "reference").iterdir():
+        if path.is_file() and path.name != "SOURCES.md":
+            assert f"`{path.name}`" in sources, path.name
