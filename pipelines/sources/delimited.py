@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,7 @@ def read_delimited(path: str | Path, schema: Mapping[str, Any]) -> DelimitedTabl
     labels: dict[str, str] = {}
     problems: list[Problem] = []
     columns: list[str | None] = []  # per header position: schema field or None (ignored)
-    for position, label in enumerate(header, start=1):
+    for label in header:
         name = by_key.get(_label_key(label))
         if name is not None and name in labels:
             raise SourceError(source_file, f"1:{label}", f"duplicate column (also column {columns.index(name) + 1})")
@@ -132,7 +132,7 @@ def read_delimited(path: str | Path, schema: Mapping[str, Any]) -> DelimitedTabl
             if not cells:  # a blank line is not a row
                 continue
             row: dict[str, str | None] = dict.fromkeys(expected)
-            for name, cell in zip(columns, cells):
+            for name, cell in zip(columns, cells, strict=False):  # shape checked below
                 if name is not None:
                     cell = cell.strip()
                     row[name] = cell or None

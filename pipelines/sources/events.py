@@ -23,8 +23,8 @@ from typing import Any
 import icalendar
 import polars as pl
 
-from pipelines.sources.commune_lookup import CommuneIndex, build_commune_index, fold, resolve_commune
 from pipelines.sources.common import Problem, ReadResult, SourceError
+from pipelines.sources.commune_lookup import CommuneIndex, build_commune_index, fold, resolve_commune
 from pipelines.sources.contracts import EVENT_TABLES
 from pipelines.sources.delimited import decode_bytes
 from pipelines.sources.organisations import check_siret_key, checked_table
@@ -76,6 +76,7 @@ EVENT_TYPE_ALIASES = {
     "scolaire": "intervention_scolaire",
     "expo": "exposition",
     "musique": "concert",
+    "spectacle": "concert",
     "repas_solidaire": "repas",
     "buffet": "repas",
 }
@@ -306,7 +307,7 @@ def read_events_ics(path: str | Path, communes: pl.DataFrame | CommuneIndex | No
     index = _as_index(communes)
     schema = load_schema("events")
     rows, extras = [], []
-    for line, event in zip(lines, vevents):
+    for line, event in zip(lines, vevents, strict=True):
         values, problems, flags = _ics_values(event)
         location = _prop(event, "LOCATION")
         location_text = None if location is None else (str(location).strip() or None)
@@ -327,7 +328,7 @@ def read_events_ics(path: str | Path, communes: pl.DataFrame | CommuneIndex | No
     # effort: those fields' `required` cannot hold, the rest of the schema does.
     checked = validate_rows(schema, rows, source_file, labels=ICS_LABELS, relax_required={"code_commune", "nom_organisateur"})
     records = []
-    for row, (problems, flags, location_text) in zip(checked, extras):
+    for row, (problems, flags, location_text) in zip(checked, extras, strict=True):
         row.problems[:0] = [Problem(source_file, str(row.source_row), f, None if v is None else str(v), r, s) for f, v, r, s in problems]
         _row_rules(row, ICS_LABELS, source_file, None)
         if row.ok:

@@ -194,6 +194,15 @@ def _shown(raw: Any) -> str | None:
     return raw if isinstance(raw, str) else str(raw)
 
 
+def _problem_adder(row: CheckedRow, source_file: str, labels: Mapping[str, str]):
+    def add(name: str, raw: Any, reason: str, severity: str = "error") -> None:
+        row.problems.append(
+            Problem(source_file, str(row.source_row), labels.get(name, name), _shown(raw), reason, severity)
+        )
+
+    return add
+
+
 def validate_rows(
     schema: Mapping[str, Any],
     rows: Iterable[tuple[int, Mapping[str, Any]]],
@@ -221,11 +230,7 @@ def validate_rows(
     checked: list[CheckedRow] = []
     for source_row, raw_row in rows:
         row = CheckedRow(source_row, {})
-
-        def problem(name: str, raw: Any, reason: str, severity: str = "error") -> None:
-            row.problems.append(
-                Problem(source_file, str(source_row), labels.get(name, name), _shown(raw), reason, severity)
-            )
+        problem = _problem_adder(row, source_file, labels)
 
         for spec in specs:
             name = spec["name"]

@@ -1,0 +1,524 @@
+"""Organisations, jobs and events readers, and their Frictionless Table Schemas.
+
+Every file is written by the test itself; expected figures come from the raw text
+(stdlib csv, line scans, zoneinfo), never from the reader under test. The
+`frictionless` package validates the same files to prove the schemas are real
+Table Schemas that agree with the readers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pytest
+from frictionless import Resource, Schema
+
+from pipelines.sources.common import SourceError
+from pipelines.sources.contracts import EVENT_TABLES, JOB_TABLES, ORGANISATION_TABLES
+from pipelines.sources.local import (
+    build_commune_index,
+    event_match_key,
+    read_events,
+    read_jobs,
+    read_organisations,
+    resolve_commune,
+)
+from pipelines.sources.table_schema import load_schema, validate_rows
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schemas"
+ORG_HEADER = "siret,nom,categorie_juridique,code_naf,code_commune,code_postal,type_structure"
+JOB_HEADER = "siret,annee,effectif,etp,benevoles"
+EVENT_HEADER = "id,titre,debut,fin,code_commune,siret_organisateur,nom_organisateur,type_evenement,public,public_jeune"
+
+
+# --- independent helpers -------------------------------------------------------
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def siret(prefix13: str) -> str:
+    """A 14-digit SIRET with a valid Luhn key."""
+    return next(prefix13 + str(d) for d in range(10) if luhn_ok(prefix13 + str(d)))
+
+
+def bad_siret(prefix13: str) -> str:
+    good = siret(prefix13)
+    return good[:-1] + str((int(good[-1]) + 1) % 10)
+
+
+S1, S2, S3, S4 = siret("7846716950008"), siret("3804755580005"), siret("4421853830001"), siret("5012345670001")
+BAD = bad_siret("7846716950008")
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def data_rows(path: Path, delimiter: str = ",", encoding: str = "utf-8-sig") -> list[dict[str, str]]:
+    with open(path, encoding=encoding, newline="") as f:
+        return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def frictionless_report(path: Path, schema_name: str):
+    # A dict, not a path: frictionless refuses absolute paths outside its basepath.
+    schema = Schema.from_descriptor(json.loads((SCHEMAS / f"{schema_name}.schema.json").read_text(encoding="utf-8")))
+    return Resource(path.name, basepath=str(path.parent), schema=schema).validate()
+
+
+def rejected_lines(result) -> set[int]:
+    return {int(p.source_row) for p in result.problems if p.severity == "error"}
+
+
+def reasons(result) -> dict[tuple[int, str], list[str]]:
+    out: dict[tuple[int, str], list[str]] = {}
+    for p in result.problems:
+        out.setdefault((int(p.source_row), p.field), []).append(f"{p.severity}:{p.reason.split(':', 1)[0]}")
+    return out
+
+
+def assert_balanced(result, table: str) -> None:
+    assert result.rows_read == result.tables[table].height + result.rows_rejected
+
+
+# --- the schemas ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["organisations", "jobs", "events"])
+def test_schema_is_a_valid_table_schema(name):
+    descriptor = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    schema = Schema.from_descriptor(descriptor)  # raises on an invalid Table Schema
+    assert Schema.validate_descriptor(descriptor).valid
+    assert [f.name for f in schema.fields] == [f["name"] for f in descriptor["fields"]]
+    for f in descriptor["fields"]:
+        assert f["title"] and f["description"], f["name"]
+
+
+def test_schema_constraints_match_the_brief():
+    org = {f["name"]: f for f in load_schema("organisations")["fields"]}
+    assert org["siret"]["constraints"] == {"required": True, "pattern": r"^\d{14}$"}
+    assert org["code_commune"]["constraints"]["pattern"] == r"^(\d{5}|2[AB]\d{3})$"
+    assert org["type_structure"]["constraints"]["enum"] == [
+        "ong", "commerce_equitable", "cooperative", "collectivite", "etablissement_scolaire",
+        "entreprise", "fondation", "autre",
+    ]
+    jobs = load_schema("jobs")
+    assert jobs["primaryKey"] == ["siret", "annee"]
+    j = {f["name"]: f for f in jobs["fields"]}
+    assert (j["annee"]["constraints"]["minimum"], j["annee"]["constraints"]["maximum"]) == (2000, 2100)
+    assert j["etp"]["type"] == "number" and j["effectif"]["type"] == "integer"
+    assert "required" not in j["benevoles"]["constraints"]
+    ev = {f["name"]: f for f in load_schema("events")["fields"]}
+    assert ev["debut"]["type"] == ev["fin"]["type"] == "datetime"
+    assert ev["type_evenement"]["constraints"]["enum"] == [
+        "conference", "projection", "marche_equitable", "intervention_scolaire", "exposition",
+        "atelier", "concert", "repas", "autre",
+    ]
+    assert {n for n, f in ev.items() if not f["constraints"].get("required")} == {
+        "siret_organisateur", "public", "public_jeune",
+    }
+
+
+# --- organisations --------------------------------------------------------------
+
+VALID_ORGS = f"""{ORG_HEADER}
+{S1},Artisans du Monde Lyon,9220,94.99Z,69123,69001,commerce_equitable
+{S2},"Lycée Ampère, Lyon",7331,85.31Z,69123,69002,etablissement_scolaire
+{S3},Cités Unies Saint-Étienne,9220,9499Z,42218,42000,ong
+{S4},Scop Éthiquable Corse,5458,46.37Z,2A004,20000,cooperative
+"""
+
+
+def test_valid_organisations_agree_with_frictionless(tmp_path):
+    path = write(tmp_path, "organisations.csv", VALID_ORGS)
+    raw = data_rows(path)
+    result = read_organisations(path)
+    frame = result.tables["organisations"]
+    assert dict(frame.schema) == ORGANISATION_TABLES["organisations"]
+    assert result.rows_read == len(raw) == frame.height == 4
+    assert result.problems == []
+    assert frame["siret"].to_list() == [r["siret"] for r in raw]
+    assert frame["name"].to_list() == [r["nom"] for r in raw]
+    assert frame["org_type"].to_list() == [r["type_structure"] for r in raw]
+    assert frame["commune_code"].to_list() == [r["code_commune"] for r in raw]
+    assert frame["source_row"].to_list() == [2, 3, 4, 5]
+    report = frictionless_report(path, "organisations")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type"])
+    assert report.tasks[0].stats["rows"] == frame.height
+
+
+def test_hostile_organisations(tmp_path):
+    text = f"""{ORG_HEADER}
+{S1},Good one,9220,94.99Z,69123,69001,ong
+{BAD},Typo in key,9220,94.99Z,69123,69001,ong
+{S2[:13]},Thirteen digits,9220,94.99Z,69123,69001,ong
+{S3},Unknown type,9220,94.99Z,69123,69001,association
+{S1},Duplicate of line 2,9220,94.99Z,69123,69001,ong
+{S4},,9220,94.99Z,6912,69001,ong
+"{S2[:3]} {S2[3:6]} {S2[6:9]} {S2[9:]}",Spaced SIRET,9220,94.99Z,69123,69001,fondation
+"""
+    path = write(tmp_path, "organisations.csv", text)
+    result = read_organisations(path)
+    assert_balanced(result, "organisations")
+    assert result.rows_read == len(data_rows(path)) == 7
+    assert rejected_lines(result) == {3, 4, 5, 6, 7}
+    why = reasons(result)
+    assert why[(3, "siret")] == ["error:siret_checksum"]
+    assert why[(4, "siret")] == ["error:pattern"]
+    assert why[(5, "type_structure")] == ["error:enum"]
+    assert why[(6, "siret")] == ["error:primary_key"]
+    assert why[(7, "nom")] == ["error:required"] and why[(7, "code_commune")] == ["error:pattern"]
+    assert why[(8, "siret")] == ["warning:siret_cleaned"]
+    frame = result.tables["organisations"]
+    assert frame["source_row"].to_list() == [2, 8]
+    assert frame["siret"].to_list() == [S1, S2]
+    message = next(p for p in result.problems if p.source_row == "3").message()
+    assert message.startswith(f"{path}:3:siret: siret_checksum")
+
+
+def test_missing_required_column_names_file_line_and_column(tmp_path):
+    path = write(tmp_path, "organisations.csv", "siret,categorie_juridique,type_structure\n" f"{S1},9220,ong\n")
+    with pytest.raises(SourceError) as info:
+        read_organisations(path)
+    assert str(info.value).startswith(f"{path}:1:nom: required column missing")
+
+
+def test_cp1252_semicolon_bom_crlf_quoted_newline(tmp_path):
+    # Windows-1252 and ';' as a French spreadsheet exports them.
+    text = ORG_HEADER.replace(",", ";") + "\r\n" + (
+        f"{S1};Société Coopérative Équitable;5458;46.37Z;69123;69001;cooperative\r\n"
+        f'{S2};"Maison des Solidarités\r\nlocales et internationales";9220;94.99Z;69266;69100;ong\r\n'
+        f"{BAD};Clé fausse;9220;94.99Z;69266;69100;ong\r\n"
+    )
+    cp = write(tmp_path, "cp1252.csv", text, "cp1252")
+    assert "é".encode("cp1252") in cp.read_bytes()
+    result = read_organisations(cp)
+    raw = data_rows(cp, ";", "cp1252")
+    frame = result.tables["organisations"]
+    assert frame["name"].to_list() == [raw[0]["nom"], raw[1]["nom"]]
+    assert frame["name"][0] == "Société Coopérative Équitable"
+    # The quoted newline makes row 2 span lines 3-4, so the bad row is on line 5.
+    physical = [i for i, line in enumerate(text.split("\r\n"), start=1) if line.startswith(BAD)]
+    assert physical == [5]
+    assert frame["source_row"].to_list() == [2, 3]
+    assert rejected_lines(result) == {5}
+    assert_balanced(result, "organisations")
+
+    bom = write(tmp_path, "bom.csv", "\ufeff" + VALID_ORGS.replace("\n", "\r\n"), "utf-8")
+    assert bom.read_bytes().startswith(b"\xef\xbb\xbf")
+    result = read_organisations(bom)
+    assert result.tables["organisations"]["siret"].to_list() == [r["siret"] for r in data_rows(bom)]
+    assert result.problems == []
+
+
+def test_header_only_and_empty_file(tmp_path):
+    result = read_organisations(write(tmp_path, "header.csv", ORG_HEADER + "\n"))
+    assert result.rows_read == 0 and result.rows_rejected == 0
+    assert dict(result.tables["organisations"].schema) == ORGANISATION_TABLES["organisations"]
+    empty = write(tmp_path, "empty.csv", "")
+    with pytest.raises(SourceError) as info:
+        read_organisations(empty)
+    assert str(info.value).startswith(f"{empty}:1: empty file")
+
+
+def test_undecodable_file_is_refused_clearly(tmp_path):
+    path = tmp_path / "bytes.csv"
+    path.write_bytes(ORG_HEADER.encode() + b"\n" + S1.encode() + b",Caf\x81,9220,94.99Z,69123,69001,ong\n")
+    with pytest.raises(SourceError, match=r"bytes\.csv:1: encoding: neither UTF-8 nor Windows-1252"):
+        read_organisations(path)
+
+
+# --- jobs -----------------------------------------------------------------------
+
+def test_jobs_valid_and_schema_errors_agree_with_frictionless(tmp_path):
+    valid = f"{JOB_HEADER}\n{S1},2023,12,9.5,40\n{S1},2024,13,10.25,\n{S2},2024,0,0,15\n"
+    path = write(tmp_path, "emplois.csv", valid)
+    raw = data_rows(path)
+    result = read_jobs(path)
+    frame = result.tables["jobs"]
+    assert dict(frame.schema) == JOB_TABLES["jobs"]
+    assert frame["year"].to_list() == [int(r["annee"]) for r in raw]
+    assert frame["fte"].to_list() == [float(r["etp"]) for r in raw]
+    assert frame["volunteers"].to_list() == [int(r["benevoles"]) if r["benevoles"] else None for r in raw]
+    assert frictionless_report(path, "jobs").valid
+    assert result.problems == []
+
+    # Schema-level errors only (no checksum rule), so both validators must flag the same rows.
+    hostile = (
+        f"{JOB_HEADER}\n"
+        f"{S1},2024,12,9.5,40\n"      # 2 ok
+        f"{S2},1999,3,2,1\n"          # 3 annee below 2000
+        f"{S2},2024,-1,2,1\n"         # 4 negative headcount
+        f"{S3},2024,4,abc,1\n"        # 5 etp not a number
+        f",2024,4,3,1\n"              # 6 siret missing
+        f"{S1},2024,5,4,0\n"          # 7 duplicate key of line 2
+        f"{S3},2101,4,3,-2\n"         # 8 year above 2100, negative volunteers
+        f"{S4},2024,2,3.5,\n"         # 9 ok, but more FTE than people: warning
+    )
+    path = write(tmp_path, "hostile.csv", hostile)
+    result = read_jobs(path)
+    assert_balanced(result, "jobs")
+    assert result.rows_read == len(data_rows(path)) == 8
+    report = frictionless_report(path, "jobs")
+    frictionless_rows = {e.row_number for e in report.tasks[0].errors}
+    assert rejected_lines(result) == frictionless_rows == {3, 4, 5, 6, 7, 8}
+    assert reasons(result)[(9, "etp")] == ["warning:fte_above_headcount"]
+    assert result.tables["jobs"]["source_row"].to_list() == [2, 9]
+
+
+def test_jobs_bad_checksum_and_decimal_comma(tmp_path):
+    path = write(tmp_path, "emplois.csv", f'{JOB_HEADER}\n{BAD},2024,3,2,1\n{S1},2024,3,"2,5",1\n')
+    result = read_jobs(path)
+    assert rejected_lines(result) == {2}
+    assert reasons(result)[(3, "etp")] == ["warning:decimal_comma"]
+    assert result.tables["jobs"]["fte"].to_list() == [2.5]
+    assert_balanced(result, "jobs")
+
+
+# --- events CSV -----------------------------------------------------------------
+
+VALID_EVENTS = f"""{EVENT_HEADER}
+fs-2024-001,Ciné-débat « Demain »,2024-11-16T20:00:00,2024-11-16T22:30:00,69266,{S1},Artisans du Monde Lyon,projection,85,30
+fs-2024-002,Marché équitable de Noël,2024-11-23T09:00:00,2024-11-23T18:00:00,69266,,Collectif Festisol Villeurbanne,marche_equitable,,
+fs-2024-003,"Intervention au lycée Ampère",2024-11-19T10:00:00,2024-11-19T12:00:00,69123,{S2},Lycée Ampère,intervention_scolaire,60,60
+"""
+
+
+def test_valid_events_csv_agrees_with_frictionless(tmp_path):
+    path = write(tmp_path, "evenements_2024.csv", VALID_EVENTS)
+    raw = data_rows(path)
+    result = read_events(path)
+    frame = result.tables["events"]
+    assert dict(frame.schema) == EVENT_TABLES["events"]
+    assert result.problems == []
+    assert frame["event_id"].to_list() == [r["id"] for r in raw]
+    assert frame["start"].to_list() == [datetime.fromisoformat(r["debut"]) for r in raw]
+    assert frame["audience"].to_list() == [int(r["public"]) if r["public"] else None for r in raw]
+    assert frame["organiser_siret"].to_list() == [r["siret_organisateur"] or None for r in raw]
+    assert set(frame["origin"]) == {"csv"}
+    report = frictionless_report(path, "events")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type"])
+    assert report.tasks[0].stats["rows"] == frame.height == 3
+
+
+def test_hostile_events_csv(tmp_path):
+    text = f"""{EVENT_HEADER}
+e1,OK,2024-11-16T20:00:00,2024-11-16T22:00:00,69123,,Org,concert,10,2
+e2,Negative audience,2024-11-16T20:00:00,2024-11-16T22:00:00,69123,,Org,concert,-5,
+e3,Ends before start,2024-11-16T20:00:00,2024-11-16T19:00:00,69123,,Org,concert,10,2
+e4,More young than audience,2024-11-16T20:00:00,2024-11-16T22:00:00,69123,,Org,atelier,10,11
+e5,Unknown type,2024-11-16T20:00:00,2024-11-16T22:00:00,69123,,Org,flashmob,10,2
+e6,Bad organiser key,2024-11-16T20:00:00,2024-11-16T22:00:00,69123,{BAD},Org,repas,10,2
+e7,French date,16/11/2024 20:00,2024-11-16T22:00:00,69123,,Org,repas,10,2
+e8,Unknown commune,2024-11-16T20:00:00,2024-11-16T22:00:00,99999,,Org,repas,10,2
+"""
+    path = write(tmp_path, "evenements_2024.csv", text.replace(",", ";"))
+    communes = pl.DataFrame({"commune_code": ["69123"], "name": ["Lyon"], "postcode": ["69001"]})
+    result = read_events(path, communes=communes)
+    assert result.rows_read == len(data_rows(path, ";")) == 8
+    assert_balanced(result, "events")
+    assert rejected_lines(result) == {3, 4, 5, 6, 8}
+    why = reasons(result)
+    assert why[(3, "public")] == ["error:minimum"]
+    assert why[(4, "fin")] == ["error:end_before_start"]
+    assert why[(5, "public_jeune")] == ["error:young_above_audience"]
+    assert why[(6, "type_evenement")] == ["error:enum"]
+    assert why[(7, "siret_organisateur")] == ["warning:siret_checksum"]
+    assert why[(8, "debut")] == ["error:type"]
+    assert why[(9, "code_commune")] == ["warning:commune_unknown"]
+    frame = result.tables["events"]
+    assert frame["event_id"].to_list() == ["e1", "e6", "e8"]
+    # A wrong organiser key costs the link, not the event and its audience.
+    e6 = frame.row(1, named=True)
+    assert e6["organiser_siret"] is None and e6["audience"] == 10 and e6["flags"] == "siret_checksum"
+
+
+# --- events iCalendar -----------------------------------------------------------
+
+ICS = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Festisol//Agenda//FR
+BEGIN:VEVENT
+UID:fs-2024-001
+SUMMARY:Ciné-débat « Demain »
+DTSTART;TZID=Europe/Paris:20241116T200000
+DTEND;TZID=Europe/Paris:20241116T223000
+LOCATION:Cinéma Le Zola\\, 69100 Villeurbanne
+CATEGORIES:Projection
+ORGANIZER;CN="Artisans du Monde Lyon":mailto:contact@adm-lyon.example
+END:VEVENT
+BEGIN:VEVENT
+UID:fs-2024-010
+SUMMARY:Conférence en visio depuis New York
+DTSTART;TZID=America/New_York:20241120T090000
+DTEND:20241120T160000Z
+LOCATION:Maison des associations\\, 42000 Saint-Étienne
+CATEGORIES:Conférence-débat
+ORGANIZER;CN=Cités Unies:mailto:info@cites.example
+END:VEVENT
+BEGIN:VEVENT
+UID:fs-2024-011
+SUMMARY:Marché équitable
+DTSTART;VALUE=DATE:20241123
+DTEND;VALUE=DATE:20241124
+LOCATION:Place Bellecour\\, Lyon
+CATEGORIES:Marché équitable
+ORGANIZER;CN=Collectif Festisol:mailto:festisol@example.org
+END:VEVENT
+BEGIN:VEVENT
+UID:fs-2024-012
+SUMMARY:Flashmob solidaire
+DTSTART:20240701T120000Z
+LOCATION:Salle polyvalente\\, Saint-Denis
+CATEGORIES:Flashmob
+ORGANIZER;CN=Jeunes solidaires:mailto:js@example.org
+END:VEVENT
+BEGIN:VEVENT
+UID:fs-2024-013
+SUMMARY:Atelier à l'envers
+DTSTART:20241125T180000
+DTEND:20241125T170000
+CATEGORIES:Atelier
+ORGANIZER;CN=MJC:mailto:mjc@example.org
+END:VEVENT
+END:VCALENDAR
+"""
+
+COMMUNES = pl.DataFrame(
+    {
+        "commune_code": ["69123", "69123", "69266", "42218", "93066", "97411", "01053"],
+        "name": ["Lyon", "Lyon", "Villeurbanne", "Saint-Étienne", "Saint-Denis", "Saint-Denis", "Bourg-en-Bresse"],
+        "postcode": ["69001", "69002", "69100", "42000", "93200", "97400", "01000"],
+    }
+)
+
+
+def begin_vevent_lines(path: Path) -> list[int]:
+    text = path.read_bytes().decode("utf-8")
+    return [i for i, line in enumerate(text.splitlines(), start=1) if line == "BEGIN:VEVENT"]
+
+
+def test_ics_events(tmp_path):
+    path = write(tmp_path, "agenda_2024.ics", ICS.replace("\n", "\r\n"))
+    result = read_events(path, communes=COMMUNES)
+    lines = begin_vevent_lines(path)
+    assert result.rows_read == len(lines) == 5
+    assert_balanced(result, "events")
+    frame = result.tables["events"]
+    assert dict(frame.schema) == EVENT_TABLES["events"]
+    assert frame["source_row"].to_list() == lines[:4]
+    assert rejected_lines(result) == {lines[4]}  # the event ending before it starts
+    assert reasons(result)[(lines[4], "DTEND")] == ["error:end_before_start"]
+    rows = {r["event_id"]: r for r in frame.iter_rows(named=True)}
+    paris = ZoneInfo("Europe/Paris")
+
+    first = rows["fs-2024-001"]
+    assert (first["start"], first["end"]) == (datetime(2024, 11, 16, 20, 0), datetime(2024, 11, 16, 22, 30))
+    assert first["title"] == "Ciné-débat « Demain »"
+    assert first["location_text"] == "Cinéma Le Zola, 69100 Villeurbanne"
+    assert first["commune_code"] == "69266" and first["event_type"] == "projection"
+    assert first["organiser_name"] == "Artisans du Monde Lyon" and first["origin"] == "ics"
+
+    ny = rows["fs-2024-010"]  # tz-aware -> Paris wall clock, naive
+    expected_start = datetime(2024, 11, 20, 9, tzinfo=ZoneInfo("America/New_York")).astimezone(paris).replace(tzinfo=None)
+    expected_end = datetime(2024, 11, 20, 16, tzinfo=ZoneInfo("UTC")).astimezone(paris).replace(tzinfo=None)
+    assert (ny["start"], ny["end"]) == (expected_start, expected_end) == (datetime(2024, 11, 20, 15), datetime(2024, 11, 20, 17))
+    assert ny["commune_code"] == "42218" and ny["event_type"] == "conference"
+
+    market = rows["fs-2024-011"]  # all day, no postcode: resolved by unique name
+    assert (market["start"], market["end"]) == (datetime(2024, 11, 23), datetime(2024, 11, 24))
+    assert market["commune_code"] == "69123" and market["event_type"] == "marche_equitable"
+    assert market["flags"] == "all_day"
+
+    flashmob = rows["fs-2024-012"]  # UTC in summer, no DTEND, ambiguous commune, unknown type
+    assert flashmob["start"] == flashmob["end"] == datetime(2024, 7, 1, 14)
+    assert flashmob["commune_code"] is None and flashmob["event_type"] == "autre"
+    assert flashmob["flags"] == "event_type_unknown;commune_unresolved"
+    why = reasons(result)
+    assert why[(lines[3], "CATEGORIES")] == ["warning:event_type_unknown"]
+    assert why[(lines[3], "LOCATION")] == ["warning:commune_unresolved"]
+
+
+def test_ics_cp1252_is_read_with_a_warning(tmp_path):
+    path = write(tmp_path, "agenda.ics", ICS, "cp1252")
+    result = read_events(path, communes=COMMUNES)
+    assert result.tables["events"]["title"][0] == "Ciné-débat « Demain »"
+    assert any(p.reason.startswith("encoding_cp1252") and p.severity == "warning" for p in result.problems)
+    assert_balanced(result, "events")
+    broken = tmp_path / "broken.ics"
+    broken.write_bytes(ICS.encode("utf-8").replace("Ciné".encode(), b"Cin\x81"))
+    with pytest.raises(SourceError, match=r"broken\.ics:1: encoding"):
+        read_events(broken)
+    not_ics = write(tmp_path, "notes.ics", "hello\n")
+    with pytest.raises(SourceError, match=r"notes\.ics:1: not an iCalendar file"):
+        read_events(not_ics)
+    with pytest.raises(SourceError, match="unknown events format"):
+        read_events(write(tmp_path, "agenda.txt", "x"))
+
+
+# --- commune resolution and event matching ----------------------------------------
+
+def test_resolve_commune():
+    index = build_commune_index(
+        pl.DataFrame(
+            {
+                "commune_code": ["69204", "53130", "01001", "01002", "69123"],
+                "name": ["Saint-Genis-Laval", "Laval", "L'Abergement-Clémenciat", "L'Abergement-de-Varey", "Lyon"],
+                "postcode": ["69230", "53000", "01400", "01640", "69001"],
+            }
+        )
+    )
+    assert resolve_commune("Salle, 69230 St-Genis-Laval", index) == ("69204", "postcode_name")
+    assert resolve_commune("Salle des fêtes, LAVAL", index) == ("53130", "name")
+    assert resolve_commune("Mairie, 01640 l'abergement de varey", index) == ("01002", "postcode_name")
+    assert resolve_commune("Place du marché, 01400", index) == ("01001", "postcode_only")
+    assert resolve_commune("Quelque part", index) == (None, "unresolved")
+    assert resolve_commune(None, index) == (None, "unresolved")
+    both = build_commune_index(COMMUNES)
+    assert resolve_commune("Gymnase, 93200 Saint-Denis", both) == ("93066", "postcode_name")
+    assert resolve_commune("Gymnase, Saint-Denis", both) == (None, "ambiguous")
+
+
+def test_event_match_key_joins_csv_and_ics(tmp_path):
+    csv_result = read_events(write(tmp_path, "evenements_2024.csv", VALID_EVENTS))
+    ics_result = read_events(write(tmp_path, "agenda_2024.ics", ICS), communes=COMMUNES)
+    keys = lambda frame: {  # noqa: E731
+        event_match_key(r["title"], r["start"], r["commune_code"]): r["event_id"] for r in frame.iter_rows(named=True)
+    }
+    # The same event in both exports: same UID, and the same key (a timed CSV row
+    # and its ICS twin share title, day and commune); no other event collides.
+    csv_keys, ics_keys = keys(csv_result.tables["events"]), keys(ics_result.tables["events"])
+    shared = set(csv_keys) & set(ics_keys)
+    assert shared == {"cine debat demain|2024-11-16|69266"}
+    assert {csv_keys[k] for k in shared} == {ics_keys[k] for k in shared} == {"fs-2024-001"}
+    assert event_match_key("Ciné-débat « Demain »", datetime(2024, 11, 16, 20), "69266") == "cine debat demain|2024-11-16|69266"
+    assert event_match_key("CINE DEBAT : demain", datetime(2024, 11, 16).date(), "69266") == "cine debat demain|2024-11-16|69266"
+    assert event_match_key("Ciné-débat « Demain »", datetime(2024, 11, 17, 20), "69266").endswith("2024-11-17|69266")
+    assert event_match_key("Marché", None, None) == "marche||"
+
+
+def test_validate_rows_checks_typed_values_too():
+    schema = load_schema("events")
+    rows = [
+        (10, {"id": "x", "titre": "T", "debut": datetime(2024, 1, 1, 10), "fin": datetime(2024, 1, 1, 11),
+              "code_commune": "2B033", "nom_organisateur": "O", "type_evenement": "atelier", "public": 3}),
+        (11, {"id": "y", "titre": "T", "debut": "2024-01-01T10:00:00+00:00", "fin": "2024-01-01T11:00",
+              "code_commune": "2C033", "nom_organisateur": "O", "type_evenement": "atelier", "public": -1}),
+    ]
+    ok, bad = validate_rows(schema, rows, "f.csv")
+    assert ok.ok and ok.values["public"] == 3
+    assert [p.field for p in bad.problems] == ["code_commune", "public"]
+    assert bad.values["debut"] == datetime(2024, 1, 1, 11)  # UTC 10:00 is 11:00 in Paris in winter
+    assert [p.message() for p in bad.problems][0] == (
+        r"f.csv:11:code_commune: pattern: does not match ^(\d{5}|2[AB]\d{3})$ (value: '2C033')"
+    )
