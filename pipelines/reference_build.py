@@ -303,7 +303,9 @@ def build_departement_geojson(svg_map_js: Path, codes: set[str] | None = None) -
             coords = [to_lonlat(x, y) for x, y in ring]
             if coords[0] != coords[-1]:
                 coords.append(coords[0])
-            if _signed_area(coords) < 0:  # RFC 7946: exterior rings counter-clockwise
+            # Exterior rings clockwise: d3-geo (hence plotly.js) reads a counter-clockwise
+            # ring as "the whole globe but this", unlike RFC 7946's convention.
+            if _signed_area(coords) > 0:
                 coords.reverse()
             polygons.append([coords])
         features.append({

@@ -297,8 +297,18 @@ def test_ara_geometry_matches_reference_codes_and_places():
         (lon, lat), (rlon, rlat) = _centre(feature["geometry"]), _centre(theirs_by_code[code]["geometry"])
         # display-grade placement: within ~35 km of the IGN-derived outline's centre
         assert abs(lon - rlon) < 0.4 and abs(lat - rlat) < 0.35, code
+        # same ring winding as the reference file, which plotly.js draws (clockwise exteriors)
+        for polygon in feature["geometry"]["coordinates"]:
+            assert _signed_area(polygon[0]) < 0, code
+        ref_geom = theirs_by_code[code]["geometry"]
+        ref_ring = ref_geom["coordinates"][0] if ref_geom["type"] == "Polygon" else ref_geom["coordinates"][0][0]
+        assert _signed_area(ref_ring) < 0
     metro = json.loads((PROJECT / "dashboard/assets/geo/departements-metropole.geojson").read_text())
     assert len(metro["features"]) == 96
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    return sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, ring[1:])) / 2
 
 
 def test_svg_path_rings_parses_relative_moves():
