@@ -3,6 +3,10 @@
 Expected figures are computed in the test from the raw bytes with the stdlib csv
 module and Decimal (encoding and separator given per file below, not sniffed), so
 they do not share code with the reader.
+
+Policy under test: a present but invalid `idBeneficiaire` does not reject the row;
+the grant is accepted with `beneficiaire_id` null, `siret_invalid` in `flags` and a
+warning Problem on file:line:idBeneficiaire ("never cost a good row").
 """
 
 from __future__ import annotations
@@ -58,9 +62,40 @@ def raw_records(path: Path, encoding: str, sep: str, header_line: int = 1) -> li
     return out
 
 
-def siret_ok(text: str) -> bool:
-    """Empty, or 14 digits (13 when a spreadsheet dropped the leading zero) with a valid key."""
-    return not text or (text.isdigit() and len(text) in (13, 14) and luhn(text.zfill(14)))
+def siret_key_ok(digits: str) -> bool:
+    """Luhn, or La Poste's rule (SIREN 356000000: digit sum a multiple of 5)."""
+    if digits.startswith("356000000"):
+        return sum(int(c) for c in digits) % 5 == 0
+    return luhn(digits)
+
+
+def expected_siret(text: str | None) -> tuple[str | None, bool]:
+    """(beneficiaire_id, siret_invalid expected) for a raw idBeneficiaire cell.
+
+    Empty: (None, False). 14 digits with a valid key (13 when a spreadsheet dropped the
+    leading zero, a '.0' float tail tolerated): kept. Anything else present: dropped, flagged.
+    """
+    t = (text or "").strip().removesuffix(".0")
+    if not t:
+        return None, False
+    if t.isdigit() and len(t) in (13, 14) and siret_key_ok(t.zfill(14)):
+        return t.zfill(14), False
+    return None, True
+
+
+def check_sirets(result, expected: list[tuple[int, dict]], col: str) -> int:
+    """Every accepted row carries the independently expected SIRET outcome; returns the flagged count."""
+    cells = {line: r[col] for line, r in expected}
+    flagged = 0
+    for line, got, flags in result.tables["grants"].select("source_row", "beneficiaire_id", "flags").iter_rows():
+        want, invalid = expected_siret(cells[line])
+        assert got == want, line
+        assert ("siret_invalid" in (flags or "").split(";")) == invalid, line
+        if invalid:
+            flagged += 1
+            assert [w.startswith("warning:siret_invalid: not a valid SIRET") and w.endswith("identifier dropped")
+                    for w in problems_at(result, line, "idBeneficiaire")] == [True], line
+    return flagged
 
 
 def money(text: str | None) -> Decimal | None:
@@ -136,20 +171,28 @@ def test_v211_cell_errors_are_reported_on_their_lines():
     by_line = {r["source_row"]: r for r in grants.iter_rows(named=True)}
     # line 2: percentage written 100 -> 1.0, flagged
     assert by_line[2]["pourcentage_subvention"] == 1.0 and "percent_0_100" in by_line[2]["flags"]
-    # line 5: 05/12/2016 read with a date_dmy warning, RNA "W3222" warned; SIRET 44088714900000 fails the key
+    # line 5: 05/12/2016 read with a date_dmy warning, RNA "W3222" warned; SIRET 44088714900000 fails the key:
+    # warned, identifier dropped, the grant kept
     assert problems_at(result, 5, "dateConvention") == ["warning:date_dmy: DD/MM/YYYY date, expected YYYY-MM-DD"]
     assert problems_at(result, 5, "rnaBeneficiaire")[0].startswith("warning:rna_invalid")
-    assert problems_at(result, 5, "idBeneficiaire")[0].startswith("error:not a valid SIRET")
-    assert 5 not in by_line and not luhn("44088714900000")
-    # line 6: "100000,1" read as a decimal comma; SIRET 32402138500000.0 fails the key -> rejected
+    assert problems_at(result, 5, "idBeneficiaire") == [
+        "warning:siret_invalid: not a valid SIRET (siret bad checksum), identifier dropped"]
+    assert not luhn("44088714900000")
+    assert by_line[5]["beneficiaire_id"] is None and "siret_invalid" in by_line[5]["flags"].split(";")
+    assert by_line[5]["date_convention"] == date(2016, 12, 5)
+    # line 6: "100000,1" read as a decimal comma; SIRET 32402138500000.0 fails the key -> kept, id dropped
     assert problems_at(result, 6, "montant") == ["warning:montant_format: read as 100000.1"]
-    assert 6 not in by_line and problems_at(result, 6, "idBeneficiaire")[0].startswith("error:not a valid SIRET")
+    assert problems_at(result, 6, "idBeneficiaire")[0].startswith("warning:siret_invalid: not a valid SIRET")
+    assert by_line[6]["beneficiaire_id"] is None and by_line[6]["montant_eur"] == 100000.1
     # line 7: idAttribuant is a 9-digit SIREN: warned, attribuant_id null (the grant stands)
     assert problems_at(result, 7, "idAttribuant")[0].startswith("warning:attribuant_id_invalid")
     assert by_line[7]["attribuant_id"] is None and by_line[7]["montant_eur"] == 22000.8
-    # line 8: '_' as interval mark and notificationUE 'yes' are warnings (the SIRET rejects the row)
+    # line 8: '_' as interval mark, notificationUE 'yes' and the bad SIRET are all warnings: row kept
     assert problems_at(result, 8, "datesPeriodeVersement")[0].startswith("warning:versement_nonstandard")
     assert problems_at(result, 8, "notificationUE")[0].startswith("warning:notification_nonstandard")
+    assert problems_at(result, 8, "idBeneficiaire")[0].startswith("warning:siret_invalid")
+    assert by_line[8]["beneficiaire_id"] is None and by_line[8]["notification_ue"] is True
+    assert (by_line[8]["versement_debut"], by_line[8]["versement_fin"]) == (date(2017, 6, 27), date(2018, 6, 27))
     # line 9: percentage "0,5", no SIRET (optional in 2.1.1)
     assert by_line[9]["pourcentage_subvention"] == 0.5 and by_line[9]["beneficiaire_id"] is None
     # line 10: empty montant is an error
@@ -161,11 +204,13 @@ def test_v211_cell_errors_are_reported_on_their_lines():
     # every accepted row carries the amount written on its line
     amounts = {line: money(r["montant"]) for line, r in expected}
     assert all(Decimal(repr(v)) == amounts[line] for line, v in grants.select("source_row", "montant_eur").iter_rows())
-    # every rejected row has a bad SIRET (independent Luhn) or no amount
+    # a row is rejected iff it has no amount; a bad SIRET (independent Luhn) only flags the row
     rejected = {int(p.source_row) for p in result.problems if p.severity == "error"}
     for line, r in expected:
-        bad_siret = r["idBeneficiaire"] != "" and not (len(r["idBeneficiaire"]) == 14 and luhn(r["idBeneficiaire"]))
-        assert (line in rejected) == (bad_siret or not r["montant"]), line
+        assert (line in rejected) == (not r["montant"]), line
+    assert set(by_line) == {line for line, r in expected if r["montant"]}
+    bad_sirets = [line for line, r in expected if r["montant"] and expected_siret(r["idBeneficiaire"])[1]]
+    assert bad_sirets and check_sirets(result, expected, "idBeneficiaire") == len(bad_sirets)
 
 
 @pytest.mark.parametrize(
@@ -194,18 +239,21 @@ def test_legacy_invalid_examples(name):
     result = read_grants(path)
     check_invariants(result)
     assert result.rows_read == len(expected) == 7
-    # Bellandier SAS's SIRET 67895644300011 fails the key: its 4 rows are rejected on idBeneficiaire
+    # Bellandier SAS's SIRET 67895644300011 fails the key: its 4 rows are kept, warned on idBeneficiaire
     assert not luhn("67895644300011")
     bad = [line for line, r in expected if r["idBeneficiaire"] == "67895644300011"]
-    assert len(bad) == 4 and all(problems_at(result, line, "idBeneficiaire")[0].startswith("error:") for line in bad)
-    good = [(line, r) for line, r in expected if line not in bad]
+    assert len(bad) == 4 and all(
+        problems_at(result, line, "idBeneficiaire")[0].startswith("warning:siret_invalid") for line in bad)
+    assert result.rows_rejected == 0 and not [p for p in result.problems if p.severity == "error"]
     grants = result.tables["grants"]
-    assert grants["source_row"].to_list() == [line for line, _ in good]
-    assert accepted_total(grants) == sum(money(r["montant"]) for _, r in good)
+    assert grants["source_row"].to_list() == [line for line, _ in expected]
+    assert accepted_total(grants) == sum(money(r["montant"]) for _, r in expected)
+    assert check_sirets(result, expected, "idBeneficiaire") == len(bad)
     assert problems_at(result, 7, "notificationUE")[0].startswith("warning:notification_nonstandard")  # 'no'
     assert grants.filter(pl.col("source_row") == 8)["pourcentage_subvention"].item() == 0.125  # 12.5 %
-    # the 'aide en numéraire;' and 'aide en numéraire;salut' natures are warned (lines 5, 6: rejected anyway)
+    # the 'aide en numéraire;' and 'aide en numéraire;salut' natures are warned (lines 5, 6: kept)
     assert problems_at(result, 6, "nature")[0].startswith("warning:nature_nonstandard")
+    assert grants.filter(pl.col("source_row") == 6)["nature"].item() == "aide en numéraire;salut"
 
 
 def test_legacy_cell_errors_example():
@@ -216,8 +264,12 @@ def test_legacy_cell_errors_example():
     assert result.rows_read == len(expected)
     assert problems_at(result, 5, "dateConvention")[0].startswith("warning:date_dmy")
     accepted = {line for line in result.tables["grants"]["source_row"]}
-    ok = {line for line, r in expected if r["montant"] and luhn(r["idBeneficiaire"].removesuffix(".0"))}
+    # only a missing amount rejects; the many SIRETs ending in 00000 fail the key and are only flagged
+    ok = {line for line, r in expected if r["montant"]}
     assert accepted == ok
+    bad_sirets = [line for line, r in expected if line in ok and expected_siret(r["idBeneficiaire"])[1]]
+    assert bad_sirets and check_sirets(result, expected, "idBeneficiaire") == len(bad_sirets)
+    assert accepted_total(result.tables["grants"]) == sum(money(r["montant"]) for line, r in expected if line in ok)
 
 
 @pytest.mark.parametrize("name", ["2018_exemple_scdl.csv", "2018_exemple_subventions_initial.csv"])
@@ -233,8 +285,12 @@ def test_2018_header_spellings_are_mapped(name):
     assert row["beneficiaire_id"] == first["BENEFICIAIRE_ID"] and row["id_rae"] == first["RAE_NUM"]
     assert Decimal(repr(row["montant_eur"])) == Decimal(first["SUBVENTION_MONTANT"])
     assert row["pourcentage_subvention"] == 0.8 and row["extra"] is None
-    # the second row's SIRET 67895644300011 fails the key
-    assert problems_at(result, 3, "idBeneficiaire")[0].startswith("error:")
+    # the second row's SIRET 67895644300011 fails the key: the grant is kept, the identifier dropped
+    assert problems_at(result, 3, "idBeneficiaire")[0].startswith("warning:siret_invalid")
+    grants = result.tables["grants"]
+    assert grants["source_row"].to_list() == [line for line, _ in expected]
+    assert accepted_total(grants) == sum(Decimal(r["SUBVENTION_MONTANT"]) for _, r in expected)
+    assert check_sirets(result, expected, "BENEFICIAIRE_ID") == 1
 
 
 # --- reference files: real publications ---------------------------------------------
@@ -257,17 +313,20 @@ def test_real_csv_files(name):
     result = read_grants(path)
     check_invariants(result)
     assert result.rows_read == len(expected)
-    # a row is acceptable iff it has a name, a non-negative amount and a SIRET that is empty or valid
+    # a row is acceptable iff it has a name and a non-negative amount; a bad SIRET only flags it
     good = {}
     for line, r in expected:
         amount = money(r[amount_col])
-        siret = r[siret_col].strip().removesuffix(".0")
-        if r[name_col].strip() and amount is not None and amount >= 0 and (not siret or (len(siret) == 14 and luhn(siret))):
+        if r[name_col].strip() and amount is not None and amount >= 0:
             good[line] = amount
     grants = result.tables["grants"]
     assert set(grants["source_row"]) == set(good)
     assert accepted_total(grants) == sum(good.values())
     assert all(Decimal(repr(v)) == good[line] for line, v in grants.select("source_row", "montant_eur").iter_rows())
+    bad_sirets = [line for line, r in expected if line in good and expected_siret(r[siret_col])[1]]
+    assert check_sirets(result, expected, siret_col) == len(bad_sirets)
+    if "Poitiers" in name:  # its SIRETs were exported as floats that lost their NIC: most fail the key
+        assert len(bad_sirets) > len(good) // 2
 
 
 def test_real_files_known_figures():
@@ -304,12 +363,16 @@ def test_real_aube_xlsx_header_on_row_2():
     result = read_grants(path)
     check_invariants(result)
     assert result.rows_read == len(expected) == 7
-    # one beneficiary id has 13 digits and no valid zero-padded form: rejected
+    # one beneficiary id has 13 digits and no valid zero-padded form: kept, identifier dropped, flagged
     bad = [line for line, r in expected if not luhn(r["Identification du bénéficiaire"].zfill(14))]
-    assert [int(p.source_row) for p in result.problems if p.severity == "error"] == bad
+    assert len(bad) == 1
+    assert [int(p.source_row) for p in result.problems if p.severity == "error"] == []
     grants = result.tables["grants"]
+    assert grants["source_row"].to_list() == [line for line, _ in expected]
     amounts = {line: money(r["Montant  total de la subvention"]) for line, r in expected}
-    assert accepted_total(grants) == sum(a for line, a in amounts.items() if line not in bad)
+    assert accepted_total(grants) == sum(amounts.values())
+    assert check_sirets(result, expected, "Identification du bénéficiaire") == len(bad)
+    assert problems_at(result, bad[0], "idBeneficiaire")[0].startswith("warning:siret_invalid")
     row = grants.row(0, named=True)
     assert row["date_convention"] == date(2017, 11, 16) and row["montant_eur"] == 50000.0
     assert (row["versement_debut"], row["versement_fin"]) == (date(2017, 11, 28), date(2017, 12, 8))
@@ -327,11 +390,12 @@ def test_real_pyrenees_orientales_ods():
         line: money(r["Montant octroyé"])
         for line, r in expected
         if r["NOM"] and r["Montant octroyé"] and r["date convention"]
-        and siret_ok((r["SIRET_ORG"] or "").strip())
     }
     grants = result.tables["grants"]
     assert set(grants["source_row"]) == set(good)
     assert accepted_total(grants) == sum(good.values())
+    bad_sirets = [line for line, r in expected if line in good and expected_siret(r["SIRET_ORG"])[1]]
+    assert check_sirets(result, expected, "SIRET_ORG") == len(bad_sirets)
     assert grants["notification_ue"].to_list() == [False] * grants.height  # "non concerné"
 
 
@@ -367,7 +431,7 @@ def test_bom_narrow_space_thousands_and_interval(tmp_path):
 def test_row_level_errors_and_line_numbers(tmp_path):
     rows = [
         GOOD,                                                       # 2 ok
-        GOOD.replace("38047555800058", "38047555800059"),           # 3 bad Luhn
+        GOOD.replace("38047555800058", "38047555800059"),           # 3 bad Luhn: kept, id dropped
         GOOD.replace("1000.50", "-50"),                             # 4 negative
         GOOD.replace("1000.50", "mille euros"),                     # 5 text
         GOOD.replace(",Projet,", ',"Projet sur\ndeux lignes",'),    # 6-7 quoted newline
@@ -382,20 +446,45 @@ def test_row_level_errors_and_line_numbers(tmp_path):
     assert result.rows_read == 10
     errors = {(p.source_row, p.field): p.reason for p in result.problems if p.severity == "error"}
     assert errors == {
-        ("3", "idBeneficiaire"): "not a valid SIRET (siret bad checksum)",
         ("4", "montant"): "negative amount",
         ("5", "montant"): "amount is not a number",
         ("9", "dateConvention"): "not a date (expected YYYY-MM-DD)",
         ("10", "nomBeneficiaire"): "missing beneficiary name",
     }
     g = {r["source_row"]: r for r in result.tables["grants"].iter_rows(named=True)}
-    assert sorted(g) == [2, 6, 8, 11, 12]
+    assert sorted(g) == [2, 3, 6, 8, 11, 12]
+    assert problems_at(result, 3, "idBeneficiaire") == [
+        "warning:siret_invalid: not a valid SIRET (siret bad checksum), identifier dropped"]
+    assert g[3]["beneficiaire_id"] is None and g[3]["flags"] == "siret_invalid" and g[3]["montant_eur"] == 1000.5
     assert g[6]["objet"] == "Projet sur\ndeux lignes"
     assert g[8]["date_convention"] is None and g[8]["year"] == 2024 and g[8]["flags"] == "date_year_only"
     assert g[11]["beneficiaire_id"] == "38047555800058" and g[11]["flags"] == "siret_cleaned"
     assert g[12]["beneficiaire_id"] == "35600000000056"
     msg = next(p for p in result.problems if p.source_row == "3").message()
-    assert msg.startswith("f.csv:3:idBeneficiaire:") and "38047555800059" in msg
+    assert msg.startswith("f.csv:3:idBeneficiaire: siret_invalid:") and "38047555800059" in msg
+
+
+def test_bad_luhn_siret_keeps_the_grant_and_drops_the_identifier(tmp_path):
+    bad = "38047555800059"  # GOOD's SIRET with its key digit off by one
+    assert not luhn(bad) and luhn("38047555800058")
+    rows = [GOOD, GOOD.replace("38047555800058", bad).replace("1000.50", "250"), GOOD.replace("Assoc A", "Assoc C")]
+    path = write(tmp_path, HEADER_V211 + "\n" + "\n".join(rows) + "\n", name="bad_siret.csv")
+    expected = raw_records(path, "utf-8", ",")
+    result = read_grants(path)
+    check_invariants(result)
+    grants = result.tables["grants"]
+    # nothing rejected: all three rows are grants, with the amounts written in the file
+    assert result.rows_read == grants.height == len(expected) == 3 and result.rows_rejected == 0
+    assert accepted_total(grants) == sum(money(r["montant"]) for _, r in expected)
+    row = grants.filter(pl.col("source_row") == 3).row(0, named=True)
+    assert row["beneficiaire_id"] is None and "siret_invalid" in row["flags"].split(";")
+    assert row["beneficiaire_nom"] == "Assoc A" and row["montant_eur"] == 250.0
+    assert grants.filter(pl.col("source_row") != 3)["beneficiaire_id"].to_list() == ["38047555800058"] * 2
+    warnings = [p for p in result.problems if p.field == "idBeneficiaire"]
+    assert len(warnings) == 1 and warnings[0].severity == "warning" and warnings[0].value == bad
+    assert warnings[0].message().startswith("bad_siret.csv:3:idBeneficiaire: siret_invalid: not a valid SIRET")
+    assert "identifier dropped" in warnings[0].reason
+    assert check_sirets(result, expected, "idBeneficiaire") == 1
 
 
 def test_extra_column_and_missing_optional_columns(tmp_path):
