@@ -20,7 +20,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import xml.etree.ElementTree as ET
 import zipfile
@@ -269,7 +268,7 @@ def svg_path_rings(path: str) -> list[list[tuple[float, float]]]:
             raise ValueError(f"unsupported SVG path command in {sub[:20]!r}")
         pairs = [(float(a), float(b)) for a, b in _NUMBER_PAIR.findall(sub)]
         ring = []
-        for i, (dx, dy) in enumerate(pairs):
+        for dx, dy in pairs:
             x, y = x + dx, y + dy  # the first `m` pair is relative to the previous subpath start
             ring.append((x, y))
         if ring:
