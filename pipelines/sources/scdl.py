@@ -33,7 +33,6 @@ Row errors (severity "error": the row is rejected, not in `grants`)
 - `montant`: missing, not a number (e.g. "NC", "mille euros"), or negative;
 - `dateConvention`: missing or not a date (a bare year is accepted, see below);
 - `nomBeneficiaire`: missing;
-- `idBeneficiaire`: present but not a valid SIRET (14 digits + key, see `siret.py`);
 - a row with more cells than the header (the columns can no longer be trusted).
 
 Row warnings (severity "warning": the row is accepted, the code is added to `flags`)
@@ -44,6 +43,9 @@ Row warnings (severity "warning": the row is accepted, the code is added to `fla
 - `montant_zero`: a zero amount;
 - `percent_0_100`: `pourcentageSubvention` given in 0–100 (divided by 100);
 - `percent_invalid`: a percentage that is not a number in (0, 1] after that (null);
+- `siret_invalid`: `idBeneficiaire` present but not a valid SIRET (14 digits + key, see
+  `siret.py`): the grant is real and kept, the identifier is dropped (null). Real exports
+  mangle SIRETs (Poitiers 2017 ends 501 of 562 in `00000`); rejecting them would lose grants;
 - `siret_cleaned`: a SIRET written with spaces, quotes, dots or a float tail;
 - `attribuant_id_invalid`: `idAttribuant` not a valid SIRET (e.g. a 9-digit SIREN; null);
 - `rna_invalid`: `rnaBeneficiaire` not W + 9 digits (null);
@@ -461,7 +463,10 @@ def _validate(cells: dict[str, str], present: set[str], row: _Row, spreadsheet: 
     siret_text = _value(cells, "idBeneficiaire")
     siret, flags = clean_siret(siret_text)
     if siret_text is not None and siret is None:
-        row.error("idBeneficiaire", siret_text, "not a valid SIRET (" + flags[-1].replace("_", " ") + ")")
+        # a real grant to an organisation whose SIRET was mistyped (real exports lose their
+        # last digits): keep the grant, drop the identifier, say so
+        row.warn("idBeneficiaire", siret_text, "siret_invalid",
+                 "not a valid SIRET (" + flags[-1].replace("_", " ") + "), identifier dropped")
     elif SIRET_CLEANED in flags:
         row.warn("idBeneficiaire", siret_text, SIRET_CLEANED, f"read as {siret}")
     out["beneficiaire_id"] = siret
