@@ -416,5 +416,5 @@ def test_memory_stays_flat_on_a_large_file(tmp_path):
                           text=True, timeout=300, check=True)
     out = json.loads(done.stdout)
     assert (out["read"], out["tx"]) == (4000, 8000)
-    assert out["py_peak"] < size / 10
+    assert out["py_peak"] < size / 5  # mostly the output tables themselves
     assert out["rss_gain"] < size / 2

