@@ -20,7 +20,11 @@ Decisions:
   path within it (`transaction[2]/value`), so `rows_rejected` counts activities.
   Accepted rows carry their own element XPath as `source_row`.
 - Percentages that do not add up to 100 keep the activity with a warning
-  (`percent_sum`), as do sectors without a code.
+  (`percent_sum`), as do sectors without a code and unreadable indicator figures
+  (baseline/target/actual: free text in 1.0x, e.g. "20,000"; left null, never guessed).
+- Speed: on the official 2.03 example repeated to 130 MB the reader runs at about
+  0.5-0.65x the speed of a bare iterparse pass; on small, transaction-dense
+  activities (pure-Python extraction dominates) it is nearer 0.25-0.3x.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ ACTIVITY_TAG = "iati-activity"
 _HEAD_BYTES = 64 * 1024
 # The prolog may hold an XML declaration, comments, PIs and whitespace; a DOCTYPE
 # can only appear there, before the root element.
-_PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
+_PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 
 
 def read_activities(path: str | Path) -> ReadResult:
