@@ -18,14 +18,14 @@ from pipelines.warehouse import store_source
 Reader = Callable[[Path], ReadResult]
 
 
-def read_all(files: Sequence[Path], reader: Reader) -> tuple[list[ReadResult], dict[str, str]]:
-    results: list[ReadResult] = []
-    refused: dict[str, str] = {}
+def read_all(files: Sequence[Path], reader: Reader) -> tuple[dict[Path, ReadResult], dict[Path, str]]:
+    results: dict[Path, ReadResult] = {}
+    refused: dict[Path, str] = {}
     for path in files:
         try:
-            results.append(reader(path))
+            results[path] = reader(path)
         except SourceError as error:
-            refused[str(path)] = str(error)
+            refused[path] = str(error)
     return results, refused
 
 

@@ -1,27 +1,31 @@
 """Dagster resources: the raw inbox, the warehouse and the serving snapshot.
 
-Each is a small `ConfigurableResource` so tests hand in temporary paths. The
-warehouse is the only writer of its DuckDB file; the serving snapshot is written
-by the publish step only.
+Paths come from the environment with defaults (`pipelines.settings`); the CLI and
+the tests hand in explicit paths. The warehouse is dagster-duckdb's `DuckDBResource`:
+one writer process at a time, so the default executor runs in process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-import duckdb
+from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
-from pipelines.warehouse import ensure_layers
+
+SAMPLE_MARKER = "SAMPLE-DATA.txt"
 
 
 class RawFiles(dg.ConfigurableResource):
     """The folder analysts drop files into: one sub-folder per source."""
 
     raw_dir: str
+
+    @property
+    def is_sample(self) -> bool:
+        """A folder written by `solidarity sample` carries a marker: its figures are invented."""
+        return (Path(self.raw_dir) / SAMPLE_MARKER).exists()
 
     def files(self, source: str, suffixes: tuple[str, ...]) -> list[Path]:
         folder = Path(self.raw_dir) / source
@@ -30,32 +34,21 @@ class RawFiles(dg.ConfigurableResource):
         return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
 
 
-class Warehouse(dg.ConfigurableResource):
-    """The DuckDB warehouse file (one writer process at a time)."""
-
-    path: str
-
-    @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(self.path)
-        try:
-            ensure_layers(conn)
-            yield conn
-        finally:
-            conn.close()
-
-
 class ServingSnapshot(dg.ConfigurableResource):
     """The read-only file the dashboard serves, replaced atomically on publish."""
 
     path: str
 
 
-def build_resources(raw_dir: Path | str | None = None, warehouse: Path | str | None = None,
-                    serving: Path | str | None = None) -> dict[str, dg.ConfigurableResource]:
+def build_resources(
+    raw_dir: Path | str | None = None,
+    warehouse: Path | str | None = None,
+    serving: Path | str | None = None,
+) -> dict[str, dg.ConfigurableResource]:
+    warehouse_path = Path(warehouse or settings.warehouse_path())
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "raw_files": RawFiles(raw_dir=str(raw_dir or settings.raw_dir())),
-        "warehouse": Warehouse(path=str(warehouse or settings.warehouse_path())),
+        "warehouse": DuckDBResource(database=str(warehouse_path)),
         "serving": ServingSnapshot(path=str(serving or settings.serving_path())),
     }

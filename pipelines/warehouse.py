@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -77,8 +77,8 @@ def replace_table(conn: duckdb.DuckDBPyConnection, qualified_name: str, frame: p
 def store_source(
     conn: duckdb.DuckDBPyConnection,
     source: str,
-    results: Iterable[ReadResult],
-    file_errors: Mapping[str, str],
+    results: Mapping[Path, ReadResult],
+    file_errors: Mapping[Path, str],
     table_schemas: Mapping[str, Mapping[str, pl.DataType]],
 ) -> dict[str, int]:
     """Write one source's read results: raw tables, its quarantine rows and its file loads.
@@ -87,17 +87,17 @@ def store_source(
     same tables). `file_errors` holds files refused whole (SourceError), which are
     recorded as loads with zero rows accepted and one quarantine row each.
     """
-    results = list(results)
     ensure_layers(conn)
     for table, schema in table_schemas.items():
-        frames = [conform(r.tables[table], schema) for r in results if table in r.tables]
+        frames = [conform(r.tables[table], schema) for r in results.values() if table in r.tables]
         frame = pl.concat(frames) if frames else pl.DataFrame(schema=dict(schema))
         replace_table(conn, f"raw.{table}", frame)
 
-    rejected = [r.rejected for r in results]
+    rejected = [r.rejected for r in results.values()]
     rejected += [
         pl.DataFrame(
-            [{"source_file": f, "source_row": "", "field": "", "value": None, "reason": e, "severity": "error"}],
+            [{"source_file": f.name, "source_row": "", "field": "", "value": None, "reason": e,
+              "severity": "error"}],
             schema=REJECTED_SCHEMA,
         )
         for f, e in file_errors.items()
@@ -113,8 +113,8 @@ def store_source(
     finally:
         conn.unregister("_rejected")
 
-    loads = [_file_load(source, r.source_file, r.rows_read, r.rows_accepted, r.rows_rejected, None) for r in results]
-    loads += [_file_load(source, f, 0, 0, 0, e) for f, e in file_errors.items()]
+    loads = [_file_load(source, p, r.rows_read, r.rows_accepted, r.rows_rejected, None) for p, r in results.items()]
+    loads += [_file_load(source, p, 0, 0, 0, e) for p, e in file_errors.items()]
     loads_frame = pl.DataFrame(loads, schema=FILE_LOADS_SCHEMA)
     conn.execute("delete from quality.file_loads where source = $source", {"source": source})
     conn.register("_loads", loads_frame.to_arrow())
@@ -124,15 +124,14 @@ def store_source(
         conn.unregister("_loads")
     return {
         "files": len(results) + len(file_errors),
-        "rows_read": sum(r.rows_read for r in results),
-        "rows_accepted": sum(r.rows_accepted for r in results),
-        "rows_rejected": sum(r.rows_rejected for r in results),
+        "rows_read": sum(r.rows_read for r in results.values()),
+        "rows_accepted": sum(r.rows_accepted for r in results.values()),
+        "rows_rejected": sum(r.rows_rejected for r in results.values()),
         "files_refused": len(file_errors),
     }
 
 
-def _file_load(source: str, path: str, read: int, accepted: int, rejected: int, error: str | None) -> dict:
-    p = Path(path)
+def _file_load(source: str, p: Path, read: int, accepted: int, rejected: int, error: str | None) -> dict:
     stat = p.stat() if p.exists() else None
     return {
         "source": source,
@@ -176,11 +175,11 @@ def build_table(
 
 
 def table_rows(conn: duckdb.DuckDBPyConnection, qualified_name: str) -> int:
-    return conn.execute(f"select count(*) from {qualified_name}").fetchone()[0]
+    return conn.execute(f"select count(*) from {qualified_name}").fetchall()[0][0]
 
 
 def preview_markdown(conn: duckdb.DuckDBPyConnection, qualified_name: str, limit: int = 10) -> str:
-    return markdown_table(conn.execute(f"select * from {qualified_name} limit {int(limit)}").pl())
+    return markdown_table(conn.sql(f"select * from {qualified_name} limit {int(limit)}").pl())
 
 
 def markdown_table(frame: pl.DataFrame) -> str:

@@ -63,7 +63,7 @@ def ingest_asset(
                 from quality.file_loads where source = $source
                 """,
                 {"source": source},
-            ).fetchone()
+            ).fetchall()[0]
             previews = {
                 f"preview_{table}": dg.MetadataValue.md(preview_markdown(conn, f"raw.{table}"))
                 for table in list(tables)[:1]
@@ -141,7 +141,7 @@ def sql_check(
     def _check(warehouse: DuckDBResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as conn:
             ensure_layers(conn)
-            offending = conn.execute(query).pl()
+            offending = conn.sql(query).pl()
         return dg.AssetCheckResult(
             passed=offending.is_empty(),
             severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,

@@ -1,0 +1,51 @@
+# Two commands (see README):
+#   make demo   set up, write the sample, materialise every asset, serve on :8050
+#   make test   set up what the tests need (incl. Chromium) and run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= data
+export UV_PYTHON_DOWNLOADS := never
+export DAGSTER_HOME ?= $(abspath $(DATA)/dagster_home)
+
+.PHONY: demo test setup browser screenshots dagster clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/solidarity sample --out $(DATA)/sample
+	$(BIN)/solidarity materialize --raw $(DATA)/sample --warehouse $(DATA)/warehouse.duckdb --serving $(DATA)/serving.duckdb
+	@echo "Dagster UI: http://127.0.0.1:3000  (started in the background, log in $(DATA)/dagster.log)"
+	@SOLIDARITY_RAW_DIR=$(abspath $(DATA)/sample) SOLIDARITY_WAREHOUSE=$(abspath $(DATA)/warehouse.duckdb) \
+	  SOLIDARITY_SERVING=$(abspath $(DATA)/serving.duckdb) \
+	  nohup $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000 > $(DATA)/dagster.log 2>&1 &
+	@echo "Dashboard:  http://127.0.0.1:8050"
+	$(BIN)/solidarity serve --serving $(DATA)/serving.duckdb --host 127.0.0.1 --port 8050
+
+browser:
+	bash scripts/ensure-browser.sh
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+screenshots: setup browser
+	$(BIN)/python scripts/screenshots.py --out screenshots
+
+dagster: setup
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(DATA)/sample $(DATA)/*.duckdb $(DATA)/dagster_home

@@ -1,0 +1,93 @@
+"""The Dash app factory: officials' pages, one shell, no data read at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
+
+import dash
+from dash import Input, Output, dcc, html
+
+from dashboard import data
+from dashboard.i18n import day, lang_of, t
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(serving_path: str | Path) -> dash.Dash:
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        serve_locally=True,  # plotly.js and Dash's bundles from this server, never a CDN
+        title="Solidarité internationale — impact",
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    app.server.config[data.CONFIG_KEY] = str(serving_path)
+    app.layout = shell
+    _register_shell_callbacks(app)
+    return app
+
+
+def shell() -> html.Div:
+    return html.Div(
+        [
+            dcc.Location(id="url"),
+            html.A(id="skip-link", href="#main", className="skip-link", children="Aller au contenu"),
+            html.Header(
+                [
+                    html.H1(id="app-title", className="app-title"),
+                    html.Nav(id="nav", **{"aria-label": "Pages"}),
+                    html.A(id="lang-switch", className="lang-switch"),
+                ],
+                className="app-header",
+            ),
+            html.Div(id="sample-banner", className="sample-banner", role="note"),
+            html.Main(dash.page_container, id="main"),
+            html.Footer(id="footer", className="app-footer"),
+        ],
+        className="app",
+    )
+
+
+def _query(search: str | None) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
+
+
+def _register_shell_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output("app-title", "children"),
+        Output("nav", "children"),
+        Output("lang-switch", "children"),
+        Output("lang-switch", "href"),
+        Output("sample-banner", "children"),
+        Output("sample-banner", "hidden"),
+        Output("footer", "children"),
+        Input("url", "pathname"),
+        Input("url", "search"),
+    )
+    def render_shell(pathname: str | None, search: str | None):
+        params = _query(search)
+        lang = lang_of(params.get("lang"))
+        keep = {k: v for k, v in params.items() if k != "lang"}
+        other = "en" if lang == "fr" else "fr"
+        nav = [
+            dcc.Link(
+                t(page["name"], lang) if page["name"] in _PAGE_LABELS else page["name"],
+                href=page["relative_path"] + ("?" + urlencode({"lang": lang}) if lang != "fr" else ""),
+                className="nav-link" + (" active" if page["relative_path"] == pathname else ""),
+            )
+            for page in dash.page_registry.values()
+            if page.get("nav", True) and page["module"] != "pages.not_found_404"
+        ]
+        switch_href = (pathname or "/") + "?" + urlencode({**keep, "lang": other})
+        info = data.snapshot_info()
+        footer = t("source_line", lang, sources=t("sources", lang), built_at=day(info.built_at, lang),
+                   version=info.version)
+        return (t("app_title", lang), nav, t("language", lang), switch_href,
+                t("sample_banner", lang), not info.is_sample, footer)
+
+
+_PAGE_LABELS = {"overview"}

@@ -1,0 +1,56 @@
+"""Overview: the headline indicators for one year, against last year and the target."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from dashboard import data
+from dashboard.i18n import lang_of, t
+from dashboard.kpi import HEADLINE, Kpi, formatted, sentence
+
+dash.register_page(__name__, path="/", name="overview", order=0)
+
+
+def layout(year: str | None = None, lang: str | None = None, **_query) -> html.Div:
+    lang = lang_of(lang)
+    available = data.years()
+    chosen = _chosen_year(year, available)
+    rows = {r["indicator"]: r for r in data.kpis(chosen).iter_rows(named=True)} if chosen else {}
+    cards = []
+    for indicator in HEADLINE:
+        row = rows.get(indicator)
+        if row is None:
+            continue
+        kpi = Kpi(indicator, chosen, row["value"], row["previous_value"], row["target"], row["unit"])
+        cards.append(
+            html.Article(
+                [
+                    html.H3(t(indicator, lang), className="kpi-label"),
+                    html.P(formatted(kpi, lang), className="kpi-value", id=f"kpi-{indicator}"),
+                    html.P(sentence(kpi, lang), className="kpi-sentence"),
+                ],
+                className="kpi-card",
+            )
+        )
+    return html.Div(
+        [
+            html.H2(f"{t('overview', lang)} — {chosen}" if chosen else t("overview", lang)),
+            html.Nav(
+                [
+                    dcc.Link(str(y), href=f"/?year={y}" + (f"&lang={lang}" if lang != "fr" else ""),
+                             className="year-link" + (" active" if y == chosen else ""))
+                    for y in available
+                ],
+                className="year-links",
+                **{"aria-label": t("year", lang)},
+            ),
+            html.Section(cards or [html.P(t("no_data", lang))], className="kpi-grid"),
+        ]
+    )
+
+
+def _chosen_year(year: str | None, available: list[int]) -> int | None:
+    if year and year.isdigit() and int(year) in available:
+        return int(year)
+    return available[-1] if available else None

@@ -1,0 +1,100 @@
+"""`solidarity`: the project's command line.
+
+    solidarity sample --out DIR [--scale N] [--seed S]
+    solidarity materialize [--raw DIR] [--warehouse FILE] [--serving FILE]
+    solidarity serve [--serving FILE] [--host H] [--port P]
+    solidarity validate FILE...
+
+Paths default to SOLIDARITY_RAW_DIR, SOLIDARITY_WAREHOUSE and SOLIDARITY_SERVING,
+then to files under data/.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pipelines import settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
+
+RawOpt = Annotated[Optional[Path], typer.Option("--raw", help="Raw files folder [env SOLIDARITY_RAW_DIR]")]
+WarehouseOpt = Annotated[
+    Optional[Path], typer.Option("--warehouse", help="Warehouse DuckDB file [env SOLIDARITY_WAREHOUSE]")
+]
+ServingOpt = Annotated[
+    Optional[Path], typer.Option("--serving", help="Serving snapshot file [env SOLIDARITY_SERVING]")
+]
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option(help="Folder to write the raw files into")] = settings.DATA_DIR / "sample",
+    scale: Annotated[int, typer.Option(min=1, help="Multiply the volume (benchmarks)")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes")] = 2026,
+) -> None:
+    """Write the deterministic sample (SCDL, IATI, organisations, jobs, events) in the real formats."""
+    from pipelines.sample import write_sample
+
+    started = time.perf_counter()
+    counts = write_sample(out, scale=scale, seed=seed, progress=lambda m: typer.echo(m, err=True))
+    for kind, n in counts.items():
+        typer.echo(f"{kind}: {n}")
+    typer.echo(f"sample written to {out} in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def materialize(raw: RawOpt = None, warehouse: WarehouseOpt = None, serving: ServingOpt = None) -> None:
+    """Run every asset and check, then publish the serving snapshot. Exits 1 if a blocking check fails."""
+    from pipelines.run import materialize_all
+
+    outcome = materialize_all(raw or settings.raw_dir(), warehouse or settings.warehouse_path(),
+                              serving or settings.serving_path())
+    for line in outcome.report_lines():
+        typer.echo(line)
+    raise typer.Exit(0 if outcome.success else 1)
+
+
+@app.command()
+def serve(
+    serving: ServingOpt = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8050,
+) -> None:
+    """Serve the dashboard and public embeds from the snapshot (read-only)."""
+    from dashboard.app import create_app
+
+    path = serving or settings.serving_path()
+    if not Path(path).exists():
+        typer.echo(f"no serving snapshot at {path}: run `solidarity materialize` first", err=True)
+        raise typer.Exit(2)
+    dash_app = create_app(path)
+    typer.echo(f"Dashboard: http://{host}:{port}/")
+    dash_app.run(host=host, port=port, debug=False)
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="Files to check before dropping them in the inbox")]) -> None:
+    """Print each problem as `file:line:field: reason`; exit 1 when anything is rejected."""
+    from pipelines.validate import validate_file
+
+    rejected = 0
+    for path in files:
+        report = validate_file(path)
+        for line in report.lines:
+            typer.echo(line)
+        typer.echo(report.summary, err=True)
+        rejected += report.rejected
+    raise typer.Exit(1 if rejected else 0)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app(prog_name="solidarity")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Grants: SCDL `subventions` files (CSV, xlsx, xls, ods) from `grants/`."""
+
+from pipelines.defs.factories import ingest_asset
+from pipelines.sources.contracts import GRANT_TABLES
+
+
+def _reader():
+    from pipelines.sources.scdl import read_grants
+
+    return read_grants
+
+
+raw_grants = ingest_asset(
+    source="grants",
+    suffixes=(".csv", ".xlsx", ".xls", ".ods"),
+    reader=_reader,
+    tables=GRANT_TABLES,
+    group="grants",
+    description="Grants as published in the SCDL `subventions` format, one row per grant, "
+    "with every rejected row in quality.rejected_rows.",
+)

@@ -1,0 +1,49 @@
+"""Staging and mart tables: one SQL file each, in dependency order."""
+
+from pipelines.defs.factories import sql_table_asset
+
+REF = ["ref", "reference_tables"]
+RAW_GRANTS, RAW_IATI = ["raw", "grants"], ["raw", "iati"]
+RAW_ORGS, RAW_JOBS, RAW_EVENTS = ["raw", "organisations"], ["raw", "jobs"], ["raw", "events"]
+
+
+def stg(name: str) -> list[str]:
+    return ["staging", name]
+
+
+def mart(name: str) -> list[str]:
+    return ["marts", name]
+
+
+STAGING = {
+    "organisations": [RAW_ORGS, REF],
+    "grants": [RAW_GRANTS, stg("organisations")],
+    "grant_activities": [stg("grants"), RAW_IATI],
+    "transactions_eur": [RAW_IATI, REF],
+    "location_shares": [RAW_IATI, REF],
+    "sector_shares": [RAW_IATI],
+    "money_flows": [stg("grants"), stg("grant_activities"), stg("transactions_eur")],
+    "allocations": [stg("money_flows"), stg("location_shares"), stg("sector_shares"), REF],
+    "jobs": [RAW_JOBS, stg("organisations")],
+    "events": [RAW_EVENTS, REF],
+}
+
+MARTS = {
+    "funding": [stg("allocations")],
+    "funding_by_country": [mart("funding"), REF],
+    "funding_by_sector": [mart("funding"), REF],
+    "funding_by_programme": [mart("funding"), stg("grants")],
+    "flows": [mart("funding")],
+    "outcomes": [RAW_IATI, stg("location_shares"), stg("sector_shares"), stg("grant_activities")],
+    "grants_public": [stg("grants"), stg("grant_activities"), stg("location_shares")],
+    "jobs_by_departement": [stg("jobs"), REF],
+    "campaign_reach": [stg("events"), REF],
+    "kpis": [mart("funding"), stg("grants"), mart("jobs_by_departement"), mart("campaign_reach"), REF],
+    "data_quality": [
+        RAW_GRANTS, RAW_IATI, RAW_ORGS, RAW_JOBS, RAW_EVENTS,
+        stg("grants"), stg("allocations"), stg("transactions_eur"),
+    ],
+}
+
+staging_assets = [sql_table_asset("staging", n, deps=d, group="staging") for n, d in STAGING.items()]
+mart_assets = [sql_table_asset("marts", n, deps=d, group="marts") for n, d in MARTS.items()]

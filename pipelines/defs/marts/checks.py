@@ -1,0 +1,29 @@
+"""Checks on the marts. Blocking ones stop the publish step: a failed check never
+reaches the dashboard. Each check is a SQL file in `sql/checks/` returning the rows
+that break the rule."""
+
+from pipelines.defs.factories import sql_check
+
+checks = [
+    sql_check("funding_reconciles_with_flows", asset=["marts", "funding"], deps=[["staging", "money_flows"]]),
+    sql_check("funding_by_country_reconciles", asset=["marts", "funding_by_country"], deps=[["marts", "funding"]]),
+    sql_check("flows_levels_sum", asset=["marts", "flows"], deps=[["marts", "funding"]]),
+    sql_check(
+        "marts_keys_unique",
+        asset=["marts", "kpis"],
+        deps=[["marts", n] for n in ("funding_by_country", "funding_by_sector", "funding_by_programme",
+                                    "jobs_by_departement", "campaign_reach", "grants_public")],
+    ),
+    sql_check(
+        "codes_valid",
+        asset=["marts", "funding_by_country"],
+        deps=[["marts", "funding_by_sector"], ["marts", "jobs_by_departement"], ["marts", "campaign_reach"]],
+    ),
+    sql_check(
+        "amounts_non_negative",
+        asset=["marts", "funding_by_country"],
+        deps=[["marts", "jobs_by_departement"], ["marts", "campaign_reach"]],
+    ),
+    sql_check("no_natural_person_named", asset=["marts", "grants_public"], deps=[["staging", "grants"]]),
+    sql_check("rows_accounted_for", asset=["marts", "data_quality"]),
+]

@@ -1,0 +1,125 @@
+"""Write the serving snapshot: public marts, reference tables, manifest, data quality.
+
+The snapshot is written to a new file beside the served one, closed, flushed to disk
+and swapped in with one `os.replace`, so a reader sees the old snapshot or the new
+one, never a partial file. The dashboard only ever opens this file, read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.settings import PROJECT_ROOT, SQL_DIR
+
+# What the public may see. Staging tables (with names of natural persons) never leave
+# the warehouse; rejected rows keep their reason but not values of identifying fields.
+SNAPSHOT_MARTS = (
+    "funding",
+    "funding_by_country",
+    "funding_by_sector",
+    "funding_by_programme",
+    "flows",
+    "outcomes",
+    "grants_public",
+    "jobs_by_departement",
+    "campaign_reach",
+    "kpis",
+    "data_quality",
+)
+SNAPSHOT_REFERENCE = ("countries", "dac_sectors", "dac_categories", "departements", "regions", "targets")
+IDENTIFYING_FIELDS = ("nomBeneficiaire", "beneficiaire_nom", "idBeneficiaire", "beneficiaire_id", "objet",
+                      "nom", "organiser_name", "nom_organisateur", "title", "titre", "SUMMARY", "ORGANIZER")
+
+
+def code_version() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def snapshot_version(file_hashes: list[str], code: str) -> str:
+    """Same inputs and code → same version: what ETags and caches key on."""
+    digest = hashlib.sha256(code.encode())
+    for sql in sorted(SQL_DIR.rglob("*.sql")):
+        digest.update(sql.read_bytes())
+    for h in sorted(file_hashes):
+        digest.update(h.encode())
+    return digest.hexdigest()[:16]
+
+
+def publish_snapshot(
+    warehouse: duckdb.DuckDBPyConnection, serving_path: Path, is_sample: bool
+) -> dict[str, object]:
+    serving_path = Path(serving_path)
+    serving_path.parent.mkdir(parents=True, exist_ok=True)
+    loads = warehouse.sql("select * from quality.file_loads order by source, source_file").pl()
+    code = code_version()
+    version = snapshot_version([h for h in loads["sha256"].to_list() if h], code)
+    built_at = datetime.now(timezone.utc).replace(microsecond=0)
+    manifest = loads.select(
+        pl.lit(built_at).alias("built_at"),
+        pl.lit(code).alias("code_version"),
+        pl.lit(version).alias("snapshot_version"),
+        pl.lit(is_sample).alias("is_sample"),
+        "source", "source_file", "sha256", "size_bytes", "modified_at",
+        "rows_read", "rows_accepted", "rows_rejected", "error",
+    )
+    if manifest.is_empty():
+        manifest = pl.DataFrame(
+            {"built_at": [built_at], "code_version": [code], "snapshot_version": [version],
+             "is_sample": [is_sample]}
+        )
+
+    tmp = serving_path.with_name(f".{serving_path.name}.{uuid.uuid4().hex}.tmp")
+    alias = "snapshot"
+    warehouse.execute(f"attach '{_quoted(tmp)}' as {alias}")
+    try:
+        for mart in SNAPSHOT_MARTS:
+            warehouse.execute(f"create table {alias}.main.{mart} as select * from marts.{mart}")
+        for ref in SNAPSHOT_REFERENCE:
+            warehouse.execute(f"create table {alias}.main.{ref} as select * from ref.{ref}")
+        warehouse.execute(
+            f"""
+            create table {alias}.main.rejected_rows as
+            select source, source_file, source_row, field,
+                   case when field in $identifying then '(masqué)' else value end as value,
+                   reason, severity
+            from quality.rejected_rows
+            """,
+            {"identifying": list(IDENTIFYING_FIELDS)},
+        )
+        warehouse.register("_manifest", manifest.to_arrow())
+        warehouse.execute(f"create table {alias}.main.manifest as select * from _manifest")
+        warehouse.unregister("_manifest")
+    finally:
+        warehouse.execute(f"detach {alias}")
+    _fsync(tmp)
+    os.replace(tmp, serving_path)
+    _fsync(serving_path.parent)
+    return {"snapshot_version": version, "built_at": built_at.isoformat(), "code_version": code,
+            "path": str(serving_path), "size_bytes": serving_path.stat().st_size}
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

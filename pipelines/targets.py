@@ -1,0 +1,35 @@
+"""Annual targets from `data/config/targets.toml`, the file officials' staff edit."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.settings import CONFIG_DIR
+
+TARGETS_FILE = CONFIG_DIR / "targets.toml"
+TARGETS_SCHEMA = {
+    "indicator": pl.String,
+    "target": pl.Float64,
+    "from_year": pl.Int32,
+    "to_year": pl.Int32,
+    "note": pl.String,
+}
+
+
+def load_targets(path: Path = TARGETS_FILE) -> pl.DataFrame:
+    with open(path, "rb") as handle:
+        blocks = tomllib.load(handle).get("target", [])
+    rows = [
+        {
+            "indicator": b["indicator"],
+            "target": float(b["target"]),
+            "from_year": int(b["from_year"]),
+            "to_year": int(b["to_year"]) if "to_year" in b else None,
+            "note": b.get("note"),
+        }
+        for b in blocks
+    ]
+    return pl.DataFrame(rows, schema=TARGETS_SCHEMA)

@@ -1,0 +1,48 @@
+"""Shared fixtures: the sample written once, materialised once, per test session.
+
+Browser tests drive Debian's Chromium through ChromeDriver (`make test` installs them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_REFERENCE = PROJECT_ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    from pipelines.sample import write_sample
+
+    out = tmp_path_factory.mktemp("raw")
+    write_sample(out, scale=1, seed=2026)
+    return out
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, sample_dir):
+    """A full materialisation of the sample: (outcome, warehouse path, serving path)."""
+    from pipelines.run import materialize_all
+
+    work = tmp_path_factory.mktemp("built")
+    warehouse, serving = work / "warehouse.duckdb", work / "serving.duckdb"
+    outcome = materialize_all(sample_dir, warehouse, serving)
+    return outcome, warehouse, serving
+
+
+def pytest_setup_options():
+    """Chrome options for dash's `dash_duo`: Debian's Chromium, headless, as root, offline."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    return options
