@@ -273,3 +273,38 @@ def test_scale_two_doubles_the_volume(sample, tmp_path):
     grants_2025 = read_grants(tmp_path / "x2", 2025)
     assert len(grants_2025) == 2 * len(read_grants(sample[0], 2025))
     assert 16_000_000 <= sum(amount(r["montant"]) for r in grants_2025) <= 24_000_000
+
+
+def test_local_files_meet_the_frictionless_schemas_except_documented_flaws(sample):
+    import json
+
+    from frictionless import Resource, Schema, validate
+
+    folder, _ = sample
+    schemas = Path(__file__).resolve().parents[1] / "data" / "schemas"
+
+    def errors(relative: str, schema: str) -> list[list]:
+        descriptor = json.loads((schemas / f"{schema}.schema.json").read_text(encoding="utf-8"))
+        resource = Resource(path=relative, basepath=str(folder), schema=Schema.from_descriptor(descriptor))
+        return validate(resource).flatten(["fieldName", "type"])
+
+    assert errors("organisations/organisations.csv", "organisations") == []
+    assert errors("jobs/emplois.csv", "jobs") == [["etp", "constraint-error"]]
+    assert errors("events/evenements_2025.csv", "events") == []
+    assert errors("events/evenements_2023.csv", "events") == [[None, "primary-key"]]
+
+
+def test_agenda_parses_with_icalendar(sample):
+    from icalendar import Calendar
+
+    folder, _ = sample
+    cal = Calendar.from_ical((folder / "events" / "agenda_2024.ics").read_bytes())
+    events = cal.walk("VEVENT")
+    assert len(events) > 1_000
+    assert len(cal.walk("VTIMEZONE")) == 1
+    types = {str(c) for e in events for c in e.get("CATEGORIES").cats}
+    assert types <= {"conference", "projection", "marche_equitable", "intervention_scolaire", "exposition",
+                     "atelier", "concert", "repas", "autre"}
+    locations = [str(e.get("LOCATION")) for e in events]
+    assert sum(1 for loc in locations if not any(ch.isdigit() for ch in loc)) >= 1  # a few unresolvable
+    assert all(e.get("DTSTART").dt.tzinfo is not None for e in events)

@@ -98,7 +98,7 @@ class EventFactory:
             agenda_only = i >= n
             org = self._organiser(rng)
             school = org.org_type == "etablissement_scolaire"
-            event_type = "animation_scolaire" if school and rng.random() < 0.7 else rng.choices(types, type_weights)[0]
+            event_type = "intervention_scolaire" if school and rng.random() < 0.7 else rng.choices(types, type_weights)[0]
             template = rng.choice(vocab.EVENT_TITLES[event_type])
             title = template.format(topic=rng.choice(vocab.EVENT_TOPICS), country=rng.choice(countries))
             day = _event_day(rng, year)
@@ -112,7 +112,7 @@ class EventFactory:
             else:
                 commune = rng.choice(_COMMUNES)[1]
             audience = max(5, int(rng.lognormvariate(3.6, 0.8)))
-            young_share = rng.uniform(0.75, 1.0) if school or event_type == "animation_scolaire" else rng.betavariate(2, 5)
+            young_share = rng.uniform(0.75, 1.0) if school or event_type == "intervention_scolaire" else rng.betavariate(2, 5)
             collective = rng.random() < 0.08  # collectives without a SIRET organise some events
             town = commune[2].split(" ")[0]
             if agenda_only:

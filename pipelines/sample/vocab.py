@@ -159,10 +159,10 @@ ORG_TYPES: tuple[str, ...] = (
     "etablissement_scolaire", "entreprise", "fondation", "autre",
 )
 
-# Event types (enum of data/schemas/events.schema.json).
+# Event types: the enum of data/schemas/events.schema.json, with their usual frequency.
 EVENT_TYPES: tuple[tuple[str, float], ...] = (
     ("conference", 16), ("projection", 14), ("exposition", 10), ("atelier", 18),
-    ("spectacle", 8), ("repas", 10), ("marche", 4), ("animation_scolaire", 15), ("autre", 5),
+    ("concert", 8), ("repas", 10), ("marche_equitable", 5), ("intervention_scolaire", 14), ("autre", 5),
 )
 
 # Festisol / Semaine de la solidarité internationale windows (first and last day).
@@ -266,11 +266,11 @@ EVENT_TITLES: dict[str, tuple[str, ...]] = {
     "projection": ("Ciné-débat : {topic}", "Projection du documentaire « {topic} »"),
     "exposition": ("Exposition « {topic} »", "Exposition photo : regards sur le {country}"),
     "atelier": ("Atelier cuisine du monde", "Atelier jeux coopératifs", "Atelier : {topic}"),
-    "spectacle": ("Concert solidaire", "Conte et musique du {country}", "Théâtre-forum : {topic}"),
+    "concert": ("Concert solidaire", "Conte et musique du {country}", "Scène ouverte : {topic}"),
     "repas": ("Repas solidaire aux saveurs du {country}", "Petit-déjeuner équitable"),
-    "marche": ("Marche solidaire", "Course solidaire pour l'eau"),
-    "animation_scolaire": ("Intervention en classe : {topic}", "Jeu de rôle : {topic}"),
-    "autre": ("Village des solidarités", "Marché équitable et solidaire", "Soirée d'échanges"),
+    "marche_equitable": ("Marché équitable et solidaire", "Marché des producteurs équitables"),
+    "intervention_scolaire": ("Intervention en classe : {topic}", "Jeu de rôle : {topic}"),
+    "autre": ("Village des solidarités", "Marche solidaire pour l'eau", "Soirée d'échanges"),
 }
 EVENT_TOPICS = (
     "l'accès à l'eau", "les migrations", "le climat et les inégalités", "le commerce équitable",
