@@ -51,6 +51,24 @@ LABELS: dict[str, dict[str, str]] = {
     "back_home": {"fr": "Retour à la vue d'ensemble", "en": "Back to the overview"},
     "language": {"fr": "English", "en": "Français"},
     "no_data": {"fr": "Pas de données pour cette année.", "en": "No data for this year."},
+    # officials' pages (issue 6): organisation types, page names, chart words
+    "beneficiary_ong": {"fr": "ONG", "en": "NGOs"},
+    "beneficiary_collectivite": {"fr": "Collectivités", "en": "Local authorities"},
+    "beneficiary_etablissement_scolaire": {"fr": "Établissements scolaires", "en": "Schools"},
+    "beneficiary_personne_physique": {"fr": "Particuliers", "en": "Individuals"},
+    "beneficiary_cooperative": {"fr": "Coopératives", "en": "Cooperatives"},
+    "beneficiary_commerce_equitable": {"fr": "Commerce équitable", "en": "Fair trade"},
+    "beneficiary_autre": {"fr": "Autres structures", "en": "Other organisations"},
+    "beneficiary_non_renseigne": {"fr": "Type non renseigné", "en": "Type not given"},
+    "other_countries": {"fr": "Autres pays et régions", "en": "Other countries and regions"},
+    "unallocated": {"fr": "Non affecté", "en": "Unallocated"},
+    "flows": {"fr": "Flux", "en": "Flows"},
+    "world": {"fr": "Où va l'argent", "en": "Where the money goes"},
+    "sectors": {"fr": "Secteurs", "en": "Sectors"},
+    "outcomes": {"fr": "Résultats", "en": "Outcomes"},
+    "at_home": {"fr": "Dans la région", "en": "At home"},
+    "grants_page": {"fr": "Subventions", "en": "Grants"},
+    "data_quality": {"fr": "Qualité des données", "en": "Data quality"},
 }
 
 

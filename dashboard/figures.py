@@ -1,0 +1,267 @@
+"""Pure figure builders: a polars frame in, a `go.Figure` out. No I/O, no Dash.
+
+Shared by the officials' pages and the public embeds. Colours are colour-blind safe
+(Okabe–Ito for categories, viridis for quantities); numbers shown in hovers are
+pre-formatted with `dashboard.i18n` so French readers see `1 234 567 €`, and the
+layout's `separators` makes plotly's own axis ticks French too.
+
+Clickable figures carry the URL filter each element stands for in `customdata`
+(`"country=MLI"`, `"programme=..."`): a page turns a click into a link.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+from dashboard.i18n import euros, lang_of, number, t
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable by every common colour-vision type.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+COMMITTED, DISBURSED = OKABE_ITO[0], OKABE_ITO[1]
+SEQUENTIAL = "Viridis"
+# Where plotly.js finds world_110m.json: this app's own assets, never the CDN.
+TOPOJSON_URL = "/assets/topojson/"
+GRAPH_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False, "responsive": True}
+OTHER = "__other__"
+FLOW_LOCATIONS = 12  # countries shown by name in the Sankey; the rest are grouped
+
+
+def _layout(fig: go.Figure, lang: str, **extra) -> go.Figure:
+    base = {
+        "separators": ", " if lang_of(lang) == "fr" else ".,",  # decimal, thousands
+        "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 13},
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": list(OKABE_ITO),
+    }
+    fig.update_layout(**{**base, **extra})
+    return fig
+
+
+def _empty(lang: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=t("no_data", lang), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, lang)
+
+
+def beneficiary_label(code: str | None, lang: str) -> str:
+    key = f"beneficiary_{code}"
+    try:
+        return t(key, lang)
+    except KeyError:
+        return code or t("beneficiary_non_renseigne", lang)
+
+
+def funding_by_year(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
+    """Committed and disbursed euros per year, side by side."""
+    if df.is_empty():
+        return _empty(lang)
+    df = df.group_by("year").agg(pl.col("committed_eur").sum(), pl.col("disbursed_eur").sum()).sort("year")
+    fig = go.Figure()
+    for measure, colour in (("committed_eur", COMMITTED), ("disbursed_eur", DISBURSED)):
+        values = df[measure].to_list()
+        fig.add_bar(
+            x=df["year"].to_list(),
+            y=values,
+            name=t(measure, lang),
+            marker_color=colour,
+            customdata=[euros(v, lang) for v in values],
+            hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>",
+        )
+    return _layout(
+        fig, lang, barmode="group", legend={"orientation": "h", "y": 1.1},
+        xaxis={"dtick": 1, "title": t("year", lang)}, yaxis={"title": "€", "gridcolor": "#eee"},
+    )
+
+
+def world_map(df: pl.DataFrame, lang: str = "fr", measure: str = "committed_eur",
+              topojson_ok: bool = True) -> go.Figure:
+    """A world choropleth by country (ISO-3 codes only; regions and 'unallocated' are listed elsewhere).
+
+    `topojson_ok=False` gives a ranked bar chart instead, for contexts where the world
+    geometry cannot be served (a static export with no assets)."""
+    df = df.filter(pl.col("country_code").str.contains(r"^[A-Z]{3}$"))
+    if df.is_empty():
+        return _empty(lang)
+    name_col = "name_fr" if lang_of(lang) == "fr" else "name_en"
+    df = (df.group_by("country_code").agg(pl.col(name_col).first().alias("name"), pl.col(measure).sum())
+          .sort(measure, descending=True))
+    values = df[measure].to_list()
+    text = [f"{n} : {euros(v, lang)}" for n, v in zip(df["name"], values)]
+    if not topojson_ok:
+        fig = go.Figure(go.Bar(
+            x=values[::-1], y=df["name"].to_list()[::-1], orientation="h", marker_color=COMMITTED,
+            customdata=[f"country={c}" for c in df["country_code"].to_list()[::-1]],
+            hovertext=text[::-1], hoverinfo="text",
+        ))
+        return _layout(fig, lang, height=max(300, 22 * len(values)), xaxis={"title": t(measure, lang)})
+    fig = go.Figure(go.Choropleth(
+        locations=df["country_code"].to_list(),
+        locationmode="ISO-3",
+        z=values,
+        colorscale=SEQUENTIAL,
+        reversescale=True,  # dark = more money, on a light map
+        marker_line_color="white",
+        marker_line_width=0.5,
+        colorbar={"title": {"text": "€"}, "thickness": 12},
+        customdata=[f"country={c}" for c in df["country_code"].to_list()],
+        hovertext=text,
+        hoverinfo="text",
+    ))
+    fig.update_geos(showframe=False, showcoastlines=False, showcountries=True, countrycolor="#bbb",
+                    showland=True, landcolor="#f2f2f2", projection_type="natural earth", lataxis_range=[-58, 85])
+    return _layout(fig, lang, height=460, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+
+
+def _sankey_frame(df: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """Group small destinations into 'other countries' so the diagram stays readable."""
+    top = (df.group_by("location_code").agg(pl.col("committed_eur").sum())
+           .sort("committed_eur", descending=True).head(FLOW_LOCATIONS)["location_code"].to_list())
+    return df.with_columns(
+        pl.when(pl.col("location_code").is_in(top)).then(pl.col("location_code")).otherwise(pl.lit(OTHER))
+        .alias("location_code"),
+        pl.when(pl.col("location_code").is_in(top)).then(pl.col("location_name"))
+        .otherwise(pl.lit(t("other_countries", lang))).alias("location_name"),
+        pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang), return_dtype=pl.String)
+        .alias("beneficiary_label"),
+    )
+
+
+def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
+    """Programme → organisation type → DAC category → country; node customdata is its URL filter."""
+    if df.is_empty():
+        return _empty(lang)
+    df = _sankey_frame(df, lang)
+    stages = (  # (column holding the node key, column holding its label, URL filter parameter)
+        ("programme", "programme", "programme"),
+        ("beneficiary_type", "beneficiary_label", None),
+        ("category_code", "category_name", "sector"),
+        ("location_code", "location_name", "country"),
+    )
+    index: dict[tuple[int, str], int] = {}
+    labels, filters, colours = [], [], []
+    for stage, (key, label, param) in enumerate(stages):
+        nodes = (df.group_by(key).agg(pl.col(label).first().alias("_label"), pl.col("committed_eur").sum())
+                 .sort("committed_eur", descending=True))
+        for code, name in zip(nodes[key].to_list(), nodes["_label"].to_list()):
+            index[(stage, code)] = len(labels)
+            labels.append(name if name is not None else str(code))
+            usable = param and code not in (OTHER, "unallocated", None)
+            filters.append(f"{param}={code}" if usable else "")
+            colours.append(OKABE_ITO[stage])
+    sources, targets, values, hover = [], [], [], []
+    for stage in range(len(stages) - 1):
+        left, right = stages[stage][0], stages[stage + 1][0]
+        links = df.group_by(left, right).agg(pl.col("committed_eur").sum()).sort(left, right)
+        for a, b, v in links.iter_rows():
+            sources.append(index[(stage, a)])
+            targets.append(index[(stage + 1, b)])
+            values.append(v)
+            hover.append(euros(v, lang))
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        node={"label": labels, "color": colours, "customdata": filters, "pad": 12, "thickness": 14,
+              "hovertemplate": "%{label}<extra></extra>"},
+        link={"source": sources, "target": targets, "value": values, "customdata": hover,
+              "color": "rgba(0,114,178,0.25)",
+              "hovertemplate": "%{source.label} → %{target.label} : %{customdata}<extra></extra>"},
+    ))
+    return _layout(fig, lang, height=560)
+
+
+def sectors_treemap(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
+    """DAC categories (3 digits) containing their sectors (5 digits), sized by committed euros."""
+    df = df.filter(pl.col("committed_eur") > 0)
+    if df.is_empty():
+        return _empty(lang)
+    sectors = (df.group_by("category_code", "sector_code")
+               .agg(pl.col("category_name").first(), pl.col("sector_name").first(), pl.col("committed_eur").sum()))
+    categories = (sectors.group_by("category_code")
+                  .agg(pl.col("category_name").first(), pl.col("committed_eur").sum()).sort("category_code"))
+    ids, labels, parents, values, filters, text = [], [], [], [], [], []
+    for code, name, value in categories.iter_rows():
+        ids.append(f"c{code}")
+        labels.append(_title(name) or code)
+        parents.append("")
+        values.append(value)
+        filters.append(f"sector={code}" if code != "unallocated" else "")
+        text.append(euros(value, lang))
+    for cat, sec, _cname, sname, value in sectors.sort("category_code", "sector_code").iter_rows():
+        ids.append(f"s{cat}/{sec}")
+        labels.append(sname or sec)
+        parents.append(f"c{cat}")
+        values.append(value)
+        filters.append(f"sector={sec}" if sec not in ("unallocated", None) else "")
+        text.append(euros(value, lang))
+    fig = go.Figure(go.Treemap(
+        ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
+        customdata=filters, text=text, texttemplate="%{label}<br>%{text}",
+        hovertemplate="%{label}<br>%{text}<extra></extra>",
+        marker={"colors": values, "colorscale": SEQUENTIAL, "reversescale": True},
+        maxdepth=2,
+    ))
+    return _layout(fig, lang, height=520, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+
+
+def _title(name: str | None) -> str | None:
+    # the OECD list writes some category names in capitals; read them as sentences
+    if name and name.isupper():
+        return name.capitalize()
+    return name
+
+
+def departements_map(df: pl.DataFrame, geojson: dict, lang: str = "fr", value_label: str = "") -> go.Figure:
+    """A choropleth of départements from a local GeoJSON (featureidkey properties.code)."""
+    known = {f["properties"]["code"] for f in geojson.get("features", [])}
+    df = df.filter(pl.col("departement_code").is_in(list(known)))
+    if df.is_empty():
+        return _empty(lang)
+    df = df.group_by("departement_code").agg(pl.col("name").first(), pl.col("value").sum()).sort("departement_code")
+    values = df["value"].to_list()
+    fig = go.Figure(go.Choropleth(
+        geojson=geojson,
+        featureidkey="properties.code",
+        locations=df["departement_code"].to_list(),
+        z=values,
+        colorscale=SEQUENTIAL,
+        reversescale=True,
+        marker_line_color="white",
+        colorbar={"title": {"text": value_label}, "thickness": 12},
+        customdata=[f"departement={c}" for c in df["departement_code"].to_list()],
+        hovertext=[f"{n} : {number(v, lang)}" for n, v in zip(df["name"], values)],
+        hoverinfo="text",
+    ))
+    # no basemap: the GeoJSON is the whole map, and nothing else is fetched
+    fig.update_geos(fitbounds="locations", visible=False)
+    return _layout(fig, lang, height=460, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+
+
+def campaign_reach_bars(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
+    """Participants and young participants as bars, events as a line on a second axis.
+
+    The first column is the category axis: `year` or `departement` (a name or code)."""
+    if df.is_empty():
+        return _empty(lang)
+    axis = "year" if "year" in df.columns else "departement"
+    df = (df.group_by(axis).agg(pl.col("events").sum(), pl.col("participants").sum(),
+                                pl.col("young_participants").sum()).sort(axis))
+    x = [str(v) for v in df[axis].to_list()]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for measure, colour in (("participants", OKABE_ITO[2]), ("young_participants", OKABE_ITO[3])):
+        vals = [float(v) for v in df[measure].to_list()]
+        fig.add_bar(x=x, y=vals, name=t(measure, lang), marker_color=colour,
+                    customdata=[number(v, lang) for v in vals],
+                    hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>", secondary_y=False)
+    events = [float(v) for v in df["events"].to_list()]
+    fig.add_scatter(x=x, y=events, name=t("events", lang), mode="lines+markers", line_color=OKABE_ITO[7],
+                    customdata=[number(v, lang) for v in events],
+                    hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>", secondary_y=True)
+    fig.update_yaxes(title_text=t("participants", lang), secondary_y=False, gridcolor="#eee")
+    fig.update_yaxes(title_text=t("events", lang), secondary_y=True, showgrid=False, rangemode="tozero")
+    fig.update_xaxes(type="category")
+    return _layout(fig, lang, barmode="group", legend={"orientation": "h", "y": 1.12})
