@@ -7,6 +7,7 @@ agenda events exist only there, with a free-text location to map.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import unicodedata
@@ -54,16 +55,22 @@ class SampleEvent:
         return f"{self.place}, {postcode} {town}"
 
 
-def _event_day(rng: random.Random, year: int) -> date:
+@functools.lru_cache(maxsize=None)
+def _festival_days(year: int) -> tuple[tuple[date, ...], tuple[float, ...]]:
     first, last = (date.fromisoformat(d) for d in vocab.FESTISOL_WINDOWS[year])
+    days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+    # Weekends are busiest; the few December days are quieter.
+    weights = tuple((1.8 if d.weekday() >= 5 else 1.0) * (0.5 if d.month == 12 else 1.0) for d in days)
+    return days, tuple(itertools.accumulate(weights))
+
+
+def _event_day(rng: random.Random, year: int) -> date:
+    days, cum_weights = _festival_days(year)
     if rng.random() < IN_WINDOW_SHARE:
-        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        # Weekends and the festival's first days are busiest; December days quieter.
-        weights = [(1.8 if d.weekday() >= 5 else 1.0) * (0.5 if d.month == 12 else 1.0) for d in days]
-        return rng.choices(days, weights=weights)[0]
+        return rng.choices(days, cum_weights=cum_weights)[0]
     while True:
         day = date(year, 1, 1) + timedelta(days=rng.randrange(365))
-        if not first <= day <= last:
+        if not days[0] <= day <= days[-1]:
             return day
 
 
@@ -98,7 +105,10 @@ class EventFactory:
             agenda_only = i >= n
             org = self._organiser(rng)
             school = org.org_type == "etablissement_scolaire"
-            event_type = "intervention_scolaire" if school and rng.random() < 0.7 else rng.choices(types, type_weights)[0]
+            if school and rng.random() < 0.7:
+                event_type = "intervention_scolaire"
+            else:
+                event_type = rng.choices(types, type_weights)[0]
             template = rng.choice(vocab.EVENT_TITLES[event_type])
             title = template.format(topic=rng.choice(vocab.EVENT_TOPICS), country=rng.choice(countries))
             day = _event_day(rng, year)
@@ -112,7 +122,10 @@ class EventFactory:
             else:
                 commune = rng.choice(_COMMUNES)[1]
             audience = max(5, int(rng.lognormvariate(3.6, 0.8)))
-            young_share = rng.uniform(0.75, 1.0) if school or event_type == "intervention_scolaire" else rng.betavariate(2, 5)
+            if school or event_type == "intervention_scolaire":
+                young_share = rng.uniform(0.75, 1.0)
+            else:
+                young_share = rng.betavariate(2, 5)
             collective = rng.random() < 0.08  # collectives without a SIRET organise some events
             town = commune[2].split(" ")[0]
             if agenda_only:

@@ -34,7 +34,6 @@ they are never named in the IATI file.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -51,7 +50,9 @@ SCDL_FIELDS = (
     "datesPeriodeVersement", "idRAE", "notificationUE", "pourcentageSubvention", "dispositifAide",
 )
 CP1252_YEAR = 2017
-ORGANISATION_FIELDS = ("siret", "nom", "categorie_juridique", "code_naf", "code_commune", "code_postal", "type_structure")
+ORGANISATION_FIELDS = (
+    "siret", "nom", "categorie_juridique", "code_naf", "code_commune", "code_postal", "type_structure",
+)
 JOB_FIELDS = ("siret", "annee", "effectif", "etp", "benevoles")
 EVENT_FIELDS = (
     "id", "titre", "debut", "fin", "code_commune", "siret_organisateur", "nom_organisateur",
@@ -77,7 +78,7 @@ def write_sample(
     out_dir = Path(out_dir)
     for sub in ("grants", "iati", "organisations", "jobs", "events"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
-    counts = {"grants": 0, "iati_activities": 0, "organisations": 0, "jobs": 0, "events_csv": 0, "events_ics": 0}
+    counts = dict.fromkeys(("grants", "iati_activities", "organisations", "jobs", "events_csv", "events_ics"), 0)
 
     used_sirens: set[str] = set()
     orgs = [build_organisations(seed, r, used_sirens) for r in range(scale)]
@@ -108,7 +109,8 @@ def write_sample(
                         if grant.project is not None:
                             write_activity(grant.project)
                             linked += 1
-                    for project in factory.cofunded_projects(year, max(1, round(linked * COFUNDED_SHARE)), sessions, next_ref):
+                    n_cofunded = max(1, round(linked * COFUNDED_SHARE))
+                    for project in factory.cofunded_projects(year, n_cofunded, sessions, next_ref):
                         write_activity(project)
                         linked += 1
                     counts["grants"] += len(grants)
@@ -234,9 +236,3 @@ def _write_events_year(folder: Path, year: int, factories: list[EventFactory]) -
         ics.write(tail)
     return csv_n, ics_n
 
-
-if __name__ == "__main__":  # handy for a quick look: python -m pipelines.sample.generate OUT [SCALE]
-    import sys
-
-    result = write_sample(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1, progress=print)
-    print(json.dumps(result))

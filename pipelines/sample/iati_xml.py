@@ -57,7 +57,8 @@ def activity_element(p: Project) -> etree._Element:
     _narrative(act, "description", p.description, type="1")
     _narrative(act, "participating-org", vocab.REGION_NAME, ref=vocab.REGION_IATI_REF, role="1", type="10")
     if p.co_funder:
-        _narrative(act, "participating-org", p.co_funder[1], ref=p.co_funder[0], role="1", type="10" if p.co_funder[0] == "FR-3" else "40")
+        ref, name = p.co_funder
+        _narrative(act, "participating-org", name, ref=ref, role="1", type="10" if ref == "FR-3" else "40")
     if p.implementer is not None:  # natural persons are never named in IATI
         _narrative(
             act, "participating-org", p.implementer.name,

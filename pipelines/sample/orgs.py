@@ -101,7 +101,8 @@ def _describe(rng: random.Random, org_type: str, town: str) -> tuple[str, str, s
             return base, "5710", "47.29Z"
         return base, "5458", "46.37Z"
     if org_type == "cooperative":
-        name = f"{rng.choice(vocab.COOP_NAMES)} {rng.choice(vocab.NGO_HEADS)} {rng.choice(('Équitable', 'Paysanne', 'des Alpes', 'du Forez', 'Rhône-Alpes'))}"
+        region_word = rng.choice(("Équitable", "Paysanne", "des Alpes", "du Forez", "Rhône-Alpes"))
+        name = f"{rng.choice(vocab.COOP_NAMES)} {rng.choice(vocab.NGO_HEADS)} {region_word}"
         return name, rng.choice(("5458", "5460", "5710")), rng.choice(("46.37Z", "10.83Z", "70.22Z"))
     if org_type == "entreprise":
         legal = rng.choices(("5499", "5710", "1000"), (5, 4, 1))[0]
@@ -175,8 +176,10 @@ def build_organisations(seed: int, replica: int, used_sirens: set[str]) -> list[
                 org.rna = rna_number(rng, dep)
 
     for org in orgs:
-        org.weight = rng.paretovariate(1.3)
-        org.created = 2015 if rng.random() < 0.85 else rng.randint(2016, 2024)
+        org.weight = min(rng.paretovariate(1.5), 8.0)  # capped: no single grantee dominates
+        # Some organisations appear over the period; the large, active ones were always there.
+        young = org.weight < 4 and rng.random() < 0.15
+        org.created = rng.randint(2016, 2024) if young else 2015
     return orgs
 
 
