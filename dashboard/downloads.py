@@ -1,0 +1,95 @@
+"""Every chart's data as CSV, Excel or Parquet, with where it comes from.
+
+`GET /download/<dataset>.<csv|xlsx|parquet>?<the page's filters>` returns the frame
+the chart was drawn from. Provenance travels inside the file so it cannot get lost:
+CSV and Parquet carry `source`, `licence`, `built_at`, `snapshot_version` and
+`is_sample` columns (Parquet also as file metadata); Excel has a `metadata` sheet.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import flask
+import polars as pl
+
+from dashboard import data
+from dashboard.filters import Filters, parse
+
+# The programme publishes its data under Etalab's open licence, the French public-sector default.
+LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab)"
+SOURCE = ("Région — programme de solidarité internationale : subventions (SCDL), projets (IATI), "
+          "annuaire des structures, emplois, agenda du Festival des Solidarités")
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+# dataset name -> frame for the page's filters (the same query the chart uses)
+DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
+    "funding_by_year": data.funding_by_year,
+    "funding_by_country": data.funding_by_place,
+    "flows": lambda f: data.flows(f, f.lang),
+    "sectors": lambda f: data.sectors(f, f.lang),
+    "outcomes": data.outcomes,
+    "grants": data.grants,
+    "jobs_by_departement": data.jobs_by_departement,
+    "campaign_reach": data.campaign_reach,
+    "data_quality": data.data_quality,
+    "rejected_counts": data.rejected_counts,
+}
+
+
+def provenance() -> dict[str, str]:
+    info = data.snapshot_info()
+    return {
+        "source": SOURCE + (" — DONNÉES D'EXEMPLE, NON OFFICIELLES" if info.is_sample else ""),
+        "licence": LICENCE,
+        "built_at": info.built_at,
+        "snapshot_version": info.version,
+        "is_sample": str(info.is_sample).lower(),
+    }
+
+
+def with_provenance(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
+    return frame.with_columns(*(pl.lit(v).alias(k) for k, v in meta.items()))
+
+
+def encode(frame: pl.DataFrame, fmt: str, meta: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        with_provenance(frame, meta).write_csv(buffer)
+    elif fmt == "parquet":
+        with_provenance(frame, meta).write_parquet(buffer, metadata=meta)
+    elif fmt == "xlsx":
+        import xlsxwriter
+
+        with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+            frame.write_excel(book, worksheet="data", autofit=True)
+            pl.DataFrame({"field": list(meta), "value": list(meta.values())}).write_excel(
+                book, worksheet="metadata", autofit=True)
+    else:
+        raise ValueError(fmt)
+    return buffer.getvalue()
+
+
+def href(dataset: str, fmt: str, filters: Filters) -> str:
+    from dashboard.filters import to_query
+
+    return f"/download/{dataset}.{fmt}{to_query(filters)}"
+
+
+def register(server: flask.Flask) -> None:
+    @server.route("/download/<dataset>.<fmt>")
+    def download(dataset: str, fmt: str):
+        if dataset not in DATASETS or fmt not in FORMATS:
+            flask.abort(404)
+        filters = parse(flask.request.args.to_dict(), data.filter_allowlists())
+        body = encode(DATASETS[dataset](filters), fmt, provenance())
+        return flask.Response(
+            body,
+            mimetype=FORMATS[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{dataset}.{fmt}"'},
+        )

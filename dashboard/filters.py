@@ -1,0 +1,101 @@
+"""URL filters: the query string parsed against allowlists, and written back.
+
+Every view is a permalink: `?years=2019-2024&programme=...&country=MLI&sector=122&lang=en`.
+A value not in its allowlist (taken from the snapshot) is dropped, never passed on,
+so a hand-edited or hostile URL shows the unfiltered view instead of an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qs, urlencode
+
+from dashboard.i18n import lang_of
+
+PARAMS = ("years", "programme", "country", "sector", "departement", "lang")
+_YEARS = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
+
+
+@dataclass(frozen=True)
+class Allowed:
+    years: tuple[int, ...] = ()
+    programmes: frozenset[str] = frozenset()
+    countries: frozenset[str] = frozenset()  # ISO-3 countries and IATI region codes
+    sectors: frozenset[str] = frozenset()  # DAC 3-digit categories and 5-digit sectors
+    departements: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Filters:
+    year_from: int | None = None
+    year_to: int | None = None
+    programme: str | None = None
+    country: str | None = None
+    sector: str | None = None
+    departement: str | None = None
+    lang: str = "fr"
+
+    @property
+    def is_empty(self) -> bool:
+        return not any((self.year_from, self.programme, self.country, self.sector, self.departement))
+
+    def with_(self, **changes) -> Filters:
+        return replace(self, **changes)
+
+
+def parse(query: dict[str, str | list[str] | None], allowed: Allowed) -> Filters:
+    """Filters from a page's keyword arguments (Dash passes the query string as **kwargs)."""
+    q = {k: (v[0] if isinstance(v, list) else v) for k, v in query.items() if k in PARAMS and v}
+    year_from = year_to = None
+    match = _YEARS.match(q.get("years") or "")
+    if match and allowed.years:
+        lo = int(match.group(1))
+        hi = int(match.group(2) or lo)
+        lo, hi = min(lo, hi), max(lo, hi)
+        # clamp to the snapshot's years; a range wholly outside them is dropped
+        lo, hi = max(lo, allowed.years[0]), min(hi, allowed.years[-1])
+        if lo <= hi:
+            year_from, year_to = lo, hi
+    return Filters(
+        year_from=year_from,
+        year_to=year_to,
+        programme=q.get("programme") if q.get("programme") in allowed.programmes else None,
+        country=q.get("country") if q.get("country") in allowed.countries else None,
+        sector=q.get("sector") if q.get("sector") in allowed.sectors else None,
+        departement=q.get("departement") if q.get("departement") in allowed.departements else None,
+        lang=lang_of(q.get("lang")),
+    )
+
+
+def parse_search(search: str | None, allowed: Allowed) -> Filters:
+    return parse({k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}, allowed)
+
+
+def to_params(filters: Filters) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if filters.year_from is not None:
+        params["years"] = (str(filters.year_from) if filters.year_from == filters.year_to
+                           else f"{filters.year_from}-{filters.year_to}")
+    for name in ("programme", "country", "sector", "departement"):
+        value = getattr(filters, name)
+        if value:
+            params[name] = value
+    if filters.lang != "fr":
+        params["lang"] = filters.lang
+    return params
+
+
+def to_query(filters: Filters) -> str:
+    """'?years=2024&country=MLI' (or '' when nothing is set): French is the default language."""
+    params = to_params(filters)
+    return "?" + urlencode(params) if params else ""
+
+
+def merge(search: str | None, assignment: str, allowed: Allowed) -> str:
+    """The query string after a click: `assignment` is a figure's customdata, e.g. 'country=MLI'."""
+    current = parse_search(search, allowed)
+    name, _, value = assignment.partition("=")
+    if name not in ("programme", "country", "sector", "departement") or not value:
+        return to_query(current)
+    return to_query(parse({**to_params(current), name: value}, allowed))
