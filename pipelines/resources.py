@@ -13,8 +13,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
-
-SAMPLE_MARKER = "SAMPLE-DATA.txt"
+from pipelines.settings import SAMPLE_MARKER
 
 
 class RawFiles(dg.ConfigurableResource):

@@ -14,6 +14,10 @@ SQL_DIR = PROJECT_ROOT / "sql"
 REFERENCE_DIR = DATA_DIR / "reference"
 CONFIG_DIR = DATA_DIR / "config"
 
+# A raw folder written by `solidarity sample` holds this file: its figures are invented,
+# and every page that shows them says so.
+SAMPLE_MARKER = "SAMPLE-DATA.txt"
+
 
 def raw_dir() -> Path:
     return Path(os.environ.get("SOLIDARITY_RAW_DIR", DATA_DIR / "sample"))
@@ -25,3 +29,21 @@ def warehouse_path() -> Path:
 
 def serving_path() -> Path:
     return Path(os.environ.get("SOLIDARITY_SERVING", DATA_DIR / "serving.duckdb"))
+
+
+# The analyst login in front of the dashboard's analyst pages. No default password:
+# without SOLIDARITY_ANALYST_PASSWORD the analyst pages stay locked.
+def analyst_user() -> str:
+    return os.environ.get("SOLIDARITY_ANALYST_USER", "analyste")
+
+
+def analyst_password() -> str | None:
+    return os.environ.get("SOLIDARITY_ANALYST_PASSWORD") or None
+
+
+# When the nightly rebuild runs (cron, in the region's time zone), if its schedule is on.
+def nightly_cron() -> str:
+    return os.environ.get("SOLIDARITY_NIGHTLY_CRON", "30 2 * * *")
+
+
+TIMEZONE = "Europe/Paris"

@@ -38,6 +38,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from pipelines.settings import SAMPLE_MARKER
+
 from pipelines.sample import vocab
 from pipelines.sample.events import EventFactory, calendar_head_and_tail, csv_row, vevent
 from pipelines.sample.grants import Grant, GrantFactory, programme_counts, session_dates
@@ -78,6 +80,11 @@ def write_sample(
     out_dir = Path(out_dir)
     for sub in ("grants", "iati", "organisations", "jobs", "events"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    (out_dir / SAMPLE_MARKER).write_text(
+        "Generated sample data (solidarity sample, seed %d, scale %d): invented figures, not official ones.\n"
+        % (seed, scale),
+        encoding="utf-8",
+    )
     counts = dict.fromkeys(("grants", "iati_activities", "organisations", "jobs", "events_csv", "events_ics"), 0)
 
     used_sirens: set[str] = set()
