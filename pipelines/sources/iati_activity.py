@@ -8,6 +8,7 @@ owns the file; this module owns the meaning of IATI elements.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -159,7 +160,11 @@ class _Checker:
         if raw is None or not raw.strip():
             return None
         if _DECIMAL.fullmatch(raw):
-            return float(raw)
+            value = float(raw)
+            if math.isfinite(value):
+                return value
+            self.problem(where, raw[:40], "number too large", severity)
+            return None
         self.problem(where, raw, "not a decimal number", severity)
         return None
 

@@ -8,7 +8,10 @@ How a file is read
   spreadsheets: calamine via fastexcel with every column as string), so no type
   inference can silently change a value; each row is then validated on its own.
 - Encoding: BOM if any, else UTF-8, else Windows-1252, else charset-normalizer's guess.
-  Separator: `csv.Sniffer` over a sample (among `;` `,` tab `|`); quoting is RFC 4180.
+  A UTF-8 file with some Windows-1252 lines is decoded line by line (warning
+  `encoding_mixed` on each such line), so its UTF-8 names are not garbled.
+  Separator: `csv.Sniffer` over a sample (among `;` `,` tab `|`), overruled by the one that
+  splits the header when the sniffer's does not; quoting is RFC 4180.
 - The header is the first row (of the first sheet that has one, in a spreadsheet)
   whose cells name the blocking columns below; rows above it (titles) are skipped.
   Header names are matched case-, accent- and spacing-insensitively against the
@@ -30,7 +33,7 @@ Other SCDL-required columns may be missing (older formats lack them): the column
 and one warning is reported on the header line.
 
 Row errors (severity "error": the row is rejected, not in `grants`)
-- `montant`: missing, not a number (e.g. "NC", "mille euros"), or negative;
+- `montant`: missing, not a number (e.g. "NC", "mille euros"), negative, or beyond a float (1e400);
 - `dateConvention`: missing or not a date (a bare year is accepted, see below);
 - `nomBeneficiaire`: missing;
 - a row with more cells than the header (the columns can no longer be trusted).
@@ -65,6 +68,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -223,11 +227,55 @@ def _decode(raw: bytes, name: str) -> str:
     return str(best)
 
 
-def _csv_records(path: Path, name: str) -> list[tuple[int, list[str]]]:
+def _mixed_lines(raw: bytes) -> tuple[str, list[int]] | None:
+    """A UTF-8 file with some lines in Windows-1252 (exports pasted together): decoding
+    it whole as cp1252 would silently garble every accented UTF-8 name. Returns the text
+    decoded line by line and the 1-based lines read as cp1252, or None if not mixed."""
+    lines = raw.split(b"\n")
+    utf8_accented = cp1252_lines = False
+    decoded, fallback = [], []
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = line.decode("utf-8")
+            utf8_accented = utf8_accented or not line.isascii()
+        except UnicodeDecodeError:
+            try:
+                text = line.decode("cp1252")
+            except UnicodeDecodeError:
+                return None
+            cp1252_lines = True
+            fallback.append(number)
+        decoded.append(text)
+    return ("\n".join(decoded), fallback) if utf8_accented and cp1252_lines else None
+
+
+def _header_delimiter(text: str, sniffed: str) -> str:
+    """The sniffer votes over the whole sample: a few lines written with another separator
+    (or decimal commas) can outvote a ';' header. Keep its choice if it yields the header,
+    else the separator that does."""
+    head = text.splitlines()[:_HEADER_SCAN_ROWS]
+    for delimiter in dict.fromkeys((sniffed, ";", ",", "\t", "|")):
+        try:
+            rows = [(i, cells) for i, cells in enumerate(csv.reader(head, delimiter=delimiter), start=1)]
+        except csv.Error:  # a broken line among the first ones: the full read reports it
+            continue
+        if _find_header(rows) is not None:
+            return delimiter
+    return sniffed
+
+
+def _csv_records(path: Path, name: str) -> tuple[list[tuple[int, list[str]]], list[int]]:
+    """The file's records (first line, cells) and the lines of a mixed-encoding file read as cp1252."""
     raw = path.read_bytes()
     if not raw.strip():
         raise SourceError(name, "1", "empty file: no header and no data")
-    text = _decode(raw, name)
+    mixed = None
+    if not raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            mixed = _mixed_lines(raw)
+    text, cp1252_lines = mixed if mixed else (_decode(raw, name), [])
     try:
         delimiter = csv.Sniffer().sniff(text[:_SAMPLE_CHARS], delimiters=";,\t|").delimiter
     except csv.Error:
@@ -236,6 +284,7 @@ def _csv_records(path: Path, name: str) -> list[tuple[int, list[str]]]:
             delimiter = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t|").delimiter
         except csv.Error as exc:
             raise SourceError(name, "1", "no column separator found (expected ';' or ',')") from exc
+    delimiter = _header_delimiter(text, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
     records: list[tuple[int, list[str]]] = []
     last_line = 0
@@ -245,7 +294,7 @@ def _csv_records(path: Path, name: str) -> list[tuple[int, list[str]]]:
             last_line = reader.line_num
     except csv.Error as exc:
         raise SourceError(name, str(last_line + 1), f"CSV syntax error: {exc}") from exc
-    return records
+    return records, cp1252_lines
 
 
 def _sheet_records(path: Path, name: str) -> list[list[tuple[int, list[str]]]]:
@@ -441,12 +490,14 @@ def _validate(cells: dict[str, str], present: set[str], row: _Row, spreadsheet: 
             row.error("montant", amount_text, "amount is not a number")
         elif amount < 0:
             row.error("montant", amount_text, "negative amount")
+        elif not math.isfinite(float(amount)):
+            row.error("montant", amount_text[:40], "amount too large to be a number of euros")
         else:
             if reformatted:
                 row.warn("montant", amount_text, "montant_format", "read as " + format(amount, "f"))
             if amount == 0:
                 row.warn("montant", amount_text, "montant_zero", "zero amount")
-    out["montant_eur"] = None if amount is None else float(amount)
+    out["montant_eur"] = None if amount is None or not math.isfinite(float(amount)) else float(amount)
 
     date_text = _value(cells, "dateConvention")
     day = year = None
@@ -602,8 +653,9 @@ def read_grants(path: str | Path) -> ReadResult:
         if found is None:
             raise _header_error(name, sheets[0] if sheets else [])
         records, header_index = found
+        cp1252_lines = []
     else:
-        records = _csv_records(path, name)
+        records, cp1252_lines = _csv_records(path, name)
         header_index = _find_header(records)
         if header_index is None:
             raise _header_error(name, records)
@@ -624,6 +676,11 @@ def read_grants(path: str | Path) -> ReadResult:
     problems: list[Problem] = [
         Problem(name, str(header_line), col, None, "missing_column: SCDL-required column absent, left null", "warning")
         for col in SCDL_REQUIRED if col not in columns
+    ]
+    problems += [
+        Problem(name, str(line), "_encoding", None,
+                "encoding_mixed: this line is Windows-1252 in a UTF-8 file, read as Windows-1252", "warning")
+        for line in cp1252_lines
     ]
     rows: list[dict] = []
     rows_read = 0

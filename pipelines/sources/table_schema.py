@@ -17,6 +17,7 @@ Problem reasons start with a short code (`required:`, `pattern:`, `type:`,
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ PARIS = ZoneInfo("Europe/Paris")
 SUPPORTED_TYPES = {"string", "integer", "number", "boolean", "date", "datetime", "year"}
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_INT32_MAX = 2**31 - 1
 # float() also accepts "nan", "inf" and "1_000": none of them is a Table Schema number.
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -116,7 +118,11 @@ def cast_value(spec: Mapping[str, Any], raw: Any) -> tuple[Any, str | None]:
         if isinstance(raw, int):
             return raw, None
         if isinstance(raw, str) and _INTEGER.match(raw):
-            return int(raw), None
+            value = int(raw)
+            # the warehouse holds counts as 32-bit integers: a larger one is a typo, not a count
+            if abs(value) > _INT32_MAX:
+                raise _CastError(f"type: integer out of range (more than {_INT32_MAX})")
+            return value, None
         raise _CastError("type: expected an integer")
     if kind == "number":
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
@@ -124,6 +130,8 @@ def cast_value(spec: Mapping[str, Any], raw: Any) -> tuple[Any, str | None]:
         if isinstance(raw, str):
             text = raw.replace(decimal_char, ".") if decimal_char != "." else raw
             if _NUMBER.match(text):
+                if not math.isfinite(float(text)):
+                    raise _CastError("type: number too large")
                 return float(text), None
             # French spreadsheets export "3,5"; with no other reading possible,
             # accept it but say so.
