@@ -1,33 +1,26 @@
-"""The one Dagster `Definitions` of the project; `workspace.yaml` points `dagster dev` here."""
+"""The one Dagster `Definitions` of the project; `workspace.yaml` points `dagster dev` here.
+
+Everything under `pipelines/defs/` is found by `dg.load_from_defs_folder`: assets,
+checks, jobs, schedules and sensors defined at module level in any file there. Adding
+a source is adding a folder (`docs/adding-a-source.md`); nothing to register here.
+"""
+
+from pathlib import Path
 
 import dagster as dg
 
-from pipelines.defs.grants.assets import raw_grants
-from pipelines.defs.local_impact.assets import raw_events, raw_jobs, raw_organisations
-from pipelines.defs.marts.assets import mart_assets, staging_assets
-from pipelines.defs.marts.checks import checks
-from pipelines.defs.projects.assets import raw_iati
-from pipelines.defs.publish.assets import serving_snapshot
-from pipelines.defs.reference.assets import reference_tables
 from pipelines.resources import build_resources
 
-ALL_ASSETS = [
-    reference_tables,
-    raw_grants,
-    raw_iati,
-    raw_organisations,
-    raw_jobs,
-    raw_events,
-    *staging_assets,
-    *mart_assets,
-    serving_snapshot,
-]
-ALL_CHECKS = checks
+_found = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
 
-defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    asset_checks=ALL_CHECKS,
-    resources=build_resources(),
-    # one DuckDB writer at a time: steps run in the launching process
-    executor=dg.in_process_executor,
+ALL_ASSETS = list(_found.assets or [])
+ALL_CHECKS = list(_found.asset_checks or [])
+
+defs = dg.Definitions.merge(
+    _found,
+    dg.Definitions(
+        resources=build_resources(),
+        # one DuckDB writer at a time: steps run in the launching process (docs/scale-out.md)
+        executor=dg.in_process_executor,
+    ),
 )

@@ -19,21 +19,12 @@ import polars as pl
 
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
 
-# What the public may see. Staging tables (with names of natural persons) never leave
-# the warehouse; rejected rows keep their reason but not values of identifying fields.
-SNAPSHOT_MARTS = (
-    "funding",
-    "funding_by_country",
-    "funding_by_sector",
-    "funding_by_programme",
-    "flows",
-    "outcomes",
-    "grants_public",
-    "jobs_by_departement",
-    "campaign_reach",
-    "kpis",
-    "data_quality",
-)
+# What the public may see: every mart in sql/marts/, so a new mart reaches the snapshot
+# with no list to edit, except the private ones named here (kept in the warehouse).
+# Staging tables (with names of natural persons) never leave the warehouse; rejected
+# rows keep their reason but not values of identifying fields.
+PRIVATE_MARTS: frozenset[str] = frozenset()
+SNAPSHOT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "marts").glob("*.sql") if p.stem not in PRIVATE_MARTS))
 SNAPSHOT_REFERENCE = ("countries", "dac_sectors", "dac_categories", "departements", "regions", "targets")
 IDENTIFYING_FIELDS = ("nomBeneficiaire", "beneficiaire_nom", "idBeneficiaire", "beneficiaire_id", "objet",
                       "nom", "organiser_name", "nom_organisateur", "title", "titre", "SUMMARY", "ORGANIZER")

@@ -16,6 +16,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.partitions import YEARS, partition_years, replace_years, rows_in_years
 from pipelines.ingest import ingest_source
 from pipelines.resources import RawFiles
 from pipelines.settings import SQL_DIR
@@ -34,7 +35,10 @@ def ingest_asset(
     group: str,
     description: str,
     deps: Sequence[dg.CoercibleToAssetKey] = (),
+    yearly: Mapping[str, str] | None = None,
 ) -> dg.AssetsDefinition:
+    """`yearly` (raw table → SQL expression of a row's year) makes the asset partitioned
+    by year: see `pipelines.defs.partitions`. Without it, every run reloads everything."""
     key = dg.AssetKey(["raw", source])
 
     @dg.asset(
@@ -44,6 +48,9 @@ def ingest_asset(
         owners=OWNERS,
         description=description,
         deps=list(deps),
+        partitions_def=YEARS if yearly else None,
+        # a backfill of many years is one run, one read of the files
+        backfill_policy=dg.BackfillPolicy.single_run() if yearly else None,
         check_specs=[
             dg.AssetCheckSpec(
                 "rows_read_equal_accepted_plus_rejected",
@@ -53,10 +60,20 @@ def ingest_asset(
             )
         ],
     )
-    def _ingest(raw_files: RawFiles, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    def _ingest(
+        context, raw_files: RawFiles, warehouse: DuckDBResource  # `context` unannotated: Dagster cannot check string hints
+    ) -> dg.MaterializeResult:
         files = raw_files.files(source, suffixes)
+        years = partition_years(context) if yearly else None
+        extra: dict[str, dg.MetadataValue] = {}
         with warehouse.get_connection() as conn:
-            stats = ingest_source(conn, source, files, reader(), tables)
+            if years is None:
+                stats = ingest_source(conn, source, files, reader(), tables)
+            else:
+                stats = replace_years(conn, source, files, reader(), tables, yearly, years)
+                table, expr = next(iter(yearly.items()))
+                # a partition's row count is that year's rows, not the whole table's
+                extra["dagster/row_count"] = dg.MetadataValue.int(rows_in_years(conn, table, expr, years))
             balance = conn.execute(
                 """
                 select sum(rows_read), sum(rows_accepted), sum(rows_rejected)
@@ -78,6 +95,7 @@ def ingest_asset(
                 "rows_rejected": dg.MetadataValue.int(rejected),
                 "dagster/row_count": dg.MetadataValue.int(accepted),
                 **previews,
+                **extra,
             },
             check_results=[
                 dg.AssetCheckResult(

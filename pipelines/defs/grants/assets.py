@@ -16,6 +16,8 @@ raw_grants = ingest_asset(
     reader=_reader,
     tables=GRANT_TABLES,
     group="grants",
+    # a grant's year is its convention's year: re-running 2020 replaces 2020's grants only
+    yearly={"grants": "year"},
     description="Grants as published in the SCDL `subventions` format, one row per grant, "
     "with every rejected row in quality.rejected_rows.",
 )

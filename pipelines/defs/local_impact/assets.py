@@ -51,6 +51,8 @@ raw_events = ingest_asset(
     reader=_events_reader,
     tables=EVENT_TABLES,
     group="local_impact",
+    # the campaign is yearly (every November): a year re-run replaces that year's events only
+    yearly={"events": 'year("start")'},
     description="Awareness-campaign events from CSV and iCalendar agendas "
     "(data/schemas/events.schema.json); the same event in both counts once in staging.",
 )

@@ -1,0 +1,22 @@
+"""The two ways to run the graph from Dagster: everything, or one year of the yearly sources."""
+
+import dagster as dg
+
+from pipelines.defs.partitions import YEARS
+
+# Everything, without a partition key: the same full refresh as `solidarity materialize`.
+rebuild = dg.define_asset_job(
+    "rebuild",
+    selection=dg.AssetSelection.all(),
+    description="Full refresh: every source, table, check and the serving snapshot.",
+)
+
+# Pick a year in the launchpad (or backfill several): the yearly sources replace that
+# year's rows only, then everything downstream is rebuilt from the whole raw tables.
+reload_year = dg.define_asset_job(
+    "reload_year",
+    selection=dg.AssetSelection.assets(["raw", "grants"], ["raw", "events"]).downstream(),
+    partitions_def=YEARS,
+    description="Re-read the grants and events files for one year (or a range) and replace "
+    "only that year's rows, then rebuild what depends on them.",
+)
