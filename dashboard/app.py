@@ -9,6 +9,7 @@ import dash
 from dash import Input, Output, dcc, html
 
 from dashboard import data
+from dashboard.embed import register_embeds
 from dashboard.i18n import day, lang_of, t
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +29,7 @@ def create_app(serving_path: str | Path) -> dash.Dash:
     app.server.config[data.CONFIG_KEY] = str(serving_path)
     app.layout = shell
     _register_shell_callbacks(app)
+    register_embeds(app.server)  # /embed/<chart>, its CSV and zip, the /embed/ builder
     return app
 
 

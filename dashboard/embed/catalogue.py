@@ -1,0 +1,142 @@
+"""The public charts: what each one reads, which filters it takes, how it is drawn.
+
+One `Chart` per stable URL `/embed/<slug>`. Frames come from `dashboard.data` (the
+officials' pages' own queries), figures from `dashboard.figures` and descriptions from
+`dashboard.describe`; this module only wires a validated request to them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Callable
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard import data, describe, figures
+from dashboard.filters import Filters
+from dashboard.i18n import t
+
+GEO_DIR = Path(__file__).resolve().parents[1] / "assets" / "geo"
+
+
+@dataclass(frozen=True)
+class EmbedRequest:
+    """A validated request: every field comes from an allowlist read from the snapshot."""
+
+    chart: str
+    lang: str = "fr"
+    year: int | None = None
+    country: str | None = None
+    indicator: str | None = None
+
+    def query(self) -> dict[str, str]:
+        """The canonical query string (fixed order), used in links and cache keys."""
+        out = {"year": self.year, "country": self.country, "indicator": self.indicator, "lang": self.lang}
+        return {k: str(v) for k, v in out.items() if v is not None}
+
+    def filters(self) -> Filters:
+        return Filters(year_from=self.year, year_to=self.year, country=self.country, lang=self.lang)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # column in the frame and the CSV header; `{lang}` is replaced by fr/en
+    kind: str  # text | eur | int | dec | beneficiary (a type code) | indicator (a KPI code)
+
+
+@dataclass(frozen=True)
+class Chart:
+    slug: str
+    years_table: str | None  # the mart whose years this chart may show (None: all years at once)
+    params: tuple[str, ...]  # accepted besides `lang`
+    table: Callable[[EmbedRequest], pl.DataFrame]  # the frame drawn, shown as a table and downloaded
+    columns: tuple[Column, ...]  # the table fallback's columns
+    figure: Callable[[EmbedRequest, pl.DataFrame], go.Figure] | None  # None: an HTML card, no plotly.js
+    describe: Callable[[EmbedRequest, pl.DataFrame], str] | None
+    credit: str | None = None  # label key of a map credit
+    needs_world: bool = False  # preload the world topojson
+    defaults: dict = field(default_factory=dict)
+
+
+@cache
+def departements_geojson() -> dict:
+    return json.loads((GEO_DIR / "departements-ara.geojson").read_text(encoding="utf-8"))
+
+
+def _jobs(req: EmbedRequest) -> pl.DataFrame:
+    return data.jobs_by_departement(req.filters()).with_columns(
+        pl.col("headcount").cast(pl.Int64), pl.col("volunteers").cast(pl.Int64))
+
+
+def _jobs_frame(df: pl.DataFrame) -> pl.DataFrame:
+    return df.rename({"headcount": "value"})
+
+
+def _campaign(req: EmbedRequest) -> pl.DataFrame:
+    return data.campaign_reach(req.filters()).with_columns(
+        pl.coalesce("name", "departement_code").alias("departement"),
+        *(pl.col(c).cast(pl.Int64) for c in ("events", "participants", "young_participants")),
+    )
+
+
+def _campaign_frame(df: pl.DataFrame) -> pl.DataFrame:
+    return df.select("departement", "events", "participants", "young_participants")
+
+
+def _kpi(req: EmbedRequest) -> pl.DataFrame:
+    frame = data.kpis(req.year).filter(pl.col("indicator") == req.indicator)
+    return frame.select(pl.lit(req.year).alias("year"), pl.all())
+
+
+C = Column
+CHARTS: dict[str, Chart] = {
+    c.slug: c
+    for c in (
+        Chart("funding-by-year", None, ("country",),
+              lambda r: data.funding_by_year(r.filters()),
+              (C("year", "int"), C("committed_eur", "eur"), C("disbursed_eur", "eur")),
+              lambda r, df: figures.funding_by_year(df, r.lang),
+              lambda r, df: describe.funding_by_year(df, r.lang)),
+        Chart("world-map", "funding", ("year",),
+              lambda r: data.funding_by_place(r.filters()),
+              (C("name_{lang}", "text"), C("committed_eur", "eur"), C("disbursed_eur", "eur")),
+              lambda r, df: figures.world_map(df, r.lang),
+              lambda r, df: describe.world_map(df, r.lang),
+              credit="credit_world", needs_world=True),
+        Chart("flows", "funding", ("year",),
+              lambda r: data.flows(r.filters(), r.lang),
+              (C("programme", "text"), C("beneficiary_type", "beneficiary"), C("category_name", "text"),
+               C("location_name", "text"), C("committed_eur", "eur")),
+              lambda r, df: figures.flows_sankey(df, r.lang),
+              lambda r, df: describe.flows_sankey(df, r.lang)),
+        Chart("sectors", "funding", ("year",),
+              lambda r: data.sectors(r.filters(), r.lang),
+              (C("category_name", "text"), C("sector_name", "text"), C("committed_eur", "eur"),
+               C("disbursed_eur", "eur")),
+              lambda r, df: figures.sectors_treemap(df, r.lang),
+              lambda r, df: describe.sectors_treemap(df, r.lang)),
+        Chart("jobs-by-departement", "jobs_by_departement", ("year",),
+              _jobs,
+              (C("name", "text"), C("organisations", "int"), C("headcount", "int"), C("fte", "dec"),
+               C("volunteers", "int")),
+              lambda r, df: figures.departements_map(_jobs_frame(df), departements_geojson(), r.lang,
+                                                     value_label=t("jobs_headcount", r.lang)),
+              lambda r, df: describe.departements_map(_jobs_frame(df), r.lang,
+                                                      value_label=t("jobs_headcount", r.lang)),
+              credit="credit_departements"),
+        Chart("campaign-reach", "campaign_reach", ("year",),
+              _campaign,
+              (C("departement", "text"), C("events", "int"), C("participants", "int"),
+               C("young_participants", "int")),
+              lambda r, df: figures.campaign_reach_bars(_campaign_frame(df), r.lang),
+              lambda r, df: describe.campaign_reach_bars(_campaign_frame(df), r.lang)),
+        Chart("kpi", "kpis", ("year", "indicator"),
+              _kpi,
+              (C("indicator", "indicator"), C("value", "dec"), C("previous_value", "dec"), C("target", "dec")),
+              None, None, defaults={"indicator": "committed_eur"}),
+    )
+}

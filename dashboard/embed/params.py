@@ -1,0 +1,99 @@
+"""Query parameters checked against allowlists read from the snapshot.
+
+A request names a chart and a few filters; each value must be one the snapshot holds
+(a year present in the chart's mart, an ISO-3 country funded at least once, a KPI
+indicator, `fr` or `en`). Anything else is an `EmbedError` with a short message: the
+request text is never echoed, never parsed further and never reaches SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from werkzeug.datastructures import MultiDict
+
+from dashboard.data import serving_path, snapshot_info
+from dashboard.embed import queries
+from dashboard.embed.catalogue import CHARTS, EmbedRequest
+from dashboard.i18n import LANGS
+
+MAX_VALUE = 16  # longer than any allowed value: refuse before looking further
+YEAR = re.compile(r"[0-9]{4}")
+ISO3 = re.compile(r"[A-Za-z]{3}")
+INDICATOR = re.compile(r"[a-z_]{1,40}")
+
+
+class EmbedError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Allowlists:
+    years: dict[str, tuple[int, ...]]  # per mart
+    countries: frozenset[str]
+    indicators: tuple[str, ...]
+
+
+def allowlists(path: Path | None = None) -> Allowlists:
+    path = path or serving_path()
+    return _allowlists(str(path), snapshot_info(path).version)
+
+
+@lru_cache(maxsize=8)
+def _allowlists(path: str, version: str) -> Allowlists:  # version: a new snapshot, new lists
+    p = Path(path)
+    tables = {c.years_table for c in CHARTS.values() if c.years_table}
+    return Allowlists(
+        years={table: queries.years_of(table, p) for table in sorted(tables)},
+        countries=queries.funded_countries(p),
+        indicators=queries.indicators(p),
+    )
+
+
+def validate(chart: str, args: MultiDict, path: Path | None = None) -> EmbedRequest:
+    spec = CHARTS.get(chart)
+    if spec is None:
+        raise EmbedError(404, "Unknown chart. Available charts: " + ", ".join(CHARTS) + ".")
+    accepted = ("lang", *spec.params)
+    for key in args.keys():
+        if key not in accepted:
+            raise EmbedError(400, f"Unknown parameter for chart {spec.slug}; accepted: {', '.join(accepted)}.")
+        values = args.getlist(key)
+        if len(values) != 1:
+            raise EmbedError(400, f"Parameter {key} given more than once.")
+        if len(values[0]) > MAX_VALUE:
+            raise EmbedError(400, f"Parameter {key} is too long.")
+    lists = allowlists(path)
+    lang = args.get("lang", "fr")
+    if lang not in LANGS:
+        raise EmbedError(400, "Parameter lang must be one of: " + ", ".join(LANGS) + ".")
+    fields: dict = {"chart": spec.slug, "lang": lang}
+    if "year" in spec.params:
+        years = lists.years.get(spec.years_table, ())
+        raw = args.get("year")
+        if raw is None:
+            if not years:
+                raise EmbedError(404, "This chart has no data in the current snapshot.")
+            fields["year"] = years[-1]
+        elif YEAR.fullmatch(raw) and int(raw) in years:
+            fields["year"] = int(raw)
+        else:
+            span = f"{years[0]}–{years[-1]}" if years else "none"
+            raise EmbedError(400, f"Parameter year must be a year present in the data ({span}).")
+    if "country" in spec.params and "country" in args:
+        raw = args["country"]
+        if not (ISO3.fullmatch(raw) and raw.upper() in lists.countries):
+            raise EmbedError(400, "Parameter country must be the ISO 3166 alpha-3 code of a funded country.")
+        fields["country"] = raw.upper()
+    if "indicator" in spec.params:
+        raw = args.get("indicator", spec.defaults.get("indicator"))
+        if not (raw and INDICATOR.fullmatch(raw) and raw in lists.indicators):
+            raise EmbedError(400, "Parameter indicator must be one of: " + ", ".join(lists.indicators) + ".")
+        fields["indicator"] = raw
+    return EmbedRequest(**fields)

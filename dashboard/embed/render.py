@@ -1,0 +1,241 @@
+"""An embed as bytes: the HTML page, its CSV and its zip (data + metadata + how to cite).
+
+Pure given a snapshot: the same request on the same snapshot gives the same bytes, so
+a page can be cached in memory and exported to a folder. Text from the data reaches
+the page through Jinja's autoescape, and the figure's data strings are escaped for
+plotly.js's own pseudo-HTML (it draws `<b>`, `<a href>` inside labels) before the figure
+is written as JSON safe inside a `<script type="application/json">`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+import markupsafe
+import polars as pl
+from plotly.io.json import to_json_plotly
+
+from dashboard import data, kpi
+from dashboard.downloads import LICENCE, SOURCE
+from dashboard.embed.catalogue import CHARTS, Chart, EmbedRequest
+from dashboard.embed.labels import et
+from dashboard.embed.queries import country_name
+from dashboard.figures import beneficiary_label
+from dashboard.i18n import LABELS, day, euros, number, t
+
+HERE = Path(__file__).resolve().parent
+ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,  # every {{ value }} is HTML-escaped unless it is Markup
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+HEIGHT_MESSAGE = "solidarity-embed:height"
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where a page finds its files: root paths on the live server, relative names in an export."""
+
+    static: str  # prefix of plotly.min.js, embed.js, embed.css, world_110m.js
+    csv: str
+    zip: str
+    canonical: str  # the URL to cite
+    version: str = ""  # appended to static URLs so they can be cached for a year
+
+
+def title(req: EmbedRequest) -> str:
+    if req.chart == "kpi":
+        return f"{t(req.indicator, req.lang)} — {req.year}"
+    text = et(req.chart, req.lang)
+    if req.country:
+        text += " — " + country_name(req.country, req.lang)
+    if req.year is not None:
+        text += f" — {req.year}"
+    return text
+
+
+def _safe(value):
+    """Escape data strings for plotly.js, which renders a subset of HTML inside text."""
+    if isinstance(value, str):
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(value, (list, tuple)):
+        return [_safe(v) for v in value]
+    return value
+
+
+def _sanitise(node):
+    # strings inside arrays are data (labels, hover text, ids); scalar strings are the builder's own
+    if isinstance(node, dict):
+        return {k: (_safe(v) if isinstance(v, (list, tuple)) else _sanitise(v)) for k, v in node.items()}
+    return node
+
+
+def figure_json(fig) -> markupsafe.Markup:
+    spec = fig.to_plotly_json()
+    spec["data"] = [_sanitise(trace) for trace in spec["data"]]
+    text = to_json_plotly({"data": spec["data"], "layout": spec.get("layout", {})})
+    # safe inside <script>: no `</script>`, no `<!--`, no entity surprises
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                         ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return markupsafe.Markup(text)
+
+
+def _cell(row: dict, name: str, kind: str, lang: str) -> str:
+    value = row[name]
+    if value is None:
+        return "–"
+    if kind == "eur":
+        return euros(value, lang)
+    if kind == "int":
+        return number(value, lang)
+    if kind == "dec":
+        return number(value, lang, digits=1 if value != int(value) else 0)
+    if kind == "beneficiary":
+        return beneficiary_label(value, lang)
+    if kind == "indicator":
+        return t(value, lang) if value in LABELS else value
+    if value == "unallocated":
+        return et("unallocated", lang)
+    if row.get("location_kind") == "region":  # an IATI region code: say what it is
+        return f"{et('iati_region', lang)} {value}"
+    return str(value)
+
+
+def table(spec: Chart, req: EmbedRequest, frame: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
+    columns = [(c.name.format(lang=req.lang), c.kind) for c in spec.columns]
+    headers = [_header(name, req.lang) for name, _ in columns]
+    rows = [[_cell(row, name, kind, req.lang) for name, kind in columns] for row in frame.iter_rows(named=True)]
+    return headers, rows
+
+
+_HEADERS = {"name_fr": "col_country", "name_en": "col_country", "name": "col_departement",
+            "departement": "col_departement", "category_name": "col_category", "sector_name": "col_sector",
+            "location_name": "col_destination"}
+
+
+def _header(column: str, lang: str) -> str:
+    return et(_HEADERS.get(column, "col_" + column), lang)
+
+
+def source_line(lang: str) -> str:
+    info = data.snapshot_info()
+    return t("source_line", lang, sources=t("sources", lang), built_at=day(info.built_at, lang), version=info.version)
+
+
+def page(req: EmbedRequest, links: Links, meta_csp: str | None = None) -> str:
+    spec = CHARTS[req.chart]
+    frame = spec.table(req)
+    info = data.snapshot_info()
+    headers, rows = table(spec, req, frame)
+    context = {
+        "lang": req.lang,
+        "chart": req.chart,
+        "title": title(req),
+        "is_sample": info.is_sample,
+        "sample_banner": t("sample_banner", req.lang),
+        "source_line": source_line(req.lang),
+        "credit": et(spec.credit, req.lang) if spec.credit else "",
+        "links": links,
+        "headers": headers,
+        "rows": rows,
+        "meta_csp": meta_csp,
+        "needs_world": spec.needs_world,
+        "height_message": HEIGHT_MESSAGE,
+        "et": lambda key: et(key, req.lang),
+        "card": None,
+        "figure_json": None,
+        "config_json": None,
+    }
+    if spec.figure is None:
+        row = frame.row(0, named=True) if frame.height else None
+        card = kpi.Kpi(req.indicator, req.year, row and row["value"], row and row["previous_value"],
+                       row and row["target"], row["unit"] if row else "")
+        context["card"] = {"value": kpi.formatted(card, req.lang), "label": t(req.indicator, req.lang)}
+        context["description"] = kpi.sentence(card, req.lang) if row else t("no_data", req.lang)
+    else:
+        context["figure_json"] = figure_json(spec.figure(req, frame))
+        config = {"displaylogo": False, "responsive": True, "displayModeBar": False,
+                  "topojsonURL": links.static + "topojson/", "locale": req.lang}
+        context["config_json"] = markupsafe.Markup(json.dumps(config).replace("<", "\\u003c"))
+        context["description"] = spec.describe(req, frame)
+    return ENV.get_template("embed.html").render(context)
+
+
+def csv_bytes(req: EmbedRequest) -> bytes:
+    frame = CHARTS[req.chart].table(req)
+    return frame.write_csv().encode("utf-8")
+
+
+def citation(req: EmbedRequest, links: Links) -> str:
+    info = data.snapshot_info()
+    sample = f" [{et('sample_tag', req.lang)}]" if info.is_sample else ""
+    return (f"{et('publisher', req.lang)}, « {title(req)} »{sample}. "
+            f"{'Instantané' if req.lang == 'fr' else 'Snapshot'} {info.version}, {day(info.built_at, req.lang)}. "
+            f"{links.canonical}. {LICENCE}.")
+
+
+def metadata(req: EmbedRequest, links: Links, frame: pl.DataFrame) -> dict:
+    """A Frictionless data package descriptor: the CSV, its columns, provenance, licence."""
+    info = data.snapshot_info()
+    types = {pl.Int64: "integer", pl.Int32: "integer", pl.Float64: "number", pl.Boolean: "boolean"}
+    spec = CHARTS[req.chart]
+    description = (spec.describe(req, frame) if spec.describe else kpi_sentence(req, frame))
+    return {
+        "profile": "data-package",
+        "name": f"solidarity-{req.chart}",
+        "title": title(req),
+        "description": description,
+        "homepage": links.canonical,
+        "licenses": [{"name": "etalab-2.0", "title": LICENCE,
+                      "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"}],
+        "sources": [{"title": SOURCE}],
+        "created": info.built_at,
+        "version": info.version,
+        "x_solidarity": {"chart": req.chart, "filters": req.query(), "snapshot_version": info.version,
+                         "built_at": info.built_at, "code_version": info.code_version,
+                         "is_sample": info.is_sample},
+        "resources": [{
+            "name": "data", "path": "data.csv", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "schema": {"fields": [{"name": n, "type": types.get(d.base_type(), "string")}
+                                  for n, d in frame.schema.items()]},
+        }],
+    }
+
+
+def kpi_sentence(req: EmbedRequest, frame: pl.DataFrame) -> str:
+    if frame.is_empty():
+        return t("no_data", req.lang)
+    row = frame.row(0, named=True)
+    return kpi.sentence(kpi.Kpi(req.indicator, req.year, row["value"], row["previous_value"], row["target"],
+                                row["unit"]), req.lang)
+
+
+def zip_bytes(req: EmbedRequest, links: Links) -> bytes:
+    frame = CHARTS[req.chart].table(req)
+    info = data.snapshot_info()
+    stamp = datetime.fromisoformat(info.built_at).timetuple()[:6]  # fixed date: same snapshot, same bytes
+    cite = citation(req, links)
+    readme = "\n".join((title(req), "", metadata(req, links, frame)["description"], "",
+                        f"{et('cite_as', req.lang)} :" if req.lang == "fr" else f"{et('cite_as', req.lang)}:",
+                        cite, "", source_line(req.lang),
+                        t("sample_banner", req.lang) if info.is_sample else "", ""))
+    members = {
+        "data.csv": frame.write_csv().encode("utf-8"),
+        "datapackage.json": json.dumps(metadata(req, links, frame), ensure_ascii=False, indent=2).encode("utf-8"),
+        "CITATION.txt": (cite + "\n").encode("utf-8"),
+        "README.txt": readme.encode("utf-8"),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=stamp), content, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
