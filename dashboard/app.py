@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 import dash
 from dash import Input, Output, dcc, html
 
-from dashboard import data
+from dashboard import analyst, data, downloads
 from dashboard.embed import register_embeds
 from dashboard.i18n import day, lang_of, t
 
@@ -30,6 +30,8 @@ def create_app(serving_path: str | Path) -> dash.Dash:
     app.layout = shell
     _register_shell_callbacks(app)
     register_embeds(app.server)  # /embed/<chart>, its CSV and zip, the /embed/ builder
+    downloads.register(app.server)  # /download/<dataset>.<csv|xlsx|parquet>
+    analyst.register(app.server)  # /analyst/rejected.csv, HTTP Basic from env vars
     return app
 
 
@@ -92,4 +94,4 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
                 t("sample_banner", lang), not info.is_sample, footer)
 
 
-_PAGE_LABELS = {"overview"}
+_PAGE_LABELS = {"overview", "flows", "world", "sectors", "outcomes", "at_home", "grants_page", "data_quality"}

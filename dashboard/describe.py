@@ -140,3 +140,15 @@ def campaign_reach_bars(df: pl.DataFrame, lang: str = "fr") -> str:
     top = _top(df.with_columns(pl.col(axis).cast(pl.String)), axis, "participants", lang, n=1, money=False)
     text += (f" Le plus de participants{_colon(lang)}{top}." if _fr(lang) else f" Most participants: {top}.")
     return text
+
+
+def outcomes_achievement(df: pl.DataFrame, lang: str = "fr") -> str:
+    df = df.filter(pl.col("achievement").is_not_null())
+    if df.is_empty():
+        return _NO_DATA[lang_of(lang)]
+    n = df.height
+    met = df.filter(pl.col("achievement") >= 1).height
+    share = percent(met / n, lang)
+    if _fr(lang):
+        return f"{number(n, lang)} mesures d'indicateurs ; {number(met, lang)} ont atteint ou dépassé leur cible ({share})."
+    return f"{number(n, lang)} indicator measurements; {number(met, lang)} reached or beat their target ({share})."

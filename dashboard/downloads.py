@@ -2,8 +2,10 @@
 
 `GET /download/<dataset>.<csv|xlsx|parquet>?<the page's filters>` returns the frame
 the chart was drawn from. Provenance travels inside the file so it cannot get lost:
-CSV and Parquet carry `source`, `licence`, `built_at`, `snapshot_version` and
-`is_sample` columns (Parquet also as file metadata); Excel has a `metadata` sheet.
+CSV and Parquet carry `meta_source`, `meta_licence`, `meta_built_at`,
+`meta_snapshot_version` and `meta_is_sample` columns (prefixed so they never clash with
+a data column such as rejected rows' `source`; Parquet also as file metadata); Excel
+has a `metadata` sheet.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def provenance() -> dict[str, str]:
 
 
 def with_provenance(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
-    return frame.with_columns(*(pl.lit(v).alias(k) for k, v in meta.items()))
+    return frame.with_columns(*(pl.lit(v).alias(f"meta_{k}") for k, v in meta.items()))
 
 
 def encode(frame: pl.DataFrame, fmt: str, meta: dict[str, str]) -> bytes:

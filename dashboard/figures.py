@@ -265,3 +265,31 @@ def campaign_reach_bars(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
     fig.update_yaxes(title_text=t("events", lang), secondary_y=True, showgrid=False, rangemode="tozero")
     fig.update_xaxes(type="category")
     return _layout(fig, lang, barmode="group", legend={"orientation": "h", "y": 1.12})
+
+
+ACHIEVEMENT_BANDS = ((0.0, 0.5, "< 50 %"), (0.5, 1.0, "50–99 %"), (1.0, float("inf"), "≥ 100 %"))
+
+
+def achievement_band(share: float | None) -> str | None:
+    if share is None:
+        return None
+    return next(label for lo, hi, label in ACHIEVEMENT_BANDS if lo <= share < hi)
+
+
+def outcomes_achievement(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
+    """Result indicators per year, stacked by how much of their target was reached."""
+    df = df.filter(pl.col("achievement").is_not_null())
+    if df.is_empty():
+        return _empty(lang)
+    df = df.with_columns(pl.col("achievement").map_elements(achievement_band, return_dtype=pl.String).alias("band"))
+    counts = df.group_by("year", "band").len().sort("year")
+    years = sorted(counts["year"].unique().to_list())
+    fig = go.Figure()
+    for (_, _, band), colour in zip(ACHIEVEMENT_BANDS, (OKABE_ITO[5], OKABE_ITO[1], OKABE_ITO[2])):
+        by_year = dict(counts.filter(pl.col("band") == band).select("year", "len").iter_rows())
+        values = [by_year.get(y, 0) for y in years]
+        fig.add_bar(x=[str(y) for y in years], y=values, name=band, marker_color=colour,
+                    customdata=[number(v, lang) for v in values],
+                    hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
+    return _layout(fig, lang, barmode="stack", legend={"orientation": "h", "y": 1.1},
+                   xaxis={"type": "category"}, yaxis={"gridcolor": "#eee"})

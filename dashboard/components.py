@@ -1,0 +1,171 @@
+"""Building blocks every officials' page shares: a chart with its words, its table and
+its downloads; the active-filter bar; click-to-filter navigation.
+
+A chart is never only a picture: its generated description is its accessible name, its
+data is a real HTML table (inside <details>, reachable by keyboard and read by screen
+readers, with a link per row where a click on the chart would filter), and its data is
+offered as CSV, Excel and Parquet.
+"""
+
+from __future__ import annotations
+
+import dash
+import plotly.graph_objects as go
+import polars as pl
+from dash import MATCH, Input, Output, State, dcc, html
+
+from dashboard import data
+from dashboard.downloads import href
+from dashboard.figures import GRAPH_CONFIG
+from dashboard.filters import Filters, merge, to_query
+from dashboard.i18n import euros, number, percent
+
+MAX_TABLE_ROWS = 300
+
+WORDS = {
+    "table": {"fr": "Données du graphique (tableau)", "en": "Chart data (table)"},
+    "download": {"fr": "Télécharger les données :", "en": "Download the data:"},
+    "rows_cut": {"fr": "{shown} premières lignes sur {total} ; le fichier téléchargé les contient toutes.",
+                 "en": "First {shown} rows of {total}; the downloaded file has them all."},
+    "filters": {"fr": "Filtres :", "en": "Filters:"},
+    "no_filter": {"fr": "aucun filtre (toutes les données)", "en": "none (all data)"},
+    "remove": {"fr": "retirer le filtre", "en": "remove filter"},
+    "all_years": {"fr": "Toutes les années", "en": "All years"},
+    "years": {"fr": "Années", "en": "Years"},
+    "programme": {"fr": "Programme", "en": "Programme"},
+    "country": {"fr": "Pays ou région", "en": "Country or region"},
+    "sector": {"fr": "Secteur CAD", "en": "DAC sector"},
+    "departement": {"fr": "Département", "en": "Département"},
+    "click_hint": {"fr": "Cliquez sur un élément du graphique (ou sur un lien du tableau) pour filtrer la page.",
+                   "en": "Click an element of the chart (or a link in the table) to filter the page."},
+}
+
+
+def w(key: str, lang: str, **values) -> str:
+    text = WORDS[key]["en" if lang == "en" else "fr"]
+    return text.format(**values) if values else text
+
+
+def fmt(value, kind: str, lang: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "euros":
+        return euros(value, lang)
+    if kind == "number":
+        return number(value, lang)
+    if kind == "number1":
+        return number(value, lang, digits=1)
+    if kind == "percent":
+        return percent(value, lang)
+    return str(value)
+
+
+def table(frame: pl.DataFrame, columns: list[tuple[str, str, str]], lang: str, *,
+          link: tuple[str, str, str] | None = None, filters: Filters | None = None) -> html.Div:
+    """An HTML table of `frame`: columns are (column, header, kind); numbers right-aligned.
+
+    `link=(column, url parameter, pathname)` turns that column's cells into filter links."""
+    shown = frame.head(MAX_TABLE_ROWS)
+    head = html.Thead(html.Tr([html.Th(label, scope="col", className=f"col-{kind}") for _, label, kind in columns]))
+    allowed = data.filter_allowlists() if link else None
+    rows = []
+    for row in shown.iter_rows(named=True):
+        cells = []
+        for column, _, kind in columns:
+            text = fmt(row.get(column), kind, lang)
+            if link and column == link[0] and filters is not None and row.get(link[1]) not in (None, "unallocated"):
+                target = link[2] + merge(to_query(filters), f"{link[1]}={row[link[1]]}", allowed)
+                text = dcc.Link(text, href=target)
+            cells.append(html.Td(text, className=f"col-{kind}"))
+        rows.append(html.Tr(cells))
+    note = ([html.P(w("rows_cut", lang, shown=number(shown.height, lang), total=number(frame.height, lang)))]
+            if frame.height > shown.height else [])
+    return html.Div([html.Table([head, html.Tbody(rows)], className="data-table"), *note], className="table-wrap")
+
+
+def download_links(dataset: str, filters: Filters, lang: str) -> html.P:
+    links = [html.A(label, href=href(dataset, ext, filters), className="download-link", download=f"{dataset}.{ext}",
+                    id=f"download-{dataset}-{ext}")
+             for ext, label in (("csv", "CSV"), ("xlsx", "Excel"), ("parquet", "Parquet"))]
+    return html.P([w("download", lang), " ", *_spaced(links)], className="downloads")
+
+
+def _spaced(items: list) -> list:
+    out: list = []
+    for item in items:
+        out.extend([item, " "])
+    return out[:-1]
+
+
+def chart_block(chart_id: str, title: str, figure: go.Figure, description: str, table_div: html.Div,
+                dataset: str, filters: Filters, lang: str, clickable: bool = False) -> html.Section:
+    desc_id = f"{chart_id}-description"
+    graph = dcc.Graph(id={"type": "chart", "id": chart_id}, figure=figure, config=GRAPH_CONFIG,
+                      className="chart")
+    parts = [
+        html.H3(title, id=f"{chart_id}-title"),
+        html.P(description, id=desc_id, className="chart-description"),
+        # the picture's accessible name is the generated description
+        html.Div(graph, role="img", **{"aria-labelledby": f"{chart_id}-title", "aria-describedby": desc_id}),
+    ]
+    if clickable:
+        parts.append(html.P(w("click_hint", lang), className="hint"))
+        parts.append(dcc.Location(id={"type": "chart-nav", "id": chart_id}, refresh="callback-nav"))
+    parts += [
+        html.Details([html.Summary(w("table", lang)), table_div], className="chart-table"),
+        download_links(dataset, filters, lang),
+    ]
+    return html.Section(parts, className="chart-block", id=chart_id)
+
+
+def filter_bar(filters: Filters, pathname: str, lang: str, labels: dict[str, str] | None = None,
+               years: tuple[int, ...] = ()) -> html.Nav:
+    """Active filters, each removable, and quick year links: every state is a link."""
+    labels = labels or {}
+    active = []
+    if filters.year_from is not None:
+        value = (str(filters.year_from) if filters.year_from == filters.year_to
+                 else f"{filters.year_from}–{filters.year_to}")
+        active.append(("years", value, filters.with_(year_from=None, year_to=None)))
+    for name in ("programme", "country", "sector", "departement"):
+        value = getattr(filters, name)
+        if value:
+            active.append((name, labels.get(name, value), filters.with_(**{name: None})))
+    items = [
+        html.Span([f"{w(name, lang)} : {value} ",
+                   dcc.Link("✕", href=pathname + to_query(rest), title=w("remove", lang),
+                            **{"aria-label": f"{w('remove', lang)} {w(name, lang)}"})],
+                  className="filter-chip")
+        for name, value, rest in active
+    ] or [html.Span(w("no_filter", lang), className="filter-none")]
+    year_links = []
+    if years:
+        year_links = [dcc.Link(w("all_years", lang), href=pathname + to_query(filters.with_(year_from=None,
+                                                                                            year_to=None)),
+                               className="year-link" + (" active" if filters.year_from is None else ""))]
+        year_links += [
+            dcc.Link(str(y), href=pathname + to_query(filters.with_(year_from=y, year_to=y)),
+                     className="year-link" + (" active" if filters.year_from == y == filters.year_to else ""))
+            for y in years
+        ]
+    return html.Nav(
+        [html.P([w("filters", lang), " ", *items], className="active-filters", id="active-filters"),
+         html.Div(year_links, className="year-links")],
+        className="filter-bar", **{"aria-label": w("filters", lang)},
+    )
+
+
+@dash.callback(
+    Output({"type": "chart-nav", "id": MATCH}, "href"),
+    Input({"type": "chart", "id": MATCH}, "clickData"),
+    State("url", "pathname"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def navigate_on_click(click, pathname, search):
+    """A click on a Sankey node, a country or a tile navigates to the filtered URL."""
+    points = (click or {}).get("points") or []
+    assignment = next((p.get("customdata") for p in points if isinstance(p.get("customdata"), str)), "")
+    if "=" not in assignment:
+        raise dash.exceptions.PreventUpdate
+    return (pathname or "/") + merge(search, assignment, data.filter_allowlists())

@@ -1,0 +1,93 @@
+"""At home: jobs and Festival des Solidarités reach by département, beside the money."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import dash
+import polars as pl
+from dash import html
+
+from dashboard import data, describe, figures
+from dashboard.components import chart_block, filter_bar, table
+from dashboard.filters import parse
+from dashboard.i18n import euros_short, t
+
+dash.register_page(__name__, path="/at-home", name="at_home", order=5)
+
+PATH = "/at-home"
+GEOJSON = Path(__file__).resolve().parents[1] / "assets" / "geo" / "departements-ara.geojson"
+
+
+@lru_cache(maxsize=1)
+def departements_geojson() -> dict:
+    # read on first use, not at import; the file ships with the app
+    return json.loads(GEOJSON.read_text(encoding="utf-8"))
+
+
+def layout(**query) -> html.Div:
+    allowed = data.filter_allowlists()
+    filters = parse(query, allowed)
+    lang = filters.lang
+    geo = departements_geojson()
+    jobs = data.jobs_by_departement(filters)
+    reach = data.campaign_reach(filters)
+    jobs_map = jobs.select("departement_code", "name", pl.col("headcount").cast(pl.Float64).alias("value"))
+    reach_by_dep = (reach.filter(pl.col("departement_code") != "inconnu")
+                    .group_by("departement_code").agg(pl.col("name").first(),
+                                                      pl.col("participants").sum().cast(pl.Float64).alias("value"))
+                    .sort("departement_code"))
+    reach_by_year = reach.select("year", "events", "participants", "young_participants")
+    year_label = f" ({jobs['year'][0]})" if jobs.height else ""
+    money = data.funding_by_year(filters.with_(departement=None))
+    committed = money["committed_eur"].sum() if money.height else None
+    return html.Div([
+        html.H2(t("at_home", lang)),
+        filter_bar(filters, PATH, lang, years=allowed.years,
+                   labels={"departement": _dep_name(filters.departement, jobs, reach)}),
+        html.P(f"{t('committed_eur', lang)} : {euros_short(committed, lang)}", className="lead", id="at-home-money"),
+        html.Div([
+            chart_block(
+                "jobs-map", t("jobs_map_title", lang) + year_label,
+                figures.departements_map(jobs_map, geo, lang, t("jobs_headcount", lang)),
+                describe.departements_map(jobs_map, lang, t("jobs_headcount", lang)),
+                table(jobs.rename({"departement_code": "departement"}),
+                      [("departement", "Code", "text"), ("name", t("departement", lang), "text"),
+                       ("organisations", t("organisations", lang), "number"),
+                       ("headcount", t("jobs_headcount", lang), "number"), ("fte", t("jobs_fte", lang), "number1"),
+                       ("volunteers", t("volunteers", lang), "number")],
+                      lang, link=("name", "departement", PATH), filters=filters),
+                "jobs_by_departement", filters, lang, clickable=True,
+            ),
+            chart_block(
+                "reach-map", t("reach_map_title", lang),
+                figures.departements_map(reach_by_dep, geo, lang, t("participants", lang)),
+                describe.departements_map(reach_by_dep, lang, t("participants", lang)),
+                table(reach_by_dep.rename({"departement_code": "departement"}),
+                      [("departement", "Code", "text"), ("name", t("departement", lang), "text"),
+                       ("value", t("participants", lang), "number")],
+                      lang, link=("name", "departement", PATH), filters=filters),
+                "campaign_reach", filters, lang, clickable=True,
+            ),
+        ], className="two-columns"),
+        html.P(t("map_credit", lang), className="hint"),
+        chart_block(
+            "reach-bars", t("reach_title", lang), figures.campaign_reach_bars(reach_by_year, lang),
+            describe.campaign_reach_bars(reach_by_year, lang),
+            table(reach_by_year.group_by("year").sum().sort("year"),
+                  [("year", t("year", lang), "text"), ("events", t("events", lang), "number"),
+                   ("participants", t("participants", lang), "number"),
+                   ("young_participants", t("young_participants", lang), "number")], lang),
+            "campaign_reach", filters, lang,
+        ),
+    ])
+
+
+def _dep_name(code: str | None, *frames: pl.DataFrame) -> str:
+    for frame in frames:
+        match = frame.filter(pl.col("departement_code") == code)
+        if code and match.height:
+            return f"{match['name'][0]} ({code})"
+    return code or ""
