@@ -11,16 +11,19 @@ import dagster as dg
 
 from pipelines.resources import build_resources
 
-_found = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
 
-ALL_ASSETS = list(_found.assets or [])
-ALL_CHECKS = list(_found.asset_checks or [])
+def _load() -> tuple[dg.Definitions, list, list]:
+    # kept inside a function: Dagster refuses a module with two Definitions at top level
+    found = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    merged = dg.Definitions.merge(
+        found,
+        dg.Definitions(
+            resources=build_resources(),
+            # one DuckDB writer at a time: steps run in the launching process (docs/scale-out.md)
+            executor=dg.in_process_executor,
+        ),
+    )
+    return merged, list(found.assets or []), list(found.asset_checks or [])
 
-defs = dg.Definitions.merge(
-    _found,
-    dg.Definitions(
-        resources=build_resources(),
-        # one DuckDB writer at a time: steps run in the launching process (docs/scale-out.md)
-        executor=dg.in_process_executor,
-    ),
-)
+
+defs, ALL_ASSETS, ALL_CHECKS = _load()
