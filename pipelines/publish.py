@@ -7,6 +7,7 @@ one, never a partial file. The dashboard only ever opens this file, read-only.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import subprocess
@@ -74,6 +75,7 @@ def publish_snapshot(
              "is_sample": [is_sample]}
         )
 
+    remove_stale_temps(serving_path)
     tmp = serving_path.with_name(f".{serving_path.name}.{uuid.uuid4().hex}.tmp")
     alias = "snapshot"
     warehouse.execute(f"attach '{_quoted(tmp)}' as {alias}")
@@ -87,7 +89,11 @@ def publish_snapshot(
             create table {alias}.main.rejected_rows as
             select source, source_file, source_row, field,
                    case when field in $identifying then '(masqué)' else value end as value,
-                   reason, severity
+                   -- a reason may echo the value ("siret_cleaned: read as 1234…"): keep its code only
+                   case when field in $identifying
+                        then regexp_replace(split_part(reason, ':', 1), '[0-9]{9,}', '(masqué)', 'g')
+                        else reason end as reason,
+                   severity
             from quality.rejected_rows
             """,
             {"identifying": list(IDENTIFYING_FIELDS)},
@@ -102,6 +108,16 @@ def publish_snapshot(
     _fsync(serving_path.parent)
     return {"snapshot_version": version, "built_at": built_at.isoformat(), "code_version": code,
             "path": str(serving_path), "size_bytes": serving_path.stat().st_size}
+
+
+def remove_stale_temps(serving_path: Path) -> list[Path]:
+    """Delete temp snapshots (`.<name>.<hex>.tmp`, and DuckDB's `.wal` beside one) left
+    by a run killed mid-publish. They were never served, only take disk. Safe because
+    one publisher runs at a time: it holds the warehouse's write lock."""
+    stale = sorted(serving_path.parent.glob(f".{glob.escape(serving_path.name)}.*.tmp*"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def _quoted(path: Path) -> str:
