@@ -26,6 +26,7 @@ setup: $(VENV)/.synced
 
 demo: setup
 	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/solidarity sample --out $(DATA)/sample
 	$(BIN)/solidarity materialize --raw $(DATA)/sample --warehouse $(DATA)/warehouse.duckdb --serving $(DATA)/serving.duckdb
 	@echo "Dagster UI: http://127.0.0.1:3000  (started in the background, log in $(DATA)/dagster.log)"

@@ -35,3 +35,17 @@ def test_publish_is_downstream_of_every_snapshot_mart():
     repo = defs.get_repository_def()
     parents = repo.asset_graph.get(dg.AssetKey(["publish", "serving_snapshot"])).parent_keys
     assert {dg.AssetKey(["marts", m]) for m in SNAPSHOT_MARTS} <= set(parents)
+
+
+def test_workspace_loads_as_dagster_dev_would():
+    """`dagster definitions validate` loads workspace.yaml the way `dagster dev` does."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All code locations passed validation" in done.stdout + done.stderr
