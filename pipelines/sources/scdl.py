@@ -463,7 +463,25 @@ def _value(cells: dict[str, str], col: str) -> str | None:
     if raw is None:
         return None
     text = raw.strip().strip("\u00a0\u202f")
-    return None if _fold(text) in _NULL_TOKENS else text
+    return None if _is_null_token(text) else text
+
+
+# First characters of the folded null tokens ("n", "-", "/").
+_NULL_FIRST = {token[0] for token in _NULL_TOKENS if token}
+
+
+def _is_null_token(text: str) -> bool:
+    """`_fold(text) in _NULL_TOKENS`, without folding most cells (bench/ingest_scdl.py
+    profiled _fold at ~60% of read time). Exact: `text` is stripped, and _fold maps an
+    ASCII first character to its lower case, so no other ASCII start can fold to a token."""
+    if not text:
+        return True
+    first = text[0]
+    if first.isascii() and first.lower() not in _NULL_FIRST:
+        return False
+    if text.isascii():  # _fold of ASCII text is case folding and space collapsing only
+        return " ".join(text.lower().split()) in _NULL_TOKENS
+    return _fold(text) in _NULL_TOKENS
 
 
 def _validate(cells: dict[str, str], present: set[str], row: _Row, spreadsheet: bool) -> dict:
