@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.figures import FLOW_LOCATIONS, beneficiary_label  # noqa: F401  (shared vocabulary)
+from dashboard.figures import beneficiary_label, readable_names
 from dashboard.i18n import euros_short, lang_of, number, percent
 
 _NO_DATA = {"fr": "Aucune donnée pour cette sélection.", "en": "No data for this selection."}
@@ -85,7 +85,7 @@ def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> str:
     if df.is_empty():
         return _NO_DATA[lang_of(lang)]
     total = df["committed_eur"].sum()
-    df = df.with_columns(pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang),
+    df = readable_names(df, lang).with_columns(pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang),
                                                                  return_dtype=pl.String))
     programme = _top(df, "programme", "committed_eur", lang, n=1)
     kind = _top(df, "beneficiary_type", "committed_eur", lang, n=1)
@@ -100,7 +100,7 @@ def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> str:
 
 
 def sectors_treemap(df: pl.DataFrame, lang: str = "fr") -> str:
-    df = df.filter(pl.col("committed_eur") > 0)
+    df = readable_names(df.filter(pl.col("committed_eur") > 0), lang)
     if df.is_empty():
         return _NO_DATA[lang_of(lang)]
     total = df["committed_eur"].sum()

@@ -129,7 +129,15 @@ def _sankey_frame(df: pl.DataFrame, lang: str) -> pl.DataFrame:
         .otherwise(pl.lit(t("other_countries", lang))).alias("location_name"),
         pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang), return_dtype=pl.String)
         .alias("beneficiary_label"),
-    )
+        _readable("category_code", "category_name", lang),
+    ).with_columns(_readable("location_code", "location_name", lang))
+
+
+def _readable(code: str, name: str, lang: str) -> pl.Expr:
+    """'unallocated' in the reader's language, OECD capitals as sentences."""
+    return (pl.when(pl.col(code) == "unallocated").then(pl.lit(t("unallocated", lang)))
+            .otherwise(pl.coalesce(pl.col(name).map_elements(_title, return_dtype=pl.String), pl.col(code)))
+            .alias(name))
 
 
 def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
@@ -174,9 +182,16 @@ def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
     return _layout(fig, lang, height=560)
 
 
+def readable_names(df: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """Names as a reader wants them: 'unallocated' translated, capitals as sentences, a code when unnamed."""
+    pairs = [(c, n) for c, n in (("category_code", "category_name"), ("sector_code", "sector_name"),
+                                 ("location_code", "location_name")) if c in df.columns and n in df.columns]
+    return df.with_columns(*(_readable(c, n, lang) for c, n in pairs)) if pairs else df
+
+
 def sectors_treemap(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
     """DAC categories (3 digits) containing their sectors (5 digits), sized by committed euros."""
-    df = df.filter(pl.col("committed_eur") > 0)
+    df = readable_names(df.filter(pl.col("committed_eur") > 0), lang)
     if df.is_empty():
         return _empty(lang)
     sectors = (df.group_by("category_code", "sector_code")

@@ -71,7 +71,7 @@ def layout(**query) -> html.Div:
                       lang, link=("name", "departement", PATH), filters=filters),
                 "campaign_reach", filters, lang, clickable=True,
             ),
-        ], className="two-columns"),
+        ], className="two-columns equal"),
         html.P(t("map_credit", lang), className="hint"),
         chart_block(
             "reach-bars", t("reach_title", lang), figures.campaign_reach_bars(reach_by_year, lang),

@@ -10,7 +10,7 @@ from dashboard import data
 from dashboard.components import download_links, filter_bar
 from dashboard.figures import beneficiary_label
 from dashboard.filters import parse
-from dashboard.i18n import euros, euros_short, number, t
+from dashboard.i18n import day, euros, euros_short, number, t
 
 dash.register_page(__name__, path="/grants", name="grants_page", order=6)
 
@@ -25,11 +25,13 @@ def layout(**query) -> html.Div:
     rows = [
         {**r, "date_convention": r["date_convention"].isoformat() if r["date_convention"] else None,
          "beneficiary_type": beneficiary_label(r["beneficiary_type"], lang),
-         "amount_text": euros(r["amount_eur"], lang)}
+         "amount_text": euros(r["amount_eur"], lang),
+         "date_text": day(r["date_convention"], lang) if r["date_convention"] else ""}
         for r in grants.iter_rows(named=True)
     ]
     columns = [
-        {"field": "date_convention", "headerName": t("date", lang), "width": 120},
+        {"field": "date_convention", "headerName": t("date", lang), "width": 120,
+         "valueFormatter": {"function": "params.data.date_text"}},
         {"field": "reference_decision", "headerName": t("decision", lang), "width": 150},
         {"field": "programme", "headerName": "Programme"},
         {"field": "beneficiary_name", "headerName": t("beneficiary", lang)},

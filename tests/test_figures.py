@@ -1,0 +1,243 @@
+"""Figure builders, descriptions, URL filters and downloads, without a browser.
+
+Every total a figure draws is checked against the input frame summed another way
+(plain Python over its rows); download totals against a direct SQL over the snapshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from dashboard import describe, figures
+from dashboard.filters import Allowed, Filters, merge, parse, to_query
+from dashboard.i18n import euros_short, number
+
+GEOJSON = Path(__file__).resolve().parents[1] / "dashboard" / "assets" / "geo" / "departements-ara.geojson"
+
+
+def _sum(frame: pl.DataFrame, column: str) -> float:
+    return sum(v for v in frame[column].to_list() if v is not None)
+
+
+@pytest.fixture
+def by_year() -> pl.DataFrame:
+    return pl.DataFrame({"year": [2024, 2023, 2024, 2025], "committed_eur": [100.0, 50.0, 25.0, 400.0],
+                         "disbursed_eur": [10.0, 20.0, 5.0, 40.0]})
+
+
+def test_funding_by_year_draws_each_year_total(by_year):
+    fig = figures.funding_by_year(by_year, "fr")
+    committed, disbursed = fig.data
+    assert list(committed.x) == [2023, 2024, 2025]
+    assert list(committed.y) == [50.0, 125.0, 400.0]
+    assert sum(disbursed.y) == _sum(by_year, "disbursed_eur")
+    assert committed.customdata[1] == "125 €"
+    assert fig.layout.separators == ", "
+    text = describe.funding_by_year(by_year, "fr")
+    assert text.startswith("De 2023 à 2025")
+    assert "+220\u202f%" in text  # 400 / 125 - 1
+    assert "In 2025: €400 committed" in describe.funding_by_year(by_year, "en")
+
+
+def test_world_map_keeps_countries_and_their_totals():
+    frame = pl.DataFrame({
+        "country_code": ["MLI", "SEN", "589", "unallocated", "MLI"],
+        "name_fr": ["Mali", "Sénégal", "589", "unallocated", "Mali"],
+        "name_en": ["Mali", "Senegal", "589", "unallocated", "Mali"],
+        "committed_eur": [1_000_000.0, 500_000.0, 99.0, 77.0, 250_000.0],
+        "disbursed_eur": [1.0, 2.0, 3.0, 4.0, 5.0],
+    })
+    fig = figures.world_map(frame, "fr")
+    (trace,) = fig.data
+    assert dict(zip(trace.locations, trace.z)) == {"MLI": 1_250_000.0, "SEN": 500_000.0}
+    assert list(trace.customdata) == ["country=MLI", "country=SEN"]
+    assert trace.colorscale is not None and trace.locationmode == "ISO-3"
+    disbursed = figures.world_map(frame, "en", measure="disbursed_eur").data[0]
+    assert sum(disbursed.z) == 1.0 + 2.0 + 5.0
+    bars = figures.world_map(frame, "fr", topojson_ok=False).data[0]
+    assert bars.type == "bar" and sum(bars.x) == 1_750_000.0
+    text = describe.world_map(frame, "fr")
+    assert text.startswith(f"{euros_short(1_750_000, 'fr')} engagés dans 2 pays")
+    assert "Mali (1,2 M€, 71\u202f%)" in text
+
+
+def _flows(n_countries: int) -> pl.DataFrame:
+    rows = []
+    for i in range(n_countries):
+        code = f"C{i:02d}"[:3].upper().replace("0", "A")
+        rows.append({"programme": "P1" if i % 2 else "P2", "beneficiary_type": "ong" if i % 3 else "collectivite",
+                     "category_code": "122" if i % 2 else "unallocated", "category_name": "Santé de base",
+                     "location_code": f"X{i:02d}", "location_name": f"Pays {i}", "committed_eur": 1000.0 * (i + 1)})
+        del code
+    return pl.DataFrame(rows)
+
+
+def test_flows_sankey_conserves_money_at_every_stage_and_groups_small_countries():
+    frame = _flows(20)
+    total = _sum(frame, "committed_eur")
+    (trace,) = figures.flows_sankey(frame, "fr").data
+    labels = list(trace.node.label)
+    sources, targets, values = list(trace.link.source), list(trace.link.target), list(trace.link.value)
+    stage = {}  # node index -> stage, from the flows themselves
+    for s in sources:
+        stage.setdefault(s, 0)
+    for s, t_ in zip(sources, targets):
+        stage[t_] = stage[s] + 1
+    for level in range(3):
+        assert sum(v for s, v in zip(sources, values) if stage[s] == level) == pytest.approx(total)
+    # 12 named destinations + one "other" node
+    last = [labels[i] for i in range(len(labels)) if stage.get(i) == 3]
+    assert len(last) == figures.FLOW_LOCATIONS + 1 and "Autres pays et régions" in last
+    assert "Non affecté" in labels and "Collectivités" in labels
+    filters = list(trace.node.customdata)
+    assert "programme=P1" in filters and "country=X19" in filters and "sector=122" in filters
+    assert filters[labels.index("Autres pays et régions")] == ""
+    text = describe.flows_sankey(frame, "fr")
+    assert text.startswith(euros_short(total, "fr")) and "Pays 19 (20 k€" in text
+
+
+def test_sectors_treemap_categories_hold_their_sectors():
+    frame = pl.DataFrame({
+        "category_code": ["122", "122", "311", "unallocated"],
+        "category_name": ["Santé de base", "Santé de base", "AGRICULTURE", "Non ventilé"],
+        "sector_code": ["12220", "12240", "31120", "unallocated"],
+        "sector_name": ["Soins", "Nutrition", "Développement agricole", "Non ventilé"],
+        "committed_eur": [300.0, 200.0, 1000.0, 50.0],
+    })
+    (trace,) = figures.sectors_treemap(frame, "fr").data
+    value = dict(zip(trace.ids, trace.values))
+    roots = [i for i, p in zip(trace.ids, trace.parents) if p == ""]
+    assert sum(value[r] for r in roots) == _sum(frame, "committed_eur")
+    for root in roots:
+        children = [i for i, p in zip(trace.ids, trace.parents) if p == root]
+        assert sum(value[c] for c in children) == value[root]
+    labels = dict(zip(trace.ids, trace.labels))
+    assert labels["c311"] == "Agriculture" and labels["cunallocated"] == "Non affecté"
+    assert "sector=12240" in trace.customdata
+    assert "dans 2 catégories et 3 secteurs" in describe.sectors_treemap(frame, "fr")
+
+
+def test_departements_map_draws_known_departements_only():
+    geo = json.loads(GEOJSON.read_text(encoding="utf-8"))
+    frame = pl.DataFrame({"departement_code": ["69", "38", "inconnu", "69"], "name": ["Rhône", "Isère", "?", "Rhône"],
+                          "value": [300.0, 200.0, 9.0, 28.0]})
+    (trace,) = figures.departements_map(frame, geo, "fr", "Emplois").data
+    assert dict(zip(trace.locations, trace.z)) == {"38": 200.0, "69": 328.0}
+    assert trace.featureidkey == "properties.code"
+    assert "departement=69" in trace.customdata
+    assert describe.departements_map(frame.filter(pl.col("departement_code") != "inconnu"), "fr", "Emplois") \
+        .startswith("528 (emplois) dans 2 départements. En tête\u00a0: Rhône (328, 62\u202f%)")
+
+
+def test_campaign_reach_bars_by_year_and_by_departement():
+    frame = pl.DataFrame({"year": [2024, 2024, 2025], "events": [3, 4, 10], "participants": [100, 50, 1000],
+                          "young_participants": [10, 20, 600]})
+    fig = figures.campaign_reach_bars(frame, "fr")
+    people, young, events = fig.data
+    assert list(people.x) == ["2024", "2025"] and list(people.y) == [150.0, 1000.0]
+    assert sum(young.y) == 630 and list(events.y) == [7.0, 10.0]
+    text = describe.campaign_reach_bars(frame, "fr")
+    assert text.startswith(f"17 animations, {number(1150, 'fr')} participants dont 630 jeunes")
+    by_dep = frame.rename({"year": "departement"}).with_columns(pl.col("departement").cast(pl.String))
+    assert list(figures.campaign_reach_bars(by_dep, "en").data[0].x) == ["2024", "2025"]
+
+
+def test_outcomes_achievement_counts_indicators_by_band():
+    frame = pl.DataFrame({"year": [2020, 2020, 2021, 2021], "achievement": [0.2, 1.3, 0.7, None]})
+    fig = figures.outcomes_achievement(frame, "fr")
+    assert sum(sum(trace.y) for trace in fig.data) == 3
+    assert describe.outcomes_achievement(frame, "en").startswith("3 indicator measurements; 1 reached")
+
+
+def test_empty_frames_give_an_empty_figure_and_a_sentence():
+    empty = pl.DataFrame({"year": [], "committed_eur": [], "disbursed_eur": []},
+                         schema={"year": pl.Int32, "committed_eur": pl.Float64, "disbursed_eur": pl.Float64})
+    assert figures.funding_by_year(empty, "fr").layout.annotations[0].text == "Pas de données pour cette année."
+    assert describe.funding_by_year(empty, "en") == "No data for this selection."
+
+
+ALLOWED = Allowed(years=(2015, 2016, 2017, 2018), programmes=frozenset({"Fonds d'urgence"}),
+                  countries=frozenset({"MLI", "589"}), sectors=frozenset({"122", "12220"}),
+                  departements=frozenset({"69"}))
+
+
+def test_url_filters_keep_only_allowlisted_values():
+    f = parse({"years": "2019-2016", "country": "MLI", "sector": "'; drop table funding; --", "lang": "en",
+               "programme": "Fonds d'urgence", "departement": "99", "other": "x"}, ALLOWED)
+    assert f == Filters(year_from=2016, year_to=2018, programme="Fonds d'urgence", country="MLI", lang="en")
+    assert parse({"years": "1990-1999"}, ALLOWED).year_from is None
+    assert parse({"years": "2017"}, ALLOWED).year_to == 2017
+    assert to_query(f) == "?years=2016-2018&programme=Fonds+d%27urgence&country=MLI&lang=en"
+    assert parse({"lang": "de"}, ALLOWED).lang == "fr" and to_query(Filters()) == ""
+    assert merge("?years=2016&lang=en", "country=589", ALLOWED) == "?years=2016&country=589&lang=en"
+    assert merge("?years=2016", "country=XXX", ALLOWED) == "?years=2016"
+    assert merge("", "evil=1", ALLOWED) == ""
+
+
+# ---- downloads and the analysts' route, through Flask's test client over the sample snapshot ----
+
+@pytest.fixture(scope="module")
+def client(built):
+    from dashboard.app import create_app
+
+    outcome, _, serving = built
+    assert outcome.success
+    return create_app(serving).server.test_client(), serving
+
+
+def test_csv_download_matches_the_snapshot_and_carries_provenance(client):
+    http, serving = client
+    response = http.get("/download/flows.csv?country=MLI&years=2019-2022")
+    assert response.status_code == 200
+    frame = pl.read_csv(io.BytesIO(response.data))
+    with duckdb.connect(str(serving), read_only=True) as conn:
+        expected = conn.execute("select sum(committed_eur) from funding where location_code = 'MLI' "
+                                "and year between 2019 and 2022").fetchall()[0][0]
+        version, is_sample = conn.execute("select snapshot_version, is_sample from manifest limit 1").fetchall()[0]
+    assert frame["committed_eur"].sum() == pytest.approx(expected)
+    assert set(frame["location_code"]) == {"MLI"}
+    assert set(frame["meta_snapshot_version"]) == {version}
+    assert set(frame["meta_licence"]) == {"Licence Ouverte / Open Licence 2.0 (Etalab)"}
+    assert set(frame["meta_is_sample"]) == {bool(is_sample)}  # "true"/"false", read back as booleans
+
+
+def test_excel_and_parquet_downloads(client):
+    http, serving = client
+    xlsx = http.get("/download/funding_by_year.xlsx")
+    assert xlsx.status_code == 200
+    data_sheet = pl.read_excel(io.BytesIO(xlsx.data), sheet_name="data")
+    meta_sheet = pl.read_excel(io.BytesIO(xlsx.data), sheet_name="metadata")
+    parquet = pl.read_parquet(io.BytesIO(http.get("/download/sectors.parquet?lang=en").data))
+    with duckdb.connect(str(serving), read_only=True) as conn:
+        total = conn.execute("select sum(committed_eur) from funding").fetchall()[0][0]
+    assert data_sheet["committed_eur"].sum() == pytest.approx(total)
+    assert parquet["committed_eur"].sum() == pytest.approx(total)
+    assert set(meta_sheet["field"]) == {"source", "licence", "built_at", "snapshot_version", "is_sample"}
+    assert http.get("/download/rejected_rows.csv").status_code == 404  # row detail is not a public dataset
+    assert http.get("/download/flows.exe").status_code == 404
+
+
+def test_rejected_rows_need_the_analyst_login(client, monkeypatch):
+    http, serving = client
+    assert http.get("/analyst/rejected.csv").status_code == 401  # no login configured: closed
+    monkeypatch.setenv("SOLIDARITY_ANALYST_USER", "analyste")
+    monkeypatch.setenv("SOLIDARITY_ANALYST_PASSWORD", "s3cret")
+
+    def auth(user, password):
+        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+    missing = http.get("/analyst/rejected.csv")
+    assert missing.status_code == 401 and "Basic" in missing.headers["WWW-Authenticate"]
+    assert http.get("/analyst/rejected.csv", headers=auth("analyste", "wrong")).status_code == 401
+    ok = http.get("/analyst/rejected.csv", headers=auth("analyste", "s3cret"))
+    assert ok.status_code == 200
+    with duckdb.connect(str(serving), read_only=True) as conn:
+        rows = conn.execute("select count(*) from rejected_rows").fetchall()[0][0]
+    assert pl.read_csv(io.BytesIO(ok.data), infer_schema=False).height == rows
