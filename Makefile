@@ -1,6 +1,6 @@
 # Two commands (see README):
 #   make demo   set up, write the sample, materialise every asset, serve on :8050
-#   make test   set up what the tests need (incl. Chromium) and run the whole suite
+#   make test   set up what the tests need (incl. Chromium, PostgreSQL) and run the whole suite
 SHELL := /bin/bash
 PYTHON ?= python3.11
 UV_VERSION := 0.13.8
@@ -12,7 +12,7 @@ DATA ?= data
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME ?= $(abspath $(DATA)/dagster_home)
 
-.PHONY: demo test setup browser screenshots dagster clean
+.PHONY: demo test setup browser postgres screenshots dagster clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -39,7 +39,10 @@ demo: setup
 browser:
 	bash scripts/ensure-browser.sh
 
-test: setup browser
+postgres:
+	bash scripts/ensure-postgres.sh
+
+test: setup browser postgres
 	$(BIN)/python -m pytest
 
 screenshots: setup browser
