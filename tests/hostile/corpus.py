@@ -100,7 +100,7 @@ NAMES = ["Électriciens sans frontières", "Comité de jumelage Pélussin–Koud
 def grant(i: int, **over: str) -> list[str]:
     cells = {
         "nomAttribuant": "Région Auvergne-Rhône-Alpes", "idAttribuant": ATTRIBUANT,
-        "dateConvention": f"2024-0{1 + i % 9}-1{i % 10}", "referenceDecision": f"CP-2024-{i:05d}",
+        "dateConvention": f"2024-0{1 + i % 9}-1{i % 10}", "referenceDecision": f"HOSTILE-2024-{i:05d}",
         "nomBeneficiaire": NAMES[i % len(NAMES)], "idBeneficiaire": siret(i), "rnaBeneficiaire": "",
         "objet": f"Projet {i} : eau potable (Bénin)", "montant": f"{1000 * (i + 1)},00",
         "nature": "aide en numéraire", "conditionsVersement": "unique",
