@@ -181,3 +181,23 @@ def test_settings_come_from_the_environment_with_defaults(monkeypatch, tmp_path)
     assert settings.raw_dir() == tmp_path
     assert (settings.analyst_user(), settings.analyst_password()) == ("camille", "s3cret")
     assert build_resources()["raw_files"].raw_dir == str(tmp_path)
+
+
+
+def test_a_mart_reports_row_count_preview_and_columns(tmp_path, built, sample_dir):
+    """Re-run one mart on a copy of the built warehouse: its metadata describes the table."""
+    from pipelines.defs.marts.assets import mart_assets
+
+    _, built_warehouse, _ = built
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    mart = next(a for a in mart_assets if dg.AssetKey(["marts", "funding_by_sector"]) in a.keys)
+    result = dg.materialize([mart], resources=build_resources(sample_dir, warehouse, tmp_path / "s.duckdb"))
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        rows = conn.sql("select count(*) from marts.funding_by_sector").fetchall()[0][0]
+        columns = conn.sql("describe marts.funding_by_sector").fetchall()
+    assert rows > 0 and metadata["dagster/row_count"].value == rows
+    schema = metadata["dagster/column_schema"].schema
+    assert [(c.name, c.type) for c in schema.columns] == [(c[0], c[1]) for c in columns]
+    assert metadata["preview"].value.splitlines()[0].startswith("| year |")

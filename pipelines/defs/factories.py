@@ -133,10 +133,19 @@ def sql_table_asset(
         with warehouse.get_connection() as conn:
             rows = build_table(conn, layer, name, params() if params else None)
             preview = preview_markdown(conn, f"{layer}.{name}")
+            columns = conn.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = $layer and table_name = $name order by ordinal_position",
+                {"layer": layer, "name": name},
+            ).fetchall()
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(rows),
                 "preview": dg.MetadataValue.md(preview),
+                # the table's columns as built, shown in the asset's Columns tab
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(name=c, type=t) for c, t in columns]
+                ),
             }
         )
 
