@@ -4,6 +4,7 @@
     solidarity materialize [--raw DIR] [--warehouse FILE] [--serving FILE]
     solidarity serve [--serving FILE] [--host H] [--port P]
     solidarity validate FILE...
+    solidarity export-embeds --out DIR [--serving FILE]
 
 Paths default to SOLIDARITY_RAW_DIR, SOLIDARITY_WAREHOUSE and SOLIDARITY_SERVING,
 then to files under data/.
@@ -90,6 +91,22 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Files to check be
         typer.echo(report.summary, err=True)
         rejected += report.rejected
     raise typer.Exit(1 if rejected else 0)
+
+
+@app.command("export-embeds")
+def export_embeds(
+    out: Annotated[Path, typer.Option(help="Folder to write the self-contained chart pages into")],
+    serving: ServingOpt = None,
+) -> None:
+    """Write every public chart as static HTML (+ CSV, zip, local plotly.js and topojson), no CDN."""
+    from dashboard.embed.export import export_embeds as export
+
+    path = serving or settings.serving_path()
+    if not Path(path).exists():
+        typer.echo(f"no serving snapshot at {path}: run `solidarity materialize` first", err=True)
+        raise typer.Exit(2)
+    written = export(out, Path(path))
+    typer.echo(f"{len(written)} files written to {out}; open {out / 'index.html'}")
 
 
 def main() -> None:  # pragma: no cover - console entry

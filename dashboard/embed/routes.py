@@ -23,7 +23,7 @@ import plotly
 
 from dashboard import data
 from dashboard.embed import builder, headers, render
-from dashboard.embed.catalogue import EmbedRequest
+from dashboard.embed.catalogue import CHARTS, EmbedRequest
 from dashboard.embed.params import EmbedError, validate
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,12 @@ def chart(name: str):
         stem = "-".join([req.chart, *req.query().values()])
         response.headers["Content-Disposition"] = f'attachment; filename="{stem}{kind}"'
     return _finish(response, tag)
+
+
+@blueprint.get("/<path:rest>")
+def not_an_embed(rest: str):
+    # deeper paths under /embed/ would otherwise fall through to the Dash app's catch-all page
+    return _error(EmbedError(404, "Unknown chart. Available charts: " + ", ".join(CHARTS) + "."))
 
 
 def _split(name: str) -> tuple[str, str]:
