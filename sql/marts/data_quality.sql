@@ -1,5 +1,7 @@
 -- Coverage and freshness, per source: what share of rows or money carries the codes
--- the figures rely on, how much was rejected, and how recent each source is.
+-- the figures rely on (SIRET, country, sector, commune), what share of the money is placed,
+-- how much was rejected, and how recent each source is: `latest_file_at` (newest file)
+-- and `latest_record_on` (newest date inside the data).
 with loads as (
     select
         source,
@@ -23,12 +25,38 @@ grant_coverage as (
 
 money as (
     select
+        flow_kind,
         sum(amount_eur) filter (where location_kind <> 'unallocated') / nullif(sum(amount_eur), 0)
             as money_share_placed,
         sum(amount_eur) filter (where sector_code <> 'unallocated' or category_code <> 'unallocated')
             / nullif(sum(amount_eur), 0) as money_share_sector,
     from staging.allocations
-    where flow_kind = 'committed'
+    group by flow_kind
+),
+
+local_coverage as (
+    select 'organisations' as source, 'departement_coverage' as metric,
+           avg(case when departement_code is not null then 1.0 else 0.0 end) as value
+    from staging.organisations
+    union all
+    select 'jobs', 'siret_in_directory_coverage', avg(case when org_type is not null then 1.0 else 0.0 end)
+    from staging.jobs
+    union all
+    select 'events', 'departement_coverage', avg(case when departement_code is not null then 1.0 else 0.0 end)
+    from staging.events
+    union all
+    select 'events', 'organiser_siret_coverage', avg(case when organiser_siret is not null then 1.0 else 0.0 end)
+    from staging.events
+),
+
+freshness as (
+    select 'grants' as source, max(date_convention) as latest_record_on from staging.grants
+    union all
+    select 'iati', max(transaction_date) from staging.transactions_eur
+    union all
+    select 'jobs', make_date(max(year), 12, 31) from staging.jobs
+    union all
+    select 'events', max(cast(starts_at as date)) from staging.events
 ),
 
 activity_coverage as (
@@ -58,8 +86,9 @@ metrics as (
     union all select 'iati', 'country_coverage', country_coverage from activity_coverage
     union all select 'iati', 'sector_coverage', sector_coverage from activity_coverage
     union all select 'iati', 'transactions_without_rate', transactions_without_rate from rates
-    union all select 'funding', 'committed_share_placed', money_share_placed from money
-    union all select 'funding', 'committed_share_with_sector', money_share_sector from money
+    union all select 'funding', flow_kind || '_share_placed', money_share_placed from money
+    union all select 'funding', flow_kind || '_share_with_sector', money_share_sector from money
+    union all select source, metric, value from local_coverage
 )
 
 select
@@ -67,5 +96,7 @@ select
     m.metric,
     m.value,
     l.latest_file_at,
+    f.latest_record_on,
 from metrics as m
 left join loads as l on l.source = m.source
+left join freshness as f on f.source = m.source

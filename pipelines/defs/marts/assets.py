@@ -42,6 +42,7 @@ MARTS = {
     "data_quality": [
         RAW_GRANTS, RAW_IATI, RAW_ORGS, RAW_JOBS, RAW_EVENTS,
         stg("grants"), stg("allocations"), stg("transactions_eur"),
+        stg("organisations"), stg("jobs"), stg("events"),
     ],
 }
 
