@@ -38,7 +38,7 @@ class Run:
 
 def run_child(argv: list[str], env: dict | None = None, cwd: Path | None = None, nice: int = 10) -> Run:
     """Run argv to completion; wall time, peak RSS (MB) and the last JSON line of its stdout."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}  # None: unset
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=cwd,

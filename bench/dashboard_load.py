@@ -1,0 +1,158 @@
+"""Dashboard under load: 20 concurrent users loading pages (HTML shell, layout, the two
+URL-driven callbacks through `/_dash-update-component`) against a serving snapshot.
+
+    nice -n 10 .venv/bin/python -m bench.dashboard_load --serving bench/out/pipeline-x10/serving.duckdb
+
+A threaded client (no extra dependency): each user loops over random page views with
+a think time (like locust's `between(0.5, 2)`), for `--seconds`. One page view is what
+the browser does: GET the page, GET /_dash-layout, then POST the shell callback
+(title, nav, banner, footer) and the pages callback (the page's figures). Callbacks are
+read from /_dash-dependencies, so the payloads match the running app.
+The server is `solidarity serve` (Flask's threaded server, as shipped), started here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench.common import OUT, ROOT, header, table
+
+PAGES = ["/", "/world", "/flows", "/sectors", "/outcomes", "/at-home", "/grants", "/data-quality"]
+SEARCHES = ["", "?lang=en", "?years=2019-2024", "?years=2022-2025&lang=en"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _outputs(spec: str) -> list[dict]:
+    out = []
+    for part in spec.strip(".").split("..."):
+        ident, prop = part.rsplit(".", 1)
+        out.append({"id": ident, "property": prop})
+    return out
+
+
+def callback_bodies(base: str, path: str, search: str) -> list[dict]:
+    """The bodies the browser posts on a page load: every callback driven by the URL."""
+    bodies = []
+    for dep in requests.get(base + "/_dash-dependencies", timeout=30).json():
+        inputs = dep["inputs"]
+        if dep.get("clientside_function") or not all(i["property"] in ("pathname", "search") for i in inputs):
+            continue
+        ins = [{**i, "value": path if i["property"] == "pathname" else search} for i in inputs]
+        bodies.append({"output": dep["output"], "outputs": _outputs(dep["output"]), "inputs": ins,
+                       "changedPropIds": [f"{inputs[0]['id']}.pathname"], "state": []})
+    return bodies
+
+
+class Recorder:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.samples: dict[str, list[float]] = {}
+        self.errors: dict[str, int] = {}
+
+    def add(self, kind: str, seconds: float, ok: bool) -> None:
+        with self.lock:
+            self.samples.setdefault(kind, []).append(seconds)
+            if not ok:
+                self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+def user(base: str, bodies: dict, rec: Recorder, stop: float, seed: int, think: tuple[float, float]) -> None:
+    rnd = random.Random(seed)
+    session = requests.Session()
+    while time.monotonic() < stop:
+        path, search = rnd.choice(PAGES), rnd.choice(SEARCHES)
+        steps = [("page", "GET", path + search, None), ("layout", "GET", "/_dash-layout", None)]
+        steps += [(("shell callback", "page callback")[i == len(bodies[path, search]) - 1], "POST",
+                   "/_dash-update-component", body) for i, body in enumerate(bodies[path, search])]
+        for kind, method, url, body in steps:
+            t = time.perf_counter()
+            try:
+                r = session.request(method, base + url, json=body, timeout=30)
+                ok = r.status_code == 200 and (body is None or b'"response"' in r.content)
+            except requests.RequestException:
+                ok = False
+            rec.add(kind, time.perf_counter() - t, ok)
+        time.sleep(rnd.uniform(*think))
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--serving", type=Path, required=True)
+    ap.add_argument("--users", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--think", default="0.5,2", help="think time between page views, min,max seconds")
+    args = ap.parse_args()
+    think = tuple(float(x) for x in args.think.split(","))
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    # the server logs every request: to a file (a pipe nobody reads would fill and block it)
+    log = (OUT / "dashboard-server.log").open("w")
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "solidarity"), "serve", "--serving", str(args.serving),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        for _ in range(120):
+            try:
+                requests.get(base + "/_dash-dependencies", timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.5)
+        bodies = {(p, s): callback_bodies(base, p, s) for p in PAGES for s in SEARCHES}
+        # One cold pass: the first load of each view fills the per-snapshot query cache.
+        cold = Recorder()
+        cold_start = time.perf_counter()
+        for (p, s), bs in bodies.items():
+            for body in bs:
+                t = time.perf_counter()
+                requests.post(base + "/_dash-update-component", json=body, timeout=60)
+                cold.add("cold callback", time.perf_counter() - t, True)
+        cold_total = time.perf_counter() - cold_start
+
+        rec = Recorder()
+        stop = time.monotonic() + args.seconds
+        threads = [threading.Thread(target=user, args=(base, bodies, rec, stop, i + 1, think)) for i in range(args.users)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(header("Dashboard under load"))
+    print(f"Snapshot: {args.serving} ({args.serving.stat().st_size / 1e6:.0f} MB); {args.users} users, "
+          f"{args.seconds:.0f} s, think time {think[0]}-{think[1]} s; server: `solidarity serve` (Flask threaded).\n")
+    rows = []
+    everything = [v for vs in rec.samples.values() for v in vs]
+    for kind, values in [*sorted(rec.samples.items()), ("all requests", everything)]:
+        errors = rec.errors.get(kind, 0) if kind != "all requests" else sum(rec.errors.values())
+        rows.append([kind, len(values), pct(values, 50) * 1000, pct(values, 95) * 1000, max(values) * 1000, errors])
+    cold_values = cold.samples["cold callback"]
+    rows.append(["first (cold) callback per view, no load", len(cold_values), pct(cold_values, 50) * 1000,
+                 pct(cold_values, 95) * 1000, max(cold_values) * 1000, 0])
+    print(table(["request", "count", "p50 ms", "p95 ms", "max ms", "errors"], rows))
+    print(f"\nThroughput: {len(everything) / args.seconds:.1f} requests/s; cold pass over "
+          f"{len(bodies)} views: {cold_total:.1f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
