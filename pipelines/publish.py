@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.dictionary import write_dictionary
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
 
 # What the public may see: every mart in sql/marts/, so a new mart reaches the snapshot
@@ -101,6 +102,7 @@ def publish_snapshot(
         warehouse.register("_manifest", manifest.to_arrow())
         warehouse.execute(f"create table {alias}.main.manifest as select * from _manifest")
         warehouse.unregister("_manifest")
+        write_dictionary(warehouse, alias)  # last: it describes every table above
     finally:
         warehouse.execute(f"detach {alias}")
     _fsync(tmp)

@@ -17,7 +17,7 @@ import re
 import tomllib
 import unicodedata
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb

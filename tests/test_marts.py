@@ -752,3 +752,30 @@ def test_data_quality_reports_coverage_money_placed_and_freshness(sample_money, 
     for key in (("events", "departement_coverage"), ("jobs", "siret_in_directory_coverage"),
                 ("funding", "disbursed_share_placed")):
         assert 0 <= dq[key][0] <= 1, key
+
+
+# ---------------------------------------------------------------- data dictionary
+
+def test_data_dictionary_documents_every_published_column(serving):
+    from pipelines.dictionary import UNDOCUMENTED
+
+    with duckdb.connect(str(serving), read_only=True) as conn:
+        published = set(conn.sql(
+            "select table_name, column_name, data_type from information_schema.columns where table_schema = 'main'"
+        ).fetchall())
+        documented = conn.sql("select table_name, column_name, data_type, meaning, source from data_dictionary").fetchall()
+    assert {(t, c, ty) for t, c, ty, _, _ in documented} == published
+    assert [(t, c) for t, c, _, meaning, _ in documented if meaning == UNDOCUMENTED] == []
+    for table in ("funding_by_country", "funding_by_sector", "kpis", "jobs_by_departement", "campaign_reach"):
+        assert {s for t, _, _, _, s in documented if t == table} == {f"sql/marts/{table}.sql"}
+    assert all((PROJECT_ROOT / source).is_file() for *_, source in documented)
+
+
+def test_docs_data_dictionary_is_up_to_date(serving):
+    from pipelines.dictionary import read_dictionary, render_markdown
+
+    on_disk = (PROJECT_ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+    assert on_disk == render_markdown(read_dictionary(serving)), (
+        "docs/data-dictionary.md is stale: materialise the sample, then run "
+        "`python -m pipelines.dictionary SNAPSHOT --out docs/data-dictionary.md`"
+    )

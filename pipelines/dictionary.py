@@ -1,0 +1,257 @@
+"""The data dictionary: every column of every table in the serving snapshot, with its type,
+meaning, unit and the file that makes it.
+
+Types and the list of columns come from the snapshot itself (DuckDB's information_schema),
+so the dictionary cannot drift from the data; meanings and units come from `COLUMNS` below,
+and `tests/test_marts.py` fails when a published column has no meaning here. The publish step writes it into the snapshot as table
+`data_dictionary`; `python -m pipelines.dictionary SNAPSHOT [--out docs/data-dictionary.md]`
+renders it as Markdown (the docs copy is checked to be up to date by the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.settings import SQL_DIR
+
+UNDOCUMENTED = "(not documented)"
+
+# column -> (meaning, unit). `table.column` entries override a bare column name.
+COLUMNS: dict[str, tuple[str, str | None]] = {
+    # shared keys and money
+    "year": ("Calendar year: of the grant decision (dateConvention) for grants, of the transaction for IATI money, "
+             "of the job count or of the event's start", "year"),
+    "committed_eur": ("Money committed: SCDL grant amounts, plus IATI commitments (type 2) of activities no grant "
+                      "links to; split over places and sectors by the activity's shares (docs/money-rules.md)", "EUR"),
+    "disbursed_eur": ("Money paid: IATI disbursements and expenditures (types 3 and 4), converted at the ECB "
+                      "reference rate of the value date", "EUR"),
+    "programme": ("The grant's programme (SCDL dispositifAide); 'Cofinancements (IATI)' for activities no grant "
+                  "links to; 'Non renseigné' when empty", None),
+    "beneficiary_type": ("Kind of beneficiary from the organisations directory (ong, collectivite, ...), "
+                         "'personne_physique' for a natural person, 'non_renseigne' when unknown", None),
+    "location_kind": ("'country', 'region' (IATI region code) or 'unallocated' (money that cannot be placed)", None),
+    "location_code": ("Where the money goes: ISO 3166-1 alpha-3 country code, IATI region code, or 'unallocated'",
+                      "code"),
+    "sector_code": ("OECD DAC 5-digit purpose code, or 'unallocated' (no sector, or only a 3-digit category given)",
+                    "code"),
+    "category_code": ("OECD DAC 3-digit sector category (the 5-digit code's prefix), or 'unallocated'", "code"),
+    "departement_code": ("INSEE département code (2A/2B for Corsica), or 'inconnu' when not placed", "code"),
+    "name": ("Official name", None),
+    "name_fr": ("Name in French", None),
+    "name_en": ("Name in English", None),
+    "code": ("Official code (INSEE)", "code"),
+    "ldc": ("Least developed country (UN list)", "boolean"),
+    # funding marts
+    "funding_by_country.country_code": ("ISO 3166-1 alpha-3 country code, IATI region code, or 'unallocated'", "code"),
+    "funding_by_country.name_fr": ("Country or region name in French (the code itself for regions)", None),
+    "funding_by_country.name_en": ("Country or region name in English (the code itself for regions)", None),
+    "sector_name_fr": ("DAC sector name in French (the category's when only a category is known)", None),
+    "sector_name_en": ("DAC sector name in English (the category's when only a category is known)", None),
+    "category_name_fr": ("DAC 3-digit category name in French", None),
+    "category_name_en": ("DAC 3-digit category name in English", None),
+    "grants": ("Number of grants (SCDL rows, duplicates counted once)", "count"),
+    "beneficiaries": ("Number of distinct beneficiary SIRETs among those grants", "count"),
+    # public grants
+    "grant_key": ("Identifier of the grant row: source file and line", None),
+    "date_convention": ("Date of the grant decision (SCDL dateConvention)", "date"),
+    "reference_decision": ("The authority's reference of the grant decision (SCDL referenceDecision)", None),
+    "beneficiary_name": ("Beneficiary organisation; 'Personne physique (anonymisée)' for a natural person "
+                         "(CRPA art. L.312-1-2)", None),
+    "beneficiary_siret": ("Beneficiary SIRET (14 digits); empty for a natural person", "code"),
+    "purpose": ("Purpose of the grant (SCDL objet); empty for a natural person", None),
+    "amount_eur": ("Amount of the grant (SCDL montant)", "EUR"),
+    "main_location_code": ("The linked IATI activity's largest place (ISO alpha-3, region code or 'unallocated')",
+                           "code"),
+    # outcomes
+    "iati_identifier": ("IATI activity identifier", None),
+    "activity_title": ("IATI activity title", None),
+    "result_index": ("Position of the result in the activity (1-based)", None),
+    "indicator_index": ("Position of the indicator in the result (1-based)", None),
+    "result_title": ("IATI result title", None),
+    "indicator_title": ("IATI indicator title", None),
+    "measure": ("IATI indicator measure code (1 unit, 2 percentage, 3 nominal, 4 ordinal, 5 qualitative)", "code"),
+    "ascending": ("True when a higher value is better", "boolean"),
+    "baseline_year": ("Year of the indicator's baseline", "year"),
+    "baseline_value": ("Baseline value of the indicator", "indicator unit"),
+    "period_start": ("Start of the reporting period", "date"),
+    "period_end": ("End of the reporting period", "date"),
+    "target_value": ("Target value for the period", "indicator unit"),
+    "actual_value": ("Value reached in the period", "indicator unit"),
+    "achievement": ("(actual - baseline) / (target - baseline): 1 means the target is met", "ratio"),
+    "outcomes.year": ("Year of the period's end (else start)", "year"),
+    "outcomes.location_code": ("The activity's largest place (ISO alpha-3, region code or 'unallocated')", "code"),
+    "outcomes.sector_code": ("The activity's largest DAC 5-digit sector, or 'unallocated'", "code"),
+    "outcomes.category_code": ("The activity's largest DAC 3-digit category, or 'unallocated'", "code"),
+    "outcomes.programme": ("Programme of the grant linked to the activity (empty when none)", None),
+    # local impact
+    "jobs_by_departement.name": ("Département name ('Non localisé' when not placed)", None),
+    "campaign_reach.name": ("Département name ('Non localisé' when not placed)", None),
+    "organisations": ("Number of organisations reporting jobs", "count"),
+    "headcount": ("Jobs linked to international solidarity (head count)", "jobs"),
+    "fte": ("Full-time equivalents linked to international solidarity", "FTE"),
+    "volunteers": ("Volunteers reported by the organisations", "people"),
+    "event_type": ("Type of awareness event (conference, projection, marche_equitable, ...; 'autre' otherwise)",
+                   None),
+    "events": ("Number of events, counted once when in both the CSV and the agenda", "count"),
+    "participants": ("Audience reported in the events CSV (the agenda gives none)", "people"),
+    "young_participants": ("Young people in that audience", "people"),
+    # kpis and targets
+    "indicator": ("Indicator name (committed_eur, disbursed_eur, partner_countries, grants, ngos_funded, "
+                  "jobs_headcount, jobs_fte, events, participants, young_participants)", None),
+    "kpis.value": ("Value of the indicator that year", "see unit"),
+    "previous_value": ("Value of the indicator the year before", "see unit"),
+    "target": ("Target set in data/config/targets.toml for that year", "see unit"),
+    "unit": ("Unit of the indicator's value", None),
+    "from_year": ("First year the target applies to", "year"),
+    "to_year": ("Last year the target applies to (empty: until changed)", "year"),
+    "note": ("What the target is", None),
+    # data quality
+    "data_quality.source": ("Source (grants, iati, organisations, jobs, events) or 'funding' for the money marts",
+                            None),
+    "metric": ("Metric: rows_read/accepted/rejected, files, files_refused, *_coverage (share of rows with the code), "
+               "*_share_placed / *_share_with_sector (share of money placed), transactions_without_rate", None),
+    "data_quality.value": ("Value of the metric (shares between 0 and 1)", "count or share"),
+    "latest_file_at": ("Modification time of the source's newest file", "timestamp"),
+    "latest_record_on": ("Newest date inside the source's data (freshness)", "date"),
+    # manifest and rejected rows
+    "built_at": ("When the snapshot was built (UTC)", "timestamp"),
+    "code_version": ("Git commit of the code that built it", None),
+    "snapshot_version": ("Hash of the code, SQL and input files: same inputs, same version", None),
+    "is_sample": ("True when built from the generated sample data, not real files", "boolean"),
+    "manifest.source": ("Source folder (grants, iati, organisations, jobs, events)", None),
+    "rejected_rows.source": ("Source folder (grants, iati, organisations, jobs, events)", None),
+    "source_file": ("Path of the raw file read", None),
+    "sha256": ("SHA-256 of the raw file", None),
+    "size_bytes": ("Size of the raw file", "bytes"),
+    "modified_at": ("Modification time of the raw file", "timestamp"),
+    "rows_read": ("Rows (or activities, or events) read from the file", "count"),
+    "rows_accepted": ("Rows accepted into the warehouse", "count"),
+    "rows_rejected": ("Rows rejected, each with its reason in rejected_rows", "count"),
+    "error": ("Why the whole file was refused, if it was", None),
+    "source_row": ("Line of the row in the file (header = 1), spreadsheet row, or XPath", None),
+    "field": ("Field of the problem", None),
+    "rejected_rows.value": ("Value found ('(masqué)' for identifying fields)", None),
+    "reason": ("Reason of the problem (its code only for identifying fields)", None),
+    "severity": ("'error' (row rejected) or 'warning' (row accepted and flagged)", None),
+    # reference tables
+    "alpha2": ("ISO 3166-1 alpha-2 code", "code"),
+    "alpha3": ("ISO 3166-1 alpha-3 code", "code"),
+    "numeric": ("ISO 3166-1 numeric code", "code"),
+    "countries.status": ("ISO 3166 status of the code", None),
+    "dac_code": ("OECD DAC recipient code", "code"),
+    "dac_recipient": ("On the OECD DAC list of ODA recipients", "boolean"),
+    "france_priority": ("One of France's priority poor countries (CICID)", "boolean"),
+    "dac_region_fr": ("OECD DAC region, in French", None),
+    "dac_region_en": ("OECD DAC region, in English", None),
+    "code3": ("OECD DAC 3-digit sector category", "code"),
+    "code5": ("OECD DAC 5-digit purpose code", "code"),
+    "category3": ("The 5-digit code's 3-digit category", "code"),
+    "dac_sectors.status": ("Whether the code is active or withdrawn in the codelist", None),
+    "region_code": ("INSEE region code", "code"),
+    # the dictionary itself
+    "table_name": ("Table of the snapshot", None),
+    "column_name": ("Column of that table", None),
+    "data_type": ("DuckDB type of the column", None),
+    "meaning": ("What the column holds", None),
+    "data_dictionary.unit": ("Unit of the values (EUR, count, code, date...)", None),
+    "data_dictionary.source": ("The file that makes the table", None),
+    "position": ("Position of the column in the table", None),
+}
+
+REFERENCE_SOURCES = {"targets": "data/config/targets.toml"}
+PUBLISH_SOURCE = "pipelines/publish.py"
+DICTIONARY_TABLE = "data_dictionary"
+
+
+def describe(table: str, column: str) -> tuple[str, str | None]:
+    return COLUMNS.get(f"{table}.{column}") or COLUMNS.get(column) or (UNDOCUMENTED, None)
+
+
+def source_of(table: str) -> str:
+    if (SQL_DIR / "marts" / f"{table}.sql").exists():
+        return f"sql/marts/{table}.sql"
+    if table in REFERENCE_SOURCES:
+        return REFERENCE_SOURCES[table]
+    if (SQL_DIR.parent / "data" / "reference" / f"{table}.csv").exists():
+        return f"data/reference/{table}.csv"
+    return PUBLISH_SOURCE
+
+
+def build_dictionary(conn: duckdb.DuckDBPyConnection, catalog: str) -> pl.DataFrame:
+    """One row per column of every table in `catalog` (an attached snapshot), itself included."""
+    columns = conn.execute(
+        """
+        select table_name, column_name, data_type, ordinal_position
+        from information_schema.columns
+        where table_catalog = $catalog and table_schema = 'main'
+        order by table_name, ordinal_position
+        """,
+        {"catalog": catalog},
+    ).fetchall()
+    rows = [(t, c, ty, pos) for t, c, ty, pos in columns if t != DICTIONARY_TABLE]
+    self_columns = ("table_name", "column_name", "position", "data_type", "meaning", "unit", "source")
+    rows += [(DICTIONARY_TABLE, c, "INTEGER" if c == "position" else "VARCHAR", i)
+             for i, c in enumerate(self_columns, start=1)]
+    records = []
+    for table, column, data_type, position in rows:
+        meaning, unit = describe(table, column)
+        records.append((table, column, int(position), data_type, meaning, unit, source_of(table)))
+    return pl.DataFrame(records, schema={c: (pl.Int32 if c == "position" else pl.String) for c in self_columns},
+                        orient="row")
+
+
+def write_dictionary(conn: duckdb.DuckDBPyConnection, catalog: str) -> int:
+    """Create `{catalog}.main.data_dictionary`; return its number of rows."""
+    frame = build_dictionary(conn, catalog)
+    conn.register("_data_dictionary", frame.to_arrow())
+    try:
+        conn.execute(f"create table {catalog}.main.{DICTIONARY_TABLE} as select * from _data_dictionary")
+    finally:
+        conn.unregister("_data_dictionary")
+    return frame.height
+
+
+def render_markdown(frame: pl.DataFrame) -> str:
+    lines = [
+        "# Data dictionary",
+        "",
+        "Every table and column of the serving snapshot (and of the downloads made from it).",
+        "Generated from the snapshot's table `data_dictionary`: do not edit by hand, run",
+        "`python -m pipelines.dictionary SNAPSHOT --out docs/data-dictionary.md`.",
+        "Meanings live in `pipelines/dictionary.py`; money rules in `docs/money-rules.md`.",
+    ]
+    for table in frame["table_name"].unique(maintain_order=True).to_list():
+        part = frame.filter(pl.col("table_name") == table).sort("position")
+        lines += ["", f"## `{table}`", "", f"Made by `{part['source'][0]}`.", "",
+                  "| column | type | unit | meaning |", "|---|---|---|---|"]
+        for row in part.iter_rows(named=True):
+            meaning = row["meaning"].replace("|", "\\|")
+            lines.append(f"| `{row['column_name']}` | {row['data_type']} | {row['unit'] or ''} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def read_dictionary(snapshot: Path) -> pl.DataFrame:
+    with duckdb.connect(str(snapshot), read_only=True) as conn:
+        return conn.sql(f"select * from {DICTIONARY_TABLE} order by table_name, position").pl()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render the snapshot's data dictionary as Markdown.")
+    parser.add_argument("snapshot", type=Path, help="serving snapshot (.duckdb)")
+    parser.add_argument("--out", type=Path, help="write here instead of standard output")
+    args = parser.parse_args(argv)
+    text = render_markdown(read_dictionary(args.snapshot))
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
