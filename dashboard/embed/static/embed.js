@@ -30,6 +30,11 @@
     delete layout.width;
     layout.autosize = true;
     layout.height = fitHeight(layout, base);
+    if ((plot.clientWidth || window.innerWidth) < 520) {
+      figure.data.forEach(function (trace) {  // a Sankey's labels crowd a phone: smaller type
+        if (trace.type === "sankey") { trace.textfont = { size: 9 }; }
+      });
+    }
     window.Plotly.newPlot(plot, figure.data, layout, config).then(function () {
       plot.setAttribute("data-drawn", "true");
       postHeight();
