@@ -133,8 +133,9 @@ def filter_bar(filters: Filters, pathname: str, lang: str, labels: dict[str, str
             active.append((name, labels.get(name, value), filters.with_(**{name: None})))
     items = [
         html.Span([f"{w(name, lang)} : {value} ",
-                   dcc.Link("✕", href=pathname + to_query(rest), title=w("remove", lang),
-                            **{"aria-label": f"{w('remove', lang)} {w(name, lang)}"})],
+                   dcc.Link([html.Span("✕", **{"aria-hidden": "true"}),
+                             html.Span(f"{w('remove', lang)} {w(name, lang)}", className="visually-hidden")],
+                            href=pathname + to_query(rest), title=w("remove", lang))],
                   className="filter-chip")
         for name, value, rest in active
     ] or [html.Span(w("no_filter", lang), className="filter-none")]

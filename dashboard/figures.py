@@ -172,7 +172,7 @@ def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
             values.append(v)
             hover.append(euros(v, lang))
     fig = go.Figure(go.Sankey(
-        arrangement="snap",
+        arrangement="fixed",  # draggable nodes swallow clicks, and clicks are how a node filters
         node={"label": labels, "color": colours, "customdata": filters, "pad": 12, "thickness": 14,
               "hovertemplate": "%{label}<extra></extra>"},
         link={"source": sources, "target": targets, "value": values, "customdata": hover,
