@@ -779,3 +779,43 @@ def test_docs_data_dictionary_is_up_to_date(serving):
         "docs/data-dictionary.md is stale: materialise the sample, then run "
         "`python -m pipelines.dictionary SNAPSHOT --out docs/data-dictionary.md`"
     )
+
+
+# ---------------------------------------------------------------- checks on every mart
+
+def test_every_published_mart_has_a_check():
+    from pipelines.definitions import defs
+    from pipelines.publish import SNAPSHOT_MARTS
+
+    checked = {k.asset_key.to_user_string() for k in defs.get_repository_def().asset_graph.asset_check_keys}
+    assert {f"marts/{m}" for m in SNAPSHOT_MARTS} - checked == set()
+
+
+RECONCILIATIONS = {
+    "funding_by_sector_reconciles": "update marts.funding_by_sector set committed_eur = committed_eur + 1 "
+                                    "where year = 2020 and sector_code = (select min(sector_code) "
+                                    "from marts.funding_by_sector where year = 2020)",
+    "funding_by_programme_reconciles": "update marts.funding_by_programme set grants = grants + 1 where year = 2021",
+    "outcomes_match_results": "delete from marts.outcomes where iati_identifier = "
+                              "(select min(iati_identifier) from marts.outcomes)",
+    "jobs_reconcile": "delete from marts.jobs_by_departement where year = 2022 and departement_code = '01'",
+    "campaign_reconciles": "update marts.campaign_reach set events = events + 1 where year = 2019",
+    "funding_by_country_reconciles": "delete from marts.funding_by_country where year = 2018 and country_code = "
+                                     "(select min(country_code) from marts.funding_by_country where year = 2018)",
+}
+
+
+def test_reconciliation_checks_pass_on_the_sample_and_catch_a_broken_mart(built, tmp_path):
+    import shutil
+
+    _, warehouse, _ = built
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as conn:
+        for name, breakage in RECONCILIATIONS.items():
+            check = (PROJECT_ROOT / "sql" / "checks" / f"{name}.sql").read_text(encoding="utf-8")
+            assert conn.sql(check).fetchall() == [], name
+            conn.execute("begin")
+            conn.execute(breakage)
+            assert conn.sql(check).fetchall() != [], name
+            conn.execute("rollback")

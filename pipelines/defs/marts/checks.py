@@ -26,4 +26,13 @@ checks = [
     ),
     sql_check("no_natural_person_named", asset=["marts", "grants_public"], deps=[["staging", "grants"]]),
     sql_check("rows_accounted_for", asset=["marts", "data_quality"]),
+    sql_check("funding_by_sector_reconciles", asset=["marts", "funding_by_sector"], deps=[["marts", "funding"]]),
+    sql_check(
+        "funding_by_programme_reconciles",
+        asset=["marts", "funding_by_programme"],
+        deps=[["marts", "funding"], ["staging", "grants"]],
+    ),
+    sql_check("outcomes_match_results", asset=["marts", "outcomes"], deps=[["raw", "iati"]]),
+    sql_check("jobs_reconcile", asset=["marts", "jobs_by_departement"], deps=[["staging", "jobs"]]),
+    sql_check("campaign_reconciles", asset=["marts", "campaign_reach"], deps=[["staging", "events"]]),
 ]
