@@ -88,14 +88,18 @@ def test_a_sankey_click_filters_the_page_and_the_language_switch_keeps_it(dash_d
     dash_duo.start_server(dash_app)
     _open(dash_duo, "/flows", "Flux")
     dash_duo.wait_for_element("#flows-sankey .sankey-node", timeout=30)
-    nodes = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#flows-sankey .sankey-node")
-    mali = next(n for n in nodes if n.find_element(By.CSS_SELECTOR, ".node-label").text == "Mali")
-    rect = mali.find_element(By.CSS_SELECTOR, ".node-rect")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", rect)
-    ActionChains(dash_duo.driver).move_to_element(rect).pause(0.3).click().perform()
-    deadline = time.time() + 20
-    while "country=MLI" not in dash_duo.driver.current_url and time.time() < deadline:
-        time.sleep(0.2)
+    # the graph binds its click handler once drawn; click again until it has (at most 5 times)
+    for _ in range(5):
+        nodes = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#flows-sankey .sankey-node")
+        mali = next(n for n in nodes if n.find_element(By.CSS_SELECTOR, ".node-label").text == "Mali")
+        rect = mali.find_element(By.CSS_SELECTOR, ".node-rect")
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", rect)
+        ActionChains(dash_duo.driver).move_to_element(rect).pause(0.3).click().perform()
+        deadline = time.time() + 5
+        while "country=MLI" not in dash_duo.driver.current_url and time.time() < deadline:
+            time.sleep(0.2)
+        if "country=MLI" in dash_duo.driver.current_url:
+            break
     assert urlparse(dash_duo.driver.current_url).query == "country=MLI"
     dash_duo.wait_for_contains_text("#active-filters", "MLI", timeout=20)
     mali_total = _sql(serving, "select sum(committed_eur) from funding where location_code = 'MLI'")

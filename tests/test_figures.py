@@ -71,11 +71,9 @@ def test_world_map_keeps_countries_and_their_totals():
 def _flows(n_countries: int) -> pl.DataFrame:
     rows = []
     for i in range(n_countries):
-        code = f"C{i:02d}"[:3].upper().replace("0", "A")
         rows.append({"programme": "P1" if i % 2 else "P2", "beneficiary_type": "ong" if i % 3 else "collectivite",
                      "category_code": "122" if i % 2 else "unallocated", "category_name": "Santé de base",
                      "location_code": f"X{i:02d}", "location_name": f"Pays {i}", "committed_eur": 1000.0 * (i + 1)})
-        del code
     return pl.DataFrame(rows)
 
 
