@@ -100,7 +100,9 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--think", default="0.5,2", help="think time between page views, min,max seconds")
+    ap.add_argument("--skip", default="", help="pages to leave out, comma-separated (e.g. /grants)")
     args = ap.parse_args()
+    PAGES[:] = [p for p in PAGES if p not in args.skip.split(",")]
     think = tuple(float(x) for x in args.think.split(","))
 
     port = _free_port()
@@ -140,7 +142,7 @@ def main() -> None:
 
     print(header("Dashboard under load"))
     print(f"Snapshot: {args.serving} ({args.serving.stat().st_size / 1e6:.0f} MB); {args.users} users, "
-          f"{args.seconds:.0f} s, think time {think[0]}-{think[1]} s; server: `solidarity serve` (Flask threaded).\n")
+          f"{args.seconds:.0f} s, think time {think[0]}-{think[1]} s; pages {' '.join(PAGES)}; server: `solidarity serve` (Flask threaded).\n")
     rows = []
     everything = [v for vs in rec.samples.values() for v in vs]
     for kind, values in [*sorted(rec.samples.items()), ("all requests", everything)]:

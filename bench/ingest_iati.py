@@ -7,7 +7,7 @@
 Files are built by repeating the activities of `solidarity sample` (scale 1, ~13.5 MB,
 ~4,300 activities, ~33,000 transactions) with identifiers made unique per copy, streamed
 to disk. Each reader runs in its own child process: its own time (imports excluded)
-and its own peak RSS. iatiflattener runs from bench/.venv-peers (see bench/README.md).
+and its own peak RSS. iatiflattener runs from bench/.venv-peers (see bench/README.md for the peer virtualenv).
 """
 
 from __future__ import annotations

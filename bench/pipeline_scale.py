@@ -64,13 +64,13 @@ def svg_plot(results: list[dict], title: str) -> str:
         px = pad + (w - 2 * pad) * x / xmax
         parts.append(f'<text x="{px:.0f}" y="{h - pad + 16}" text-anchor="middle">{x}</text>')
     for i, (label, key, colour) in enumerate(series):
-        ymax = max(r[key] for r in results) * 1.1
+        first = results[0]
+        lin_end = first[key] / first["scale"] * xmax  # linear cost from the first scale, at the last
+        ymax = max(lin_end, *(r[key] for r in results)) * 1.1  # each series on its own scale (values labelled)
         points = " ".join(f"{pad + (w - 2 * pad) * r['scale'] / xmax:.1f},{h - pad - (h - 2 * pad) * r[key] / ymax:.1f}"
                           for r in results)
-        # the straight line from the origin through the x1 point: what linear cost would be
-        first = results[0]
-        lin_end = first[key] / first["scale"] * xmax
-        if lin_end <= ymax:
+        # the straight line from the origin through the first point: what linear cost would be
+        if len(results) > 1:
             parts.append(f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad - (h - 2 * pad) * lin_end / ymax:.1f}" '
                          f'stroke="{colour}" stroke-dasharray="4 4" opacity="0.5"/>')
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
