@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from pipelines.dictionary import write_dictionary
+from pipelines.privacy import PrivacyLeak, natural_person_leaks
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
 
 # What the public may see: every mart in sql/marts/, so a new mart reaches the snapshot
@@ -103,8 +104,13 @@ def publish_snapshot(
         warehouse.execute(f"create table {alias}.main.manifest as select * from _manifest")
         warehouse.unregister("_manifest")
         write_dictionary(warehouse, alias)  # last: it describes every table above
+        leaks = natural_person_leaks(warehouse, alias)
     finally:
         warehouse.execute(f"detach {alias}")
+    if not leaks.is_empty():
+        tmp.unlink(missing_ok=True)
+        where = ", ".join(f"{r['table']}.{r['column']}" for r in leaks.iter_rows(named=True))
+        raise PrivacyLeak(f"natural persons would be named in {where}: snapshot not published")
     _fsync(tmp)
     os.replace(tmp, serving_path)
     _fsync(serving_path.parent)

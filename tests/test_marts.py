@@ -102,7 +102,7 @@ class Grant:
 
 
 def read_grants(raw_dir: Path, orgs: dict[str, dict[str, str]]) -> list[Grant]:
-    grants, seen = [], set()
+    rows, seen = [], set()
     for path in sorted((raw_dir / "grants").glob("*.csv")):
         lines = read_text(path).splitlines()
         delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
@@ -118,21 +118,34 @@ def read_grants(raw_dir: Path, orgs: dict[str, dict[str, str]]) -> list[Grant]:
             if dedup in seen:
                 continue
             seen.add(dedup)
-            org = orgs.get(siret or "", {})
-            natural = siret is None or (org.get("categorie_juridique") or "").startswith("1")
-            grants.append(Grant(
-                key=(path.name, line_no),
-                day=day,
-                year=day.year,
-                programme=(row["dispositifAide"] or "").strip() or "Non renseigné",
-                attribuant_id=attribuant,
-                reference=row["referenceDecision"],
-                siret=siret,
-                name=name,
-                amount=amount,
-                natural_person=natural,
-                beneficiary_type="personne_physique" if natural else (org.get("type_structure") or "non_renseigne"),
-            ))
+            rows.append((path, line_no, row, day, name, amount, siret, attribuant))
+
+    def individual(siret: str | None) -> bool:
+        return (orgs.get(siret or "", {}).get("categorie_juridique") or "").startswith("1")
+
+    # a name known as an organisation (directory, or a valid non-individual SIRET in another
+    # grant) is not a person even when one grant lost its SIRET (money-rules, grants.sql)
+    known_organisations = {o["nom"].strip().lower() for o in orgs.values()
+                           if o.get("nom") and not (o.get("categorie_juridique") or "").startswith("1")}
+    known_organisations |= {name.lower() for _, _, _, _, name, _, siret, _ in rows
+                            if siret is not None and not individual(siret)}
+    grants = []
+    for path, line_no, row, day, name, amount, siret, attribuant in rows:
+        org = orgs.get(siret or "", {})
+        natural = individual(siret) or (siret is None and name.lower() not in known_organisations)
+        grants.append(Grant(
+            key=(path.name, line_no),
+            day=day,
+            year=day.year,
+            programme=(row["dispositifAide"] or "").strip() or "Non renseigné",
+            attribuant_id=attribuant,
+            reference=row["referenceDecision"],
+            siret=siret,
+            name=name,
+            amount=amount,
+            natural_person=natural,
+            beneficiary_type="personne_physique" if natural else (org.get("type_structure") or "non_renseigne"),
+        ))
     return grants
 
 

@@ -1,6 +1,8 @@
 -- One row per grant, with its programme and the kind of beneficiary.
--- A beneficiary is a natural person when the grant has no SIRET, when the directory
--- gives an individual's legal category (1xxx), or when the file flags it: such names
+-- A beneficiary is a natural person when the directory gives an individual's legal
+-- category (1xxx), when the file flags it, or when the grant has no valid SIRET and the
+-- name is not known as an organisation (in the directory, or with a valid SIRET in
+-- another grant — a mistyped SIRET does not turn a town hall into a person). Such names
 -- never leave the warehouse (CRPA art. L.312-1-2), but their amounts still count.
 with source as (
     select * from raw.grants
@@ -8,6 +10,17 @@ with source as (
 
 organisations as (
     select siret, legal_category, org_type from staging.organisations
+),
+
+known_organisations as (
+    select distinct lower(trim(name)) as name_key
+    from staging.organisations
+    where coalesce(legal_category, '') not like '1%' and name is not null
+    union
+    select distinct lower(trim(g.beneficiaire_nom))
+    from source as g
+    left join organisations as o on o.siret = g.beneficiaire_id
+    where g.beneficiaire_id is not null and coalesce(o.legal_category, '') not like '1%'
 ),
 
 deduplicated as (
@@ -33,7 +46,7 @@ classified as (
         g.beneficiaire_id as beneficiary_siret,
         g.beneficiaire_nom as beneficiary_name,
         (
-            g.beneficiaire_id is null
+            (g.beneficiaire_id is null and k.name_key is null)
             or coalesce(o.legal_category, '') like '1%'
             or coalesce(g.flags, '') like '%natural_person%'
         ) as is_natural_person,
@@ -45,6 +58,8 @@ classified as (
     from deduplicated as g
     left join organisations as o
         on o.siret = g.beneficiaire_id
+    left join known_organisations as k
+        on k.name_key = lower(trim(g.beneficiaire_nom))
 )
 
 select
