@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 import dash
 from dash import Input, Output, dcc, html
 
-from dashboard import analyst, data, downloads
+from dashboard import analyst, components, data, downloads
 from dashboard.embed import register_embeds
 from dashboard.i18n import day, lang_of, t
 
@@ -32,6 +32,7 @@ def create_app(serving_path: str | Path) -> dash.Dash:
     register_embeds(app.server)  # /embed/<chart>, its CSV and zip, the /embed/ builder
     downloads.register(app.server)  # /download/<dataset>.<csv|xlsx|parquet>
     analyst.register(app.server)  # /analyst/rejected.csv, HTTP Basic from env vars
+    components.register_callbacks(app)  # click a chart element -> filtered URL
     return app
 
 

@@ -156,17 +156,21 @@ def filter_bar(filters: Filters, pathname: str, lang: str, labels: dict[str, str
     )
 
 
-@dash.callback(
-    Output({"type": "chart-nav", "id": MATCH}, "href"),
-    Input({"type": "chart", "id": MATCH}, "clickData"),
-    State("url", "pathname"),
-    State("url", "search"),
-    prevent_initial_call=True,
-)
-def navigate_on_click(click, pathname, search):
-    """A click on a Sankey node, a country or a tile navigates to the filtered URL."""
-    points = (click or {}).get("points") or []
-    assignment = next((p.get("customdata") for p in points if isinstance(p.get("customdata"), str)), "")
-    if "=" not in assignment:
-        raise dash.exceptions.PreventUpdate
-    return (pathname or "/") + merge(search, assignment, data.filter_allowlists())
+def register_callbacks(app: dash.Dash) -> None:
+    """Called by create_app: Dash hands module-level `dash.callback`s to the first app only,
+    and tests (and the embeds) build several apps in one process."""
+
+    @app.callback(
+        Output({"type": "chart-nav", "id": MATCH}, "href"),
+        Input({"type": "chart", "id": MATCH}, "clickData"),
+        State("url", "pathname"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def navigate_on_click(click, pathname, search):
+        """A click on a Sankey node, a country or a tile navigates to the filtered URL."""
+        points = (click or {}).get("points") or []
+        assignment = next((p.get("customdata") for p in points if isinstance(p.get("customdata"), str)), "")
+        if "=" not in assignment:
+            raise dash.exceptions.PreventUpdate
+        return (pathname or "/") + merge(search, assignment, data.filter_allowlists())
