@@ -1,0 +1,240 @@
+"""Splitting a SCDL file into records: (first physical line, cells), as a polars frame.
+
+`csv_table` / `sheet_tables` return frames with `_line` (physical line of the record's
+first line, header = 1; the sheet row in a spreadsheet), `_ncells` (cells in the record)
+and `c0`, `c1`, ... (String; null where the record has no such cell).
+
+Two CSV paths, one result:
+- the reference path: decode the whole text (BOM, UTF-8, cp1252, mixed lines...), then
+  stdlib `csv` (RFC 4180 with Python's lenient quoting), one record at a time;
+- the fast path, for UTF-8 files (the usual case): polars' CSV reader, all strings.
+  polars refuses what Python's `csv` reads leniently (a quote inside a quoted field not
+  doubled, an unclosed quote, more cells than the first row) and cannot say which lines
+  a record spans or whether a trailing cell was empty or absent, so: any polars error,
+  a NUL byte or a lone CR (a line break for Python's csv, not for polars) sends the file
+  to the reference path; a record's lines are 1 + the line breaks inside its cells, and
+  their sum must equal the file's line count, else the reference path is used; records
+  whose last cell is null are re-read with stdlib `csv` from their own lines (exact
+  cell count: a short row is a warning). tests/test_scdl_reader.py checks that both paths
+  give the same records on hostile snippets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.sources.common import SourceError
+from pipelines.sources.scdl_header import _HEADER_SCAN_ROWS, _find_header
+
+_SAMPLE_CHARS = 64_000
+# Bytes decoded to sniff the separator: 4 bytes per character at most in UTF-8.
+_SAMPLE_BYTES = 4 * _SAMPLE_CHARS + 4
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+FAST_PATH = True  # tests switch it off to compare both paths
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes  # rare path: neither UTF-8 nor cp1252
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise SourceError(name, "1", "cannot detect the text encoding")
+    return str(best)
+
+
+def _mixed_lines(raw: bytes) -> tuple[str, list[int]] | None:
+    """A UTF-8 file with some lines in Windows-1252 (exports pasted together): decoding
+    it whole as cp1252 would silently garble every accented UTF-8 name. Returns the text
+    decoded line by line and the 1-based lines read as cp1252, or None if not mixed."""
+    lines = raw.split(b"\n")
+    utf8_accented = cp1252_lines = False
+    decoded, fallback = [], []
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = line.decode("utf-8")
+            utf8_accented = utf8_accented or not line.isascii()
+        except UnicodeDecodeError:
+            try:
+                text = line.decode("cp1252")
+            except UnicodeDecodeError:
+                return None
+            cp1252_lines = True
+            fallback.append(number)
+        decoded.append(text)
+    return ("\n".join(decoded), fallback) if utf8_accented and cp1252_lines else None
+
+
+def _delimiter(text: str, name: str) -> str:
+    """The separator, from the first `_SAMPLE_CHARS` characters and first lines of `text`."""
+    try:
+        delimiter = csv.Sniffer().sniff(text[:_SAMPLE_CHARS], delimiters=";,\t|").delimiter
+    except csv.Error:
+        # A sample cut mid-record or one odd line can defeat the sniffer: the header alone decides.
+        try:
+            delimiter = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t|").delimiter
+        except csv.Error as exc:
+            raise SourceError(name, "1", "no column separator found (expected ';' or ',')") from exc
+    return _header_delimiter(text, delimiter)
+
+
+def _header_delimiter(text: str, sniffed: str) -> str:
+    """The sniffer votes over the whole sample: a few lines written with another separator
+    (or decimal commas) can outvote a ';' header. Keep its choice if it yields the header,
+    else the separator that does."""
+    head = text.splitlines()[:_HEADER_SCAN_ROWS]
+    for delimiter in dict.fromkeys((sniffed, ";", ",", "\t", "|")):
+        try:
+            rows = [(i, cells) for i, cells in enumerate(csv.reader(head, delimiter=delimiter), start=1)]
+        except csv.Error:  # a broken line among the first ones: the full read reports it
+            continue
+        if _find_header(rows) is not None:
+            return delimiter
+    return sniffed
+
+
+def _csv_records(raw: bytes, name: str) -> tuple[list[tuple[int, list[str]]], list[int]]:
+    """The file's records (first line, cells) and the lines of a mixed-encoding file read as
+    cp1252: the reference path, stdlib `csv` over the whole decoded text."""
+    mixed = None
+    if not raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            mixed = _mixed_lines(raw)
+    text, cp1252_lines = mixed if mixed else (_decode(raw, name), [])
+    delimiter = _delimiter(text, name)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+    records: list[tuple[int, list[str]]] = []
+    last_line = 0
+    try:
+        for cells in reader:
+            records.append((last_line + 1, cells))  # a record starts on the line after the previous one
+            last_line = reader.line_num
+    except csv.Error as exc:
+        raise SourceError(name, str(last_line + 1), f"CSV syntax error: {exc}") from exc
+    return records, cp1252_lines
+
+
+def _sheet_records(path: Path, name: str) -> list[list[tuple[int, list[str]]]]:
+    import fastexcel
+
+    try:
+        workbook = fastexcel.read_excel(path)
+    except Exception as exc:  # calamine raises its own error types
+        raise SourceError(name, "1", f"cannot open spreadsheet: {exc}") from exc
+    sheets = []
+    for index in range(len(workbook.sheet_names)):
+        # header_row=None and string dtypes: every cell as text, nothing inferred.
+        frame = workbook.load_sheet(index, header_row=None, dtypes="string").to_polars()
+        sheets.append(
+            [(i + 1, ["" if v is None else v for v in row]) for i, row in enumerate(frame.rows())]
+        )
+    return sheets
+
+
+
+def records_frame(records: list[tuple[int, list[str]]]) -> pl.DataFrame:
+    """(line, cells) records -> the frame described in the module docstring."""
+    width = max((len(cells) for _, cells in records), default=0)
+    data: dict[str, list] = {"_line": [line for line, _ in records],
+                             "_ncells": [len(cells) for _, cells in records]}
+    for i in range(width):
+        data[f"c{i}"] = [cells[i] if i < len(cells) else None for _, cells in records]
+    schema = {"_line": pl.Int64, "_ncells": pl.Int64, **{f"c{i}": pl.String for i in range(width)}}
+    return pl.DataFrame(data, schema=schema)
+
+
+def head_records(frame: pl.DataFrame) -> list[tuple[int, list[str]]]:
+    """The first rows as (line, cells) records, for finding the header."""
+    cols = [c for c in frame.columns if not c.startswith("_")]
+    return [(row[0], list(row[2:2 + row[1]]))
+            for row in frame.head(_HEADER_SCAN_ROWS).select("_line", "_ncells", *cols).iter_rows()]
+
+
+def sheet_tables(path: Path, name: str) -> list[pl.DataFrame]:
+    return [records_frame(records) for records in _sheet_records(path, name)]
+
+
+def csv_table(path: Path, name: str) -> tuple[pl.DataFrame, list[int]]:
+    """The file's records frame and the lines of a mixed-encoding file read as cp1252."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise SourceError(name, "1", "empty file: no header and no data")
+    if FAST_PATH and not raw.startswith(_BOMS[1:]):
+        data = raw[3:] if raw.startswith(_BOMS[0]) else raw
+        head = _utf8_head(data)
+        if head is not None:
+            frame = _polars_frame(data, _delimiter(head, name))
+            if frame is not None:
+                return frame, []
+    records, cp1252_lines = _csv_records(raw, name)
+    return records_frame(records), cp1252_lines
+
+
+def _utf8_head(data: bytes) -> str | None:
+    """The start of the text, long enough for `_delimiter` to decide as on the whole text."""
+    chunk = data[:_SAMPLE_BYTES]
+    # "ignore" only drops a character cut at the chunk's end; a file that is not UTF-8
+    # further on makes polars fail, and the reference path decodes it.
+    head = chunk.decode("utf-8", errors="ignore")
+    if len(chunk) < len(data) and len(head.splitlines()) <= _HEADER_SCAN_ROWS:
+        return None  # first lines longer than the chunk: let the reference path decide
+    return head
+
+
+def _polars_frame(data: bytes, delimiter: str) -> pl.DataFrame | None:
+    """The records frame read by polars, or None when only the reference path is exact."""
+    if b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    try:
+        df = pl.read_csv(data, has_header=False, separator=delimiter, quote_char='"', infer_schema=False,
+                         empty_string_is_null=True, raise_if_empty=True)
+    except Exception:  # any parse disagreement (polars raises several error types): reference path
+        return None
+    cols = [f"c{i}" for i in range(df.width)]
+    df.columns = cols
+    lines = pl.lit(1, pl.Int64)
+    if b'"' in data:  # only a quoted cell can hold a line break
+        lines = lines + pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True).fill_null(0)
+                                          for c in cols).cast(pl.Int64)
+    df = df.with_columns(_span=lines)
+    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if df["_span"].sum() != physical:
+        return None
+    df = df.with_columns(_line=pl.col("_span").cum_sum() - pl.col("_span") + 1, _ncells=pl.lit(df.width, pl.Int64))
+    # null = an empty unquoted cell, or no cell at all when the record is short: only a null
+    # last cell can be the latter, and stdlib csv settles those records from their own lines
+    maybe_short = df.select(pl.arg_where(pl.col(cols[-1]).is_null() & ~pl.all_horizontal(pl.col(cols).is_null())))
+    maybe_short = maybe_short.to_series().to_list()
+    filled = {c: df[c].fill_null("") for c in cols}
+    ncells = df["_ncells"]
+    if maybe_short:
+        raw_lines = data.split(b"\n")
+        starts, spans = df["_line"].to_list(), df["_span"].to_list()
+        exact = []
+        for i in maybe_short:
+            text = b"\n".join(raw_lines[starts[i] - 1:starts[i] - 1 + spans[i]]).decode("utf-8")
+            try:
+                got = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"'))
+            except csv.Error:
+                return None
+            if len(got) != 1:
+                return None
+            exact.append(got[0])
+        for j, c in enumerate(cols):
+            filled[c] = filled[c].scatter(maybe_short, [cells[j] if j < len(cells) else None for cells in exact])
+        ncells = ncells.scatter(maybe_short, [len(cells) for cells in exact])
+    return pl.DataFrame([df["_line"], ncells.alias("_ncells"), *(filled[c] for c in cols)])

@@ -1,0 +1,364 @@
+"""SCDL row validation, column by column over distinct values.
+
+A grants file repeats itself: one attribuant, a few natures, dates and amounts shared
+by many rows. Each check below is a pure function of a few cells of one row (a *field
+group*: `montant`; `datesPeriodeVersement` with the old split period columns...), so it
+runs once per distinct value (or tuple of values) of its columns, in plain Python with
+the exact parsers of `scdl_values`, and polars joins the outcome back to every row:
+values, and problems (field, value, reason) with their order in the row. Python never
+loops over the rows, except to build the `Problem` objects the contract returns.
+
+The groups run in the order the checks were written for one row (`_GROUPS`), so a row's
+problems and `flags` keep that order: the short-row warning, missing required values,
+name, amount, date, SIRET, ... percentage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipelines.sources.common import Problem
+from pipelines.sources.scdl_header import SCDL_REQUIRED, _VERSEMENT_DEBUT, _VERSEMENT_FIN
+from pipelines.sources.scdl_values import (
+    _CONDITIONS, _DATE_FLAG_TEXT, _FALSE, _TRUE, _fold, _value, parse_amount, parse_date, parse_nature,
+    parse_period,
+)
+from pipelines.sources.siret import SIRET_CLEANED, clean_siret
+
+
+class _Row:
+    """Collects the problems of one value (or tuple of values) of a field group."""
+
+    def __init__(self):
+        # (field, value, reason, severity, flag code or None)
+        self.problems: list[tuple[str, str | None, str, str, str | None]] = []
+
+    def error(self, field: str, value: str | None, reason: str) -> None:
+        self.problems.append((field, value, reason, "error", None))
+
+    def warn(self, field: str, value: str | None, code: str, reason: str) -> None:
+        self.problems.append((field, value, f"{code}: {reason}", "warning", code))
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    present: frozenset[str]
+    spreadsheet: bool
+
+
+# --- field groups: cells of one row -> output values; problems go to `row` -------------------
+
+def _missing(col: str) -> Callable:
+    def check(cells: dict, row: _Row, ctx: _Ctx) -> dict:
+        if col in ctx.present and _value(cells, col) is None:
+            row.warn(col, cells.get(col), "missing_value", "required by SCDL, empty")
+        return {}
+    return check
+
+
+def _name(cells, row, ctx):
+    name = _value(cells, "nomBeneficiaire")
+    if name is None:
+        row.error("nomBeneficiaire", cells.get("nomBeneficiaire"), "missing beneficiary name")
+    return {"beneficiaire_nom": name}
+
+
+def _montant(cells, row, ctx):
+    amount_text = _value(cells, "montant")
+    amount = None
+    if amount_text is None:
+        row.error("montant", cells.get("montant"), "missing amount")
+    else:
+        amount, reformatted = parse_amount(amount_text)
+        if amount is None:
+            row.error("montant", amount_text, "amount is not a number")
+        elif amount < 0:
+            row.error("montant", amount_text, "negative amount")
+        elif not math.isfinite(float(amount)):
+            row.error("montant", amount_text[:40], "amount too large to be a number of euros")
+        else:
+            if reformatted:
+                row.warn("montant", amount_text, "montant_format", "read as " + format(amount, "f"))
+            if amount == 0:
+                row.warn("montant", amount_text, "montant_zero", "zero amount")
+    return {"montant_eur": None if amount is None or not math.isfinite(float(amount)) else float(amount)}
+
+
+def _date(cells, row, ctx):
+    date_text = _value(cells, "dateConvention")
+    day = year = None
+    if date_text is None:
+        row.error("dateConvention", cells.get("dateConvention"), "missing convention date")
+    else:
+        day, year, flags = parse_date(date_text, spreadsheet=ctx.spreadsheet)
+        if year is None:
+            row.error("dateConvention", date_text, "not a date (expected YYYY-MM-DD)")
+        for code in flags:
+            row.warn("dateConvention", date_text, code, _DATE_FLAG_TEXT[code])
+    return {"date_convention": day, "year": year}
+
+
+def _beneficiaire_id(cells, row, ctx):
+    siret_text = _value(cells, "idBeneficiaire")
+    siret, flags = clean_siret(siret_text)
+    if siret_text is not None and siret is None:
+        # a real grant to an organisation whose SIRET was mistyped (real exports lose their
+        # last digits): keep the grant, drop the identifier, say so
+        row.warn("idBeneficiaire", siret_text, "siret_invalid",
+                 "not a valid SIRET (" + flags[-1].replace("_", " ") + "), identifier dropped")
+    elif SIRET_CLEANED in flags:
+        row.warn("idBeneficiaire", siret_text, SIRET_CLEANED, f"read as {siret}")
+    return {"beneficiaire_id": siret}
+
+
+def _attribuant_id(cells, row, ctx):
+    att_text = _value(cells, "idAttribuant")
+    att, flags = clean_siret(att_text)
+    if att_text is not None and att is None:
+        row.warn("idAttribuant", att_text, "attribuant_id_invalid", "not a valid SIRET (" + flags[-1] + ")")
+    elif SIRET_CLEANED in flags:
+        row.warn("idAttribuant", att_text, SIRET_CLEANED, f"read as {att}")
+    elif "idAttribuant" in ctx.present and att_text is None:
+        row.warn("idAttribuant", cells.get("idAttribuant"), "missing_value", "required by SCDL, empty")
+    return {"attribuant_id": att}
+
+
+def _text(col: str, out: str) -> Callable:
+    def check(cells, row, ctx):
+        return {out: _value(cells, col)}
+    return check
+
+
+def _rna(cells, row, ctx):
+    rna = _value(cells, "rnaBeneficiaire")
+    if rna is not None and not re.fullmatch(r"W\d{9}", rna.upper()):
+        row.warn("rnaBeneficiaire", rna, "rna_invalid", "expected W followed by 9 digits")
+        rna = None
+    return {"rna_beneficiaire": rna and rna.upper()}
+
+
+def _objet(cells, row, ctx):
+    objet = _value(cells, "objet")
+    if objet is not None and len(objet) > 256:
+        row.warn("objet", objet[:60] + "…", "objet_too_long", f"{len(objet)} characters, SCDL allows 256")
+    return {"objet": objet}
+
+
+def _nature(cells, row, ctx):
+    nature = _value(cells, "nature")
+    if nature is not None:
+        nature, standard = parse_nature(nature)
+        if not standard:
+            row.warn("nature", cells["nature"], "nature_nonstandard",
+                     "expected 'aide en numéraire' and/or 'aide en nature'"
+                     + (f", read as {nature!r}" if nature != cells["nature"].strip() else ""))
+    return {"nature": nature}
+
+
+def _conditions(cells, row, ctx):
+    conditions = _value(cells, "conditionsVersement")
+    if conditions is not None:
+        conditions = _CONDITIONS.get(_fold(conditions), conditions)  # 'Unique' -> 'unique'; free text kept
+    return {"conditions_versement": conditions}
+
+
+def _versement(cells, row, ctx):
+    start = end = None
+    period = _value(cells, "datesPeriodeVersement")
+    if period is not None:
+        start, end, flags, ok = parse_period(period)
+        if not ok:
+            row.warn("datesPeriodeVersement", period, "versement_invalid", "no valid date or period read")
+            start = end = None
+        elif flags:
+            row.warn("datesPeriodeVersement", period, "versement_nonstandard",
+                     f"expected YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD, read as {start}/{end}")
+    for col, key in ((_VERSEMENT_DEBUT, "start"), (_VERSEMENT_FIN, "end")):
+        text = _value(cells, col)
+        if text is None:
+            continue
+        day_, _, flags = parse_date(text, spreadsheet=ctx.spreadsheet)
+        if day_ is None:
+            row.warn(col.lstrip("_"), text, "versement_invalid", "not a date")
+        for code in flags:
+            row.warn(col.lstrip("_"), text, code, _DATE_FLAG_TEXT[code])
+        if key == "start":
+            start = day_
+        else:
+            end = day_
+    return {"versement_debut": start, "versement_fin": end}
+
+
+def _rae(cells, row, ctx):
+    rae = _value(cells, "idRAE")
+    if rae is not None and len(rae) > 5:
+        row.warn("idRAE", rae, "id_rae_too_long", "SCDL allows 5 characters")
+    return {"id_rae": rae}
+
+
+def _notification(cells, row, ctx):
+    notif = _value(cells, "notificationUE")
+    flag = None
+    if notif is not None:
+        folded = _fold(notif)
+        if folded in ("oui", "non"):
+            flag = folded == "oui"
+        elif folded in _TRUE or folded in _FALSE:
+            flag = folded in _TRUE
+            row.warn("notificationUE", notif, "notification_nonstandard", f"expected oui/non, read as {flag}")
+        else:
+            row.warn("notificationUE", notif, "notification_invalid", "expected oui/non")
+    return {"notification_ue": flag}
+
+
+def _percent(cells, row, ctx):
+    pct_text = _value(cells, "pourcentageSubvention")
+    pct = None
+    if pct_text is not None:
+        text = pct_text.rstrip().removesuffix("%")
+        value, _ = parse_amount(text)
+        if value is not None and (value > 1 or text != pct_text.rstrip()):
+            value = value / 100
+            row.warn("pourcentageSubvention", pct_text, "percent_0_100", f"read as {value}")
+        if value is None or not (0 < value <= 1):
+            row.warn("pourcentageSubvention", pct_text, "percent_invalid", "expected a number in (0, 1]")
+            value = None
+        pct = None if value is None else float(value)
+    return {"pourcentage_subvention": pct}
+
+
+# (SCDL columns read, check), in the order a row's problems are reported.
+_GROUPS: list[tuple[tuple[str, ...], Callable]] = [
+    *(((col,), _missing(col)) for col in SCDL_REQUIRED if col != "idAttribuant"),
+    (("nomBeneficiaire",), _name),
+    (("montant",), _montant),
+    (("dateConvention",), _date),
+    (("idBeneficiaire",), _beneficiaire_id),
+    (("nomAttribuant",), _text("nomAttribuant", "attribuant_nom")),
+    (("idAttribuant",), _attribuant_id),
+    (("referenceDecision",), _text("referenceDecision", "reference_decision")),
+    (("rnaBeneficiaire",), _rna),
+    (("objet",), _objet),
+    (("nature",), _nature),
+    (("conditionsVersement",), _conditions),
+    (("datesPeriodeVersement", _VERSEMENT_DEBUT, _VERSEMENT_FIN), _versement),
+    (("idRAE",), _rae),
+    (("notificationUE",), _notification),
+    (("pourcentageSubvention",), _percent),
+    (("dispositifAide",), _text("dispositifAide", "dispositif_aide")),
+]
+
+_PROBLEM_SCHEMA = {"_idx": pl.UInt32, "_seq": pl.Int32, "_sub": pl.Int32, "field": pl.String,
+                   "value": pl.String, "reason": pl.String, "severity": pl.String, "code": pl.String}
+
+
+def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], present: set[str],
+             spreadsheet: bool, schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validate data rows, one column per SCDL name present plus `_line`, `_ncells` and the
+    extra columns (`extras`: column, label). Returns (grants with `schema`, problems ordered
+    as the rows and checks, with `_line`)."""
+    ctx = _Ctx(frozenset(present), spreadsheet)
+    n = rows.height
+    rows = rows.with_row_index("_idx")
+    outputs: dict[str, pl.Series] = {}
+    problem_parts: list[pl.DataFrame] = [_shape_problems(rows, width)]
+    for seq, (cols, check) in enumerate(_GROUPS, start=1):
+        cols = tuple(c for c in cols if c in present)
+        values, problems = _run_group(rows, cols, check, ctx, seq, schema)
+        outputs.update(values)
+        problem_parts.append(problems)
+    problems = pl.concat(problem_parts).sort("_idx", "_seq", "_sub", maintain_order=True)
+
+    rejected = problems.filter(pl.col("severity") == "error")["_idx"].unique()
+    flags = (problems.filter(pl.col("code").is_not_null())
+             .group_by("_idx", maintain_order=True)
+             .agg(flags=pl.col("code").unique(maintain_order=True).str.join(";")))
+    computed = [name for name in schema if name not in ("source_file", "source_row", "extra", "flags")]
+    grants = pl.DataFrame({name: outputs.get(name, pl.Series(name, [], schema[name])) for name in computed},
+                          height=n).with_columns(
+        _idx=pl.int_range(n, dtype=pl.UInt32),
+        source_row=rows["_line"],
+        extra=_extra(rows, extras),
+    )
+    grants = (grants.join(flags, on="_idx", how="left", maintain_order="left")
+              .filter(~pl.col("_idx").is_in(rejected.implode()))
+              .with_columns(source_file=pl.lit(None, pl.String)))
+    problems = problems.join(rows.select("_idx", "_line"), on="_idx", how="left", maintain_order="left")
+    return grants, problems
+
+
+def _shape_problems(rows: pl.DataFrame, width: int) -> pl.DataFrame:
+    """More cells than the header (non-blank ones): error; fewer: short_row warning."""
+    extra_cols = [c for c in rows.columns if c.startswith("_c") and int(c[2:]) >= width]
+    beyond_blank = pl.all_horizontal(_blank(c) for c in extra_cols) if extra_cols else pl.lit(True)
+    too_many = (pl.col("_ncells") > width) & ~beyond_blank
+    short = pl.col("_ncells") < width
+    cells = pl.col("_ncells").cast(pl.String) + f" cells for {width} header columns"
+    return (rows.filter(too_many | short)
+            .select(pl.col("_idx"), _seq=pl.lit(0, pl.Int32), _sub=pl.lit(0, pl.Int32), field=pl.lit("_row"),
+                    value=pl.lit(None, pl.String),
+                    reason=pl.when(too_many).then(cells).otherwise(pl.lit("short_row: ") + cells),
+                    severity=pl.when(too_many).then(pl.lit("error")).otherwise(pl.lit("warning")),
+                    code=pl.when(too_many).then(pl.lit(None, pl.String)).otherwise(pl.lit("short_row")))
+            .cast(_PROBLEM_SCHEMA).select(list(_PROBLEM_SCHEMA)))
+
+
+def _blank(col: str) -> pl.Expr:
+    # Python's str.strip() whitespace: Unicode White_Space plus the separators U+001C..U+001F
+    return pl.col(col).is_null() | pl.col(col).str.contains(r"^[\s\x1c-\x1f]*$")
+
+
+def _run_group(rows: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: _Ctx, seq: int,
+               schema: dict[str, pl.DataType]) -> tuple[dict[str, pl.Series], pl.DataFrame]:
+    """Run `check` once per distinct tuple of `cols`; its outputs and problems for every row."""
+    if cols:
+        keys = rows.select(cols).unique(maintain_order=True).with_row_index("_kid")
+        kid = rows.select("_idx", *cols).join(keys, on=list(cols), how="left", nulls_equal=True,
+                                              maintain_order="left")["_kid"]
+        key_rows = keys.select(cols).rows()
+    else:  # the column is absent: one (empty) key for every row
+        kid = pl.repeat(0, rows.height, dtype=pl.UInt32, eager=True)
+        key_rows = [()]
+    out_values: dict[str, list] = {}
+    found: list[tuple] = []
+    for k, values in enumerate(key_rows):
+        row = _Row()
+        out = check(dict(zip(cols, values)), row, ctx)
+        for name, value in out.items():
+            out_values.setdefault(name, []).append(value)
+        found.extend((k, sub, *p) for sub, p in enumerate(row.problems))
+    outputs = {name: pl.Series(name, vals, dtype=schema[name]).gather(kid) for name, vals in out_values.items()}
+    if not found:
+        return outputs, pl.DataFrame(schema=_PROBLEM_SCHEMA)
+    by_key = pl.DataFrame(found, schema={"_kid": pl.UInt32, **{k: v for k, v in _PROBLEM_SCHEMA.items()
+                                                             if k not in ("_idx", "_seq")}}, orient="row")
+    problems = (pl.DataFrame({"_idx": rows["_idx"], "_kid": kid})
+                .join(by_key, on="_kid", how="inner")
+                .select(pl.col("_idx"), _seq=pl.lit(seq, pl.Int32), *[c for c in _PROBLEM_SCHEMA if c not in ("_idx", "_seq")]))
+    return outputs, problems.cast(_PROBLEM_SCHEMA).select(list(_PROBLEM_SCHEMA))
+
+
+def _extra(rows: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.Series:
+    """Non-schema columns as a JSON object per row (stripped, empty cells left out)."""
+    if not extras:
+        return pl.Series("extra", [None] * rows.height, dtype=pl.String)
+    cols = [c for c, _ in extras]
+    keys = rows.select(cols).unique(maintain_order=True).with_row_index("_kid")
+    kid = rows.select(cols).join(keys, on=cols, how="left", nulls_equal=True, maintain_order="left")["_kid"]
+    texts = []
+    for values in keys.select(cols).rows():
+        obj = {label: v.strip() for (_, label), v in zip(extras, values) if v is not None and v.strip()}
+        texts.append(json.dumps(obj, ensure_ascii=False) if obj else None)
+    return pl.Series("extra", texts, dtype=pl.String).gather(kid)
+
+
+def to_problems(name: str, problems: pl.DataFrame) -> list[Problem]:
+    frame = problems.select(pl.col("_line").cast(pl.String), "field", "value", "reason", "severity")
+    return [Problem(name, line, field, value, reason, severity)
+            for line, field, value, reason, severity in frame.iter_rows()]
