@@ -1,32 +1,32 @@
 """Run a reader over every file of a source and store what it gives, nothing lost.
 
 A file refused whole (hostile XML, missing required column...) is recorded with its
-reason; the other files of the source still load.
+reason; the other files of the source still load. Files are read one at a time and
+written as they are read (`pipelines.warehouse.store_source`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.sources.common import ReadResult, SourceError
+from pipelines.sources.common import ReadResult
 from pipelines.warehouse import store_source
 
-Reader = Callable[[Path], ReadResult]
+# A reader gives one ReadResult per file, or an iterator of batches (IATI: bounded
+# memory on large files); either way the warehouse appends what it gets as it comes.
+Reader = Callable[[Path], ReadResult | Iterator[ReadResult]]
 
 
-def read_all(files: Sequence[Path], reader: Reader) -> tuple[dict[Path, ReadResult], dict[Path, str]]:
-    results: dict[Path, ReadResult] = {}
-    refused: dict[Path, str] = {}
-    for path in files:
-        try:
-            results[path] = reader(path)
-        except SourceError as error:
-            refused[path] = str(error)
-    return results, refused
+def _batches(reader: Reader) -> Callable[[Path], Iterable[ReadResult]]:
+    def read(path: Path) -> Iterable[ReadResult]:
+        out = reader(path)
+        return (out,) if isinstance(out, ReadResult) else out
+
+    return read
 
 
 def ingest_source(
@@ -36,5 +36,4 @@ def ingest_source(
     reader: Reader,
     table_schemas: Mapping[str, Mapping[str, pl.DataType]],
 ) -> dict[str, int]:
-    results, refused = read_all(files, reader)
-    return store_source(conn, source, results, refused, table_schemas)
+    return store_source(conn, source, files, _batches(reader), table_schemas)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from pipelines.settings import SQL_DIR
-from pipelines.sources.common import REJECTED_SCHEMA, ReadResult
+from pipelines.sources.common import REJECTED_SCHEMA, ReadResult, SourceError
 
 LAYERS = ("raw", "ref", "staging", "marts", "quality")
 
@@ -77,58 +77,100 @@ def replace_table(conn: duckdb.DuckDBPyConnection, qualified_name: str, frame: p
 def store_source(
     conn: duckdb.DuckDBPyConnection,
     source: str,
-    results: Mapping[Path, ReadResult],
-    file_errors: Mapping[Path, str],
+    files: Sequence[Path],
+    read: Callable[[Path], Iterable[ReadResult]],
     table_schemas: Mapping[str, Mapping[str, pl.DataType]],
 ) -> dict[str, int]:
-    """Write one source's read results: raw tables, its quarantine rows and its file loads.
+    """Read and write one source: raw tables, its quarantine rows and its file loads.
 
     Replaces what this source wrote before (re-running on the same files gives the
-    same tables). `file_errors` holds files refused whole (SourceError), which are
-    recorded as loads with zero rows accepted and one quarantine row each.
+    same tables). `read(path)` gives a file's ReadResults: one, or batches that are
+    appended as they come, so memory is bounded by a batch, not by the source. A file
+    refused whole (`SourceError`, even after some of its batches were written:
+    truncated XML) keeps no row in the raw tables or the quarantine: its rows are
+    deleted, and it is recorded as a load with zero rows accepted and one quarantine
+    row. No transaction is opened here (the caller may hold one, see
+    `pipelines.defs.partitions`); the raw tables are rebuilt whole on every run.
     """
     ensure_layers(conn)
     for table, schema in table_schemas.items():
-        frames = [conform(r.tables[table], schema) for r in results.values() if table in r.tables]
-        frame = pl.concat(frames) if frames else pl.DataFrame(schema=dict(schema))
-        replace_table(conn, f"raw.{table}", frame)
-
-    rejected = [r.rejected for r in results.values()]
-    rejected += [
-        pl.DataFrame(
-            [{"source_file": f.name, "source_row": "", "field": "", "value": None, "reason": e,
-              "severity": "error"}],
-            schema=REJECTED_SCHEMA,
-        )
-        for f, e in file_errors.items()
-    ]
-    rejected_frame = pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECTED_SCHEMA)
-    rejected_frame = rejected_frame.with_columns(pl.lit(source).alias("source")).select(
-        "source", *REJECTED_SCHEMA
-    )
+        replace_table(conn, f"raw.{table}", pl.DataFrame(schema=dict(schema)))
     conn.execute("delete from quality.rejected_rows where source = $source", {"source": source})
-    conn.register("_rejected", rejected_frame.to_arrow())
-    try:
-        conn.execute("insert into quality.rejected_rows select * from _rejected")
-    finally:
-        conn.unregister("_rejected")
 
-    loads = [_file_load(source, p, r.rows_read, r.rows_accepted, r.rows_rejected, None) for p, r in results.items()]
-    loads += [_file_load(source, p, 0, 0, 0, e) for p, e in file_errors.items()]
+    loads = []
+    stats = {"files": len(files), "rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "files_refused": 0}
+    for path in files:
+        read_n = rejected_n = 0
+        written: set[str] = set()  # the source_file values this file's batches wrote
+        try:
+            for batch in read(path):
+                written.add(batch.source_file)
+                _append_batch(conn, source, batch, table_schemas)
+                read_n += batch.rows_read
+                rejected_n += batch.rows_rejected
+        except SourceError as error:
+            _forget_files(conn, source, written, table_schemas)
+            refused = pl.DataFrame(
+                [{"source_file": path.name, "source_row": "", "field": "", "value": None,
+                  "reason": str(error), "severity": "error"}],
+                schema=REJECTED_SCHEMA,
+            )
+            _insert(conn, "quality.rejected_rows", refused.with_columns(pl.lit(source).alias("source")).select(
+                "source", *REJECTED_SCHEMA))
+            loads.append(_file_load(source, path, 0, 0, 0, str(error)))
+            stats["files_refused"] += 1
+            continue
+        loads.append(_file_load(source, path, read_n, read_n - rejected_n, rejected_n, None))
+        stats["rows_read"] += read_n
+        stats["rows_accepted"] += read_n - rejected_n
+        stats["rows_rejected"] += rejected_n
+
     loads_frame = pl.DataFrame(loads, schema=FILE_LOADS_SCHEMA)
     conn.execute("delete from quality.file_loads where source = $source", {"source": source})
-    conn.register("_loads", loads_frame.to_arrow())
+    _insert(conn, "quality.file_loads", loads_frame)
+    return stats
+
+
+def _append_batch(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    batch: ReadResult,
+    table_schemas: Mapping[str, Mapping[str, pl.DataType]],
+) -> None:
+    for table, schema in table_schemas.items():
+        frame = batch.tables.get(table)
+        if frame is not None and frame.height:
+            _insert(conn, f"raw.{table}", conform(frame, schema))
+    if batch.problems:
+        rejected = batch.rejected.with_columns(pl.lit(source).alias("source")).select("source", *REJECTED_SCHEMA)
+        _insert(conn, "quality.rejected_rows", rejected)
+
+
+def _forget_files(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    source_files: set[str],
+    table_schemas: Mapping[str, Mapping[str, pl.DataType]],
+) -> None:
+    """Delete the rows a refused file's earlier batches wrote (every raw table carries
+    `source_file`, see pipelines.sources.contracts)."""
+    if not source_files:
+        return
+    wanted = {"files": sorted(source_files)}
+    for table in table_schemas:
+        conn.execute(f"delete from raw.{table} where list_contains($files, source_file)", wanted)
+    conn.execute(
+        "delete from quality.rejected_rows where source = $source and list_contains($files, source_file)",
+        {**wanted, "source": source},
+    )
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, qualified_name: str, frame: pl.DataFrame) -> None:
+    conn.register("_incoming", frame.to_arrow())
     try:
-        conn.execute("insert into quality.file_loads select * from _loads")
+        conn.execute(f"insert into {qualified_name} select * from _incoming")
     finally:
-        conn.unregister("_loads")
-    return {
-        "files": len(results) + len(file_errors),
-        "rows_read": sum(r.rows_read for r in results.values()),
-        "rows_accepted": sum(r.rows_accepted for r in results.values()),
-        "rows_rejected": sum(r.rows_rejected for r in results.values()),
-        "files_refused": len(file_errors),
-    }
+        conn.unregister("_incoming")
 
 
 def _file_load(source: str, p: Path, read: int, accepted: int, rejected: int, error: str | None) -> dict:

@@ -8,14 +8,19 @@ import json
 import subprocess
 import sys
 import textwrap
+from functools import partial
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
+import duckdb
+import polars as pl
 import pytest
 
+from pipelines.ingest import ingest_source
 from pipelines.sources.common import SourceError
-from pipelines.sources.iati import read_activities
+from pipelines.sources.contracts import IATI_TABLES
+from pipelines.sources.iati import iter_activity_batches, read_activities
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "iati"
 PROJECT = Path(__file__).resolve().parents[1]
@@ -377,6 +382,78 @@ def test_not_xml_at_all_is_refused(tmp_path):
     path = write(tmp_path, "junk.xml", "iati-identifier;value\nA;1\n")
     with pytest.raises(SourceError, match="malformed XML"):
         read_activities(path)
+
+
+# --- batches and the streamed warehouse load ------------------------------------
+
+def _five_activities(tmp_path: Path) -> Path:
+    return activities_file(
+        tmp_path,
+        activity("B-1", tx("2", "100"), tx("3", "40")),
+        activity("B-2", tx("ZZ", "9")),  # rejected: its problems must stay in its batch
+        activity("B-3", tx("3", "7")),
+        activity("B-4", tx("2", "1"), tx("3", "2"), tx("3", "3")),
+        activity("B-5", tx("C", "5")),
+    )
+
+
+def test_batches_balance_and_concatenate_to_the_whole_read(tmp_path):
+    path = _five_activities(tmp_path)
+    n_act, n_tx, _sums = et_figures(path)
+    batches = list(iter_activity_batches(path, batch_size=2))
+    assert [b.rows_read for b in batches] == [2, 2, 1]
+    assert sum(b.rows_read for b in batches) == n_act == 5
+    assert [b.rows_rejected for b in batches] == [1, 0, 0]
+    # XPaths number activities across batches, not within one
+    assert batches[1].tables["activities"]["source_row"].to_list() == [
+        "/iati-activities/iati-activity[3]", "/iati-activities/iati-activity[4]"]
+    whole = read_activities(path)
+    for name, frame in whole.tables.items():
+        assert frame.equals(pl.concat([b.tables[name] for b in batches])), name
+    assert whole.tables["transactions"].height == n_tx - 1  # B-2's one transaction is rejected
+    assert [b.rows_read for b in iter_activity_batches(path, batch_size=5)] == [5, 0]
+
+
+def _ingest(tmp_path: Path, files: list[Path], batch_size: int):
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    stats = ingest_source(conn, "iati", files, partial(iter_activity_batches, batch_size=batch_size),
+                          IATI_TABLES)
+    return conn, stats
+
+
+def test_a_file_refused_after_some_batches_leaves_no_row(tmp_path):
+    good_dir, bad_dir = tmp_path / "good", tmp_path / "bad"
+    good_dir.mkdir(), bad_dir.mkdir()
+    good = _five_activities(good_dir)
+    text = _five_activities(bad_dir).read_text()
+    cut = bad_dir / "cut.xml"
+    cut.write_text(text[: text.rindex("<transaction>")])  # cut inside the 5th activity
+    n_act, _n_tx, sums = et_figures(good)
+    conn, stats = _ingest(tmp_path, [cut, good], batch_size=2)  # the cut file wrote 2 batches first
+    assert stats["files_refused"] == 1 and stats["rows_read"] == n_act
+    assert conn.execute("select distinct source_file from raw.transactions").fetchall() == [(str(good),)]
+    assert conn.execute("select distinct source_file from raw.activities").fetchall() == [(str(good),)]
+    got = conn.execute("select sum(value) from raw.transactions").fetchall()[0][0]
+    assert got == pytest.approx(sum(sums.values()) - sums["ZZ"])  # B-2 is rejected whole
+    loads = {r[0]: r[1:] for r in conn.execute(
+        "select source_file, rows_read, rows_accepted, rows_rejected, error is null from quality.file_loads"
+    ).fetchall()}
+    assert loads == {str(good): (5, 4, 1, True), str(cut): (0, 0, 0, False)}
+    # the cut file's own B-2 problem (written with its first batch) is gone too
+    rejected = conn.execute("select source_file, source_row, severity from quality.rejected_rows").fetchall()
+    assert sorted(rejected) == sorted([("cut.xml", "", "error"),
+                                       (str(good), "/iati-activities/iati-activity[2]", "error")])
+
+
+def test_streamed_load_equals_the_whole_read(tmp_path):
+    path = _five_activities(tmp_path)
+    whole = read_activities(path)
+    conn, stats = _ingest(tmp_path, [path], batch_size=2)
+    assert (stats["rows_read"], stats["rows_accepted"], stats["rows_rejected"]) == (5, 4, 1)
+    for name, frame in whole.tables.items():
+        stored = conn.sql(f"select * from raw.{name}").pl()
+        assert stored.height == frame.height, name
+        assert sorted(stored["source_row"].to_list()) == sorted(frame["source_row"].to_list()), name
 
 
 # --- memory --------------------------------------------------------------------

@@ -17,10 +17,9 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.defs.partitions import YEARS, partition_years, replace_years, rows_in_years
-from pipelines.ingest import ingest_source
+from pipelines.ingest import Reader, ingest_source
 from pipelines.resources import RawFiles
 from pipelines.settings import SQL_DIR
-from pipelines.sources.common import ReadResult
 from pipelines.warehouse import build_table, ensure_layers, markdown_table, preview_markdown
 
 OWNERS = ["team:data"]
@@ -30,7 +29,7 @@ def ingest_asset(
     *,
     source: str,
     suffixes: tuple[str, ...],
-    reader: Callable[[], Callable[[Path], ReadResult]],
+    reader: Callable[[], Reader],
     tables: Mapping[str, Mapping[str, pl.DataType]],
     group: str,
     description: str,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -47,14 +48,26 @@ _HEAD_BYTES = 64 * 1024
 _PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 
 
-def read_activities(path: str | Path) -> ReadResult:
+def iter_activity_batches(path: str | Path, batch_size: int = 5000) -> Iterator[ReadResult]:
+    """The file's activities as ReadResults of at most `batch_size` activities each.
+
+    Memory is bounded by the batch, not the file: each batch's rows become frames
+    and are handed over before the next activity is read. The last batch (possibly
+    empty) comes after the whole file has parsed, so a consumer that gets a
+    `SourceError` part-way (truncated XML...) has seen some batches of a file that
+    is refused whole: it must drop them (the warehouse does, see `store_source`).
+    `sum(b.rows_read)` is the number of activities in the file; XPaths count
+    activities across batches.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
     path = Path(path)
     source_file = str(path)
     _refuse_doctype_in_head(path)
 
-    columns: dict[str, list[tuple]] = {name: [] for name in SCHEMAS}
-    problems = []
-    rows_read = 0
+    columns = _empty_columns()
+    problems: list = []
+    rows_read = in_batch = 0
     ctx: FileContext | None = None
     parser = etree.iterparse(
         str(path),
@@ -77,15 +90,21 @@ def read_activities(path: str | Path) -> ReadResult:
                     f"<{ACTIVITY_TAG}> is not a direct child of <{ROOT_TAG}>",
                 )
             rows_read += 1
+            in_batch += 1
             read = read_activity(act, f"/{ROOT_TAG}/{ACTIVITY_TAG}[{rows_read}]", ctx)
-            problems.extend(read.problems)
+            if read.problems:
+                problems.extend(read.problems)
             if not read.rejected:
                 for name, rows in read.rows.items():
-                    columns[name].extend(rows)
+                    if rows:
+                        columns[name].extend(rows)
             # Constant memory: drop this activity and everything parsed before it.
             act.clear(keep_tail=False)
             while act.getprevious() is not None:
                 del parent[0]
+            if in_batch == batch_size:
+                yield ReadResult(source_file, in_batch, _frames(columns), problems)
+                columns, problems, in_batch = _empty_columns(), [], 0
     except etree.XMLSyntaxError as err:
         line = err.lineno if err.lineno else "?"
         raise SourceError(source_file, f"line {line}", f"malformed XML: {err.msg}") from err
@@ -100,7 +119,20 @@ def read_activities(path: str | Path) -> ReadResult:
                 source_file, f"line {root.sourceline}",
                 f"root element is <{root.tag}>, expected <{ROOT_TAG}>: not an IATI activity file",
             )
-    return ReadResult(source_file, rows_read, _frames(columns), problems)
+    yield ReadResult(source_file, in_batch, _frames(columns), problems)
+
+
+def read_activities(path: str | Path) -> ReadResult:
+    """The whole file as one ReadResult (tests, `solidarity validate`); the pipeline
+    streams `iter_activity_batches` to the warehouse instead."""
+    batches = list(iter_activity_batches(path))
+    tables = {name: pl.concat([b.tables[name] for b in batches]) for name in SCHEMAS}
+    problems = [p for b in batches for p in b.problems]
+    return ReadResult(str(Path(path)), sum(b.rows_read for b in batches), tables, problems)
+
+
+def _empty_columns() -> dict[str, list[tuple]]:
+    return {name: [] for name in SCHEMAS}
 
 
 def _file_context(act, source_file: str) -> FileContext:

@@ -5,9 +5,10 @@ from pipelines.sources.contracts import IATI_TABLES
 
 
 def _reader():
-    from pipelines.sources.iati import read_activities
+    # batches appended to the warehouse as they are read: memory bounded by a batch
+    from pipelines.sources.iati import iter_activity_batches
 
-    return read_activities
+    return iter_activity_batches
 
 
 raw_iati = ingest_asset(
