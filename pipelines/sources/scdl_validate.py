@@ -36,14 +36,14 @@ class _Row:
     """Collects the problems of one value (or tuple of values) of a field group."""
 
     def __init__(self):
-        # (field, value, reason, severity, flag code or None)
-        self.problems: list[tuple[str, str | None, str, str, str | None]] = []
+        # (place in the row's order or None for the group's own, field, value, reason, severity, flag code)
+        self.problems: list[tuple[int | None, str, str | None, str, str, str | None]] = []
 
     def error(self, field: str, value: str | None, reason: str) -> None:
-        self.problems.append((field, value, reason, "error", None))
+        self.problems.append((None, field, value, reason, "error", None))
 
-    def warn(self, field: str, value: str | None, code: str, reason: str) -> None:
-        self.problems.append((field, value, f"{code}: {reason}", "warning", code))
+    def warn(self, field: str, value: str | None, code: str, reason: str, seq: int | None = None) -> None:
+        self.problems.append((seq, field, value, f"{code}: {reason}", "warning", code))
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,18 @@ class _Ctx:
 
 # --- field groups: cells of one row -> output values; problems go to `row` -------------------
 
-def _missing(col: str) -> Callable:
-    def check(cells: dict, row: _Row, ctx: _Ctx) -> dict:
+# Missing required values are reported first in a row (in this order), though each is
+# checked with its column's own group (one pass over its distinct values).
+_MISSING_SEQ = {col: seq for seq, col in enumerate((c for c in SCDL_REQUIRED if c != "idAttribuant"), start=1)}
+_FIRST_GROUP_SEQ = len(_MISSING_SEQ) + 1
+
+
+def _missing(col: str, check: Callable) -> Callable:
+    def with_missing(cells: dict, row: _Row, ctx: _Ctx) -> dict:
         if col in ctx.present and _value(cells, col) is None:
-            row.warn(col, cells.get(col), "missing_value", "required by SCDL, empty")
-        return {}
-    return check
+            row.warn(col, cells.get(col), "missing_value", "required by SCDL, empty", seq=_MISSING_SEQ[col])
+        return check(cells, row, ctx)
+    return with_missing
 
 
 def _name(cells, row, ctx):
@@ -235,27 +241,26 @@ def _percent(cells, row, ctx):
 
 # (SCDL columns read, check), in the order a row's problems are reported.
 _GROUPS: list[tuple[tuple[str, ...], Callable]] = [
-    *(((col,), _missing(col)) for col in SCDL_REQUIRED if col != "idAttribuant"),
     (("nomBeneficiaire",), _name),
     (("montant",), _montant),
     (("dateConvention",), _date),
     (("idBeneficiaire",), _beneficiaire_id),
-    (("nomAttribuant",), _text("nomAttribuant", "attribuant_nom")),
+    (("nomAttribuant",), _missing("nomAttribuant", _text("nomAttribuant", "attribuant_nom"))),
     (("idAttribuant",), _attribuant_id),
     (("referenceDecision",), _text("referenceDecision", "reference_decision")),
     (("rnaBeneficiaire",), _rna),
-    (("objet",), _objet),
-    (("nature",), _nature),
-    (("conditionsVersement",), _conditions),
-    (("datesPeriodeVersement", _VERSEMENT_DEBUT, _VERSEMENT_FIN), _versement),
+    (("objet",), _missing("objet", _objet)),
+    (("nature",), _missing("nature", _nature)),
+    (("conditionsVersement",), _missing("conditionsVersement", _conditions)),
+    (("datesPeriodeVersement", _VERSEMENT_DEBUT, _VERSEMENT_FIN), _missing("datesPeriodeVersement", _versement)),
     (("idRAE",), _rae),
-    (("notificationUE",), _notification),
-    (("pourcentageSubvention",), _percent),
+    (("notificationUE",), _missing("notificationUE", _notification)),
+    (("pourcentageSubvention",), _missing("pourcentageSubvention", _percent)),
     (("dispositifAide",), _text("dispositifAide", "dispositif_aide")),
 ]
 
 _PROBLEM_SCHEMA = {"_idx": pl.UInt32, "_seq": pl.Int32, "_sub": pl.Int32, "field": pl.String,
-                   "value": pl.String, "reason": pl.String, "severity": pl.String, "code": pl.String}
+                   "value": pl.String, "reason": pl.String, "severity": pl.String}
 
 
 def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], present: set[str],
@@ -267,46 +272,57 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
     n = rows.height
     rows = rows.with_row_index("_idx")
     outputs: dict[str, pl.Series] = {}
-    problem_parts: list[pl.DataFrame] = [_shape_problems(rows, width)]
-    for seq, (cols, check) in enumerate(_GROUPS, start=1):
+    shape_problems, shape_flags = _shape_problems(rows, width)
+    problem_parts, early_flags, flag_parts, errors = [shape_problems], [], [], []
+    for seq, (cols, check) in enumerate(_GROUPS, start=_FIRST_GROUP_SEQ):
         cols = tuple(c for c in cols if c in present)
-        values, problems = _run_group(rows, cols, check, ctx, seq, schema)
+        values, problems, flags, error = _run_group(rows, cols, check, ctx, seq, schema)
         outputs.update(values)
         problem_parts.append(problems)
+        early_flags.append(flags[0])
+        flag_parts.append(flags[1])
+        errors.append(error)
     problems = pl.concat(problem_parts).sort("_idx", "_seq", "_sub", maintain_order=True)
 
-    rejected = problems.filter(pl.col("severity") == "error")["_idx"].unique()
-    flags = (problems.filter(pl.col("code").is_not_null())
-             .group_by("_idx", maintain_order=True)
-             .agg(flags=pl.col("code").unique(maintain_order=True).str.join(";")))
     computed = [name for name in schema if name not in ("source_file", "source_row", "extra", "flags")]
     grants = pl.DataFrame({name: outputs.get(name, pl.Series(name, [], schema[name])) for name in computed},
                           height=n).with_columns(
-        _idx=pl.int_range(n, dtype=pl.UInt32),
         source_row=rows["_line"],
         extra=_extra(rows, extras),
+        flags=_row_flags([shape_flags, *early_flags, *flag_parts]),
+        source_file=pl.lit(None, pl.String),
     )
-    grants = (grants.join(flags, on="_idx", how="left", maintain_order="left")
-              .filter(~pl.col("_idx").is_in(rejected.implode()))
-              .with_columns(source_file=pl.lit(None, pl.String)))
-    problems = problems.join(rows.select("_idx", "_line"), on="_idx", how="left", maintain_order="left")
+    rejected = pl.any_horizontal(errors) if errors else pl.lit(False)
+    grants = grants.filter(~rejected)
+    problems = problems.with_columns(_line=rows["_line"].gather(problems["_idx"]))
     return grants, problems
 
 
-def _shape_problems(rows: pl.DataFrame, width: int) -> pl.DataFrame:
+def _row_flags(parts: list[pl.Series]) -> pl.Series:
+    """A row's flag codes in the order of its warnings, each once, ';'-joined (null: none).
+    Codes are unique within a group; across groups (missing_value, siret_cleaned, date_dmy...)
+    they are deduplicated once per distinct combination, not per row."""
+    joined = pl.select(pl.concat_str(parts, separator=";", ignore_nulls=True)).to_series()
+    distinct = joined.unique().drop_nulls().to_list()
+    deduped = [";".join(dict.fromkeys(text.split(";"))) or None for text in distinct]
+    return joined.replace_strict(distinct, deduped, default=None, return_dtype=pl.String).alias("flags")
+
+
+def _shape_problems(rows: pl.DataFrame, width: int) -> tuple[pl.DataFrame, pl.Series]:
     """More cells than the header (non-blank ones): error; fewer: short_row warning."""
     extra_cols = [c for c in rows.columns if c.startswith("_c") and int(c[2:]) >= width]
     beyond_blank = pl.all_horizontal(_blank(c) for c in extra_cols) if extra_cols else pl.lit(True)
     too_many = (pl.col("_ncells") > width) & ~beyond_blank
-    short = pl.col("_ncells") < width
+    short = (pl.col("_ncells") < width) & ~too_many
     cells = pl.col("_ncells").cast(pl.String) + f" cells for {width} header columns"
-    return (rows.filter(too_many | short)
-            .select(pl.col("_idx"), _seq=pl.lit(0, pl.Int32), _sub=pl.lit(0, pl.Int32), field=pl.lit("_row"),
-                    value=pl.lit(None, pl.String),
-                    reason=pl.when(too_many).then(cells).otherwise(pl.lit("short_row: ") + cells),
-                    severity=pl.when(too_many).then(pl.lit("error")).otherwise(pl.lit("warning")),
-                    code=pl.when(too_many).then(pl.lit(None, pl.String)).otherwise(pl.lit("short_row")))
-            .cast(_PROBLEM_SCHEMA).select(list(_PROBLEM_SCHEMA)))
+    problems = (rows.filter(too_many | short)
+                .select(pl.col("_idx"), _seq=pl.lit(0, pl.Int32), _sub=pl.lit(0, pl.Int32), field=pl.lit("_row"),
+                        value=pl.lit(None, pl.String),
+                        reason=pl.when(too_many).then(cells).otherwise(pl.lit("short_row: ") + cells),
+                        severity=pl.when(too_many).then(pl.lit("error")).otherwise(pl.lit("warning")))
+                .cast(_PROBLEM_SCHEMA).select(list(_PROBLEM_SCHEMA)))
+    flags = rows.select(pl.when(short).then(pl.lit("short_row")).otherwise(pl.lit(None, pl.String))).to_series()
+    return problems, flags
 
 
 def _blank(col: str) -> pl.Expr:
@@ -315,33 +331,48 @@ def _blank(col: str) -> pl.Expr:
 
 
 def _run_group(rows: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: _Ctx, seq: int,
-               schema: dict[str, pl.DataType]) -> tuple[dict[str, pl.Series], pl.DataFrame]:
-    """Run `check` once per distinct tuple of `cols`; its outputs and problems for every row."""
-    if cols:
+               schema: dict[str, pl.DataType]) -> tuple[dict[str, pl.Series], pl.DataFrame, list[pl.Series], pl.Series]:
+    """Run `check` once per distinct tuple of `cols`. For every row: its outputs, problems,
+    flag codes (';'-joined; those reported first in a row, the others) and whether the
+    group rejects it."""
+    if len(cols) == 1:
+        keys = rows[cols[0]].unique(maintain_order=True)
+        kid = rows.select(cols[0]).join(keys.to_frame().with_row_index("_kid"), on=cols[0], how="left",
+                                        nulls_equal=True, maintain_order="left")["_kid"]
+        key_rows = [(v,) for v in keys.to_list()]
+    elif cols:
         keys = rows.select(cols).unique(maintain_order=True).with_row_index("_kid")
-        kid = rows.select("_idx", *cols).join(keys, on=list(cols), how="left", nulls_equal=True,
-                                              maintain_order="left")["_kid"]
+        kid = rows.select(cols).join(keys, on=list(cols), how="left", nulls_equal=True,
+                                     maintain_order="left")["_kid"]
         key_rows = keys.select(cols).rows()
-    else:  # the column is absent: one (empty) key for every row
+    else:  # the columns are absent: one (empty) key for every row
         kid = pl.repeat(0, rows.height, dtype=pl.UInt32, eager=True)
         key_rows = [()]
     out_values: dict[str, list] = {}
     found: list[tuple] = []
+    key_flags: list[tuple[str | None, str | None]] = []  # (missing_value reported first, the others)
+    key_error: list[bool] = []
     for k, values in enumerate(key_rows):
         row = _Row()
         out = check(dict(zip(cols, values)), row, ctx)
         for name, value in out.items():
             out_values.setdefault(name, []).append(value)
-        found.extend((k, sub, *p) for sub, p in enumerate(row.problems))
+        found.extend((k, seq if p[0] is None else p[0], sub, *p[1:5]) for sub, p in enumerate(row.problems))
+        early = [p[5] for p in row.problems if p[5] and p[0] is not None]
+        late = [p[5] for p in row.problems if p[5] and p[0] is None]
+        key_flags.append((";".join(dict.fromkeys(early)) or None, ";".join(dict.fromkeys(late)) or None))
+        key_error.append(any(p[4] == "error" for p in row.problems))
     outputs = {name: pl.Series(name, vals, dtype=schema[name]).gather(kid) for name, vals in out_values.items()}
+    flags = [pl.Series(f"_flags{seq}_{i}", [f[i] for f in key_flags], dtype=pl.String).gather(kid) for i in (0, 1)]
+    error = pl.Series(f"_error{seq}", key_error, dtype=pl.Boolean).gather(kid)
     if not found:
-        return outputs, pl.DataFrame(schema=_PROBLEM_SCHEMA)
-    by_key = pl.DataFrame(found, schema={"_kid": pl.UInt32, **{k: v for k, v in _PROBLEM_SCHEMA.items()
-                                                             if k not in ("_idx", "_seq")}}, orient="row")
+        return outputs, pl.DataFrame(schema=_PROBLEM_SCHEMA), flags, error
+    by_key = pl.DataFrame(found, schema={"_kid": pl.UInt32, **{k: v for k, v in _PROBLEM_SCHEMA.items() if k != "_idx"}},
+                          orient="row")
     problems = (pl.DataFrame({"_idx": rows["_idx"], "_kid": kid})
                 .join(by_key, on="_kid", how="inner")
-                .select(pl.col("_idx"), _seq=pl.lit(seq, pl.Int32), *[c for c in _PROBLEM_SCHEMA if c not in ("_idx", "_seq")]))
-    return outputs, problems.cast(_PROBLEM_SCHEMA).select(list(_PROBLEM_SCHEMA))
+                .select(list(_PROBLEM_SCHEMA)))
+    return outputs, problems, flags, error
 
 
 def _extra(rows: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.Series:
@@ -359,6 +390,8 @@ def _extra(rows: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.Series:
 
 
 def to_problems(name: str, problems: pl.DataFrame) -> list[Problem]:
-    frame = problems.select(pl.col("_line").cast(pl.String), "field", "value", "reason", "severity")
+    """The `Problem` objects of the reader's contract (the one loop over problem rows)."""
+    columns = [problems[c].to_list() for c in ("field", "value", "reason", "severity")]
+    lines = problems["_line"].cast(pl.String).to_list()
     return [Problem(name, line, field, value, reason, severity)
-            for line, field, value, reason, severity in frame.iter_rows()]
+            for line, field, value, reason, severity in zip(lines, *columns)]
