@@ -70,7 +70,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.sources.common import Problem, ReadResult, SourceError
+from pipelines.sources.common import REJECTED_SCHEMA, Problem, ReadResult, SourceError, problems_frame
 # Re-exported: the module's public names before it was split.
 from pipelines.sources.scdl_header import (  # noqa: F401
     BLOCKING_COLUMNS, SCDL_REQUIRED, SPREADSHEET_SUFFIXES, _find_header, _header_error, canonical_column,
@@ -173,5 +173,45 @@ def read_grants(path: str | Path) -> ReadResult:
     grants, found = validate(rows, width, [(f"_x{i}", label) for i, label in extras], set(columns),
                              spreadsheet, GRANT_SCHEMA)
     grants = grants.with_columns(source_file=pl.lit(name, pl.String)).select(GRANT_COLUMNS)
-    return ReadResult(source_file=name, rows_read=rows.height, tables={"grants": grants.cast(GRANT_SCHEMA)},
-                      problems=problems + to_problems(name, found))
+    return GrantsResult(name, rows.height, {"grants": grants.cast(GRANT_SCHEMA)}, problems, found)
+
+
+class GrantsResult(ReadResult):
+    """A `ReadResult` whose problems are kept as a frame until someone asks for the objects.
+
+    A real file can warn on every row (a decimal comma in every amount), and building
+    200,000 `Problem` objects costs more than reading and validating the file. `rejected`
+    and `rows_rejected` (what the warehouse loads) are answered from the frame; `problems`
+    builds the list on first access and from then on everything is answered from that
+    list, as for any `ReadResult` (so changes made to it are seen).
+    """
+
+    def __init__(self, source_file: str, rows_read: int, tables: dict[str, pl.DataFrame],
+                 head: list[Problem], found: pl.DataFrame):
+        self.source_file, self.rows_read, self.tables = source_file, rows_read, tables
+        self._head, self._found, self._problems = head, found, None
+
+    @property
+    def problems(self) -> list[Problem]:
+        if self._problems is None:
+            self._problems = self._head + to_problems(self.source_file, self._found)
+        return self._problems
+
+    @problems.setter
+    def problems(self, value: list[Problem]) -> None:
+        self._problems = value
+
+    @property
+    def rejected(self) -> pl.DataFrame:
+        if self._problems is not None:
+            return super().rejected
+        found = self._found.select(source_file=pl.lit(self.source_file), source_row=pl.col("_line").cast(pl.String),
+                                   field="field", value="value", reason="reason", severity="severity")
+        return pl.concat([problems_frame(self._head), found.cast(REJECTED_SCHEMA)])
+
+    @property
+    def rows_rejected(self) -> int:
+        if self._problems is not None:
+            return super().rows_rejected
+        errors = self._found.filter(pl.col("severity") == "error")["_line"].n_unique()
+        return errors + len({p.source_row for p in self._head if p.severity == "error"})

@@ -171,7 +171,7 @@ def sheet_tables(path: Path, name: str) -> list[pl.DataFrame]:
 def csv_table(path: Path, name: str) -> tuple[pl.DataFrame, list[int]]:
     """The file's records frame and the lines of a mixed-encoding file read as cp1252."""
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():  # `not raw.strip()` without copying the file
         raise SourceError(name, "1", "empty file: no header and no data")
     if FAST_PATH and not raw.startswith(_BOMS[1:]):
         data = raw[3:] if raw.startswith(_BOMS[0]) else raw
@@ -197,7 +197,7 @@ def _utf8_head(data: bytes) -> str | None:
 
 def _polars_frame(data: bytes, delimiter: str) -> pl.DataFrame | None:
     """The records frame read by polars, or None when only the reference path is exact."""
-    if b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
+    if b"\x00" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return None
     try:
         df = pl.read_csv(data, has_header=False, separator=delimiter, quote_char='"', infer_schema=False,
