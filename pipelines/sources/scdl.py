@@ -76,7 +76,7 @@ from pipelines.sources.scdl_header import (  # noqa: F401
     BLOCKING_COLUMNS, SCDL_REQUIRED, SPREADSHEET_SUFFIXES, _find_header, _header_error, canonical_column,
 )
 from pipelines.sources.scdl_split import csv_table, head_records, sheet_tables
-from pipelines.sources.scdl_validate import to_problems, validate
+from pipelines.sources.scdl_validate import _blank, to_problems, validate
 from pipelines.sources.scdl_values import parse_amount, parse_date, parse_nature, parse_period  # noqa: F401
 
 GRANT_SCHEMA: dict[str, pl.DataType] = {
@@ -162,8 +162,11 @@ def read_grants(path: str | Path) -> ReadResult:
     # Data rows: below the header, not entirely blank (a blank line is no data row).
     data = frame.slice(header_index + 1)
     if cells:
-        data = data.filter(~pl.all_horizontal(
-            pl.col(c).is_null() | pl.col(c).str.contains(r"^[\s\x1c-\x1f]*$") for c in cells))
+        # only a row whose first cell is blank can be blank: test the others on those rows only
+        maybe = data.select(pl.arg_where(_blank(cells[0]))).to_series()
+        if maybe.len():
+            blank = data[maybe].select(pl.all_horizontal(_blank(c) for c in cells)).to_series()
+            data = data.with_row_index("_i").filter(~pl.col("_i").is_in(maybe.filter(blank).implode())).drop("_i")
     rows = data.select(
         "_line", "_ncells",
         *(pl.col(f"c{i}").alias(col) for col, i in columns.items()),

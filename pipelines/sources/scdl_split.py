@@ -206,13 +206,14 @@ def _polars_frame(data: bytes, delimiter: str) -> pl.DataFrame | None:
         return None
     cols = [f"c{i}" for i in range(df.width)]
     df.columns = cols
+    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     lines = pl.lit(1, pl.Int64)
-    if b'"' in data:  # only a quoted cell can hold a line break
+    # Each record spans >= 1 line: as many records as lines means no cell holds a line break.
+    if df.height != physical:
         lines = lines + pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True).fill_null(0)
                                           for c in cols).cast(pl.Int64)
     df = df.with_columns(_span=lines)
-    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if df["_span"].sum() != physical:
+    if df.height != physical and df["_span"].sum() != physical:
         return None
     df = df.with_columns(_line=pl.col("_span").cum_sum() - pl.col("_span") + 1, _ncells=pl.lit(df.width, pl.Int64))
     # null = an empty unquoted cell, or no cell at all when the record is short: only a null

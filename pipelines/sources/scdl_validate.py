@@ -279,9 +279,9 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
         values, problems, flags, error = _run_group(rows, cols, check, ctx, seq, schema)
         outputs.update(values)
         problem_parts.append(problems)
-        early_flags.append(flags[0])
-        flag_parts.append(flags[1])
-        errors.append(error)
+        early_flags += [flags[0]] if flags[0] is not None else []
+        flag_parts += [flags[1]] if flags[1] is not None else []
+        errors += [error] if error is not None else []
     problems = pl.concat(problem_parts).sort("_idx", "_seq", "_sub", maintain_order=True)
 
     computed = [name for name in schema if name not in ("source_file", "source_row", "extra", "flags")]
@@ -289,26 +289,29 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
                           height=n).with_columns(
         source_row=rows["_line"],
         extra=_extra(rows, extras),
-        flags=_row_flags([shape_flags, *early_flags, *flag_parts]),
+        flags=_row_flags([shape_flags, *early_flags, *flag_parts], n),
         source_file=pl.lit(None, pl.String),
     )
-    rejected = pl.any_horizontal(errors) if errors else pl.lit(False)
-    grants = grants.filter(~rejected)
+    if errors:
+        grants = grants.filter(~pl.any_horizontal(errors))
     problems = problems.with_columns(_line=rows["_line"].gather(problems["_idx"]))
     return grants, problems
 
 
-def _row_flags(parts: list[pl.Series]) -> pl.Series:
+def _row_flags(parts: list[pl.Series | None], n: int) -> pl.Series:
     """A row's flag codes in the order of its warnings, each once, ';'-joined (null: none).
     Codes are unique within a group; across groups (missing_value, siret_cleaned, date_dmy...)
     they are deduplicated once per distinct combination, not per row."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return pl.Series("flags", [None] * n, dtype=pl.String)
     joined = pl.select(pl.concat_str(parts, separator=";", ignore_nulls=True)).to_series()
     distinct = joined.unique().drop_nulls().to_list()
     deduped = [";".join(dict.fromkeys(text.split(";"))) or None for text in distinct]
     return joined.replace_strict(distinct, deduped, default=None, return_dtype=pl.String).alias("flags")
 
 
-def _shape_problems(rows: pl.DataFrame, width: int) -> tuple[pl.DataFrame, pl.Series]:
+def _shape_problems(rows: pl.DataFrame, width: int) -> tuple[pl.DataFrame, pl.Series | None]:
     """More cells than the header (non-blank ones): error; fewer: short_row warning."""
     extra_cols = [c for c in rows.columns if c.startswith("_c") and int(c[2:]) >= width]
     beyond_blank = pl.all_horizontal(_blank(c) for c in extra_cols) if extra_cols else pl.lit(True)
@@ -321,7 +324,8 @@ def _shape_problems(rows: pl.DataFrame, width: int) -> tuple[pl.DataFrame, pl.Se
                         reason=pl.when(too_many).then(cells).otherwise(pl.lit("short_row: ") + cells),
                         severity=pl.when(too_many).then(pl.lit("error")).otherwise(pl.lit("warning")))
                 .cast(_PROBLEM_SCHEMA).select(list(_PROBLEM_SCHEMA)))
-    flags = rows.select(pl.when(short).then(pl.lit("short_row")).otherwise(pl.lit(None, pl.String))).to_series()
+    flags = rows.select(pl.when(short).then(pl.lit("short_row")).otherwise(pl.lit(None, pl.String))).to_series() \
+        if problems.height else None
     return problems, flags
 
 
@@ -363,8 +367,10 @@ def _run_group(rows: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: 
         key_flags.append((";".join(dict.fromkeys(early)) or None, ";".join(dict.fromkeys(late)) or None))
         key_error.append(any(p[4] == "error" for p in row.problems))
     outputs = {name: pl.Series(name, vals, dtype=schema[name]).gather(kid) for name, vals in out_values.items()}
-    flags = [pl.Series(f"_flags{seq}_{i}", [f[i] for f in key_flags], dtype=pl.String).gather(kid) for i in (0, 1)]
-    error = pl.Series(f"_error{seq}", key_error, dtype=pl.Boolean).gather(kid)
+    # None when no value of the group flags or rejects anything (most columns of a clean file)
+    flags = [pl.Series(f"_flags{seq}_{i}", [f[i] for f in key_flags], dtype=pl.String).gather(kid)
+             if any(f[i] for f in key_flags) else None for i in (0, 1)]
+    error = pl.Series(f"_error{seq}", key_error, dtype=pl.Boolean).gather(kid) if any(key_error) else None
     if not found:
         return outputs, pl.DataFrame(schema=_PROBLEM_SCHEMA), flags, error
     by_key = pl.DataFrame(found, schema={"_kid": pl.UInt32, **{k: v for k, v in _PROBLEM_SCHEMA.items() if k != "_idx"}},
