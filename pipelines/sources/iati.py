@@ -38,7 +38,7 @@ import polars as pl
 from lxml import etree
 
 from pipelines.sources.common import ReadResult, SourceError
-from pipelines.sources.iati_activity import SCHEMAS, XML_LANG, FileContext, read_activity
+from pipelines.sources.iati_activity import SCHEMAS, XML_LANG, Batch, FileContext, Checker, read_activity
 
 ROOT_TAG = "iati-activities"
 ACTIVITY_TAG = "iati-activity"
@@ -65,10 +65,9 @@ def iter_activity_batches(path: str | Path, batch_size: int = 5000) -> Iterator[
     source_file = str(path)
     _refuse_doctype_in_head(path)
 
-    columns = _empty_columns()
-    problems: list = []
+    batch = Batch()
     rows_read = in_batch = 0
-    ctx: FileContext | None = None
+    chk: Checker | None = None
     parser = etree.iterparse(
         str(path),
         events=("end",),
@@ -79,10 +78,11 @@ def iter_activity_batches(path: str | Path, batch_size: int = 5000) -> Iterator[
         huge_tree=False,
         remove_comments=True,
     )
+    xpath_prefix = f"/{ROOT_TAG}/{ACTIVITY_TAG}["
     try:
         for _event, act in parser:
-            if ctx is None:
-                ctx = _file_context(act, source_file)
+            if chk is None:
+                chk = Checker(_file_context(act, source_file), batch.problems)
             parent = act.getparent()
             if parent is None or parent.getparent() is not None:
                 raise SourceError(
@@ -91,20 +91,14 @@ def iter_activity_batches(path: str | Path, batch_size: int = 5000) -> Iterator[
                 )
             rows_read += 1
             in_batch += 1
-            read = read_activity(act, f"/{ROOT_TAG}/{ACTIVITY_TAG}[{rows_read}]", ctx)
-            if read.problems:
-                problems.extend(read.problems)
-            if not read.rejected:
-                for name, rows in read.rows.items():
-                    if rows:
-                        columns[name].extend(rows)
+            read_activity(act, f"{xpath_prefix}{rows_read}]", chk, batch)
             # Constant memory: drop this activity and everything parsed before it.
             act.clear(keep_tail=False)
             while act.getprevious() is not None:
                 del parent[0]
             if in_batch == batch_size:
-                yield ReadResult(source_file, in_batch, _frames(columns), problems)
-                columns, problems, in_batch = _empty_columns(), [], 0
+                yield ReadResult(source_file, in_batch, _frames(batch.rows), batch.problems)
+                batch, in_batch = Batch(), 0
     except etree.XMLSyntaxError as err:
         line = err.lineno if err.lineno else "?"
         raise SourceError(source_file, f"line {line}", f"malformed XML: {err.msg}") from err
@@ -119,7 +113,7 @@ def iter_activity_batches(path: str | Path, batch_size: int = 5000) -> Iterator[
                 source_file, f"line {root.sourceline}",
                 f"root element is <{root.tag}>, expected <{ROOT_TAG}>: not an IATI activity file",
             )
-    yield ReadResult(source_file, in_batch, _frames(columns), problems)
+    yield ReadResult(source_file, in_batch, _frames(batch.rows), batch.problems)
 
 
 def read_activities(path: str | Path) -> ReadResult:
@@ -129,10 +123,6 @@ def read_activities(path: str | Path) -> ReadResult:
     tables = {name: pl.concat([b.tables[name] for b in batches]) for name in SCHEMAS}
     problems = [p for b in batches for p in b.problems]
     return ReadResult(str(Path(path)), sum(b.rows_read for b in batches), tables, problems)
-
-
-def _empty_columns() -> dict[str, list[tuple]]:
-    return {name: [] for name in SCHEMAS}
 
 
 def _file_context(act, source_file: str) -> FileContext:

@@ -1,8 +1,8 @@
 """Turn one parsed `<iati-activity>` element into table rows and problems.
 
-Pure and element-local: `read_activity` walks the activity's children once (no
-XPath queries, which cost a tree search per call) and returns one row tuple per
-output row, in the column order of `SCHEMAS`. The streaming loop in `iati.py`
+Element-local: `read_activity` walks the activity's children once (no XPath
+queries, which cost a tree search per call) and appends one row tuple per output
+row, in the column order of `SCHEMAS`, to the current `Batch`. The streaming loop in `iati.py`
 owns the file; this module owns the meaning of IATI elements.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -96,6 +96,7 @@ _DATE = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]*)?(?:Z|[+-]\d{2}:?\d{2
 # xsd:decimal: no thousands separators, no exponent, no NaN/inf.
 _DECIMAL = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
 _PERCENT_TOLERANCE = 0.01
+_INF = math.inf
 
 
 @dataclass
@@ -107,42 +108,50 @@ class FileContext:
     default_lang: str | None
 
 
-@dataclass
-class ActivityRead:
-    """One activity's rows (table name -> row tuples) and its problems."""
+class Batch:
+    """The rows (table name -> row tuples) and problems of the activities read so far.
 
-    xpath: str
-    rows: dict[str, list[tuple]] = field(default_factory=lambda: {name: [] for name in SCHEMAS})
-    problems: list[Problem] = field(default_factory=list)
+    `read_activity` appends straight into it and takes an activity's rows back out if
+    the activity turns out to be rejected: no per-activity containers.
+    """
 
-    @property
-    def rejected(self) -> bool:
-        return any(p.severity == "error" for p in self.problems)
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple]] = {name: [] for name in SCHEMAS}
+        self.problems: list[Problem] = []
 
 
-class _Checker:
+class Checker:
     """Parses values and records a Problem for each one that does not parse.
 
     Problems sit on the activity's XPath with the offending node's relative path
     in `field` (`transaction[2]/value`), so that `ReadResult.rows_rejected`
     (distinct erroneous source_row) counts rejected activities, the unit read.
+    One checker serves a whole file; `start` points it at the next activity.
     """
 
-    def __init__(self, ctx: FileContext, read: ActivityRead):
+    def __init__(self, ctx: FileContext, problems: list[Problem]):
         self.ctx = ctx
-        self.read = read
+        self.source_file = ctx.source_file
+        self.problems = problems
+        self.xpath = ""
+        self.errors = 0
+
+    def start(self, xpath: str, problems: list[Problem]) -> None:
+        self.xpath = xpath
+        self.problems = problems
+        self.errors = 0
 
     def problem(self, where: str, value: str | None, reason: str, severity: str = "error") -> None:
-        self.read.problems.append(
-            Problem(self.ctx.source_file, self.read.xpath, where, value, reason, severity)
-        )
+        if severity == "error":
+            self.errors += 1
+        self.problems.append(Problem(self.source_file, self.xpath, where, value, reason, severity))
 
     def date(self, raw: str | None, where: str) -> date | None:
         if raw is None:
             return None
         if len(raw) == 10:  # the common YYYY-MM-DD: skip the regex
             try:
-                return date.fromisoformat(raw)
+                return _fromisoformat(raw)
             except ValueError:
                 pass
         if not raw.strip():
@@ -150,14 +159,22 @@ class _Checker:
         m = _DATE.fullmatch(raw)
         if m:
             try:
-                return date.fromisoformat(m.group(1))
+                return _fromisoformat(m.group(1))
             except ValueError:
                 pass
         self.problem(where, raw, "not an ISO date (YYYY-MM-DD)")
         return None
 
     def decimal(self, raw: str | None, where: str, severity: str = "error") -> float | None:
-        if raw is None or not raw.strip():
+        if raw is None:
+            return None
+        # The common "1234.50": digits with at most one dot is an xsd:decimal (isdecimal
+        # accepts what the regex's \d accepts); anything else takes the regex.
+        if raw.replace(".", "", 1).isdecimal():
+            value = float(raw)
+            if value != _INF:
+                return value
+        elif not raw.strip():
             return None
         if _DECIMAL.fullmatch(raw):
             value = float(raw)
@@ -178,11 +195,22 @@ class _Checker:
             return None
 
 
+_fromisoformat = date.fromisoformat
+
+
 def _text(el) -> str | None:
     if el is None or el.text is None:
         return None
     text = el.text.strip()
     return text or None
+
+
+def _attr(el, name: str) -> str | None:
+    """An attribute, stripped; None when absent or blank."""
+    value = el.get(name)
+    if value is None:
+        return None
+    return value.strip() or None
 
 
 def narrative(elements: list, default_lang: str | None) -> str | None:
@@ -224,7 +252,7 @@ def narrative(elements: list, default_lang: str | None) -> str | None:
     return in_default if in_default is not None else first
 
 
-def _percent_sums(chk: _Checker, groups: dict[str, list[float | None]], where: str, what: str) -> None:
+def _percent_sums(chk: Checker, groups: dict[str, list[float | None]], where: str, what: str) -> None:
     """Warn (row kept) when stated percentages of a group do not add up to 100."""
     for key, percents in groups.items():
         stated = [p for p in percents if p is not None]
@@ -242,66 +270,72 @@ def _percent_sums(chk: _Checker, groups: dict[str, list[float | None]], where: s
             )
 
 
-def read_activity(act, xpath: str, ctx: FileContext) -> ActivityRead:
-    read = ActivityRead(xpath)
-    chk = _Checker(ctx, read)
-    origin = (ctx.source_file, xpath)
-    lang = act.get(XML_LANG) or ctx.default_lang
-    default_currency = (act.get("default-currency") or "").strip() or None
+# The activity's children that are read; the others (activity-scope, default-*...)
+# are skipped without being grouped.
+_READ_TAGS = frozenset({
+    "iati-identifier", "reporting-org", "activity-status", "activity-date", "other-identifier",
+    "participating-org", "recipient-country", "recipient-region", "sector", "transaction",
+    "budget", "result", "title", "description",
+})
+_NONE: tuple = ()
 
-    # One pass grouping children by tag; each group is then read in turn.
+
+def read_activity(act, xpath: str, chk: Checker, batch: Batch) -> bool:
+    """Append one activity's rows to `batch` and its problems to `batch.problems`.
+
+    Returns False (and leaves no row in `batch`) when the activity is rejected.
+    """
+    rows = batch.rows
+    chk.start(xpath, batch.problems)
+    ctx = chk.ctx
+    source_file = ctx.source_file
+    lang = act.get(XML_LANG) or ctx.default_lang
+    default_currency = _attr(act, "default-currency")
+
+    # One pass grouping the children that are read by tag; each group is then read in turn.
     groups: dict[str, list] = {}
     for child in act:
         tag = child.tag
-        if tag in groups:
-            groups[tag].append(child)
-        elif isinstance(tag, str):  # skip comments and processing instructions
-            groups[tag] = [child]
+        if tag in _READ_TAGS:  # comments and PIs have a non-str tag: never in the set
+            group = groups.get(tag)
+            if group is None:
+                groups[tag] = [child]
+            else:
+                group.append(child)
     get = groups.get
-    _none: list = []
 
     identifier = None
-    for el in get("iati-identifier", _none):
+    for el in get("iati-identifier", _NONE):
         identifier = _text(el)
     reporting_ref = reporting_name = status = grant_reference = None
-    for el in get("reporting-org", _none):
-        reporting_ref = (el.get("ref") or "").strip() or None
-        reporting_name = narrative([el], lang)
-    for el in get("activity-status", _none):
+    for el in get("reporting-org", _NONE):
+        reporting_ref = _attr(el, "ref")
+        reporting_name = narrative((el,), lang)
+    for el in get("activity-status", _NONE):
         status = el.get("code")
     dates: dict[str, date | None] = {}
-    for n, el in enumerate(get("activity-date", _none), start=1):
+    for n, el in enumerate(get("activity-date", _NONE), start=1):
         kind = iati_codes.activity_date_type(el.get("type"))
         if kind is not None:
             dates[kind] = chk.date(el.get("iso-date"), f"activity-date[{n}]/@iso-date")
-    for el in get("other-identifier", _none):
+    for el in get("other-identifier", _NONE):
         if el.get("type") == "A1":
-            grant_reference = (el.get("ref") or "").strip() or None
+            grant_reference = _attr(el, "ref")
             break
-    orgs = list(enumerate(get("participating-org", _none), start=1))
-    locations = [*enumerate(get("recipient-country", _none), start=1),
-                 *enumerate(get("recipient-region", _none), start=1)]
-    sectors = list(enumerate(get("sector", _none), start=1))
-    transactions = list(enumerate(get("transaction", _none), start=1))
-    budgets = list(enumerate(get("budget", _none), start=1))
-    results = list(enumerate(get("result", _none), start=1))
-    titles = get("title", _none)
-    descriptions = get("description", _none)
-
     if identifier is None:
         chk.problem("iati-identifier", None, "missing or empty iati-identifier")
-        return read  # nothing else can be joined to an activity without its id
-    ident = (*origin, identifier)
+        return False  # nothing else can be joined to an activity without its id
 
-    rows = read.rows
+    # Where this activity's rows start in each table, to take them back on rejection.
+    marks = [(table, len(table)) for table in rows.values()]
     rows["activities"].append(
         (
-            *ident,
+            source_file, xpath, identifier,
             ctx.version,
             reporting_ref,
             reporting_name,
-            narrative(titles, lang),
-            narrative(_general_descriptions(descriptions), lang),
+            narrative(get("title", _NONE), lang),
+            narrative(_general_descriptions(get("description", _NONE)), lang),
             status,
             default_currency,
             dates.get("2") or dates.get("1"),  # actual beats planned
@@ -310,66 +344,76 @@ def read_activity(act, xpath: str, ctx: FileContext) -> ActivityRead:
             act.get("hierarchy"),
         )
     )
-    for n, el in orgs:
-        where = f"participating-org[{n}]"
-        role = iati_codes.org_role(el.get("role"))
+    out = rows["participating_orgs"]
+    for n, el in enumerate(get("participating-org", _NONE), start=1):
+        raw_role = el.get("role")
+        role = iati_codes.org_role(raw_role)
         if role is None:
-            chk.problem(f"{where}/@role", el.get("role"), "unknown or missing organisation role")
-        rows["participating_orgs"].append(
-            (ctx.source_file, f"{xpath}/{where}", identifier, role,
-             (el.get("ref") or "").strip() or None, narrative([el], lang), el.get("type"))
+            chk.problem(f"participating-org[{n}]/@role", raw_role, "unknown or missing organisation role")
+        out.append(
+            (source_file, f"{xpath}/participating-org[{n}]", identifier, role,
+             _attr(el, "ref"), narrative((el,), lang), el.get("type"))
         )
 
-    location_percents: dict[str, list[float | None]] = {"": []}
-    for n, el in locations:
-        where = f"{el.tag}[{n}]"
-        code = (el.get("code") or "").strip() or None
-        if code is None:
-            chk.problem(f"{where}/@code", None, "missing code")
-        pct = chk.decimal(el.get("percentage"), f"{where}/@percentage")
-        location_percents[""].append(pct)
-        if el.tag == "recipient-country":
-            kind, vocabulary, code = "country", None, code and code.upper()
-        else:
-            kind, vocabulary = "region", (el.get("vocabulary") or "1").strip()
-        rows["activity_locations"].append(
-            (ctx.source_file, f"{xpath}/{where}", identifier, kind, code, vocabulary, pct)
-        )
-    _percent_sums(chk, location_percents, "recipient-country|recipient-region/@percentage",
-                  "recipient country and region")
+    countries, regions = get("recipient-country", _NONE), get("recipient-region", _NONE)
+    if countries or regions:
+        out = rows["activity_locations"]
+        percents: list[float | None] = []
+        for tag, elements in (("recipient-country", countries), ("recipient-region", regions)):
+            for n, el in enumerate(elements, start=1):
+                where = f"{tag}[{n}]"
+                code = _attr(el, "code")
+                if code is None:
+                    chk.problem(f"{where}/@code", None, "missing code")
+                pct = chk.decimal(el.get("percentage"), f"{where}/@percentage")
+                percents.append(pct)
+                if tag == "recipient-country":
+                    kind, vocabulary, code = "country", None, code and code.upper()
+                else:
+                    kind, vocabulary = "region", (el.get("vocabulary") or "1").strip()
+                out.append((source_file, f"{xpath}/{where}", identifier, kind, code, vocabulary, pct))
+        _percent_sums(chk, {"": percents}, "recipient-country|recipient-region/@percentage",
+                      "recipient country and region")
 
-    sector_percents: dict[str, list[float | None]] = {}
-    for n, el in sectors:
-        where = f"sector[{n}]"
-        vocabulary = iati_codes.sector_vocabulary(el.get("vocabulary"))
-        code = (el.get("code") or "").strip() or None
-        if code is None:
-            # 1.0x "RO" sectors were sometimes only a label: keep the row, flag it.
-            chk.problem(f"{where}/@code", _text(el), "sector without code", "warning")
-        pct = chk.decimal(el.get("percentage"), f"{where}/@percentage")
-        sector_percents.setdefault(vocabulary, []).append(pct)
-        rows["activity_sectors"].append(
-            (ctx.source_file, f"{xpath}/{where}", identifier, vocabulary, code, pct)
-        )
-    _percent_sums(chk, sector_percents, "sector/@percentage", "sector vocabulary")
+    sectors = get("sector")
+    if sectors:
+        out = rows["activity_sectors"]
+        sector_percents: dict[str, list[float | None]] = {}
+        for n, el in enumerate(sectors, start=1):
+            where = f"sector[{n}]"
+            vocabulary = iati_codes.sector_vocabulary(el.get("vocabulary"))
+            code = _attr(el, "code")
+            if code is None:
+                # 1.0x "RO" sectors were sometimes only a label: keep the row, flag it.
+                chk.problem(f"{where}/@code", _text(el), "sector without code", "warning")
+            pct = chk.decimal(el.get("percentage"), f"{where}/@percentage")
+            sector_percents.setdefault(vocabulary, []).append(pct)
+            out.append((source_file, f"{xpath}/{where}", identifier, vocabulary, code, pct))
+        _percent_sums(chk, sector_percents, "sector/@percentage", "sector vocabulary")
 
-    for n, el in transactions:
-        rows["transactions"].append(_transaction(el, n, identifier, default_currency, chk))
-    for n, el in budgets:
-        rows["budgets"].append(_budget(el, n, identifier, default_currency, chk))
-    for n, el in results:
-        rows["results"].extend(_result_rows(el, n, identifier, lang, chk))
-    return read
+    out = rows["transactions"]
+    for n, el in enumerate(get("transaction", _NONE), start=1):
+        out.append(_transaction(el, n, identifier, default_currency, chk))
+    out = rows["budgets"]
+    for n, el in enumerate(get("budget", _NONE), start=1):
+        out.append(_budget(el, n, identifier, default_currency, chk))
+    for n, el in enumerate(get("result", _NONE), start=1):
+        _result_rows(el, n, identifier, lang, chk, rows["results"])
+
+    if chk.errors:
+        for table, mark in marks:
+            del table[mark:]
+        return False
+    return True
 
 
-def _general_descriptions(descriptions: list) -> list:
+def _general_descriptions(descriptions) -> list:
     """Description type 1 (general) or untyped first; other types as fallback."""
     general = [d for d in descriptions if d.get("type") in (None, "1")]
     return general or descriptions
 
 
-def _transaction(el, n: int, identifier: str, default_currency: str | None, chk: _Checker) -> tuple:
-    where = f"transaction[{n}]"
+def _transaction(el, n: int, identifier: str, default_currency: str | None, chk: Checker) -> tuple:
     type_code = date_raw = value_el = None
     country = region = sector_vocab = sector_code = provider = receiver = None
     for child in el:
@@ -380,62 +424,62 @@ def _transaction(el, n: int, identifier: str, default_currency: str | None, chk:
             date_raw = child.get("iso-date")
         elif tag == "value":
             value_el = child
-        elif tag == "recipient-country" and country is None:
-            country = (child.get("code") or "").strip().upper() or None
-        elif tag == "recipient-region" and region is None:
-            region = (child.get("code") or "").strip() or None
-        elif tag == "sector" and sector_code is None:
-            sector_vocab = iati_codes.sector_vocabulary(child.get("vocabulary"))
-            sector_code = (child.get("code") or "").strip() or None
         elif tag == "provider-org":
             provider = (child.get("provider-org-ref") or child.get("ref") or "").strip() or None
         elif tag == "receiver-org":
             receiver = (child.get("receiver-org-ref") or child.get("ref") or "").strip() or None
+        elif tag == "recipient-country" and country is None:
+            country = (child.get("code") or "").strip().upper() or None
+        elif tag == "recipient-region" and region is None:
+            region = _attr(child, "code")
+        elif tag == "sector" and sector_code is None:
+            sector_vocab = iati_codes.sector_vocabulary(child.get("vocabulary"))
+            sector_code = _attr(child, "code")
 
     ttype = iati_codes.transaction_type(type_code)
     if ttype is None:
-        chk.problem(f"{where}/transaction-type/@code", type_code, "unknown or missing transaction type")
+        chk.problem(f"transaction[{n}]/transaction-type/@code", type_code, "unknown or missing transaction type")
     if date_raw is None or not date_raw.strip():
-        chk.problem(f"{where}/transaction-date/@iso-date", None, "missing transaction date")
+        chk.problem(f"transaction[{n}]/transaction-date/@iso-date", None, "missing transaction date")
         tdate = None
     else:
-        tdate = chk.date(date_raw, f"{where}/transaction-date/@iso-date")
+        tdate = chk.date(date_raw, f"transaction[{n}]/transaction-date/@iso-date")
     value = currency = value_date = None
     if value_el is None or _text(value_el) is None:
-        chk.problem(f"{where}/value", None, "missing value")
+        chk.problem(f"transaction[{n}]/value", None, "missing value")
     else:
-        value = chk.decimal(value_el.text, f"{where}/value")
-        value_date = chk.date(value_el.get("value-date"), f"{where}/value/@value-date")
-        currency = (value_el.get("currency") or "").strip() or default_currency
+        value = chk.decimal(value_el.text, f"transaction[{n}]/value")
+        value_date = chk.date(value_el.get("value-date"), f"transaction[{n}]/value/@value-date")
+        currency = _attr(value_el, "currency") or default_currency
     if value_el is not None and currency is None:
-        chk.problem(f"{where}/value/@currency", None, "no currency and no activity default-currency")
+        chk.problem(f"transaction[{n}]/value/@currency", None, "no currency and no activity default-currency")
     return (
-        chk.ctx.source_file, f"{chk.read.xpath}/{where}", identifier, n, ttype, tdate, value,
+        chk.source_file, f"{chk.xpath}/transaction[{n}]", identifier, n, ttype, tdate, value,
         currency, value_date or tdate, country, region, sector_vocab, sector_code, provider, receiver,
     )
 
 
-def _budget(el, n: int, identifier: str, default_currency: str | None, chk: _Checker) -> tuple:
-    where = f"budget[{n}]"
+def _budget(el, n: int, identifier: str, default_currency: str | None, chk: Checker) -> tuple:
     start = end = value = currency = value_date = None
     value_el = None
     for child in el:
-        if child.tag == "period-start":
-            start = chk.date(child.get("iso-date"), f"{where}/period-start/@iso-date")
-        elif child.tag == "period-end":
-            end = chk.date(child.get("iso-date"), f"{where}/period-end/@iso-date")
-        elif child.tag == "value":
+        tag = child.tag
+        if tag == "period-start":
+            start = chk.date(child.get("iso-date"), f"budget[{n}]/period-start/@iso-date")
+        elif tag == "period-end":
+            end = chk.date(child.get("iso-date"), f"budget[{n}]/period-end/@iso-date")
+        elif tag == "value":
             value_el = child
     if value_el is None or _text(value_el) is None:
-        chk.problem(f"{where}/value", None, "missing value")
+        chk.problem(f"budget[{n}]/value", None, "missing value")
     else:
-        value = chk.decimal(value_el.text, f"{where}/value")
-        value_date = chk.date(value_el.get("value-date"), f"{where}/value/@value-date")
-        currency = (value_el.get("currency") or "").strip() or default_currency
+        value = chk.decimal(value_el.text, f"budget[{n}]/value")
+        value_date = chk.date(value_el.get("value-date"), f"budget[{n}]/value/@value-date")
+        currency = _attr(value_el, "currency") or default_currency
         if currency is None:
-            chk.problem(f"{where}/value/@currency", None, "no currency and no activity default-currency")
+            chk.problem(f"budget[{n}]/value/@currency", None, "no currency and no activity default-currency")
     return (
-        chk.ctx.source_file, f"{chk.read.xpath}/{where}", identifier,
+        chk.source_file, f"{chk.xpath}/budget[{n}]", identifier,
         iati_codes.budget_type(el.get("type")), el.get("status"),
         start, end, value, currency, value_date or start,
     )
@@ -451,19 +495,18 @@ def _ascending(raw: str | None) -> bool:
 _RESULT = "warning"
 
 
-def _result_rows(el, n: int, identifier: str, lang: str | None, chk: _Checker) -> list[tuple]:
+def _result_rows(el, n: int, identifier: str, lang: str | None, chk: Checker, out: list[tuple]) -> None:
     """One row per indicator period; an indicator without periods gives one row."""
     where = f"result[{n}]"
     titles = [c for c in el if c.tag == "title"]
     result_title = narrative(titles, lang)
     result_type = iati_codes.result_type(el.get("type"))
-    out: list[tuple] = []
     indicators = [c for c in el if c.tag == "indicator"]
     for i, ind in enumerate(indicators, start=1):
         iwhere = f"{where}/indicator[{i}]"
-        row_path = f"{chk.read.xpath}/{iwhere}"
+        row_path = f"{chk.xpath}/{iwhere}"
         head = (
-            chk.ctx.source_file, row_path, identifier, n, result_type, result_title, i,
+            chk.source_file, row_path, identifier, n, result_type, result_title, i,
             narrative([c for c in ind if c.tag == "title"], lang),
             ind.get("measure"), _ascending(ind.get("ascending")),
         )
@@ -491,7 +534,6 @@ def _result_rows(el, n: int, identifier: str, lang: str | None, chk: _Checker) -
                 elif tag == "actual" and actual is None:
                     actual = chk.decimal(child.get("value"), f"{pwhere}/actual/@value", _RESULT)
             out.append(
-                (*head[:1], f"{chk.read.xpath}/{pwhere}", *head[2:],
+                (*head[:1], f"{chk.xpath}/{pwhere}", *head[2:],
                  baseline_year, baseline_value, start, end, target, actual)
             )
-    return out
