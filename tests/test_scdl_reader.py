@@ -574,3 +574,60 @@ def test_siret_rules():
     assert clean_siret("") == (None, [])
     assert clean_siret("218601946") == (None, ["siret_not_14_digits"])
     assert clean_siret("21860194600000") == (None, ["siret_bad_checksum"])
+
+
+# --- the two CSV paths (polars fast path, stdlib csv reference path) ---------------------
+
+HOSTILE_CSV = {
+    "quoted_newlines": HEADER_V211 + "\n" + GOOD.replace(",Projet,", ',"a\nb\r\nc",') + "\n" + GOOD + "\n",
+    "crlf_and_doubled_quotes": (HEADER_V211 + "\r\n" + GOOD.replace("Assoc A", '"Assoc ""A"""') + "\r\n") * 1,
+    "short_rows_and_empty_last_cells": HEADER_V211 + "\n" + GOOD + "\n" + GOOD.rsplit(",", 3)[0] + "\n"
+    + GOOD.rsplit(",", 3)[0] + ",,,\n" + GOOD.rsplit(",", 3)[0] + ',"","",""\n',
+    "blank_and_whitespace_lines": HEADER_V211 + "\n\n" + GOOD + "\n" + ",,,\n" + " \n" + GOOD + "\n\n\n",
+    "title_rows": "Subventions 2024\n\n" + HEADER_V211 + "\n" + GOOD + "\n",
+    "too_many_cells": HEADER_V211 + "\n" + GOOD + "\n" + GOOD + ",x\n" + GOOD + ", \n",
+    "lone_cr": HEADER_V211 + "\r" + GOOD + "\r" + GOOD + "\r",
+    "quote_after_quoted_text": HEADER_V211 + "\n" + GOOD.replace("Assoc A", '"Assoc" A') + "\n",
+    "quote_inside_unquoted_cell": HEADER_V211 + "\n" + GOOD.replace("Assoc A", 'Assoc 5" A') + "\n",
+    "no_final_newline": HEADER_V211 + "\n" + GOOD + "\n" + GOOD,
+    "unclosed_quote": HEADER_V211 + "\n" + GOOD + "\n" + GOOD.replace("Assoc A", '"Assoc A'),
+}
+
+
+def _outcome(path: Path):
+    try:
+        r = read_grants(path)
+    except SourceError as exc:
+        return str(exc)
+    problems = [(p.source_row, p.field, p.value, p.reason, p.severity) for p in r.problems]
+    return r.rows_read, r.tables["grants"].rows(), problems
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_CSV))
+def test_fast_and_reference_csv_paths_agree(case, tmp_path, monkeypatch):
+    from pipelines.sources import scdl_split
+
+    path = write(tmp_path, HOSTILE_CSV[case])
+    fast = _outcome(path)
+    monkeypatch.setattr(scdl_split, "FAST_PATH", False)
+    assert fast == _outcome(path)
+    if isinstance(fast, str):
+        return
+    # and both agree with the stdlib csv module read here (record lines, non-blank records)
+    header_line = next(i for i, line in enumerate(HOSTILE_CSV[case].replace("\r\n", "\n").replace("\r", "\n")
+                                                  .split("\n"), start=1) if line.startswith("nomAttribuant"))
+    expected = raw_records(path, "utf-8", ",", header_line)
+    assert fast[0] == len(expected)
+    rejected = {int(p[0]) for p in fast[2] if p[4] == "error"}
+    assert [row[1] for row in fast[1]] == [line for line, _ in expected if line not in rejected]
+
+
+def test_problem_frame_and_problem_objects_agree(tmp_path):
+    rows = [GOOD, GOOD.replace("1000.50", "1 000,50"), GOOD.replace("1000.50", "NC"), GOOD.replace("2024-03-01", "")]
+    path = write(tmp_path, HEADER_V211 + "\n" + "\n".join(rows) + "\n")
+    frame_first, objects_first = read_grants(path), read_grants(path)
+    frame, rejected = frame_first.rejected, frame_first.rows_rejected  # answered without Problem objects
+    objects = objects_first.problems
+    assert frame.rows() == [(p.source_file, p.source_row, p.field, p.value, p.reason, p.severity) for p in objects]
+    assert rejected == objects_first.rows_rejected == 2 and frame_first.rows_accepted == 2
+    assert [p.source_row for p in objects if p.severity == "error"] == ["4", "5"]

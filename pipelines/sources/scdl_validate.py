@@ -272,8 +272,9 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
     n = rows.height
     rows = rows.with_row_index("_idx")
     outputs: dict[str, pl.Series] = {}
-    shape_problems, shape_flags = _shape_problems(rows, width)
-    problem_parts, early_flags, flag_parts, errors = [shape_problems], [], [], []
+    shape_problems, shape_flags, too_many = _shape_problems(rows, width)
+    problem_parts, early_flags, flag_parts = [shape_problems], [], []
+    errors = [too_many] if too_many is not None else []
     for seq, (cols, check) in enumerate(_GROUPS, start=_FIRST_GROUP_SEQ):
         cols = tuple(c for c in cols if c in present)
         values, problems, flags, error = _run_group(rows, cols, check, ctx, seq, schema)
@@ -311,7 +312,7 @@ def _row_flags(parts: list[pl.Series | None], n: int) -> pl.Series:
     return joined.replace_strict(distinct, deduped, default=None, return_dtype=pl.String).alias("flags")
 
 
-def _shape_problems(rows: pl.DataFrame, width: int) -> tuple[pl.DataFrame, pl.Series | None]:
+def _shape_problems(rows: pl.DataFrame, width: int) -> tuple[pl.DataFrame, pl.Series | None, pl.Series | None]:
     """More cells than the header (non-blank ones): error; fewer: short_row warning."""
     extra_cols = [c for c in rows.columns if c.startswith("_c") and int(c[2:]) >= width]
     beyond_blank = pl.all_horizontal(_blank(c) for c in extra_cols) if extra_cols else pl.lit(True)
@@ -324,9 +325,10 @@ def _shape_problems(rows: pl.DataFrame, width: int) -> tuple[pl.DataFrame, pl.Se
                         reason=pl.when(too_many).then(cells).otherwise(pl.lit("short_row: ") + cells),
                         severity=pl.when(too_many).then(pl.lit("error")).otherwise(pl.lit("warning")))
                 .cast(_PROBLEM_SCHEMA).select(list(_PROBLEM_SCHEMA)))
-    flags = rows.select(pl.when(short).then(pl.lit("short_row")).otherwise(pl.lit(None, pl.String))).to_series() \
-        if problems.height else None
-    return problems, flags
+    if not problems.height:
+        return problems, None, None
+    flags = rows.select(pl.when(short).then(pl.lit("short_row")).otherwise(pl.lit(None, pl.String))).to_series()
+    return problems, flags, rows.select(too_many).to_series()
 
 
 def _blank(col: str) -> pl.Expr:
