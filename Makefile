@@ -10,7 +10,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= data
 export UV_PYTHON_DOWNLOADS := never
-export DAGSTER_HOME ?= $(abspath $(DATA)/dagster_home)
+# runs of the demo are recorded here, where the Dagster UI shows them (tests use a throwaway instance)
+DAGSTER_HOME ?= $(abspath $(DATA)/dagster_home)
 
 .PHONY: demo test setup browser postgres screenshots dagster clean
 
@@ -24,6 +25,7 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(VENV)/.synced
 
+demo: export DAGSTER_HOME := $(DAGSTER_HOME)
 demo: setup
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
@@ -48,7 +50,9 @@ test: setup browser postgres
 screenshots: setup browser
 	$(BIN)/python scripts/screenshots.py --out screenshots
 
+dagster: export DAGSTER_HOME := $(DAGSTER_HOME)
 dagster: setup
+	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:

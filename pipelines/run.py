@@ -33,7 +33,11 @@ class Outcome:
 
 def instance() -> dg.DagsterInstance:
     # with DAGSTER_HOME set, runs are recorded where `dagster dev` shows them
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return dg.DagsterInstance.ephemeral()
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
 
 
 def materialize_all(raw_dir: Path, warehouse: Path, serving: Path) -> Outcome:

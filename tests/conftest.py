@@ -5,9 +5,13 @@ Browser tests drive Debian's Chromium through ChromeDriver (`make test` installs
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests record their runs in throwaway Dagster instances, never in a developer's DAGSTER_HOME.
+os.environ.pop("DAGSTER_HOME", None)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_REFERENCE = PROJECT_ROOT.parent / "shared" / "reference"
