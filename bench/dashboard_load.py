@@ -6,15 +6,19 @@ URL-driven callbacks through `/_dash-update-component`) against a serving snapsh
 A threaded client (no extra dependency): each user loops over random page views with
 a think time (like locust's `between(0.5, 2)`), for `--seconds`. One page view is what
 the browser does: GET the page, GET /_dash-layout, then POST the shell callback
-(title, nav, banner, footer) and the pages callback (the page's figures). Callbacks are
-read from /_dash-dependencies, so the payloads match the running app.
-The server is `solidarity serve` (Flask's threaded server, as shipped), started here.
+(title, nav, banner, footer) and the pages callback (the page's figures); on /grants, the
+grid then asks for its first block of rows (one of: default order, sorted by amount,
+the second block). Callbacks are read from /_dash-dependencies, so the payloads match
+the running app. The server is `solidarity serve` (gunicorn, as shipped), started here;
+`--serve-args` passes options to it (e.g. "--no-compress --workers 1").
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import shlex
 import socket
 import statistics
 import subprocess
@@ -58,6 +62,46 @@ def callback_bodies(base: str, path: str, search: str) -> list[dict]:
     return bodies
 
 
+GRID_REQUESTS = [  # what the grants grid asks for: its first block, sorted by amount, the next block
+    {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}},
+    {"startRow": 0, "endRow": 100, "sortModel": [{"colId": "amount_eur", "sort": "desc"}], "filterModel": {}},
+    {"startRow": 100, "endRow": 200, "sortModel": [], "filterModel": {}},
+]
+
+
+def _find_grid_id(node):
+    """The grants grid's id in a page callback's response (it carries the page's filters)."""
+    if isinstance(node, dict):
+        ident = node.get("props", {}).get("id") if isinstance(node.get("props"), dict) else None
+        if isinstance(ident, dict) and ident.get("type") == "grants-grid":
+            return ident
+        values = node.values()
+    elif isinstance(node, list):
+        values = node
+    else:
+        return None
+    for value in values:
+        found = _find_grid_id(value)
+        if found:
+            return found
+    return None
+
+
+def grid_body(base: str, grid_id: dict, request: dict) -> dict:
+    dep = next(d for d in requests.get(base + "/_dash-dependencies", timeout=30).json()
+               if d["output"].endswith(".getRowsResponse"))
+    key = json.dumps(grid_id, sort_keys=True, separators=(",", ":"))
+    return {"output": dep["output"], "outputs": {"id": grid_id, "property": "getRowsResponse"},
+            "inputs": [{"id": grid_id, "property": "getRowsRequest", "value": request}],
+            "changedPropIds": [f"{key}.getRowsRequest"], "state": []}
+
+
+def kind_of(body: dict) -> str:
+    if body["output"].endswith(".getRowsResponse"):
+        return "grid rows callback"
+    return "page callback" if "_pages_content" in body["output"] else "shell callback"
+
+
 class Recorder:
     def __init__(self):
         self.lock = threading.Lock()
@@ -71,14 +115,16 @@ class Recorder:
                 self.errors[kind] = self.errors.get(kind, 0) + 1
 
 
-def user(base: str, bodies: dict, rec: Recorder, stop: float, seed: int, think: tuple[float, float]) -> None:
+def user(base: str, bodies: dict, grid: dict, rec: Recorder, stop: float, seed: int,
+         think: tuple[float, float]) -> None:
     rnd = random.Random(seed)
     session = requests.Session()
     while time.monotonic() < stop:
         path, search = rnd.choice(PAGES), rnd.choice(SEARCHES)
         steps = [("page", "GET", path + search, None), ("layout", "GET", "/_dash-layout", None)]
-        steps += [(("shell callback", "page callback")[i == len(bodies[path, search]) - 1], "POST",
-                   "/_dash-update-component", body) for i, body in enumerate(bodies[path, search])]
+        steps += [(kind_of(body), "POST", "/_dash-update-component", body) for body in bodies[path, search]]
+        if grid.get((path, search)):
+            steps.append(("grid rows callback", "POST", "/_dash-update-component", rnd.choice(grid[path, search])))
         for kind, method, url, body in steps:
             t = time.perf_counter()
             try:
@@ -101,6 +147,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--think", default="0.5,2", help="think time between page views, min,max seconds")
     ap.add_argument("--skip", default="", help="pages to leave out, comma-separated (e.g. /grants)")
+    ap.add_argument("--serve-args", default="", help="extra options for `solidarity serve`")
     args = ap.parse_args()
     PAGES[:] = [p for p in PAGES if p not in args.skip.split(",")]
     think = tuple(float(x) for x in args.think.split(","))
@@ -110,7 +157,8 @@ def main() -> None:
     # the server logs every request: to a file (a pipe nobody reads would fill and block it)
     log = (OUT / "dashboard-server.log").open("w")
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "solidarity"), "serve", "--serving", str(args.serving),
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=log)
+                               "--port", str(port), *shlex.split(args.serve_args)],
+                              stdout=subprocess.DEVNULL, stderr=log)
     try:
         for _ in range(120):
             try:
@@ -120,18 +168,26 @@ def main() -> None:
                 time.sleep(0.5)
         bodies = {(p, s): callback_bodies(base, p, s) for p in PAGES for s in SEARCHES}
         # One cold pass: the first load of each view fills the per-snapshot query cache.
+        # (Each gunicorn worker has its own caches: the pass warms whichever worker answers.)
         cold = Recorder()
+        grid: dict = {}
         cold_start = time.perf_counter()
         for (p, s), bs in bodies.items():
             for body in bs:
                 t = time.perf_counter()
-                requests.post(base + "/_dash-update-component", json=body, timeout=60)
+                r = requests.post(base + "/_dash-update-component", json=body, timeout=120)
                 cold.add("cold callback", time.perf_counter() - t, True)
+                grid_id = _find_grid_id(r.json()) if kind_of(body) == "page callback" else None
+                if grid_id:
+                    grid[p, s] = [grid_body(base, grid_id, req) for req in GRID_REQUESTS]
+                    t = time.perf_counter()
+                    requests.post(base + "/_dash-update-component", json=grid[p, s][0], timeout=120)
+                    cold.add("cold callback", time.perf_counter() - t, True)
         cold_total = time.perf_counter() - cold_start
 
         rec = Recorder()
         stop = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=user, args=(base, bodies, rec, stop, i + 1, think)) for i in range(args.users)]
+        threads = [threading.Thread(target=user, args=(base, bodies, grid, rec, stop, i + 1, think)) for i in range(args.users)]
         for t in threads:
             t.start()
         for t in threads:
@@ -142,7 +198,8 @@ def main() -> None:
 
     print(header("Dashboard under load"))
     print(f"Snapshot: {args.serving} ({args.serving.stat().st_size / 1e6:.0f} MB); {args.users} users, "
-          f"{args.seconds:.0f} s, think time {think[0]}-{think[1]} s; pages {' '.join(PAGES)}; server: `solidarity serve` (Flask threaded).\n")
+          f"{args.seconds:.0f} s, think time {think[0]}-{think[1]} s; pages {' '.join(PAGES)}; server: "
+          f"`solidarity serve {args.serve_args}`.\n")
     rows = []
     everything = [v for vs in rec.samples.values() for v in vs]
     for kind, values in [*sorted(rec.samples.items()), ("all requests", everything)]:

@@ -28,6 +28,8 @@ def create_app(serving_path: str | Path) -> dash.Dash:
     )
     app.server.config[data.CONFIG_KEY] = str(serving_path)
     app.layout = shell
+    data.cache_page_layouts(dash.page_registry)  # each page built once per snapshot and query string
+    data.cache_callback_responses(app.server)  # URL-driven callbacks replayed per snapshot and body
     _register_shell_callbacks(app)
     register_embeds(app.server)  # /embed/<chart>, its CSV and zip, the /embed/ builder
     downloads.register(app.server)  # /download/<dataset>.<csv|xlsx|parquet>

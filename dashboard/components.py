@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 from dash import MATCH, Input, Output, State, dcc, html
 
-from dashboard import data
+from dashboard import data, grants_grid
 from dashboard.downloads import href
 from dashboard.figures import GRAPH_CONFIG
 from dashboard.filters import Filters, merge, to_query
@@ -159,6 +159,7 @@ def filter_bar(filters: Filters, pathname: str, lang: str, labels: dict[str, str
 def register_callbacks(app: dash.Dash) -> None:
     """Called by create_app: Dash hands module-level `dash.callback`s to the first app only,
     and tests (and the embeds) build several apps in one process."""
+    grants_grid.register(app)  # the grants table's rows, a block at a time
 
     @app.callback(
         Output({"type": "chart-nav", "id": MATCH}, "href"),

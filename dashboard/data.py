@@ -9,9 +9,13 @@ repeats are cheap.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 
 import duckdb
@@ -42,6 +46,128 @@ def _stamp(path: Path) -> tuple[str, int, int]:
     # inode + mtime change on every atomic replace: the cache key of "this snapshot"
     st = os.stat(path)
     return (str(path), st.st_ino, st.st_mtime_ns)
+
+
+def snapshot_stamp(path: Path | None = None) -> tuple[str, int, int]:
+    """Identity of the snapshot being served: the key of every per-snapshot cache."""
+    return _stamp(path or serving_path())
+
+
+def per_snapshot(maxsize: int = 256):
+    """Memoise a function of keyword arguments per snapshot identity (for page layouts).
+
+    The key is the snapshot stamp and the normalised arguments (sorted, lists as tuples),
+    so a swapped-in snapshot is seen by the next call and old entries age out of the LRU.
+    The cached value is shared between requests: callers must not mutate it."""
+
+    def decorate(func):
+        @lru_cache(maxsize=maxsize)
+        def cached(stamp: tuple, frozen: tuple):
+            return func(**{k: list(v) if isinstance(v, tuple) else v for k, v in frozen})
+
+        @wraps(func)
+        def wrapper(**kwargs):
+            frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items()))
+            return cached(snapshot_stamp(), frozen)
+
+        wrapper.cache_clear = cached.cache_clear
+        return wrapper
+
+    return decorate
+
+
+def cache_page_layouts(registry: dict, maxsize: int = 128) -> None:
+    """Wrap every page's layout function in `per_snapshot`: a page is built once per snapshot
+    and query string, then served from memory (figures included). Dash re-imports the pages
+    for each app, so this runs once per app; a layout already wrapped is left as it is."""
+    for page in registry.values():
+        layout = page.get("layout")
+        if callable(layout) and not hasattr(layout, "cache_clear"):
+            page["layout"] = per_snapshot(maxsize)(layout)
+
+
+class ResponseCache:
+    """Whole `/_dash-update-component` responses of URL-driven callbacks, per snapshot and body.
+
+    A callback whose inputs are only the URL (pathname, search) or the grants grid's row
+    request is a pure view of the snapshot: the same body gives the same bytes. Once built
+    and serialised (the /outcomes page is 400 kB of JSON, 30–60 ms to encode) its response is
+    replayed. Bounded by total size (LRU); the key starts with the snapshot stamp, so a new
+    snapshot misses at once. Callbacks with any other input (a click) are never cached.
+    A response is kept as sent, compressed or not (the request's Accept-Encoding is part of
+    the key), so a replay costs neither the JSON encoding nor the compression."""
+
+    CACHEABLE_INPUTS = frozenset({"pathname", "search", "getRowsRequest"})
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple, tuple[bytes, str, str | None]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def key(self, body: bytes, accept_encoding: str = "") -> tuple | None:
+        try:
+            payload = json.loads(body)
+            inputs = payload["inputs"]
+            if not inputs or payload.get("state") or not all(
+                    i["property"] in self.CACHEABLE_INPUTS for i in inputs):
+                return None
+        except (ValueError, KeyError, TypeError):
+            return None  # Dash answers malformed bodies itself
+        normal = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return (snapshot_stamp(), hashlib.sha256(normal).digest(), accept_encoding)
+
+    def get(self, key: tuple) -> tuple[bytes, str, str | None] | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple, data: bytes, mimetype: str, encoding: str | None = None) -> None:
+        if len(data) > self.max_bytes // 8:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = (data, mimetype, encoding)
+            self._size += len(data)
+            while self._size > self.max_bytes:
+                _, (old, *_) = self._entries.popitem(last=False)
+                self._size -= len(old)
+
+
+def cache_callback_responses(server: flask.Flask) -> ResponseCache:
+    """Serve repeated URL-driven callbacks from a ResponseCache: looked up before Dash's
+    dispatch, stored after a 200 (after any compression registered later on the app:
+    Flask runs `after_request` hooks last-registered first)."""
+    cache = ResponseCache()
+
+    @server.before_request
+    def replay():
+        if flask.request.method != "POST" or not flask.request.path.endswith("/_dash-update-component"):
+            return None
+        key = cache.key(flask.request.get_data(cache=True), flask.request.headers.get("Accept-Encoding", ""))
+        if key is None:
+            return None
+        hit = cache.get(key)
+        if hit is not None:
+            data, mimetype, encoding = hit
+            response = flask.Response(data, mimetype=mimetype)
+            if encoding:  # already compressed (Flask-Compress leaves it as it is)
+                response.headers.update({"Content-Encoding": encoding, "Vary": "Accept-Encoding"})
+            return response
+        flask.g.response_cache_key = key
+        return None
+
+    @server.after_request
+    def remember(response: flask.Response) -> flask.Response:
+        key = flask.g.pop("response_cache_key", None)
+        if key is not None and response.status_code == 200 and not response.direct_passthrough:
+            cache.put(key, response.get_data(), response.mimetype, response.headers.get("Content-Encoding"))
+        return response
+
+    return cache
 
 
 def query(sql: str, params: dict | None = None, path: Path | None = None) -> pl.DataFrame:
@@ -188,8 +314,7 @@ def outcomes(filters, path: Path | None = None) -> pl.DataFrame:
     )
 
 
-def grants(filters, path: Path | None = None) -> pl.DataFrame:
-    """Public grants (natural persons already anonymised in the mart); sector has no grant-level key."""
+def _grants_where(filters) -> tuple[list[str], dict]:
     clauses, params = ["true"], {}
     if filters.year_from is not None:
         clauses.append("g.year between $year_from and $year_to")
@@ -200,10 +325,94 @@ def grants(filters, path: Path | None = None) -> pl.DataFrame:
     if filters.country:
         clauses.append("g.main_location_code = $country")
         params["country"] = filters.country
+    return clauses, params
+
+
+_GRANT_COLUMNS = ("g.year, g.date_convention, g.reference_decision, g.programme, g.beneficiary_name, "
+                  "g.beneficiary_type, g.purpose, g.main_location_code, g.amount_eur")
+
+
+def grants(filters, path: Path | None = None) -> pl.DataFrame:
+    """Public grants (natural persons already anonymised in the mart); sector has no grant-level key."""
+    clauses, params = _grants_where(filters)
     return query(
-        "select g.year, g.date_convention, g.reference_decision, g.programme, g.beneficiary_name, "
-        "g.beneficiary_type, g.purpose, g.main_location_code, g.amount_eur "
+        f"select {_GRANT_COLUMNS} "
         f"from grants_public as g where {' and '.join(clauses)} order by g.date_convention desc, g.reference_decision",
+        params, path=path,
+    )
+
+
+# The grants table pages through the snapshot (ag-grid's infinite row model): the grid's
+# sort and filter models arrive from the browser, so every column and operator is looked up
+# in these allowlists and only values are bound; nothing from the request becomes SQL text.
+GRANT_SORTABLE = {"year": "g.year", "date_convention": "g.date_convention",
+                  "reference_decision": "g.reference_decision", "programme": "g.programme",
+                  "beneficiary_name": "g.beneficiary_name", "beneficiary_type": "g.beneficiary_type",
+                  "purpose": "g.purpose", "main_location_code": "g.main_location_code", "amount_eur": "g.amount_eur"}
+GRANT_TEXT_FILTERS = ("reference_decision", "programme", "beneficiary_name", "purpose", "main_location_code")
+GRANT_NUMBER_FILTERS = ("amount_eur",)
+GRANT_TEXT_OPS = {  # {c} a column expression, {v} the bound value; case-insensitive like the grid's own
+    "contains": "contains(lower(coalesce({c}, '')), lower({v}))",
+    "notContains": "not contains(lower(coalesce({c}, '')), lower({v}))",
+    "equals": "lower({c}) = lower({v})",
+    "notEqual": "lower(coalesce({c}, '')) <> lower({v})",
+    "startsWith": "starts_with(lower({c}), lower({v}))",
+    "endsWith": "ends_with(lower({c}), lower({v}))",
+}
+GRANT_NUMBER_OPS = {"equals": "{c} = {v}", "notEqual": "{c} <> {v}", "greaterThan": "{c} > {v}",
+               "greaterThanOrEqual": "{c} >= {v}", "lessThan": "{c} < {v}", "lessThanOrEqual": "{c} <= {v}",
+               "inRange": "{c} between {v} and {w}"}
+
+# (field, operator, value, value_to) -- validated by the caller, re-checked here
+GridCondition = tuple[str, str, object, object]
+
+
+def _grid_where(conditions: tuple[tuple[str, tuple[GridCondition, ...]], ...], params: dict) -> list[str]:
+    """SQL for the grid's column filters: one group per column ("and"/"or" of its conditions),
+    groups joined with "and"; an unknown column or operator raises (callers validate first)."""
+    clauses = []
+    for join, group in conditions:
+        parts = []
+        for field, op, value, value_to in group:
+            column = GRANT_SORTABLE[field]
+            if op == "blank":
+                parts.append(f"({column} is null)")
+                continue
+            if op == "notBlank":
+                parts.append(f"({column} is not null)")
+                continue
+            ops = GRANT_TEXT_OPS if field in GRANT_TEXT_FILTERS else GRANT_NUMBER_OPS
+            name = f"f{len(params)}"
+            params[name] = value
+            to_name = f"f{len(params)}"
+            if op == "inRange":
+                params[to_name] = value_to
+            parts.append("(" + ops[op].format(c=column, v=f"${name}", w=f"${to_name}") + ")")
+        clauses.append("(" + f" {'or' if join == 'or' else 'and'} ".join(parts) + ")")
+    return clauses
+
+
+def grants_summary(filters, conditions: tuple = (), path: Path | None = None) -> tuple[int, float]:
+    """How many grants match the page's filters and the grid's, and their total."""
+    clauses, params = _grants_where(filters)
+    clauses += _grid_where(conditions, params)
+    frame = query(f"select count(*) as n, coalesce(sum(g.amount_eur), 0) as total from grants_public as g "
+                  f"where {' and '.join(clauses)}", params, path=path)
+    return int(frame["n"][0]), float(frame["total"][0])
+
+
+def grants_rows(filters, sort: tuple[tuple[str, str], ...], conditions: tuple, offset: int, limit: int,
+                path: Path | None = None) -> pl.DataFrame:
+    """One block of grants, sorted by the grid's sort model then a stable order (grant_key last)."""
+    clauses, params = _grants_where(filters)
+    clauses += _grid_where(conditions, params)
+    order = [f"{GRANT_SORTABLE[field]} {'desc' if direction == 'desc' else 'asc'} nulls last"
+             for field, direction in sort]
+    order += ["g.date_convention desc nulls last", "g.reference_decision", "g.grant_key"]
+    params.update(limit=int(limit), offset=int(offset))
+    return query(
+        f"select {_GRANT_COLUMNS} from grants_public as g where {' and '.join(clauses)} "
+        f"order by {', '.join(order)} limit $limit offset $offset",
         params, path=path,
     )
 

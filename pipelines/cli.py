@@ -2,7 +2,7 @@
 
     solidarity sample --out DIR [--scale N] [--seed S]
     solidarity materialize [--raw DIR] [--warehouse FILE] [--serving FILE]
-    solidarity serve [--serving FILE] [--host H] [--port P]
+    solidarity serve [--serving FILE] [--host H] [--port P] [--workers N] [--threads N] [--no-compress]
     solidarity validate FILE...
     solidarity export-embeds --out DIR [--serving FILE]
 
@@ -65,17 +65,19 @@ def serve(
     serving: ServingOpt = None,
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8050,
+    workers: Annotated[Optional[int], typer.Option(help="Gunicorn worker processes [one per core, at most 4]")] = None,
+    threads: Annotated[int, typer.Option(help="Threads per worker")] = 8,
+    compress: Annotated[bool, typer.Option(help="Compress responses (zstd/brotli/gzip)")] = True,
 ) -> None:
-    """Serve the dashboard and public embeds from the snapshot (read-only)."""
-    from dashboard.app import create_app
+    """Serve the dashboard and public embeds from the snapshot (read-only), with gunicorn."""
+    from dashboard.server import run
 
     path = serving or settings.serving_path()
     if not Path(path).exists():
         typer.echo(f"no serving snapshot at {path}: run `solidarity materialize` first", err=True)
         raise typer.Exit(2)
-    dash_app = create_app(path)
     typer.echo(f"Dashboard: http://{host}:{port}/")
-    dash_app.run(host=host, port=port, debug=False)
+    run(path, host, port, workers=workers, threads=threads, compress=compress)
 
 
 @app.command()

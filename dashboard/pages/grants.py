@@ -1,4 +1,9 @@
-"""Grants: a searchable, sortable table (dash-ag-grid) of public grants; natural persons anonymised."""
+"""Grants: a searchable, sortable table (dash-ag-grid) of public grants; natural persons anonymised.
+
+The grid pages through the snapshot on the server (ag-grid's infinite row model, see
+`dashboard.grants_grid`): the browser receives one block of formatted rows at a time,
+never the whole table, and sorting and column filters run as SQL over `grants_public`.
+"""
 
 from __future__ import annotations
 
@@ -8,52 +13,56 @@ from dash import html
 
 from dashboard import data
 from dashboard.components import download_links, filter_bar
-from dashboard.figures import beneficiary_label
-from dashboard.filters import parse
-from dashboard.i18n import day, euros, euros_short, number, t
+from dashboard.filters import parse, to_query
+from dashboard.grants_grid import BLOCK, grid_id
+from dashboard.i18n import euros_short, number, t
 
 dash.register_page(__name__, path="/grants", name="grants_page", order=6)
 
 PATH = "/grants"
+_TEXT = {"filter": "agTextColumnFilter",
+         "filterParams": {"filterOptions": ["contains", "notContains", "equals", "startsWith", "endsWith"],
+                          "maxNumConditions": 2, "debounceMs": 400}}
+_NUMBER = {"filter": "agNumberColumnFilter",
+           "filterParams": {"filterOptions": ["equals", "greaterThan", "lessThan", "inRange"],
+                            "maxNumConditions": 2, "debounceMs": 400}}
+
+
+def columns(lang: str) -> list[dict]:
+    return [
+        {"field": "date_convention", "headerName": t("date", lang), "width": 120, "filter": False,
+         "valueFormatter": {"function": "params.data ? params.data.date_text : ''"}},
+        {"field": "reference_decision", "headerName": t("decision", lang), "width": 150, **_TEXT},
+        {"field": "programme", "headerName": "Programme", **_TEXT},
+        {"field": "beneficiary_name", "headerName": t("beneficiary", lang), **_TEXT},
+        # labelled in the row, filtered on the code: no free-text filter on a translated label
+        {"field": "beneficiary_type", "headerName": t("org_type", lang), "filter": False},
+        {"field": "purpose", "headerName": t("purpose", lang), "flex": 2, **_TEXT},
+        {"field": "main_location_code", "headerName": t("country_or_region", lang), "width": 110, **_TEXT},
+        # sorted by the number, shown in the language's format
+        {"field": "amount_eur", "headerName": t("amount", lang), "type": "rightAligned", "width": 140,
+         "valueFormatter": {"function": "params.data ? params.data.amount_text : ''"}, **_NUMBER},
+    ]
 
 
 def layout(**query) -> html.Div:
     allowed = data.filter_allowlists()
     filters = parse(query, allowed)
     lang = filters.lang
-    grants = data.grants(filters)
-    rows = [
-        {**r, "date_convention": r["date_convention"].isoformat() if r["date_convention"] else None,
-         "beneficiary_type": beneficiary_label(r["beneficiary_type"], lang),
-         "amount_text": euros(r["amount_eur"], lang),
-         "date_text": day(r["date_convention"], lang) if r["date_convention"] else ""}
-        for r in grants.iter_rows(named=True)
-    ]
-    columns = [
-        {"field": "date_convention", "headerName": t("date", lang), "width": 120,
-         "valueFormatter": {"function": "params.data.date_text"}},
-        {"field": "reference_decision", "headerName": t("decision", lang), "width": 150},
-        {"field": "programme", "headerName": "Programme"},
-        {"field": "beneficiary_name", "headerName": t("beneficiary", lang)},
-        {"field": "beneficiary_type", "headerName": t("org_type", lang)},
-        {"field": "purpose", "headerName": t("purpose", lang), "flex": 2},
-        {"field": "main_location_code", "headerName": t("country_or_region", lang), "width": 110},
-        # sorted by the number, shown in French format
-        {"field": "amount_eur", "headerName": t("amount", lang), "type": "rightAligned", "width": 140,
-         "valueFormatter": {"function": "params.data.amount_text"}},
-    ]
-    total = grants["amount_eur"].sum() if grants.height else 0
+    count, total = data.grants_summary(filters)
     return html.Div([
         html.H2(t("grants_page", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
-        html.P(t("grants_intro", lang, count=number(grants.height, lang), total=euros_short(total, lang)),
+        html.P(t("grants_intro", lang, count=number(count, lang), total=euros_short(total, lang)),
                id="grants-count"),
         dag.AgGrid(
-            id="grants-grid",
-            rowData=rows,
-            columnDefs=columns,
-            defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1, "minWidth": 100},
-            dashGridOptions={"quickFilterText": "", "pagination": True, "paginationPageSize": 25,
+            # the id carries the filters: another filter is another grid, which fetches its own rows
+            id=grid_id(to_query(filters)),
+            rowModelType="infinite",
+            columnDefs=columns(lang),
+            defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 100},
+            dashGridOptions={"pagination": True, "paginationPageSize": 25, "cacheBlockSize": BLOCK,
+                             "maxBlocksInCache": 20, "infiniteInitialRowCount": min(count, BLOCK),
                              "enableCellTextSelection": True, "ensureDomOrder": True},
             style={"height": "640px"},
             className="ag-theme-alpine",

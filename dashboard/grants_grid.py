@@ -1,0 +1,113 @@
+"""The grants table's rows, served a block at a time (ag-grid's infinite row model).
+
+The browser asks for rows `startRow`..`endRow` with its sort and filter models; the
+callback turns them into validated tuples (columns and operators from the allowlists in
+`dashboard.data`, values bound as parameters), queries only that block from
+`grants_public`, and formats it (Babel dates and euros) once per snapshot and request:
+the formatted block is cached, keyed by the snapshot stamp.
+
+The grid's id carries the page's URL filters (`{"type": "grants-grid", "query": "?years=..."}`):
+a new filter is a new grid, which asks for its rows afresh, and the callback reads the
+filters from the id it was called for (parsed against the snapshot's allowlists again).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import dash
+from dash import MATCH, Input, Output
+
+from dashboard import data
+from dashboard.figures import beneficiary_label
+from dashboard.filters import Filters, parse_search
+from dashboard.i18n import day, euros
+
+BLOCK = 100  # rows per request (4 pages of 25)
+MAX_BLOCK = 500  # a request for more rows than this gets this many
+_MAX_CONDITIONS = 4
+
+
+def grid_id(query: str) -> dict:
+    return {"type": "grants-grid", "query": query}
+
+
+def _condition(field: str, model: dict) -> tuple | None:
+    """One filter condition from ag-grid's model, or None when anything is off."""
+    op = model.get("type")
+    if op in ("blank", "notBlank"):
+        return (field, op, None, None)
+    if field in data.GRANT_TEXT_FILTERS and model.get("filterType") == "text":
+        value = model.get("filter")
+        if op in data.GRANT_TEXT_OPS and isinstance(value, str) and 0 < len(value) <= 200:
+            return (field, op, value, None)
+    if field in data.GRANT_NUMBER_FILTERS and model.get("filterType") == "number":
+        value, value_to = model.get("filter"), model.get("filterTo")
+        if op in data.GRANT_NUMBER_OPS and _is_number(value) and (op != "inRange" or _is_number(value_to)):
+            return (field, op, float(value), float(value_to) if op == "inRange" else None)
+    return None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e15
+
+
+def normalise_filter_model(model: dict | None) -> tuple:
+    """ag-grid's filterModel -> ((join, (condition, ...)), ...) sorted by column; invalid parts dropped."""
+    groups = []
+    for field, spec in sorted((model or {}).items()):
+        if field not in data.GRANT_SORTABLE or not isinstance(spec, dict):
+            continue
+        if isinstance(spec.get("conditions"), list):  # several conditions on one column
+            join = "or" if spec.get("operator") == "OR" else "and"
+            parts = [_condition(field, c) for c in spec["conditions"][:_MAX_CONDITIONS] if isinstance(c, dict)]
+        else:
+            join, parts = "and", [_condition(field, spec)]
+        parts = tuple(p for p in parts if p is not None)
+        if parts:
+            groups.append((join, parts))
+    return tuple(groups)
+
+
+def normalise_sort_model(model: list | None) -> tuple[tuple[str, str], ...]:
+    return tuple((s["colId"], s["sort"]) for s in (model or [])[:3]
+                 if isinstance(s, dict) and s.get("colId") in data.GRANT_SORTABLE and s.get("sort") in ("asc", "desc"))
+
+
+def rows_response(filters: Filters, request: dict, path: Path | None = None) -> dict:
+    """The getRowsResponse for one getRowsRequest: the block's formatted rows and the row count."""
+    start = max(0, int(request.get("startRow") or 0))
+    end = int(request.get("endRow") or start + BLOCK)
+    end = min(max(end, start + 1), start + MAX_BLOCK)
+    return _block(data.snapshot_stamp(path), filters, normalise_sort_model(request.get("sortModel")),
+                  normalise_filter_model(request.get("filterModel")), start, end)
+
+
+@lru_cache(maxsize=1024)
+def _block(stamp: tuple, filters: Filters, sort: tuple, conditions: tuple, start: int, end: int) -> dict:
+    path = Path(stamp[0])
+    count, _ = data.grants_summary(filters, conditions, path=path)
+    frame = data.grants_rows(filters, sort, conditions, start, end - start, path=path)
+    return {"rowData": [format_row(r, filters.lang) for r in frame.iter_rows(named=True)], "rowCount": count}
+
+
+def format_row(row: dict, lang: str) -> dict:
+    when = row["date_convention"]
+    return {**row, "date_convention": when.isoformat() if when else None,
+            "beneficiary_type": beneficiary_label(row["beneficiary_type"], lang),
+            "amount_text": euros(row["amount_eur"], lang) if row["amount_eur"] is not None else "",
+            "date_text": day(when, lang) if when else ""}
+
+
+def register(app: dash.Dash) -> None:
+    @app.callback(
+        Output({"type": "grants-grid", "query": MATCH}, "getRowsResponse"),
+        Input({"type": "grants-grid", "query": MATCH}, "getRowsRequest"),
+    )
+    def get_rows(request):
+        if not isinstance(request, dict):
+            raise dash.exceptions.PreventUpdate
+        query = dash.ctx.triggered_id["query"] if isinstance(dash.ctx.triggered_id, dict) else ""
+        filters = parse_search(query, data.filter_allowlists())
+        return rows_response(filters, request)
