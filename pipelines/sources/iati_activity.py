@@ -146,7 +146,9 @@ class Checker:
             self.errors += 1
         self.problems.append(Problem(self.source_file, self.xpath, where, value, reason, severity))
 
-    def date(self, raw: str | None, where: str) -> date | None:
+    # `where` is a %-template completed with `at` only when there is a problem to
+    # report: the common, valid value costs no string building.
+    def date(self, raw: str | None, where: str, at: object) -> date | None:
         if raw is None:
             return None
         if len(raw) == 10:  # the common YYYY-MM-DD: skip the regex
@@ -162,10 +164,10 @@ class Checker:
                 return _fromisoformat(m.group(1))
             except ValueError:
                 pass
-        self.problem(where, raw, "not an ISO date (YYYY-MM-DD)")
+        self.problem(where % at, raw, "not an ISO date (YYYY-MM-DD)")
         return None
 
-    def decimal(self, raw: str | None, where: str, severity: str = "error") -> float | None:
+    def decimal(self, raw: str | None, where: str, at: object, severity: str = "error") -> float | None:
         if raw is None:
             return None
         # The common "1234.50": digits with at most one dot is an xsd:decimal (isdecimal
@@ -180,18 +182,18 @@ class Checker:
             value = float(raw)
             if math.isfinite(value):
                 return value
-            self.problem(where, raw[:40], "number too large", severity)
+            self.problem(where % at, raw[:40], "number too large", severity)
             return None
-        self.problem(where, raw, "not a decimal number", severity)
+        self.problem(where % at, raw, "not a decimal number", severity)
         return None
 
-    def integer(self, raw: str | None, where: str, severity: str = "error") -> int | None:
+    def integer(self, raw: str | None, where: str, at: object, severity: str = "error") -> int | None:
         if raw is None or not raw.strip():
             return None
         try:
             return int(raw.strip())
         except ValueError:
-            self.problem(where, raw, "not an integer", severity)
+            self.problem(where % at, raw, "not an integer", severity)
             return None
 
 
@@ -317,7 +319,7 @@ def read_activity(act, xpath: str, chk: Checker, batch: Batch) -> bool:
     for n, el in enumerate(get("activity-date", _NONE), start=1):
         kind = iati_codes.activity_date_type(el.get("type"))
         if kind is not None:
-            dates[kind] = chk.date(el.get("iso-date"), f"activity-date[{n}]/@iso-date")
+            dates[kind] = chk.date(el.get("iso-date"), "activity-date[%s]/@iso-date", n)
     for el in get("other-identifier", _NONE):
         if el.get("type") == "A1":
             grant_reference = _attr(el, "ref")
@@ -365,7 +367,7 @@ def read_activity(act, xpath: str, chk: Checker, batch: Batch) -> bool:
                 code = _attr(el, "code")
                 if code is None:
                     chk.problem(f"{where}/@code", None, "missing code")
-                pct = chk.decimal(el.get("percentage"), f"{where}/@percentage")
+                pct = chk.decimal(el.get("percentage"), "%s/@percentage", where)
                 percents.append(pct)
                 if tag == "recipient-country":
                     kind, vocabulary, code = "country", None, code and code.upper()
@@ -386,7 +388,7 @@ def read_activity(act, xpath: str, chk: Checker, batch: Batch) -> bool:
             if code is None:
                 # 1.0x "RO" sectors were sometimes only a label: keep the row, flag it.
                 chk.problem(f"{where}/@code", _text(el), "sector without code", "warning")
-            pct = chk.decimal(el.get("percentage"), f"{where}/@percentage")
+            pct = chk.decimal(el.get("percentage"), "%s/@percentage", where)
             sector_percents.setdefault(vocabulary, []).append(pct)
             out.append((source_file, f"{xpath}/{where}", identifier, vocabulary, code, pct))
         _percent_sums(chk, sector_percents, "sector/@percentage", "sector vocabulary")
@@ -443,13 +445,13 @@ def _transaction(el, n: int, identifier: str, default_currency: str | None, chk:
         chk.problem(f"transaction[{n}]/transaction-date/@iso-date", None, "missing transaction date")
         tdate = None
     else:
-        tdate = chk.date(date_raw, f"transaction[{n}]/transaction-date/@iso-date")
+        tdate = chk.date(date_raw, "transaction[%s]/transaction-date/@iso-date", n)
     value = currency = value_date = None
     if value_el is None or _text(value_el) is None:
         chk.problem(f"transaction[{n}]/value", None, "missing value")
     else:
-        value = chk.decimal(value_el.text, f"transaction[{n}]/value")
-        value_date = chk.date(value_el.get("value-date"), f"transaction[{n}]/value/@value-date")
+        value = chk.decimal(value_el.text, "transaction[%s]/value", n)
+        value_date = chk.date(value_el.get("value-date"), "transaction[%s]/value/@value-date", n)
         currency = _attr(value_el, "currency") or default_currency
     if value_el is not None and currency is None:
         chk.problem(f"transaction[{n}]/value/@currency", None, "no currency and no activity default-currency")
@@ -465,16 +467,16 @@ def _budget(el, n: int, identifier: str, default_currency: str | None, chk: Chec
     for child in el:
         tag = child.tag
         if tag == "period-start":
-            start = chk.date(child.get("iso-date"), f"budget[{n}]/period-start/@iso-date")
+            start = chk.date(child.get("iso-date"), "budget[%s]/period-start/@iso-date", n)
         elif tag == "period-end":
-            end = chk.date(child.get("iso-date"), f"budget[{n}]/period-end/@iso-date")
+            end = chk.date(child.get("iso-date"), "budget[%s]/period-end/@iso-date", n)
         elif tag == "value":
             value_el = child
     if value_el is None or _text(value_el) is None:
         chk.problem(f"budget[{n}]/value", None, "missing value")
     else:
-        value = chk.decimal(value_el.text, f"budget[{n}]/value")
-        value_date = chk.date(value_el.get("value-date"), f"budget[{n}]/value/@value-date")
+        value = chk.decimal(value_el.text, "budget[%s]/value", n)
+        value_date = chk.date(value_el.get("value-date"), "budget[%s]/value/@value-date", n)
         currency = _attr(value_el, "currency") or default_currency
         if currency is None:
             chk.problem(f"budget[{n}]/value/@currency", None, "no currency and no activity default-currency")
@@ -514,8 +516,8 @@ def _result_rows(el, n: int, identifier: str, lang: str | None, chk: Checker, ou
         periods = []
         for child in ind:
             if child.tag == "baseline" and baseline_year is None and baseline_value is None:
-                baseline_year = chk.integer(child.get("year"), f"{iwhere}/baseline/@year", _RESULT)
-                baseline_value = chk.decimal(child.get("value"), f"{iwhere}/baseline/@value", _RESULT)
+                baseline_year = chk.integer(child.get("year"), "%s/baseline/@year", iwhere, _RESULT)
+                baseline_value = chk.decimal(child.get("value"), "%s/baseline/@value", iwhere, _RESULT)
             elif child.tag == "period":
                 periods.append(child)
         if not periods:
@@ -526,13 +528,13 @@ def _result_rows(el, n: int, identifier: str, lang: str | None, chk: Checker, ou
             for child in period:
                 tag = child.tag
                 if tag == "period-start":
-                    start = chk.date(child.get("iso-date"), f"{pwhere}/period-start/@iso-date")
+                    start = chk.date(child.get("iso-date"), "%s/period-start/@iso-date", pwhere)
                 elif tag == "period-end":
-                    end = chk.date(child.get("iso-date"), f"{pwhere}/period-end/@iso-date")
+                    end = chk.date(child.get("iso-date"), "%s/period-end/@iso-date", pwhere)
                 elif tag == "target" and target is None:
-                    target = chk.decimal(child.get("value"), f"{pwhere}/target/@value", _RESULT)
+                    target = chk.decimal(child.get("value"), "%s/target/@value", pwhere, _RESULT)
                 elif tag == "actual" and actual is None:
-                    actual = chk.decimal(child.get("value"), f"{pwhere}/actual/@value", _RESULT)
+                    actual = chk.decimal(child.get("value"), "%s/actual/@value", pwhere, _RESULT)
             out.append(
                 (*head[:1], f"{chk.xpath}/{pwhere}", *head[2:],
                  baseline_year, baseline_value, start, end, target, actual)
