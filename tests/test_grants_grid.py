@@ -126,3 +126,22 @@ def test_a_replaced_snapshot_is_seen_by_the_next_request_despite_the_caches(serv
     os.replace(fresh, path)
     after = client.post("/_dash-update-component", json=body).get_data(as_text=True)
     assert f"{count - 1:,} grants" in after
+
+
+@pytest.mark.browser
+def test_the_grid_shows_a_block_in_the_browser_and_sorts_on_the_server(dash_duo, serving):
+    from dashboard.app import create_app
+    from dashboard.i18n import day, euros
+
+    dash_duo.start_server(create_app(serving))
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/grants?country=SEN")
+    dash_duo.wait_for_element(".ag-row [col-id='amount_eur']", timeout=30)
+    # default order: newest first, date in French format
+    newest = _sql(serving, "select max(date_convention) from grants_public where main_location_code = 'SEN'")[0][0]
+    dash_duo.wait_for_text_to_equal(".ag-row[row-index='0'] [col-id='date_convention']", day(newest, "fr"), timeout=20)
+    largest = _sql(serving, "select max(amount_eur) from grants_public where main_location_code = 'SEN'")[0][0]
+    header = dash_duo.find_element(".ag-header-cell[col-id='amount_eur'] .ag-header-cell-label")
+    header.click()  # ascending
+    header.click()  # descending: asked of the server, not sorted in the browser
+    dash_duo.wait_for_text_to_equal(".ag-row[row-index='0'] [col-id='amount_eur']", euros(largest, "fr"), timeout=20)
+    assert dash_duo.get_logs() == []
