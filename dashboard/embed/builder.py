@@ -14,7 +14,7 @@ from dashboard.embed.labels import et
 from dashboard.embed.params import allowlists, validate
 from dashboard.embed.queries import country_name
 from dashboard.embed.render import ENV, HEIGHT_MESSAGE, title
-from dashboard.i18n import LABELS, t
+from dashboard.i18n import has_label, t
 
 DEFAULT_CHART = "world-map"
 
@@ -60,7 +60,7 @@ def page(req: EmbedRequest, origin: str, static: str, version: str) -> str:
         "accepted": spec.params,
         "years": lists.years.get(spec.years_table, ()),
         "countries": names,
-        "indicators": [(code, t(code, req.lang) if code in LABELS else code) for code in lists.indicators],
+        "indicators": [(code, t(code, req.lang) if has_label(code) else code) for code in lists.indicators],
         "embed_path": embed_path,
         "chart_title": chart_title,
         "snippet": parent_snippet(origin + embed_path, origin, str(escape(chart_title))),

@@ -27,7 +27,7 @@ from dashboard.embed.catalogue import CHARTS, Chart, EmbedRequest
 from dashboard.embed.labels import et
 from dashboard.embed.queries import country_name
 from dashboard.figures import beneficiary_label
-from dashboard.i18n import LABELS, day, euros, number, t
+from dashboard.i18n import day, euros, has_label, number, t
 
 HERE = Path(__file__).resolve().parent
 ENV = jinja2.Environment(
@@ -102,7 +102,7 @@ def _cell(row: dict, name: str, kind: str, lang: str) -> str:
     if kind == "beneficiary":
         return beneficiary_label(value, lang)
     if kind == "indicator":
-        return t(value, lang) if value in LABELS else value
+        return t(value, lang) if has_label(value) else value
     if value == "unallocated":
         return et("unallocated", lang)
     if row.get("location_kind") == "region":  # an IATI region code: say what it is
