@@ -56,10 +56,12 @@ def load_countries(ref_dir: str | Path | None = None) -> pl.DataFrame:
 
     Columns: alpha2, alpha3, numeric, name_fr, name_en, status ('official',
     'user-assigned' for XK, 'withdrawn' for AN), dac_code (OECD DAC recipient code or
-    null), dac_recipient, ldc, france_priority (Boolean), dac_region_fr, dac_region_en.
+    null), dac_recipient, ldc, france_priority (Boolean), dac_region_fr, dac_region_en,
+    population (Int64, GeoNames; null where unknown).
     """
     return _read_strings(_dir(ref_dir) / "countries.csv").with_columns(
-        _as_bool("dac_recipient", "ldc", "france_priority")
+        *_as_bool("dac_recipient", "ldc", "france_priority"),
+        pl.col("population").cast(pl.Int64),
     )
 
 

