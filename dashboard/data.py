@@ -264,14 +264,18 @@ def funding_by_year(filters, path: Path | None = None) -> pl.DataFrame:
 
 
 def funding_by_place(filters, path: Path | None = None) -> pl.DataFrame:
-    """Every destination: countries (ISO-3), IATI regions and 'unallocated', with names."""
+    """Every destination: countries (ISO-3), IATI regions and 'unallocated', with names, and
+    for countries their population and the amounts per inhabitant (null where unknown)."""
     where, params = _funding_where(filters)
     return query(
+        f"select *, committed_eur / nullif(population, 0) as committed_eur_per_capita, "
+        f"disbursed_eur / nullif(population, 0) as disbursed_eur_per_capita from ("
         f"select f.location_code as country_code, f.location_kind, "
         f"coalesce(c.name_fr, f.location_code) as name_fr, coalesce(c.name_en, f.location_code) as name_en, "
+        f"case when f.location_kind = 'country' then c.population end as population, "
         f"sum(f.committed_eur) as committed_eur, sum(f.disbursed_eur) as disbursed_eur "
         f"from funding as f left join countries as c on c.alpha3 = f.location_code "
-        f"where {where} group by all order by committed_eur desc, country_code",
+        f"where {where} group by all) order by committed_eur desc, country_code",
         params, path=path,
     )
 
@@ -325,19 +329,37 @@ def _grants_where(filters) -> tuple[list[str], dict]:
     if filters.country:
         clauses.append("g.main_location_code = $country")
         params["country"] = filters.country
+    if filters.sector:
+        # a grant has one category (its activity's largest): a 5-digit sector filters on its category
+        clauses.append("g.main_category_code = $category")
+        params["category"] = filters.sector[:3]
     return clauses, params
 
 
 _GRANT_COLUMNS = ("g.year, g.date_convention, g.reference_decision, g.programme, g.beneficiary_name, "
-                  "g.beneficiary_type, g.purpose, g.main_location_code, g.amount_eur")
+                  "g.beneficiary_type, g.purpose, g.main_location_code, g.main_category_code, g.amount_eur")
 
 
 def grants(filters, path: Path | None = None) -> pl.DataFrame:
-    """Public grants (natural persons already anonymised in the mart); sector has no grant-level key."""
+    """Public grants (natural persons already anonymised in the mart); the sector filter applies to
+    each grant's main DAC category."""
     clauses, params = _grants_where(filters)
     return query(
         f"select {_GRANT_COLUMNS} "
         f"from grants_public as g where {' and '.join(clauses)} order by g.date_convention desc, g.reference_decision",
+        params, path=path,
+    )
+
+
+def grants_by_category(filters, lang: str, path: Path | None = None) -> pl.DataFrame:
+    """Grants counted and summed by their main DAC category (the sectors page's drill-down)."""
+    clauses, params = _grants_where(filters)
+    name = _name(lang)
+    return query(
+        f"select g.main_category_code as category_code, coalesce(k.{name}, g.main_category_code) as category_name, "
+        f"count(*) as grants, sum(g.amount_eur) as amount_eur "
+        f"from grants_public as g left join dac_categories as k on k.code3 = g.main_category_code "
+        f"where {' and '.join(clauses)} group by all order by amount_eur desc, category_code",
         params, path=path,
     )
 
@@ -348,8 +370,10 @@ def grants(filters, path: Path | None = None) -> pl.DataFrame:
 GRANT_SORTABLE = {"year": "g.year", "date_convention": "g.date_convention",
                   "reference_decision": "g.reference_decision", "programme": "g.programme",
                   "beneficiary_name": "g.beneficiary_name", "beneficiary_type": "g.beneficiary_type",
-                  "purpose": "g.purpose", "main_location_code": "g.main_location_code", "amount_eur": "g.amount_eur"}
-GRANT_TEXT_FILTERS = ("reference_decision", "programme", "beneficiary_name", "purpose", "main_location_code")
+                  "purpose": "g.purpose", "main_location_code": "g.main_location_code",
+                  "main_category_code": "g.main_category_code", "amount_eur": "g.amount_eur"}
+GRANT_TEXT_FILTERS = ("reference_decision", "programme", "beneficiary_name", "purpose", "main_location_code",
+                      "main_category_code")
 GRANT_NUMBER_FILTERS = ("amount_eur",)
 GRANT_TEXT_OPS = {  # {c} a column expression, {v} the bound value; case-insensitive like the grid's own
     "contains": "contains(lower(coalesce({c}, '')), lower({v}))",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.figures import beneficiary_label, readable_names
+from dashboard.figures import beneficiary_label, euros_per_capita, readable_names
 from dashboard.i18n import euros_short, lang_of, number, percent
 
 _NO_DATA = {"fr": "Aucune donnée pour cette sélection.", "en": "No data for this selection."}
@@ -67,11 +67,14 @@ def funding_by_year(df: pl.DataFrame, lang: str = "fr") -> str:
     return text
 
 
-def world_map(df: pl.DataFrame, lang: str = "fr", measure: str = "committed_eur") -> str:
+def world_map(df: pl.DataFrame, lang: str = "fr", measure: str = "committed_eur",
+              per_capita: bool = False) -> str:
     df = df.filter(pl.col("country_code").str.contains(r"^[A-Z]{3}$"))
     if df.is_empty():
         return _NO_DATA[lang_of(lang)]
     name = "name_fr" if _fr(lang) else "name_en"
+    if per_capita:
+        return _world_per_capita(df, name, measure, lang)
     total = df[measure].sum()
     countries = df["country_code"].n_unique()
     top = _top(df, name, measure, lang)
@@ -79,6 +82,27 @@ def world_map(df: pl.DataFrame, lang: str = "fr", measure: str = "committed_eur"
     if _fr(lang):
         return f"{euros_short(total, lang)} {verb[0]} dans {countries} pays. Premiers pays{_colon(lang)}{top}."
     return f"{euros_short(total, lang)} {verb[1]} in {countries} countries. Leading countries: {top}."
+
+
+def _world_per_capita(df: pl.DataFrame, name: str, measure: str, lang: str) -> str:
+    column = f"{measure}_per_capita"
+    known = df.filter(pl.col(column).is_not_null())
+    count = known["country_code"].n_unique()
+    missing = df.filter(pl.col(column).is_null())[name].unique().sort().to_list()
+    verb = {"committed_eur": ("engagés", "committed"), "disbursed_eur": ("versés", "disbursed")}[measure]
+    ranked = known.sort([column, name], descending=[True, False]).head(3)
+    top = _list([f"{n} ({euros_per_capita(v, lang)})" for n, v in ranked.select(name, column).iter_rows()], lang)
+    if _fr(lang):
+        text = (f"Montants {verb[0]} par habitant, sur la période choisie, dans {count} pays. "
+                f"Les plus élevés{_colon(lang)}{top}." if count else "Aucun pays avec une population connue.")
+        if missing:
+            text += f" Sans population connue{_colon(lang)}{_list(missing, lang)}."
+        return text
+    text = (f"Amounts {verb[1]} per inhabitant, over the selected period, in {count} countries. "
+            f"Highest: {top}." if count else "No country with a known population.")
+    if missing:
+        text += f" No known population: {_list(missing, lang)}."
+    return text
 
 
 def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> str:

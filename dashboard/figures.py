@@ -79,27 +79,49 @@ def funding_by_year(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
     )
 
 
+def euros_per_capita(value: float | None, lang: str) -> str:
+    """`0,80 €` / `€0.064`: per-inhabitant amounts are small, so cents, and below ten cents
+    one more decimal per tenfold (at most four: 0,0005 € for a large country)."""
+    if value is None:
+        return "–"
+    size = abs(value)
+    amount = number(value, lang, digits=2 if size >= 0.1 or size == 0 else 3 if size >= 0.01 else 4)
+    return f"{amount} €" if lang_of(lang) == "fr" else f"€{amount}"
+
+
 def world_map(df: pl.DataFrame, lang: str = "fr", measure: str = "committed_eur",
-              topojson_ok: bool = True) -> go.Figure:
+              topojson_ok: bool = True, per_capita: bool = False) -> go.Figure:
     """A world choropleth by country (ISO-3 codes only; regions and 'unallocated' are listed elsewhere).
 
+    `per_capita=True` colours by `<measure>_per_capita` (euros per inhabitant; countries with
+    no known population are left out of the map, and the page lists them).
     `topojson_ok=False` gives a ranked bar chart instead, for contexts where the world
     geometry cannot be served (a static export with no assets)."""
     df = df.filter(pl.col("country_code").str.contains(r"^[A-Z]{3}$"))
+    column = f"{measure}_per_capita" if per_capita else measure
+    if per_capita:
+        df = df.filter(pl.col(column).is_not_null())
     if df.is_empty():
         return _empty(lang)
     name_col = "name_fr" if lang_of(lang) == "fr" else "name_en"
-    df = (df.group_by("country_code").agg(pl.col(name_col).first().alias("name"), pl.col(measure).sum())
-          .sort(measure, descending=True))
-    values = df[measure].to_list()
-    text = [f"{n} : {euros(v, lang)}" for n, v in zip(df["name"], values)]
+    # one row per country already on the pages; summing per-capita rows of one country is
+    # still its total over its single population
+    df = (df.group_by("country_code").agg(pl.col(name_col).first().alias("name"), pl.col(column).sum())
+          .sort([column, "country_code"], descending=[True, False]))
+    values = df[column].to_list()
+    if per_capita:
+        text = [f"{n} : {euros_per_capita(v, lang)} {t('per_inhabitant', lang)}" for n, v in zip(df["name"], values)]
+    else:
+        text = [f"{n} : {euros(v, lang)}" for n, v in zip(df["name"], values)]
+    unit = t("eur_per_inhabitant_short", lang) if per_capita else "€"
     if not topojson_ok:
         fig = go.Figure(go.Bar(
             x=values[::-1], y=df["name"].to_list()[::-1], orientation="h", marker_color=COMMITTED,
             customdata=[f"country={c}" for c in df["country_code"].to_list()[::-1]],
             hovertext=text[::-1], hoverinfo="text",
         ))
-        return _layout(fig, lang, height=max(300, 22 * len(values)), xaxis={"title": t(measure, lang)})
+        title = f"{t(measure, lang)} ({unit})" if per_capita else t(measure, lang)
+        return _layout(fig, lang, height=max(300, 22 * len(values)), xaxis={"title": title})
     fig = go.Figure(go.Choropleth(
         locations=df["country_code"].to_list(),
         locationmode="ISO-3",
@@ -108,7 +130,7 @@ def world_map(df: pl.DataFrame, lang: str = "fr", measure: str = "committed_eur"
         reversescale=True,  # dark = more money, on a light map
         marker_line_color="white",
         marker_line_width=0.5,
-        colorbar={"title": {"text": "€"}, "thickness": 12},
+        colorbar={"title": {"text": unit}, "thickness": 12},
         customdata=[f"country={c}" for c in df["country_code"].to_list()],
         hovertext=text,
         hoverinfo="text",

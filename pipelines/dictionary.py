@@ -50,6 +50,11 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "funding_by_country.country_code": ("ISO 3166-1 alpha-3 country code, IATI region code, or 'unallocated'", "code"),
     "funding_by_country.name_fr": ("Country or region name in French (the code itself for regions)", None),
     "funding_by_country.name_en": ("Country or region name in English (the code itself for regions)", None),
+    "population": ("Country population from GeoNames (one figure per country, no year: mostly World Bank 2018 "
+                   "estimates; data/reference/SOURCES.md); null where unknown (and in funding_by_country for regions and 'unallocated')",
+                   "people"),
+    "committed_eur_per_capita": ("committed_eur divided by population; null where population is", "EUR per person"),
+    "disbursed_eur_per_capita": ("disbursed_eur divided by population; null where population is", "EUR per person"),
     "sector_name_fr": ("DAC sector name in French (the category's when only a category is known)", None),
     "sector_name_en": ("DAC sector name in English (the category's when only a category is known)", None),
     "category_name_fr": ("DAC 3-digit category name in French", None),
@@ -67,6 +72,8 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "amount_eur": ("Amount of the grant (SCDL montant)", "EUR"),
     "main_location_code": ("The linked IATI activity's largest place (ISO alpha-3, region code or 'unallocated')",
                            "code"),
+    "main_category_code": ("The linked IATI activity's DAC 3-digit category with the largest share (ties: lowest "
+                           "code), or 'unallocated' (no linked activity, or no DAC sector)", "code"),
     # outcomes
     "iati_identifier": ("IATI activity identifier", None),
     "activity_title": ("IATI activity title", None),

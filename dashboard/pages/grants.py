@@ -39,6 +39,7 @@ def columns(lang: str) -> list[dict]:
         {"field": "beneficiary_type", "headerName": t("org_type", lang), "filter": False},
         {"field": "purpose", "headerName": t("purpose", lang), "flex": 2, **_TEXT},
         {"field": "main_location_code", "headerName": t("country_or_region", lang), "width": 110, **_TEXT},
+        {"field": "main_category_code", "headerName": t("category", lang), "width": 110, **_TEXT},
         # sorted by the number, shown in the language's format
         {"field": "amount_eur", "headerName": t("amount", lang), "type": "rightAligned", "width": 140,
          "valueFormatter": {"function": "params.data ? params.data.amount_text : ''"}, **_NUMBER},
@@ -48,13 +49,18 @@ def columns(lang: str) -> list[dict]:
 def layout(**query) -> html.Div:
     allowed = data.filter_allowlists()
     filters = parse(query, allowed)
+    if filters.sector:  # a grant has one DAC category (its project's main one): filter on that
+        filters = filters.with_(sector=filters.sector[:3])
     lang = filters.lang
     count, total = data.grants_summary(filters)
+    sector_note = ([html.P(t("grants_sector_note", lang, category=filters.sector), id="grants-sector-note",
+                           className="hint")] if filters.sector else [])
     return html.Div([
         html.H2(t("grants_page", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
         html.P(t("grants_intro", lang, count=number(count, lang), total=euros_short(total, lang)),
                id="grants-count"),
+        *sector_note,
         dag.AgGrid(
             # the id carries the filters: another filter is another grid, which fetches its own rows
             id=grid_id(to_query(filters)),

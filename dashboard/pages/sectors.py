@@ -1,4 +1,5 @@
-"""Sectors: DAC categories and their 5-digit sectors; a tile or a row filters, then drills to grants."""
+"""Sectors: DAC categories and their 5-digit sectors; a tile or a row filters; each category
+links to its grants (`/grants?sector=<category>&...`, a grant's main DAC category)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ def layout(**query) -> html.Div:
     lang = filters.lang
     sectors = data.sectors(filters, lang)
     rows = sectors.with_columns(pl.col("sector_code").alias("sector"))
+    by_category = data.grants_by_category(filters, lang).with_columns(
+        pl.col("category_code").alias("sector"),
+        pl.when(pl.col("category_code") == "unallocated").then(pl.lit(t("unallocated", lang)))
+        .otherwise(pl.col("category_name")).alias("category_name"))
     return html.Div([
         html.H2(t("sectors", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
@@ -35,7 +40,21 @@ def layout(**query) -> html.Div:
                   lang, link=("sector_name", "sector", PATH), filters=filters),
             "sectors", filters, lang, clickable=True,
         ),
-        # grants carry no sector of their own: the drill-down keeps years, programme and country
-        html.P(dcc.Link(t("see_grants", lang), href="/grants" + to_query(filters.with_(sector=None)),
-                        id="sectors-to-grants")),
+        html.Section([
+            html.H3(t("grants_by_category", lang), id="sectors-grants-title"),
+            html.P(t("grants_by_category_note", lang), className="hint"),
+            # each category links to the grants page filtered on it, the other filters kept
+            table(by_category, [("category_name", t("category", lang), "text"),
+                                ("grants", t("grant_count", lang), "number"),
+                                ("amount_eur", t("amount", lang), "euros")],
+                  lang, link=("category_name", "sector", "/grants"), filters=filters),
+            html.P(dcc.Link(t("see_grants", lang), href=grants_href(filters), id="sectors-to-grants")),
+        ], className="chart-block", id="sectors-grants"),
     ])
+
+
+def grants_href(filters) -> str:
+    """The grants of this selection: a grant has one (main) category, so a 5-digit sector
+    filter drills down to its category."""
+    sector = filters.sector[:3] if filters.sector else None
+    return "/grants" + to_query(filters.with_(sector=sector))

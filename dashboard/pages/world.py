@@ -1,6 +1,13 @@
-"""Where the money goes: a world map by country, regions and unallocated amounts beside it."""
+"""Where the money goes: a world map by country, regions and unallocated amounts beside it.
+
+Two switches live in the URL beside the filters: `measure=disbursed_eur` (committed by
+default) and `per=capita` (euros per inhabitant instead of total euros). Map, description
+and table follow both; the download always carries population and per-capita columns.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 import dash
 import polars as pl
@@ -8,20 +15,22 @@ from dash import dcc, html
 
 from dashboard import data, describe, figures
 from dashboard.components import chart_block, filter_bar, table
-from dashboard.filters import parse, to_query
+from dashboard.filters import parse, to_params
 from dashboard.i18n import t
 
 dash.register_page(__name__, path="/world", name="world", order=2)
 
 PATH = "/world"
 MEASURES = ("committed_eur", "disbursed_eur")
+PER_CAPITA = "capita"
 
 
-def layout(measure: str | None = None, **query) -> html.Div:
+def layout(measure: str | None = None, per: str | None = None, **query) -> html.Div:
     allowed = data.filter_allowlists()
     filters = parse(query, allowed)
     lang = filters.lang
     measure = measure if measure in MEASURES else "committed_eur"
+    per_capita = per == PER_CAPITA
     places = data.funding_by_place(filters)
     countries = places.filter(pl.col("location_kind") == "country")
     others = places.filter(pl.col("location_kind") != "country").with_columns(
@@ -29,24 +38,43 @@ def layout(measure: str | None = None, **query) -> html.Div:
         .then(pl.col("country_code").map_elements(lambda c: t("iati_region", lang, code=c), return_dtype=pl.String))
         .otherwise(pl.lit(t("unallocated", lang))).alias("label"))
     name = "name_en" if lang == "en" else "name_fr"
-    switch = html.P([
-        dcc.Link(t(m, lang), href=PATH + _with_measure(to_query(filters), m),
-                 className="year-link" + (" active" if m == measure else ""), id=f"measure-{m}")
-        for m in MEASURES
-    ], className="year-links")
+    switches = html.Div([
+        html.P([
+            dcc.Link(t(m, lang), href=href(filters, m, per_capita),
+                     className="year-link" + (" active" if m == measure else ""), id=f"measure-{m}")
+            for m in MEASURES
+        ], className="year-links"),
+        html.P([
+            dcc.Link(t(label, lang), href=href(filters, measure, on),
+                     className="year-link" + (" active" if on == per_capita else ""), id=f"per-{key}")
+            for key, label, on in (("total", "absolute_amounts", False), ("capita", "per_capita", True))
+        ], className="year-links"),
+    ])
+    title = f"{t('map_title', lang)} — {t(measure, lang)}" + (f" {t('per_inhabitant', lang)}" if per_capita else "")
+    rows = countries.with_columns(pl.col("country_code").alias("country"))
+    if per_capita:
+        rows = rows.with_columns(
+            pl.col(c).map_elements(lambda v: figures.euros_per_capita(v, lang), return_dtype=pl.String,
+                                   skip_nulls=False).alias(f"{c}_text")
+            for c in ("committed_eur_per_capita", "disbursed_eur_per_capita")
+        ).sort([f"{measure}_per_capita", "country_code"], descending=[True, False], nulls_last=True)
+        columns = [(name, t("country", lang), "text"), ("population", t("population", lang), "number"),
+                   ("committed_eur_per_capita_text", t("committed_eur_per_capita", lang), "text"),
+                   ("disbursed_eur_per_capita_text", t("disbursed_eur_per_capita", lang), "text")]
+    else:
+        columns = [(name, t("country", lang), "text"),
+                   ("committed_eur", t("committed_eur", lang), "euros"),
+                   ("disbursed_eur", t("disbursed_eur", lang), "euros")]
     return html.Div([
         html.H2(t("world", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
-        switch,
+        switches,
         html.Div([
             chart_block(
-                "world-map", f"{t('map_title', lang)} — {t(measure, lang)}",
-                figures.world_map(countries, lang, measure=measure),
-                describe.world_map(countries, lang, measure=measure),
-                table(countries.with_columns(pl.col("country_code").alias("country")), [(name, t("country", lang), "text"),
-                                  ("committed_eur", t("committed_eur", lang), "euros"),
-                                  ("disbursed_eur", t("disbursed_eur", lang), "euros")],
-                      lang, link=(name, "country", PATH), filters=filters),
+                "world-map", title,
+                figures.world_map(countries, lang, measure=measure, per_capita=per_capita),
+                describe.world_map(countries, lang, measure=measure, per_capita=per_capita),
+                table(rows, columns, lang, link=(name, "country", PATH), filters=filters),
                 "funding_by_country", filters, lang, clickable=True,
             ),
             html.Aside([
@@ -55,12 +83,25 @@ def layout(measure: str | None = None, **query) -> html.Div:
                                ("committed_eur", t("committed_eur", lang), "euros"),
                                ("disbursed_eur", t("disbursed_eur", lang), "euros")], lang),
                 html.P(t("per_capita_note", lang), className="hint"),
+                html.P(missing_population(countries, name, lang), className="hint", id="world-no-population"),
             ], className="side-panel"),
         ], className="two-columns"),
     ])
 
 
-def _with_measure(search: str, measure: str) -> str:
-    if measure == "committed_eur":
-        return search
-    return (search + "&" if search else "?") + f"measure={measure}"
+def missing_population(countries: pl.DataFrame, name: str, lang: str) -> str:
+    """Which countries of the selection have no population (so no per-inhabitant amount)."""
+    missing = countries.filter(pl.col("population").is_null())[name].unique().sort().to_list()
+    if not missing:
+        return t("all_populations_known", lang)
+    return t("no_population", lang, countries=", ".join(missing))
+
+
+def href(filters, measure: str, per_capita: bool) -> str:
+    """This page's URL for the filters and both switches (defaults left out)."""
+    params = to_params(filters)
+    if measure != "committed_eur":
+        params["measure"] = measure
+    if per_capita:
+        params["per"] = PER_CAPITA
+    return PATH + ("?" + urlencode(params) if params else "")

@@ -9,6 +9,19 @@ places as (
     from staging.grant_activities as ga
     inner join staging.location_shares as s on s.iati_identifier = ga.iati_identifier
     group by ga.grant_key
+),
+
+-- The DAC 3-digit category with the largest share of the linked activity (ties: the
+-- lowest code, so the mart is deterministic). Sectors page → grants drill-down keys on it.
+categories as (
+    select ga.grant_key, arg_min(s.category_code, (-s.share, s.category_code)) as main_category_code
+    from staging.grant_activities as ga
+    inner join (
+        select iati_identifier, category_code, sum(share) as share
+        from staging.sector_shares
+        group by all
+    ) as s on s.iati_identifier = ga.iati_identifier
+    group by ga.grant_key
 )
 
 select
@@ -24,5 +37,7 @@ select
     case when g.is_natural_person then null else g.purpose end as purpose,
     g.amount_eur,
     coalesce(p.main_location_code, 'unallocated') as main_location_code,
+    coalesce(k.main_category_code, 'unallocated') as main_category_code,
 from grants as g
 left join places as p on p.grant_key = g.grant_key
+left join categories as k on k.grant_key = g.grant_key

