@@ -1,24 +1,50 @@
 """Run a reader over every file of a source and store what it gives, nothing lost.
 
 A file refused whole (hostile XML, missing required column...) is recorded with its
-reason; the other files of the source still load. Files are read one at a time and
-written as they are read (`pipelines.warehouse.store_source`).
+reason; the other files of the source still load. Files are written as they are read
+(`pipelines.warehouse.store_source`), in file order, whatever reads them:
+
+- a streaming reader (IATI) yields batches and runs in this process, so memory stays
+  bounded by a batch;
+- other readers are pure functions of one file, so when a source has several files and
+  enough bytes to be worth it, they run in a pool of processes, one file each, and the
+  warehouse (one writer) takes their results in order. `SOLIDARITY_READ_WORKERS` caps the
+  pool (default: the machine's cores; 1 turns it off).
 """
 
 from __future__ import annotations
 
+import inspect
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.sources.common import ReadResult
+from pipelines.sources.common import ReadResult, SourceError
 from pipelines.warehouse import store_source
 
 # A reader gives one ReadResult per file, or an iterator of batches (IATI: bounded
 # memory on large files); either way the warehouse appends what it gets as it comes.
 Reader = Callable[[Path], ReadResult | Iterator[ReadResult]]
+
+READ_WORKERS_ENV = "SOLIDARITY_READ_WORKERS"
+# Below this, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A SourceError as it crosses a process boundary (exceptions with extra arguments do not pickle)."""
+
+    source_file: str
+    where: str
+    reason: str
 
 
 def _batches(reader: Reader) -> Callable[[Path], Iterable[ReadResult]]:
@@ -29,6 +55,25 @@ def _batches(reader: Reader) -> Callable[[Path], Iterable[ReadResult]]:
     return read
 
 
+def read_workers(files: Sequence[Path]) -> int:
+    configured = os.environ.get(READ_WORKERS_ENV)
+    wanted = int(configured) if configured else (os.cpu_count() or 1)
+    size = sum(p.stat().st_size for p in files if p.exists())
+    if wanted < 2 or len(files) < 2 or size < PARALLEL_MIN_BYTES:
+        return 1
+    return min(wanted, len(files))
+
+
+def _read_one(reader: Reader, path: Path) -> ReadResult | Refused:
+    try:
+        out = reader(path)
+    except SourceError as error:
+        return Refused(error.source_file, error.where, error.reason)
+    if isinstance(out, ReadResult):
+        return out
+    raise TypeError("a batch reader must not run in the process pool")
+
+
 def ingest_source(
     conn: duckdb.DuckDBPyConnection,
     source: str,
@@ -36,4 +81,20 @@ def ingest_source(
     reader: Reader,
     table_schemas: Mapping[str, Mapping[str, pl.DataType]],
 ) -> dict[str, int]:
-    return store_source(conn, source, files, _batches(reader), table_schemas)
+    # a generator reader streams batches: it runs here, one file at a time
+    workers = 1 if inspect.isgeneratorfunction(reader) else read_workers(files)
+    if workers == 1:
+        return store_source(conn, source, files, _batches(reader), table_schemas)
+
+    # spawn, not fork: the parent holds DuckDB and Dagster threads that a fork would copy mid-flight
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        outcomes = iter(pool.map(partial(_read_one, reader), files))
+
+        def read(path: Path) -> Iterable[ReadResult]:
+            outcome = next(outcomes)  # store_source asks for the files in the order they were submitted
+            if isinstance(outcome, Refused):
+                raise SourceError(outcome.source_file, outcome.where, outcome.reason)
+            return (outcome,)
+
+        return store_source(conn, source, files, read, table_schemas)

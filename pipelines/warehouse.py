@@ -141,9 +141,10 @@ def _append_batch(
         frame = batch.tables.get(table)
         if frame is not None and frame.height:
             _insert(conn, f"raw.{table}", conform(frame, schema))
-    if batch.problems:
-        rejected = batch.rejected.with_columns(pl.lit(source).alias("source")).select("source", *REJECTED_SCHEMA)
-        _insert(conn, "quality.rejected_rows", rejected)
+    rejected = batch.rejected  # a frame: readers need not build one Problem object per warning
+    if rejected.height:
+        _insert(conn, "quality.rejected_rows",
+                rejected.with_columns(pl.lit(source).alias("source")).select("source", *REJECTED_SCHEMA))
 
 
 def _forget_files(
