@@ -92,10 +92,19 @@ def to_query(filters: Filters) -> str:
     return "?" + urlencode(params) if params else ""
 
 
+# A page's display options (not filters): a click keeps them; each page validates its own.
+VIEW_OPTIONS = {"measure": ("committed_eur", "disbursed_eur"), "per": ("capita",)}
+
+
 def merge(search: str | None, assignment: str, allowed: Allowed) -> str:
-    """The query string after a click: `assignment` is a figure's customdata, e.g. 'country=MLI'."""
+    """The query string after a click: `assignment` is a figure's customdata, e.g. 'country=MLI'.
+
+    Filters are re-validated; the page's display options (`measure`, `per`) are kept when valid."""
     current = parse_search(search, allowed)
     name, _, value = assignment.partition("=")
-    if name not in ("programme", "country", "sector", "departement") or not value:
-        return to_query(current)
-    return to_query(parse({**to_params(current), name: value}, allowed))
+    if name in ("programme", "country", "sector", "departement") and value:
+        current = parse({**to_params(current), name: value}, allowed)
+    raw = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    views = {k: raw[k] for k, ok in VIEW_OPTIONS.items() if raw.get(k) in ok}
+    params = {**to_params(current), **views}
+    return "?" + urlencode(params) if params else ""

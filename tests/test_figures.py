@@ -177,6 +177,10 @@ def test_url_filters_keep_only_allowlisted_values():
     assert merge("?years=2016&lang=en", "country=589", ALLOWED) == "?years=2016&country=589&lang=en"
     assert merge("?years=2016", "country=XXX", ALLOWED) == "?years=2016"
     assert merge("", "evil=1", ALLOWED) == ""
+    # a click keeps the page's valid display options, drops invented ones
+    assert merge("?measure=disbursed_eur&per=capita", "country=MLI", ALLOWED) == \
+        "?country=MLI&measure=disbursed_eur&per=capita"
+    assert merge("?per=<script>&measure=x", "country=MLI", ALLOWED) == "?country=MLI"
 
 
 # ---- downloads and the analysts' route, through Flask's test client over the sample snapshot ----
