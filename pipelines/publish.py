@@ -33,6 +33,21 @@ IDENTIFYING_FIELDS = ("nomBeneficiaire", "beneficiaire_nom", "idBeneficiaire", "
                       "nom", "organiser_name", "nom_organisateur", "title", "titre", "SUMMARY", "ORGANIZER")
 
 
+# Codes the reference tables do not know (warnings on accepted rows, staging.unknown_codes)
+# are explained beside the readers' problems; absent when only part of the graph was built.
+_UNKNOWN_CODES = """
+                union all
+                select source, source_file, source_row, field, value, reason, severity
+                from staging.unknown_codes"""
+
+
+def _has_table(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(conn.execute(
+        "select count(*) from information_schema.tables where table_schema = $schema and table_name = $name",
+        {"schema": schema, "name": name},
+    ).fetchall()[0][0])
+
+
 def code_version() -> str:
     try:
         out = subprocess.run(
@@ -89,6 +104,11 @@ def publish_snapshot(
         warehouse.execute(
             f"""
             create table {alias}.main.rejected_rows as
+            with problems as (
+                select source, source_file, source_row, field, value, reason, severity
+                from quality.rejected_rows
+                {_UNKNOWN_CODES if _has_table(warehouse, "staging", "unknown_codes") else ""}
+            )
             select source, source_file, source_row, field,
                    case when field in $identifying then '(masqué)' else value end as value,
                    -- a reason may echo the value ("siret_cleaned: read as 1234…"): keep its code only
@@ -96,7 +116,7 @@ def publish_snapshot(
                         then regexp_replace(split_part(reason, ':', 1), '[0-9]{9,}', '(masqué)', 'g')
                         else reason end as reason,
                    severity
-            from quality.rejected_rows
+            from problems
             """,
             {"identifying": list(IDENTIFYING_FIELDS)},
         )

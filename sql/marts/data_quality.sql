@@ -1,7 +1,8 @@
 -- Coverage and freshness, per source: what share of rows or money carries the codes
 -- the figures rely on (SIRET, country, sector, commune), what share of the money is placed,
--- how much was rejected, and how recent each source is: `latest_file_at` (newest file)
--- and `latest_record_on` (newest date inside the data).
+-- how much was rejected, how many codes the references do not know (`unknown_codes`: the
+-- rows are kept, see staging.unknown_codes), and how recent each source is:
+-- `latest_file_at` (newest file) and `latest_record_on` (newest date inside the data).
 with loads as (
     select
         source,
@@ -76,6 +77,19 @@ rates as (
     select count(*) filter (where rate_missing) as transactions_without_rate from staging.transactions_eur
 ),
 
+unknown_codes as (
+    -- codes the references do not know, per source that carries codes (0 when none):
+    -- staging.unknown_codes, and the event communes the reader already flagged itself
+    select s.source, count(u.source) as unknown_codes
+    from (values ('iati'), ('organisations'), ('events')) as s (source)
+    left join (
+        select source from staging.unknown_codes
+        union all
+        select source from quality.rejected_rows where source = 'events' and reason like 'commune_unknown%'
+    ) as u on u.source = s.source
+    group by s.source
+),
+
 metrics as (
     select source, 'rows_read' as metric, cast(rows_read as double) as value from loads
     union all select source, 'rows_accepted', rows_accepted from loads
@@ -86,6 +100,7 @@ metrics as (
     union all select 'iati', 'country_coverage', country_coverage from activity_coverage
     union all select 'iati', 'sector_coverage', sector_coverage from activity_coverage
     union all select 'iati', 'transactions_without_rate', transactions_without_rate from rates
+    union all select source, 'unknown_codes', unknown_codes from unknown_codes
     union all select 'funding', flow_kind || '_share_placed', money_share_placed from money
     union all select 'funding', flow_kind || '_share_with_sector', money_share_sector from money
     union all select source, metric, value from local_coverage

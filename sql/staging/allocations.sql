@@ -32,12 +32,16 @@ places as (
 ),
 
 flow_sectors as (
+    -- a code of an unknown DAC category is 'unallocated' (reported in staging.unknown_codes)
     select f.flow_id,
-           case when f.tx_sector_vocabulary = '2' then 'unallocated' else f.tx_sector_code end as sector_code,
-           case when coalesce(f.tx_sector_vocabulary, '1') = '1' then left(f.tx_sector_code, 3) else f.tx_sector_code end
-               as category_code,
+           case when f.tx_sector_vocabulary = '2' or k.code3 is null then 'unallocated' else f.tx_sector_code end
+               as sector_code,
+           coalesce(k.code3, 'unallocated') as category_code,
            1.0 as share
     from flows as f
+    left join ref.dac_categories as k
+        on k.code3 = case when coalesce(f.tx_sector_vocabulary, '1') = '1' then left(f.tx_sector_code, 3)
+                          else f.tx_sector_code end
     where f.tx_sector_code is not null and coalesce(f.tx_sector_vocabulary, '1') in ('1', '2')
     union all
     select f.flow_id, s.sector_code, s.category_code, s.share

@@ -1,6 +1,7 @@
 -- How an activity's money splits across OECD DAC sectors. Vocabulary 1 (DAC 5-digit
 -- purpose codes) is preferred, else vocabulary 2 (DAC 3-digit categories); other
 -- vocabularies do not place money in a DAC sector. Same percentage rules as places.
+-- A code of an unknown DAC category counts as 'unallocated'.
 with sectors as (
     select
         iati_identifier,
@@ -28,13 +29,25 @@ chosen as (
         on p.iati_identifier = s.iati_identifier and p.vocabulary = s.vocabulary
 ),
 
+known as (
+    -- a code whose DAC category is unknown places its share in no sector: 'unallocated'
+    -- (reported in staging.unknown_codes), never a category the reference cannot name
+    select
+        c.iati_identifier,
+        case when k.code3 is not null then c.sector_code end as sector_code,
+        coalesce(k.code3, 'unallocated') as category_code,
+        c.percentage,
+    from chosen as c
+    left join ref.dac_categories as k on k.code3 = c.category_code
+),
+
 totals as (
     select
         *,
         count(*) over (partition by iati_identifier) as sectors,
         count(percentage) over (partition by iati_identifier) as sectors_with_percentage,
         sum(percentage) over (partition by iati_identifier) as percentage_total,
-    from chosen
+    from known
 )
 
 select

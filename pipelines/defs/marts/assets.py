@@ -21,11 +21,12 @@ STAGING = {
     "grant_activities": [stg("grants"), RAW_IATI],
     "transactions_eur": [RAW_IATI, REF],
     "location_shares": [RAW_IATI, REF],
-    "sector_shares": [RAW_IATI],
+    "sector_shares": [RAW_IATI, REF],
     "money_flows": [stg("grants"), stg("grant_activities"), stg("transactions_eur")],
     "allocations": [stg("money_flows"), stg("location_shares"), stg("sector_shares"), REF],
     "jobs": [RAW_JOBS, stg("organisations")],
     "events": [RAW_EVENTS, REF],
+    "unknown_codes": [RAW_IATI, RAW_ORGS, RAW_EVENTS, REF],
 }
 
 MARTS = {
@@ -42,7 +43,7 @@ MARTS = {
     "data_quality": [
         RAW_GRANTS, RAW_IATI, RAW_ORGS, RAW_JOBS, RAW_EVENTS,
         stg("grants"), stg("allocations"), stg("transactions_eur"),
-        stg("organisations"), stg("jobs"), stg("events"),
+        stg("organisations"), stg("jobs"), stg("events"), stg("unknown_codes"),
     ],
 }
 
