@@ -18,33 +18,9 @@ from dashboard import data, grants_grid
 from dashboard.downloads import href
 from dashboard.figures import GRAPH_CONFIG
 from dashboard.filters import Filters, merge, to_query
-from dashboard.i18n import euros, number, percent
+from dashboard.i18n import euros, number, percent, t
 
 MAX_TABLE_ROWS = 300
-
-WORDS = {
-    "table": {"fr": "Données du graphique (tableau)", "en": "Chart data (table)"},
-    "download": {"fr": "Télécharger les données :", "en": "Download the data:"},
-    "rows_cut": {"fr": "{shown} premières lignes sur {total} ; le fichier téléchargé les contient toutes.",
-                 "en": "First {shown} rows of {total}; the downloaded file has them all."},
-    "filters": {"fr": "Filtres :", "en": "Filters:"},
-    "no_filter": {"fr": "aucun filtre (toutes les données)", "en": "none (all data)"},
-    "remove": {"fr": "retirer le filtre", "en": "remove filter"},
-    "all_years": {"fr": "Toutes les années", "en": "All years"},
-    "years": {"fr": "Années", "en": "Years"},
-    "programme": {"fr": "Programme", "en": "Programme"},
-    "country": {"fr": "Pays ou région", "en": "Country or region"},
-    "sector": {"fr": "Secteur CAD", "en": "DAC sector"},
-    "departement": {"fr": "Département", "en": "Département"},
-    "click_hint": {"fr": "Cliquez sur un élément du graphique (ou sur un lien du tableau) pour filtrer la page.",
-                   "en": "Click an element of the chart (or a link in the table) to filter the page."},
-}
-
-
-def w(key: str, lang: str, **values) -> str:
-    text = WORDS[key]["en" if lang == "en" else "fr"]
-    return text.format(**values) if values else text
-
 
 def fmt(value, kind: str, lang: str) -> str:
     if value is None:
@@ -78,7 +54,7 @@ def table(frame: pl.DataFrame, columns: list[tuple[str, str, str]], lang: str, *
                 text = dcc.Link(text, href=target)
             cells.append(html.Td(text, className=f"col-{kind}"))
         rows.append(html.Tr(cells))
-    note = ([html.P(w("rows_cut", lang, shown=number(shown.height, lang), total=number(frame.height, lang)))]
+    note = ([html.P(t("ui.rows_cut", lang, shown=number(shown.height, lang), total=number(frame.height, lang)))]
             if frame.height > shown.height else [])
     return html.Div([html.Table([head, html.Tbody(rows)], className="data-table"), *note], className="table-wrap")
 
@@ -87,7 +63,7 @@ def download_links(dataset: str, filters: Filters, lang: str) -> html.P:
     links = [html.A(label, href=href(dataset, ext, filters), className="download-link", download=f"{dataset}.{ext}",
                     id=f"download-{dataset}-{ext}")
              for ext, label in (("csv", "CSV"), ("xlsx", "Excel"), ("parquet", "Parquet"))]
-    return html.P([w("download", lang), " ", *_spaced(links)], className="downloads")
+    return html.P([t("ui.download", lang), " ", *_spaced(links)], className="downloads")
 
 
 def _spaced(items: list) -> list:
@@ -109,10 +85,10 @@ def chart_block(chart_id: str, title: str, figure: go.Figure, description: str, 
         html.Div(graph, role="img", **{"aria-labelledby": f"{chart_id}-title", "aria-describedby": desc_id}),
     ]
     if clickable:
-        parts.append(html.P(w("click_hint", lang), className="hint"))
+        parts.append(html.P(t("ui.click_hint", lang), className="hint"))
         parts.append(dcc.Location(id={"type": "chart-nav", "id": chart_id}, refresh="callback-nav"))
     parts += [
-        html.Details([html.Summary(w("table", lang)), table_div], className="chart-table"),
+        html.Details([html.Summary(t("ui.table", lang)), table_div], className="chart-table"),
         download_links(dataset, filters, lang),
     ]
     return html.Section(parts, className="chart-block", id=chart_id)
@@ -131,17 +107,11 @@ def filter_bar(filters: Filters, pathname: str, lang: str, labels: dict[str, str
         value = getattr(filters, name)
         if value:
             active.append((name, labels.get(name, value), filters.with_(**{name: None})))
-    items = [
-        html.Span([f"{w(name, lang)} : {value} ",
-                   dcc.Link([html.Span("✕", **{"aria-hidden": "true"}),
-                             html.Span(f"{w('remove', lang)} {w(name, lang)}", className="visually-hidden")],
-                            href=pathname + to_query(rest), title=w("remove", lang))],
-                  className="filter-chip")
-        for name, value, rest in active
-    ] or [html.Span(w("no_filter", lang), className="filter-none")]
+    items = ([_chip(t(f"ui.{name}", lang), value, pathname + to_query(rest), lang) for name, value, rest in active]
+             or [html.Span(t("ui.no_filter", lang), className="filter-none")])
     year_links = []
     if years:
-        year_links = [dcc.Link(w("all_years", lang), href=pathname + to_query(filters.with_(year_from=None,
+        year_links = [dcc.Link(t("ui.all_years", lang), href=pathname + to_query(filters.with_(year_from=None,
                                                                                             year_to=None)),
                                className="year-link" + (" active" if filters.year_from is None else ""))]
         year_links += [
@@ -150,10 +120,20 @@ def filter_bar(filters: Filters, pathname: str, lang: str, labels: dict[str, str
             for y in years
         ]
     return html.Nav(
-        [html.P([w("filters", lang), " ", *items], className="active-filters", id="active-filters"),
+        [html.P([t("ui.filters", lang), " ", *items], className="active-filters", id="active-filters"),
          html.Div(year_links, className="year-links")],
-        className="filter-bar", **{"aria-label": w("filters", lang)},
+        className="filter-bar", **{"aria-label": t("ui.filters", lang)},
     )
+
+
+def _chip(label: str, value: str, href: str, lang: str) -> html.Span:
+    """One active filter, with the link that removes it."""
+    remove = t("ui.remove", lang)
+    return html.Span([f"{label} : {value} ",
+                      dcc.Link([html.Span("✕", **{"aria-hidden": "true"}),
+                                html.Span(f"{remove} {label}", className="visually-hidden")],
+                               href=href, title=remove)],
+                     className="filter-chip")
 
 
 def register_callbacks(app: dash.Dash) -> None:
