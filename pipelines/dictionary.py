@@ -121,7 +121,8 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "data_quality.source": ("Source (grants, iati, organisations, jobs, events) or 'funding' for the money marts",
                             None),
     "metric": ("Metric: rows_read/accepted/rejected, files, files_refused, *_coverage (share of rows with the code), "
-               "*_share_placed / *_share_with_sector (share of money placed), transactions_without_rate", None),
+               "*_share_placed / *_share_with_sector (share of money placed), transactions_without_rate, "
+               "unknown_codes (codes the references do not know: rows kept, each a warning in rejected_rows)", None),
     "data_quality.value": ("Value of the metric (shares between 0 and 1)", "count or share"),
     "latest_file_at": ("Modification time of the source's newest file", "timestamp"),
     "latest_record_on": ("Newest date inside the source's data (freshness)", "date"),

@@ -399,10 +399,10 @@ def _iati_cases() -> None:
          read=4, accepted=4, warnings={XPATH.format(3): "sector/@percentage"})
     case(id="iati-unknown-country-code", source=s, filename="country.xml",
          build=lambda: iati_with(activity(3, country="ZZ")),
-         read=4, accepted=4)  # accepted; staging places its money in 'unallocated' (pipeline test)
+         read=4, accepted=4)  # accepted; money 'unallocated' + warning in staging (tests/test_unknown_codes.py)
     case(id="iati-unknown-sector-code", source=s, filename="sector.xml",
          build=lambda: iati_with(activity(3, sectors='<sector vocabulary="1" code="99999" percentage="100"/>')),
-         read=4, accepted=4)  # accepted; staging keeps its money, outside any known DAC category
+         read=4, accepted=4)  # accepted; money 'unallocated' + warning in staging (tests/test_unknown_codes.py)
     case(id="iati-duplicate-activity", source=s, filename="dup.xml",
          build=lambda: iati(activity(1), activity(2), activity(2), activity(3, value="x")),
          read=4, accepted=3, errors={XPATH.format(4): "transaction[1]/value"})
