@@ -49,9 +49,23 @@ def production_app(serving_path: str | Path):
     return server
 
 
+def warm(server) -> None:
+    """Serve the index once before the workers fork.
+
+    Dash registers its component bundles (the paths `/_dash-component-suites/...` may
+    serve) while rendering the index. A worker whose first request is for a bundle would
+    refuse it ("not a registered library") and the page would hang on "Loading...";
+    with `preload_app`, every worker inherits the registration done here."""
+    with server.test_client() as client:
+        response = client.get("/")
+        if response.status_code != 200:
+            raise RuntimeError(f"the dashboard's index answered {response.status_code} at start-up")
+
+
 def run(serving_path: str | Path, host: str, port: int, workers: int | None = None, threads: int = 8,
         compress: bool = True) -> None:
     wsgi = production_app(serving_path) if compress else create_app(serving_path).server
+    warm(wsgi)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers or max(1, min(os.cpu_count() or 1, 4)),
