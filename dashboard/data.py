@@ -210,6 +210,15 @@ def kpis(year: int, path: Path | None = None) -> pl.DataFrame:
 
 # --- officials' pages (issue 6): one function per view, filters bound as parameters ---------
 
+def indicator_by_year(indicator: str = "committed_eur", filters=None, path: Path | None = None) -> pl.DataFrame:
+    """One KPI across the years with its target (the overview's chart): year, value, target."""
+    return query(
+        "select year, value, target from kpis where indicator = $indicator and value is not null order by year",
+        {"indicator": indicator},
+        path=path,
+    )
+
+
 def filter_allowlists(path: Path | None = None):
     """The values a URL filter may take, from the snapshot itself."""
     from dashboard.filters import Allowed

@@ -139,3 +139,20 @@ def outcomes_achievement(df: pl.DataFrame, lang: str = "fr") -> str:
     met = df.filter(pl.col("achievement") >= 1).height
     return t("describe.outcomes_achievement", lang, count=number(n, lang), met=number(met, lang),
              share=percent(met / n, lang))
+
+
+def committed_against_target(df: pl.DataFrame, lang: str = "fr") -> str:
+    """The latest year against its target, and the years the target was met."""
+    if df.is_empty():
+        return t("describe.no_data", lang)
+    rows = df.sort("year").to_dicts()
+    last = rows[-1]
+    met = [r for r in rows if r["target"] and r["value"] >= r["target"]]
+    text = t("describe.committed_latest", lang, year=last["year"], committed=euros_short(last["value"], lang))
+    if last["target"]:
+        text += " " + t("describe.committed_target", lang, share=percent(last["value"] / last["target"], lang),
+                        target=euros_short(last["target"], lang))
+    with_target = [r for r in rows if r["target"]]
+    if with_target:
+        text += " " + t("describe.target_met_years", lang, met=len(met), total=len(with_target))
+    return text

@@ -32,6 +32,7 @@ FORMATS = {
 # dataset name -> frame for the page's filters (the same query the chart uses)
 DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
     "funding_by_year": data.funding_by_year,
+    "committed_against_target": lambda f: data.indicator_by_year("committed_eur"),
     "funding_by_country": data.funding_by_place,
     "flows": lambda f: data.flows(f, f.lang),
     "sectors": lambda f: data.sectors(f, f.lang),

@@ -79,6 +79,26 @@ def funding_by_year(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
     )
 
 
+def committed_against_target(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
+    """Committed euros per year (bars) against the annual target (a step line)."""
+    if df.is_empty():
+        return _empty(lang)
+    years, values, targets = df["year"].to_list(), df["value"].to_list(), df["target"].to_list()
+    fig = go.Figure()
+    fig.add_bar(x=years, y=values, name=t("committed_eur", lang), marker_color=COMMITTED,
+                customdata=[euros(v, lang) for v in values],
+                hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
+    if any(v is not None for v in targets):
+        fig.add_scatter(x=years, y=targets, name=t("target", lang), mode="lines",
+                        line={"shape": "hvh", "color": OKABE_ITO[7], "dash": "dash"},
+                        customdata=[euros(v, lang) for v in targets],
+                        hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
+    return _layout(
+        fig, lang, legend={"orientation": "h", "y": 1.1},
+        xaxis={"dtick": 1, "title": t("year", lang)}, yaxis={"title": "€", "gridcolor": "#eee"},
+    )
+
+
 def euros_per_capita(value: float | None, lang: str) -> str:
     """`0,80 €` / `€0.064`: per-inhabitant amounts are small, so cents, and below ten cents
     one more decimal per tenfold (at most four: 0,0005 € for a large country)."""

@@ -243,3 +243,18 @@ def test_rejected_rows_need_the_analyst_login(client, monkeypatch):
     with duckdb.connect(str(serving), read_only=True) as conn:
         rows = conn.execute("select count(*) from rejected_rows").fetchall()[0][0]
     assert pl.read_csv(io.BytesIO(ok.data), infer_schema=False).height == rows
+
+
+def test_committed_against_target_figure_and_words():
+    from dashboard import describe as words
+
+    df = pl.DataFrame({"year": [2023, 2024, 2025], "value": [9.5e6, 10.2e6, 9.8e6], "target": [1e7, 1e7, 1e7]})
+    fig = figures.committed_against_target(df, "fr")
+    assert sum(fig.data[0].y) == pytest.approx(df["value"].sum())
+    assert list(fig.data[1].y) == [1e7, 1e7, 1e7]
+    met = sum(1 for v, tg in zip(df["value"], df["target"]) if v >= tg)  # only 2024
+    assert words.committed_against_target(df, "fr") == (
+        "En 2025, 9,8 M€ engagés. C'est 98\u202f% de l'objectif annuel (10,0 M€). "
+        f"Années où l'objectif est atteint\u00a0: {met} sur 3."
+    )
+    assert "Years on target: 1 of 3." in words.committed_against_target(df, "en")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import data
+from dashboard import data, describe, figures
+from dashboard.components import chart_block, table
+from dashboard.filters import parse
 from dashboard.i18n import lang_of, t
 from dashboard.kpi import HEADLINE, Kpi, formatted, sentence
 
@@ -46,7 +48,20 @@ def layout(year: str | None = None, lang: str | None = None, **_query) -> html.D
                 **{"aria-label": t("year", lang)},
             ),
             html.Section(cards or [html.P(t("no_data", lang))], className="kpi-grid"),
+            _against_target(lang),
         ]
+    )
+
+
+def _against_target(lang: str) -> html.Section:
+    """Every year's committed money against the budget target: the first question at council."""
+    by_year = data.indicator_by_year("committed_eur")
+    return chart_block(
+        "committed-against-target", t("committed_against_target", lang),
+        figures.committed_against_target(by_year, lang), describe.committed_against_target(by_year, lang),
+        table(by_year, [("year", t("year", lang), "text"), ("value", t("committed_eur", lang), "euros"),
+                        ("target", t("target", lang), "euros")], lang),
+        "committed_against_target", parse({"lang": lang}, data.filter_allowlists()), lang,
     )
 
 
