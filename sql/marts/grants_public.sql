@@ -5,7 +5,7 @@ with grants as (
 ),
 
 places as (
-    select ga.grant_key, arg_max(s.location_code, s.share) as main_location_code
+    select ga.grant_key, arg_min(s.location_code, (-s.share, s.location_code)) as main_location_code
     from staging.grant_activities as ga
     inner join staging.location_shares as s on s.iati_identifier = ga.iati_identifier
     group by ga.grant_key

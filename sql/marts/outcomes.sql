@@ -5,13 +5,18 @@ with results as (
 ),
 
 main_place as (
-    select iati_identifier, arg_max(location_code, share) as location_code
+    -- ties broken by code, so a rebuild picks the same main place and sector
+    select iati_identifier, arg_min(location_code, (-share, location_code)) as location_code
     from staging.location_shares
     group by iati_identifier
 ),
 
 main_sector as (
-    select iati_identifier, arg_max(sector_code, share) as sector_code, arg_max(category_code, share) as category_code
+    select
+        iati_identifier,
+        arg_min(sector_code, (-share, sector_code, category_code)) as sector_code,
+        -- the category of that same sector row, not a separately chosen one
+        arg_min(category_code, (-share, sector_code, category_code)) as category_code,
     from staging.sector_shares
     group by iati_identifier
 ),
