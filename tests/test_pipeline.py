@@ -166,6 +166,11 @@ TOTALS_BY_YEAR = """
     select year, round(sum(committed_eur), 2), round(sum(disbursed_eur), 2), count(*)
     from funding group by year order by year
 """
+# choices made among equals (main place, main sector) must not depend on row order
+MAIN_CHOICES = """
+    select iati_identifier, indicator_index, period_start, location_code, sector_code, category_code
+    from outcomes order by all
+"""
 
 
 def test_materialisation_is_idempotent(built, sample_dir, tmp_path):
@@ -175,11 +180,13 @@ def test_materialisation_is_idempotent(built, sample_dir, tmp_path):
     _, warehouse, serving = built
     with snapshot(serving) as conn:
         before = conn.execute(TOTALS_BY_YEAR).fetchall()
+        choices = conn.execute(MAIN_CHOICES).fetchall()
         version = conn.execute("select distinct snapshot_version from manifest").fetchall()
     again = tmp_path / "serving.duckdb"
     outcome = materialize_all(sample_dir, warehouse, again)
     assert outcome.success
     with snapshot(again) as conn:
         after = conn.execute(TOTALS_BY_YEAR).fetchall()
+        assert conn.execute(MAIN_CHOICES).fetchall() == choices
         assert conn.execute("select distinct snapshot_version from manifest").fetchall() == version
     assert after == before
