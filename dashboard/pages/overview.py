@@ -14,10 +14,11 @@ from dashboard.kpi import HEADLINE, Kpi, formatted, sentence
 dash.register_page(__name__, path="/", name="overview", order=0)
 
 
-def layout(year: str | None = None, lang: str | None = None, **_query) -> html.Div:
+def layout(year: str | None = None, lang: str | None = None, years: str | None = None, **_query) -> html.Div:
     lang = lang_of(lang)
     available = data.years()
-    chosen = _chosen_year(year, available)
+    # `years=2020-2024` copied from another page's address means its last year here
+    chosen = _chosen_year(year or (years or "").rpartition("-")[2], available)
     rows = {r["indicator"]: r for r in data.kpis(chosen).iter_rows(named=True)} if chosen else {}
     cards = []
     for indicator in HEADLINE:
