@@ -107,12 +107,14 @@ class Recorder:
         self.lock = threading.Lock()
         self.samples: dict[str, list[float]] = {}
         self.errors: dict[str, int] = {}
+        self.reasons: list[str] = []  # what each failure was, so a failure is explained, not just counted
 
-    def add(self, kind: str, seconds: float, ok: bool) -> None:
+    def add(self, kind: str, seconds: float, ok: bool, reason: str = "") -> None:
         with self.lock:
             self.samples.setdefault(kind, []).append(seconds)
             if not ok:
                 self.errors[kind] = self.errors.get(kind, 0) + 1
+                self.reasons.append(f"{kind}: {reason}")
 
 
 def user(base: str, bodies: dict, grid: dict, rec: Recorder, stop: float, seed: int,
@@ -127,12 +129,15 @@ def user(base: str, bodies: dict, grid: dict, rec: Recorder, stop: float, seed: 
             steps.append(("grid rows callback", "POST", "/_dash-update-component", rnd.choice(grid[path, search])))
         for kind, method, url, body in steps:
             t = time.perf_counter()
+            reason = ""
             try:
                 r = session.request(method, base + url, json=body, timeout=30)
                 ok = r.status_code == 200 and (body is None or b'"response"' in r.content)
-            except requests.RequestException:
+                reason = f"{method} {url} -> {r.status_code}, {len(r.content)} bytes"
+            except requests.RequestException as error:
                 ok = False
-            rec.add(kind, time.perf_counter() - t, ok)
+                reason = f"{method} {url} -> {type(error).__name__}: {error}"
+            rec.add(kind, time.perf_counter() - t, ok, reason)
         time.sleep(rnd.uniform(*think))
 
 
@@ -209,6 +214,8 @@ def main() -> None:
     rows.append(["first (cold) callback per view, no load", len(cold_values), pct(cold_values, 50) * 1000,
                  pct(cold_values, 95) * 1000, max(cold_values) * 1000, 0])
     print(table(["request", "count", "p50 ms", "p95 ms", "max ms", "errors"], rows))
+    for reason in rec.reasons[:10]:
+        print(f"failed: {reason}")
     print(f"\nThroughput: {len(everything) / args.seconds:.1f} requests/s; cold pass over "
           f"{len(bodies)} views: {cold_total:.1f} s")
 
