@@ -219,6 +219,15 @@ def indicator_by_year(indicator: str = "committed_eur", filters=None, path: Path
     )
 
 
+def data_dictionary(path: Path | None = None) -> pl.DataFrame:
+    """Every published column: table, column, type, meaning, unit, source SQL file."""
+    return query(
+        "select table_name, column_name, data_type, meaning, unit, source from data_dictionary "
+        "order by table_name, position",
+        path=path,
+    )
+
+
 def filter_allowlists(path: Path | None = None):
     """The values a URL filter may take, from the snapshot itself."""
     from dashboard.filters import Allowed

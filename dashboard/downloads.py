@@ -41,6 +41,7 @@ DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
     "jobs_by_departement": data.jobs_by_departement,
     "campaign_reach": data.campaign_reach,
     "data_quality": data.data_quality,
+    "data_dictionary": lambda f: data.data_dictionary(),
     "rejected_counts": data.rejected_counts,
 }
 

@@ -258,3 +258,15 @@ def test_committed_against_target_figure_and_words():
         f"Années où l'objectif est atteint\u00a0: {met} sur 3."
     )
     assert "Years on target: 1 of 3." in words.committed_against_target(df, "en")
+
+
+def test_the_data_dictionary_is_downloadable_with_every_published_column(client):
+    http, serving = client
+    frame = pl.read_csv(io.BytesIO(http.get("/download/data_dictionary.csv").data))
+    with duckdb.connect(str(serving), read_only=True) as conn:
+        # the dictionary describes itself too
+        columns = conn.execute("select count(*) from information_schema.columns").fetchall()[0][0]
+    assert frame.height == columns
+    assert frame["meaning"].null_count() == 0
+    page = http.get("/data-quality")
+    assert page.status_code == 200

@@ -40,6 +40,11 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             html.P([t("analyst_note", lang), html.A("/analyst/rejected.csv", href="/analyst/rejected.csv")],
                    className="hint"),
         ], className="chart-block", id="rejections-table"),
+        html.Section([
+            html.H3(t("dictionary_title", lang)),
+            html.P(t("dictionary_intro", lang, columns=number(data.data_dictionary().height, lang))),
+            download_links("data_dictionary", Filters(lang=lang), lang),
+        ], className="chart-block", id="data-dictionary"),
     ])
 
 
