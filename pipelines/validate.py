@@ -28,7 +28,7 @@ def reader_for(path: Path) -> tuple[str, Callable[[Path], ReadResult]]:
     if suffix == ".xml":
         return "iati", read_activities
     if suffix == ".ics":
-        return "events", _events_reader()
+        return "events", local.events_reader()
     if suffix in (".xlsx", ".xls", ".ods"):
         return "grants", scdl.read_grants
     head = path.read_bytes()[:4096].decode("utf-8", errors="replace").lower()
@@ -38,17 +38,8 @@ def reader_for(path: Path) -> tuple[str, Callable[[Path], ReadResult]]:
     if "etp" in first_line and "annee" in first_line:
         return "jobs", local.read_jobs
     if "type_evenement" in first_line:
-        return "events", _events_reader()
+        return "events", local.events_reader()
     return "grants", scdl.read_grants
-
-
-def _events_reader() -> Callable[[Path], ReadResult]:
-    from functools import partial
-
-    from pipelines.reference import load_communes
-    from pipelines.sources.local import read_events
-
-    return partial(read_events, communes=load_communes())
 
 
 def validate_file(path: Path) -> Report:

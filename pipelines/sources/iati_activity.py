@@ -13,83 +13,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-import polars as pl
-
 from pipelines.sources import iati_codes
 from pipelines.sources.common import Problem
+from pipelines.sources.contracts import IATI_TABLES
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-_S, _F, _D, _I = pl.String, pl.Float64, pl.Date, pl.Int32
-_ORIGIN = {"source_file": _S, "source_row": _S}
 
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "activities": _ORIGIN
-    | {
-        "iati_identifier": _S,
-        "iati_version": _S,
-        "reporting_org_ref": _S,
-        "reporting_org_name": _S,
-        "title": _S,
-        "description": _S,
-        "activity_status": _S,
-        "default_currency": _S,
-        "start_date": _D,
-        "end_date": _D,
-        "grant_reference": _S,
-        "hierarchy": _S,
-    },
-    "participating_orgs": _ORIGIN
-    | {"iati_identifier": _S, "role": _S, "ref": _S, "name": _S, "org_type": _S},
-    "activity_locations": _ORIGIN
-    | {"iati_identifier": _S, "kind": _S, "code": _S, "vocabulary": _S, "percentage": _F},
-    "activity_sectors": _ORIGIN
-    | {"iati_identifier": _S, "vocabulary": _S, "code": _S, "percentage": _F},
-    "transactions": _ORIGIN
-    | {
-        "iati_identifier": _S,
-        "transaction_index": _I,
-        "transaction_type": _S,
-        "transaction_date": _D,
-        "value": _F,
-        "currency": _S,
-        "value_date": _D,
-        "recipient_country": _S,
-        "recipient_region": _S,
-        "sector_vocabulary": _S,
-        "sector_code": _S,
-        "provider_org_ref": _S,
-        "receiver_org_ref": _S,
-    },
-    "budgets": _ORIGIN
-    | {
-        "iati_identifier": _S,
-        "budget_type": _S,
-        "status": _S,
-        "period_start": _D,
-        "period_end": _D,
-        "value": _F,
-        "currency": _S,
-        "value_date": _D,
-    },
-    "results": _ORIGIN
-    | {
-        "iati_identifier": _S,
-        "result_index": _I,
-        "result_type": _S,
-        "result_title": _S,
-        "indicator_index": _I,
-        "indicator_title": _S,
-        "measure": _S,
-        "ascending": pl.Boolean,
-        "baseline_year": _I,
-        "baseline_value": _F,
-        "period_start": _D,
-        "period_end": _D,
-        "target_value": _F,
-        "actual_value": _F,
-    },
-}
+# the accepted tables' columns and types: the one contract (docs/data-contracts.md)
+SCHEMAS = IATI_TABLES
 
 # xsd:date, optionally with a time or a timezone, as publishers write it.
 _DATE = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]*)?(?:Z|[+-]\d{2}:?\d{2})?\s*")

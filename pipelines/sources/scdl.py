@@ -71,6 +71,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.sources.common import REJECTED_SCHEMA, Problem, ReadResult, SourceError, problems_frame
+from pipelines.sources.contracts import GRANT_TABLES
 # Re-exported: the module's public names before it was split.
 from pipelines.sources.scdl_header import (  # noqa: F401
     BLOCKING_COLUMNS, SCDL_REQUIRED, SPREADSHEET_SUFFIXES, _find_header, _header_error, canonical_column,
@@ -79,30 +80,8 @@ from pipelines.sources.scdl_split import csv_table, head_records, sheet_tables
 from pipelines.sources.scdl_validate import _blank, to_problems, validate
 from pipelines.sources.scdl_values import parse_amount, parse_date, parse_nature, parse_period  # noqa: F401
 
-GRANT_SCHEMA: dict[str, pl.DataType] = {
-    "source_file": pl.String,
-    "source_row": pl.Int64,
-    "attribuant_nom": pl.String,
-    "attribuant_id": pl.String,
-    "date_convention": pl.Date,
-    "year": pl.Int32,
-    "reference_decision": pl.String,
-    "beneficiaire_nom": pl.String,
-    "beneficiaire_id": pl.String,
-    "rna_beneficiaire": pl.String,
-    "objet": pl.String,
-    "montant_eur": pl.Float64,
-    "nature": pl.String,
-    "conditions_versement": pl.String,
-    "versement_debut": pl.Date,
-    "versement_fin": pl.Date,
-    "id_rae": pl.String,
-    "notification_ue": pl.Boolean,
-    "pourcentage_subvention": pl.Float64,
-    "dispositif_aide": pl.String,
-    "extra": pl.String,
-    "flags": pl.String,
-}
+# the accepted table's columns and types: the one contract (docs/data-contracts.md)
+GRANT_SCHEMA = GRANT_TABLES["grants"]
 GRANT_COLUMNS: list[str] = list(GRANT_SCHEMA)
 
 def _is_spreadsheet(path: Path) -> bool:

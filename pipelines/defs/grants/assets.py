@@ -2,18 +2,12 @@
 
 from pipelines.defs.factories import ingest_asset
 from pipelines.sources.contracts import GRANT_TABLES
-
-
-def _reader():
-    from pipelines.sources.scdl import read_grants
-
-    return read_grants
-
+from pipelines.sources.scdl import read_grants
 
 raw_grants = ingest_asset(
     source="grants",
     suffixes=(".csv", ".xlsx", ".xls", ".ods"),
-    reader=_reader,
+    reader=lambda: read_grants,
     tables=GRANT_TABLES,
     group="grants",
     # a grant's year is its convention's year: re-running 2020 replaces 2020's grants only

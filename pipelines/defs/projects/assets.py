@@ -2,19 +2,13 @@
 
 from pipelines.defs.factories import ingest_asset
 from pipelines.sources.contracts import IATI_TABLES
-
-
-def _reader():
-    # batches appended to the warehouse as they are read: memory bounded by a batch
-    from pipelines.sources.iati import iter_activity_batches
-
-    return iter_activity_batches
-
+from pipelines.sources.iati import iter_activity_batches
 
 raw_iati = ingest_asset(
     source="iati",
     suffixes=(".xml",),
-    reader=_reader,
+    # batches appended to the warehouse as they are read: memory bounded by a batch
+    reader=lambda: iter_activity_batches,
     tables=IATI_TABLES,
     group="projects",
     description="IATI activities with their places, sectors, transactions, budgets and "
