@@ -102,7 +102,7 @@ def iter_activity_batches(path: str | Path, batch_size: int = 5000) -> Iterator[
             while act.getprevious() is not None:
                 del parent[0]
             if in_batch == batch_size:
-                yield ReadResult(source_file, in_batch, _frames(batch.rows), batch.problems)
+                yield ReadResult(source_file, in_batch, _frames(batch.columns), batch.problems)
                 batch, in_batch = Batch(), 0
     except etree.XMLSyntaxError as err:
         line = err.lineno if err.lineno else "?"
@@ -118,7 +118,7 @@ def iter_activity_batches(path: str | Path, batch_size: int = 5000) -> Iterator[
                 source_file, f"line {root.sourceline}",
                 f"root element is <{root.tag}>, expected <{ROOT_TAG}>: not an IATI activity file",
             )
-    yield ReadResult(source_file, in_batch, _frames(batch.rows), batch.problems)
+    yield ReadResult(source_file, in_batch, _frames(batch.columns), batch.problems)
 
 
 def read_activities(path: str | Path) -> ReadResult:
@@ -172,14 +172,10 @@ def _refuse_doctype_in_head(path: Path) -> None:
         raise SourceError(path, f"line {line}", "DOCTYPE/ENTITY declarations are refused (possible XXE or entity bomb)")
 
 
-def _frames(columns: dict[str, list[tuple]]) -> dict[str, pl.DataFrame]:
-    """Row tuples to frames, transposed to columns first (about twice as fast as
-    polars' row constructor)."""
-    frames = {}
-    for name, rows in columns.items():
-        schema = SCHEMAS[name]
-        values = zip(*rows) if rows else ([] for _ in schema)
-        frames[name] = pl.DataFrame(
-            [pl.Series(col, list(vals), dtype=dtype) for (col, dtype), vals in zip(schema.items(), values)]
-        )
-    return frames
+def _frames(tables: dict[str, list[list]]) -> dict[str, pl.DataFrame]:
+    """The batch's columns (one list per column, in `SCHEMAS` order) to frames."""
+    return {
+        name: pl.DataFrame([pl.Series(col, values, dtype=dtype)
+                            for (col, dtype), values in zip(SCHEMAS[name].items(), columns)])
+        for name, columns in tables.items()
+    }
