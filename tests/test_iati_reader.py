@@ -16,11 +16,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from lxml import etree
 
 from pipelines.ingest import ingest_source
 from pipelines.sources.common import SourceError
 from pipelines.sources.contracts import IATI_TABLES
 from pipelines.sources.iati import iter_activity_batches, read_activities
+from pipelines.sources.iati_activity import XML_LANG, element_view
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "iati"
 PROJECT = Path(__file__).resolve().parents[1]
@@ -306,6 +308,97 @@ def test_french_narrative_preferred_else_default_language(tmp_path):
         </iati-activities>""")
     row = read_activities(path).tables["activities"].row(0, named=True)
     assert (row["title"], row["description"]) == ("Hola", "FR")
+
+
+# --- the compiled walk reads what lxml reads ----------------------------------
+# pipelines/sources/iati_activity.pyx reads libxml2's tree in C instead of through
+# lxml's Python API; `element_view` shows what it reads, compared here with lxml itself.
+
+EDGE_CASES = """<?xml version="1.0" encoding="UTF-8"?>
+<iati-activities version="2.03" xmlns:x="urn:ext" xml:lang="en">
+ <iati-activity default-currency=" EUR " x:default-currency="USD" xml:lang="fr" hierarchy="">
+  <iati-identifier><![CDATA[FR-1]]> &amp; <!-- a comment --> tail</iati-identifier>
+  <title><narrative xml:lang="es">caf&#233; <?pi here?> apr\u00e8s</narrative><narrative/></title>
+  <x:transaction><x:value>5</x:value></x:transaction>
+  <transaction xmlns="urn:default"><value>7</value></transaction>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2024-01-01"/>
+   <value currency="" value-date="2024-01-02">  1.5 </value></transaction>
+  <sector code="&lt;15110&gt;" percentage='100' x:code="99"/>
+  <description type="2">D\u00e9tail \U0001F600</description>
+ </iati-activity>
+</iati-activities>
+"""
+
+
+def _disagreements(root) -> tuple[int, list]:
+    """Every element of the tree read both ways: (elements compared, differences)."""
+    compared, differ = 0, []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue  # comments, PIs, entities: never matched by tag
+        names = [k for k in el.attrib if not k.startswith("{")] + ["not-there"]
+        expected = (None if el.tag.startswith("{") else el.tag, el.text,
+                    [el.get(k) for k in names], el.get(XML_LANG))
+        got = element_view(el, names)
+        compared += 1
+        if tuple(got) != expected:
+            differ.append((el.sourceline, expected, got))
+    return compared, differ
+
+
+@pytest.mark.parametrize("strip_cdata", [True, False])
+@pytest.mark.parametrize("remove_comments", [True, False])
+def test_compiled_walk_reads_edge_cases_as_lxml_does(strip_cdata, remove_comments):
+    parser = etree.XMLParser(resolve_entities=False, strip_cdata=strip_cdata, remove_comments=remove_comments)
+    root = etree.fromstring(EDGE_CASES.encode(), parser)
+    compared, differ = _disagreements(root)
+    assert compared == 16 and differ == []
+
+
+def test_compiled_walk_reads_unexpanded_entities_as_lxml_does():
+    """The reader refuses DTDs, but the walk still answers as lxml does when an
+    attribute or a text holds an entity reference (lxml assembles the attribute)."""
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
+    root = etree.fromstring(b'<!DOCTYPE a [<!ENTITY e "ex">]><a code="1&e;2" ref="&e;">t&e;u<b>&e;</b></a>', parser)
+    compared, differ = _disagreements(root)
+    assert compared == 2 and differ == []
+    assert element_view(root, ["code"])[2] == ["1ex2"]
+
+
+def test_compiled_walk_reads_every_reference_file_as_lxml_does():
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    compared = files = 0
+    for path in sorted(REF.rglob("*.xml")):
+        try:
+            root = etree.parse(str(path), parser).getroot()
+        except etree.XMLSyntaxError:
+            continue  # the schema's deliberately broken test files
+        n, differ = _disagreements(root)
+        assert differ == [], path
+        compared, files = compared + n, files + 1
+    assert files >= 700 and compared > 15_000  # 702 files, 17,601 elements on 2026-11-29
+
+
+def test_edge_cases_read_as_elementtree_reads_them(tmp_path):
+    """Namespaced look-alikes are not IATI elements; CDATA, entities and character
+    references are text; blank attributes are absent; a typed description is the
+    fallback when there is no general one. Expected values from ElementTree."""
+    path = tmp_path / "edge.xml"
+    path.write_text(EDGE_CASES, encoding="utf-8")
+    root = ET.parse(path).getroot()
+    act = root.find("iati-activity")
+    ours = read_activities(path)
+    assert ours.rows_rejected == 0
+    row = ours.tables["activities"].row(0, named=True)
+    assert row["iati_identifier"] == act.find("iati-identifier").text.strip() == "FR-1 &  tail"
+    assert row["default_currency"] == act.get("default-currency").strip()
+    assert row["description"] == act.find("description").text
+    assert row["hierarchy"] == act.get("hierarchy") == ""
+    transactions = ours.tables["transactions"]
+    assert transactions.height == len(act.findall("transaction")) == 1
+    assert transactions["value"].to_list() == [float(act.find("transaction/value").text)]
+    assert transactions["currency"].to_list() == ["EUR"]  # blank currency: the activity's default
+    assert ours.tables["activity_sectors"]["code"].to_list() == [act.find("sector").get("code")] == ["<15110>"]
 
 
 # --- generated files: hostile and broken XML -----------------------------------
