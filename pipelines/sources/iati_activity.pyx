@@ -18,7 +18,10 @@ helpers `_get`, `_text_raw` return exactly what lxml's `.get()` and `.text` retu
 the reference files and on generated edge cases: CDATA, entities, namespaces, PIs).
 """
 
-from libc.string cimport strcmp
+from cpython.datetime cimport date_new, import_datetime
+from cpython.ref cimport PyObject
+from libc.math cimport isinf
+from libc.string cimport strcmp, strlen
 from lxml.includes cimport tree
 from lxml.includes.tree cimport xmlAttr, xmlNode
 from lxml.includes.etreepublic cimport _Document, _Element, elementFactory, import_lxml__etree
@@ -32,6 +35,11 @@ from pipelines.sources.common import Problem
 from pipelines.sources.contracts import IATI_TABLES
 
 import_lxml__etree()
+import_datetime()
+
+cdef extern from "Python.h":
+    # float()'s own conversion: locale-independent and correctly rounded
+    double PyOS_string_to_double(const char* s, char** endptr, PyObject* overflow_exception) except? -1.0
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 cdef const char* _XML_NS = b"http://www.w3.org/XML/1998/namespace"
@@ -270,6 +278,104 @@ cdef object _attr(xmlNode* n, const char* name):
     return value.strip() or None
 
 
+# --- fast paths: the common plain value read without making a Python string --------------
+# Each takes only values that the Checker would accept, giving the same result
+# (tests/test_iati_reader.py checks that on generated values); anything else, and every
+# problem, goes through the Checker as a Python string.
+
+cdef const char* _raw_attr(xmlNode* n, const char* name) noexcept:
+    """The bytes `el.get(name)` would decode, when held by one text node; else NULL."""
+    cdef xmlAttr* a = n.properties
+    cdef xmlNode* c
+    while a is not NULL:
+        if a.ns is NULL and strcmp(<const char*>a.name, name) == 0:
+            c = a.children
+            if c is not NULL and c.next is NULL and c.type == tree.XML_TEXT_NODE:
+                return <const char*>c.content
+            return NULL
+        a = a.next
+    return NULL
+
+
+cdef const char* _raw_text(xmlNode* n) noexcept:
+    """The bytes `el.text` would decode, when held by one text node; else NULL."""
+    cdef xmlNode* c = _text_node(n.children)
+    if c is NULL or _text_node(c.next) is not NULL:
+        return NULL
+    return <const char*>c.content
+
+
+cdef inline bint _plain_decimal(const char* s, double* out) noexcept:
+    """ASCII digits with at most one dot (the Checker's own fast case), finite."""
+    cdef const char* p = s
+    cdef int dots = 0, digits = 0
+    if s is NULL:
+        return False
+    while p[0] != 0:
+        if p[0] == 46:  # "."
+            dots += 1
+            if dots > 1:
+                return False
+        elif 48 <= p[0] <= 57:
+            digits += 1
+        else:
+            return False
+        p += 1
+    if digits == 0:
+        return False
+    out[0] = PyOS_string_to_double(s, NULL, NULL)
+    return not isinf(out[0])
+
+
+cdef inline int _digits(const char* s, int start, int end) noexcept:
+    cdef int value = 0, i
+    for i in range(start, end):
+        if not 48 <= s[i] <= 57:
+            return -1
+        value = value * 10 + (s[i] - 48)
+    return value
+
+
+cdef object _plain_date(const char* s):
+    """A real date written exactly YYYY-MM-DD, as date.fromisoformat reads it; else None."""
+    cdef int year, month, day, last
+    if s is NULL or strlen(s) != 10 or s[4] != 45 or s[7] != 45:  # "-"
+        return None
+    year, month, day = _digits(s, 0, 4), _digits(s, 5, 7), _digits(s, 8, 10)
+    if year < 1 or month < 1 or month > 12 or day < 1:
+        return None
+    if month == 2:
+        last = 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28
+    else:
+        last = 30 if month in (4, 6, 9, 11) else 31
+    if day > last:
+        return None
+    return date_new(year, month, day)
+
+
+cdef object _date_attr(xmlNode* n, const char* name, Checker chk, where, at):
+    """`chk.date(el.get(name), where, at)`."""
+    value = _plain_date(_raw_attr(n, name))
+    if value is not None:
+        return value
+    return chk.date(_get(n, name), where, at)
+
+
+cdef object _decimal_attr(xmlNode* n, const char* name, Checker chk, where, at, severity="error"):
+    """`chk.decimal(el.get(name), where, at, severity)`."""
+    cdef double value
+    if _plain_decimal(_raw_attr(n, name), &value):
+        return value
+    return chk.decimal(_get(n, name), where, at, severity)
+
+
+def plain_values(str text):
+    """What the fast paths make of `text` (None: left to the Checker). For tests."""
+    cdef double value
+    raw = text.encode()
+    return _plain_date(raw), (value if _plain_decimal(raw, &value) else None)
+
+
 cdef bint _general(xmlNode* d) except -1:
     """Description type 1 (general) or untyped."""
     cdef xmlAttr* a = d.properties
@@ -280,13 +386,54 @@ cdef bint _general(xmlNode* d) except -1:
     return True
 
 
+# The activity's children that are read, found in one pass (the others, activity-scope,
+# default-*..., are skipped): the first and last of each kind, so that each kind is then
+# walked from its first to its last without scanning the rest again.
+cdef enum:
+    T_IDENTIFIER, T_REPORTING_ORG, T_STATUS, T_DATE, T_OTHER_ID, T_PARTICIPATING_ORG, T_COUNTRY, T_REGION
+    T_SECTOR, T_TRANSACTION, T_BUDGET, T_RESULT, T_TITLE, T_DESCRIPTION, T_KINDS
+
+cdef const char* _KIND_TAGS[14]
+_KIND_TAGS[:] = [b"iati-identifier", b"reporting-org", b"activity-status", b"activity-date", b"other-identifier",
+                 b"participating-org", b"recipient-country", b"recipient-region", b"sector", b"transaction",
+                 b"budget", b"result", b"title", b"description"]
+
+
+cdef struct Children:
+    xmlNode* first[14]
+    xmlNode* last[14]
+
+
+cdef void _group(xmlNode* act, Children* kids) noexcept:
+    cdef xmlNode* c = act.children
+    cdef int k
+    cdef const char* name
+    for k in range(T_KINDS):
+        kids.first[k] = kids.last[k] = NULL
+    while c is not NULL:
+        if c.type == tree.XML_ELEMENT_NODE and _no_ns(c):
+            name = <const char*>c.name
+            for k in range(T_KINDS):
+                if _KIND_TAGS[k][0] == name[0] and strcmp(_KIND_TAGS[k], name) == 0:
+                    if kids.first[k] is NULL:
+                        kids.first[k] = c
+                    kids.last[k] = c
+                    break
+        c = c.next
+
+
+cdef inline xmlNode* _after(Children* kids, int kind, xmlNode* el) noexcept:
+    """The next child of the same kind after `el`, or NULL."""
+    return NULL if el == kids.last[kind] else _next(el.next, _KIND_TAGS[kind])
+
+
 # --- the rules ----------------------------------------------------------------------------
 
-cdef object _narrative(xmlNode* el, const char* tag, default_lang, bint general_only):
+cdef object _narrative(xmlNode* el, xmlNode* last, const char* tag, default_lang, bint general_only):
     """French text if any, else the default language's, else the first non-empty.
 
-    Reads `el` alone (tag NULL) or `el` and its following siblings named `tag`
-    (with `general_only`, only general descriptions). 2.0x wraps text in
+    Reads `el` alone (tag NULL) or `el` and its following siblings named `tag`, up
+    to `last` if given (with `general_only`, only general descriptions). 2.0x wraps text in
     `<narrative xml:lang=..>` children; 1.0x puts it in the element itself (possibly
     repeated per language). Both are handled.
     """
@@ -296,7 +443,7 @@ cdef object _narrative(xmlNode* el, const char* tag, default_lang, bint general_
     first = in_default = None
     while el is not NULL:
         if general_only and not _general(el):
-            el = _next(el.next, tag)
+            el = NULL if tag is NULL or el == last else _next(el.next, tag)
             continue
         el_lang = _get(el, b"lang", True)
         found_narrative = False
@@ -324,24 +471,29 @@ cdef object _narrative(xmlNode* el, const char* tag, default_lang, bint general_
                     first = text
                 if in_default is None and lang == default:
                     in_default = text
-        el = NULL if tag is NULL else _next(el.next, tag)
+        el = NULL if tag is NULL or el == last else _next(el.next, tag)
     return in_default if in_default is not None else first
 
 
 cdef void _percent_sums(Checker chk, dict groups, where, what):
     """Warn (row kept) when stated percentages of a group do not add up to 100."""
+    cdef double total
+    cdef Py_ssize_t stated
     for key, percents in groups.items():
-        stated = [p for p in percents if p is not None]
-        if not stated:
+        total, stated = 0.0, 0
+        for pct in percents:
+            if pct is not None:
+                total += <double>pct
+                stated += 1
+        if stated == 0:
             continue  # no percentages at all: IATI reads a single entry as 100%
-        total = sum(stated)
-        if abs(total - 100.0) > _PERCENT_TOLERANCE or len(stated) != len(percents):
+        if abs(total - 100.0) > _PERCENT_TOLERANCE or stated != len(percents):
             label = f"{what} {key}".strip()
             chk.problem(
                 where,
                 f"{total:g}",
                 f"percent_sum: {label} percentages sum to {total:g} over "
-                f"{len(stated)} of {len(percents)} entries, not 100",
+                f"{stated} of {len(percents)} entries, not 100",
                 "warning",
             )
 
@@ -362,57 +514,65 @@ def read_activity(_Element act, str xpath, Checker chk, batch):
 cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list problems) except -1:
     cdef xmlNode* el
     cdef int n
+    cdef Children kids
     chk.start(xpath, problems)
     ctx = chk.ctx
     source_file = ctx.source_file
     lang = _get(act, b"lang", True) or ctx.default_lang
     default_currency = _attr(act, b"default-currency")
-    first = act.children
+    _group(act, &kids)
 
     identifier = None
-    el = _next(first, b"iati-identifier")
+    el = kids.first[T_IDENTIFIER]
     while el is not NULL:
         identifier = _text(el)
-        el = _next(el.next, b"iati-identifier")
+        el = _after(&kids, T_IDENTIFIER, el)
     reporting_ref = reporting_name = status = grant_reference = None
-    el = _next(first, b"reporting-org")
+    el = kids.first[T_REPORTING_ORG]
     while el is not NULL:
         reporting_ref = _attr(el, b"ref")
-        reporting_name = _narrative(el, NULL, lang, False)
-        el = _next(el.next, b"reporting-org")
-    el = _next(first, b"activity-status")
+        reporting_name = _narrative(el, el, NULL, lang, False)
+        el = _after(&kids, T_REPORTING_ORG, el)
+    el = kids.first[T_STATUS]
     while el is not NULL:
         status = _get(el, b"code")
-        el = _next(el.next, b"activity-status")
-    dates = {}
+        el = _after(&kids, T_STATUS, el)
+    start_planned = start_actual = end_planned = end_actual = None
     n = 0
-    el = _next(first, b"activity-date")
+    el = kids.first[T_DATE]
     while el is not NULL:
         n += 1
         kind = iati_codes.activity_date_type(_get(el, b"type"))
         if kind is not None:
-            dates[kind] = chk.date(_get(el, b"iso-date"), "activity-date[%s]/@iso-date", n)
-        el = _next(el.next, b"activity-date")
-    el = _next(first, b"other-identifier")
+            when = _date_attr(el, b"iso-date", chk, "activity-date[%s]/@iso-date", n)
+            if kind == "1":
+                start_planned = when
+            elif kind == "2":
+                start_actual = when
+            elif kind == "3":
+                end_planned = when
+            else:
+                end_actual = when
+        el = _after(&kids, T_DATE, el)
+    el = kids.first[T_OTHER_ID]
     while el is not NULL:
         if _get(el, b"type") == "A1":
             grant_reference = _attr(el, b"ref")
             break
-        el = _next(el.next, b"other-identifier")
+        el = _after(&kids, T_OTHER_ID, el)
     if identifier is None:
         chk.problem("iati-identifier", None, "missing or empty iati-identifier")
         return False  # nothing else can be joined to an activity without its id
 
     # Where this activity's rows start in each table, to take them back on rejection.
     marks = [(columns, len(<list>columns[0])) for columns in rows.values()]
-    descriptions = _next(first, b"description")
     general_only = False
-    el = descriptions
+    el = kids.first[T_DESCRIPTION]
     while el is not NULL:
         if _general(el):
             general_only = True
             break
-        el = _next(el.next, b"description")
+        el = _after(&kids, T_DESCRIPTION, el)
     _put(
         rows["activities"],
         (
@@ -420,19 +580,19 @@ cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list p
             ctx.version,
             reporting_ref,
             reporting_name,
-            _narrative(_next(first, b"title"), b"title", lang, False),
-            _narrative(descriptions, b"description", lang, general_only),
+            _narrative(kids.first[T_TITLE], kids.last[T_TITLE], b"title", lang, False),
+            _narrative(kids.first[T_DESCRIPTION], kids.last[T_DESCRIPTION], b"description", lang, general_only),
             status,
             default_currency,
-            dates.get("2") or dates.get("1"),  # actual beats planned
-            dates.get("4") or dates.get("3"),
+            start_actual or start_planned,  # actual beats planned
+            end_actual or end_planned,
             grant_reference,
             _get(act, b"hierarchy"),
         )
     )
     out = rows["participating_orgs"]
     n = 0
-    el = _next(first, b"participating-org")
+    el = kids.first[T_PARTICIPATING_ORG]
     while el is not NULL:
         n += 1
         raw_role = _get(el, b"role")
@@ -442,34 +602,34 @@ cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list p
         _put(
             out,
             (source_file, f"{xpath}/participating-org[{n}]", identifier, role,
-             _attr(el, b"ref"), _narrative(el, NULL, lang, False), _get(el, b"type"))
+             _attr(el, b"ref"), _narrative(el, el, NULL, lang, False), _get(el, b"type"))
         )
-        el = _next(el.next, b"participating-org")
+        el = _after(&kids, T_PARTICIPATING_ORG, el)
 
-    _locations(first, xpath, identifier, chk, rows["activity_locations"])
-    _sectors(first, xpath, identifier, chk, rows["activity_sectors"])
+    _locations(&kids, xpath, identifier, chk, rows["activity_locations"])
+    _sectors(&kids, xpath, identifier, chk, rows["activity_sectors"])
 
     out = rows["transactions"]
     n = 0
-    el = _next(first, b"transaction")
+    el = kids.first[T_TRANSACTION]
     while el is not NULL:
         n += 1
         _put(out, _transaction(el, n, identifier, default_currency, chk))
-        el = _next(el.next, b"transaction")
+        el = _after(&kids, T_TRANSACTION, el)
     out = rows["budgets"]
     n = 0
-    el = _next(first, b"budget")
+    el = kids.first[T_BUDGET]
     while el is not NULL:
         n += 1
         _put(out, _budget(el, n, identifier, default_currency, chk))
-        el = _next(el.next, b"budget")
+        el = _after(&kids, T_BUDGET, el)
     out = rows["results"]
     n = 0
-    el = _next(first, b"result")
+    el = kids.first[T_RESULT]
     while el is not NULL:
         n += 1
         _result_rows(el, n, identifier, lang, chk, out)
-        el = _next(el.next, b"result")
+        el = _after(&kids, T_RESULT, el)
 
     if chk.errors:
         for columns, mark in marks:
@@ -479,39 +639,38 @@ cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list p
     return True
 
 
-cdef void _locations(xmlNode* first, str xpath, identifier, Checker chk, list out):
+cdef void _locations(Children* kids, str xpath, identifier, Checker chk, list out):
     cdef xmlNode* el
-    cdef int n
-    cdef const char* tag
+    cdef int n, kind
     cdef bint is_country
-    if _next(first, b"recipient-country") is NULL and _next(first, b"recipient-region") is NULL:
+    if kids.first[T_COUNTRY] is NULL and kids.first[T_REGION] is NULL:
         return
     percents = []
     for is_country in (True, False):
-        tag = b"recipient-country" if is_country else b"recipient-region"
+        kind = T_COUNTRY if is_country else T_REGION
         name = "recipient-country" if is_country else "recipient-region"
         n = 0
-        el = _next(first, tag)
+        el = kids.first[kind]
         while el is not NULL:
             n += 1
             where = f"{name}[{n}]"
             code = _attr(el, b"code")
             if code is None:
                 chk.problem(f"{where}/@code", None, "missing code")
-            pct = chk.decimal(_get(el, b"percentage"), "%s/@percentage", where)
+            pct = _decimal_attr(el, b"percentage", chk, "%s/@percentage", where)
             percents.append(pct)
             if is_country:
-                kind, vocabulary, code = "country", None, code and code.upper()
+                place, vocabulary, code = "country", None, code and code.upper()
             else:
-                kind, vocabulary = "region", (_get(el, b"vocabulary") or "1").strip()
-            _put(out, (chk.source_file, f"{xpath}/{where}", identifier, kind, code, vocabulary, pct))
-            el = _next(el.next, tag)
+                place, vocabulary = "region", (_get(el, b"vocabulary") or "1").strip()
+            _put(out, (chk.source_file, f"{xpath}/{where}", identifier, place, code, vocabulary, pct))
+            el = _after(kids, kind, el)
     _percent_sums(chk, {"": percents}, "recipient-country|recipient-region/@percentage",
                   "recipient country and region")
 
 
-cdef void _sectors(xmlNode* first, str xpath, identifier, Checker chk, list out):
-    cdef xmlNode* el = _next(first, b"sector")
+cdef void _sectors(Children* kids, str xpath, identifier, Checker chk, list out):
+    cdef xmlNode* el = kids.first[T_SECTOR]
     cdef int n = 0
     if el is NULL:
         return
@@ -524,18 +683,20 @@ cdef void _sectors(xmlNode* first, str xpath, identifier, Checker chk, list out)
         if code is None:
             # 1.0x "RO" sectors were sometimes only a label: keep the row, flag it.
             chk.problem(f"{where}/@code", _text(el), "sector without code", "warning")
-        pct = chk.decimal(_get(el, b"percentage"), "%s/@percentage", where)
+        pct = _decimal_attr(el, b"percentage", chk, "%s/@percentage", where)
         sector_percents.setdefault(vocabulary, []).append(pct)
         _put(out, (chk.source_file, f"{xpath}/{where}", identifier, vocabulary, code, pct))
-        el = _next(el.next, b"sector")
+        el = _after(kids, T_SECTOR, el)
     _percent_sums(chk, sector_percents, "sector/@percentage", "sector vocabulary")
 
 
 cdef tuple _transaction(xmlNode* el, int n, identifier, default_currency, Checker chk):
     cdef xmlNode* child = el.children
     cdef xmlNode* value_el = NULL
+    cdef xmlNode* date_el = NULL
     cdef const char* tag
-    type_code = date_raw = None
+    cdef double amount
+    type_code = None
     country = region = sector_vocab = sector_code = provider = receiver = None
     while child is not NULL:
         if child.type == tree.XML_ELEMENT_NODE and _no_ns(child):
@@ -543,7 +704,7 @@ cdef tuple _transaction(xmlNode* el, int n, identifier, default_currency, Checke
             if strcmp(tag, b"transaction-type") == 0:
                 type_code = _get(child, b"code")
             elif strcmp(tag, b"transaction-date") == 0:
-                date_raw = _get(child, b"iso-date")
+                date_el = child
             elif strcmp(tag, b"value") == 0:
                 value_el = child
             elif strcmp(tag, b"provider-org") == 0:
@@ -562,17 +723,22 @@ cdef tuple _transaction(xmlNode* el, int n, identifier, default_currency, Checke
     ttype = iati_codes.transaction_type(type_code)
     if ttype is None:
         chk.problem(f"transaction[{n}]/transaction-type/@code", type_code, "unknown or missing transaction type")
-    if date_raw is None or not date_raw.strip():
-        chk.problem(f"transaction[{n}]/transaction-date/@iso-date", None, "missing transaction date")
-        tdate = None
-    else:
-        tdate = chk.date(date_raw, "transaction[%s]/transaction-date/@iso-date", n)
+    tdate = None if date_el is NULL else _plain_date(_raw_attr(date_el, b"iso-date"))
+    if tdate is None:
+        date_raw = None if date_el is NULL else _get(date_el, b"iso-date")
+        if date_raw is None or not date_raw.strip():
+            chk.problem(f"transaction[{n}]/transaction-date/@iso-date", None, "missing transaction date")
+        else:
+            tdate = chk.date(date_raw, "transaction[%s]/transaction-date/@iso-date", n)
     value = currency = value_date = None
-    if value_el is NULL or _text(value_el) is None:
+    if value_el is not NULL and _plain_decimal(_raw_text(value_el), &amount):
+        value = amount
+    elif value_el is NULL or _text(value_el) is None:
         chk.problem(f"transaction[{n}]/value", None, "missing value")
     else:
         value = chk.decimal(_text_raw(value_el), "transaction[%s]/value", n)
-        value_date = chk.date(_get(value_el, b"value-date"), "transaction[%s]/value/@value-date", n)
+    if value_el is not NULL and (value is not None or _text(value_el) is not None):
+        value_date = _date_attr(value_el, b"value-date", chk, "transaction[%s]/value/@value-date", n)
         currency = _attr(value_el, b"currency") or default_currency
     if value_el is not NULL and currency is None:
         chk.problem(f"transaction[{n}]/value/@currency", None, "no currency and no activity default-currency")
@@ -585,20 +751,24 @@ cdef tuple _transaction(xmlNode* el, int n, identifier, default_currency, Checke
 cdef tuple _budget(xmlNode* el, int n, identifier, default_currency, Checker chk):
     cdef xmlNode* child = el.children
     cdef xmlNode* value_el = NULL
+    cdef double amount
     start = end = value = currency = value_date = None
     while child is not NULL:
         if _named(child, b"period-start"):
-            start = chk.date(_get(child, b"iso-date"), "budget[%s]/period-start/@iso-date", n)
+            start = _date_attr(child, b"iso-date", chk, "budget[%s]/period-start/@iso-date", n)
         elif _named(child, b"period-end"):
-            end = chk.date(_get(child, b"iso-date"), "budget[%s]/period-end/@iso-date", n)
+            end = _date_attr(child, b"iso-date", chk, "budget[%s]/period-end/@iso-date", n)
         elif _named(child, b"value"):
             value_el = child
         child = child.next
-    if value_el is NULL or _text(value_el) is None:
+    if value_el is not NULL and _plain_decimal(_raw_text(value_el), &amount):
+        value = amount
+    elif value_el is not NULL and _text(value_el) is not None:
+        value = chk.decimal(_text_raw(value_el), "budget[%s]/value", n)
+    if value_el is NULL or (value is None and _text(value_el) is None):
         chk.problem(f"budget[{n}]/value", None, "missing value")
     else:
-        value = chk.decimal(_text_raw(value_el), "budget[%s]/value", n)
-        value_date = chk.date(_get(value_el, b"value-date"), "budget[%s]/value/@value-date", n)
+        value_date = _date_attr(value_el, b"value-date", chk, "budget[%s]/value/@value-date", n)
         currency = _attr(value_el, b"currency") or default_currency
         if currency is None:
             chk.problem(f"budget[{n}]/value/@currency", None, "no currency and no activity default-currency")
@@ -626,7 +796,7 @@ cdef void _result_rows(xmlNode* el, int n, identifier, lang, Checker chk, list o
     cdef xmlNode* period
     cdef int i = 0, p
     where = f"result[{n}]"
-    result_title = _narrative(_next(el.children, b"title"), b"title", lang, False)
+    result_title = _narrative(_next(el.children, b"title"), NULL, b"title", lang, False)
     result_type = iati_codes.result_type(_get(el, b"type"))
     ind = _next(el.children, b"indicator")
     while ind is not NULL:
@@ -635,7 +805,7 @@ cdef void _result_rows(xmlNode* el, int n, identifier, lang, Checker chk, list o
         row_path = f"{chk.xpath}/{iwhere}"
         head = (
             chk.source_file, row_path, identifier, n, result_type, result_title, i,
-            _narrative(_next(ind.children, b"title"), b"title", lang, False),
+            _narrative(_next(ind.children, b"title"), NULL, b"title", lang, False),
             _get(ind, b"measure"), _ascending(_get(ind, b"ascending")),
         )
         baseline_year = baseline_value = None
@@ -644,7 +814,7 @@ cdef void _result_rows(xmlNode* el, int n, identifier, lang, Checker chk, list o
         while child is not NULL:
             if _named(child, b"baseline") and baseline_year is None and baseline_value is None:
                 baseline_year = chk.integer(_get(child, b"year"), "%s/baseline/@year", iwhere, _RESULT)
-                baseline_value = chk.decimal(_get(child, b"value"), "%s/baseline/@value", iwhere, _RESULT)
+                baseline_value = _decimal_attr(child, b"value", chk, "%s/baseline/@value", iwhere, _RESULT)
             elif _named(child, b"period"):
                 has_periods = True
             child = child.next
@@ -659,13 +829,13 @@ cdef void _result_rows(xmlNode* el, int n, identifier, lang, Checker chk, list o
             child = period.children
             while child is not NULL:
                 if _named(child, b"period-start"):
-                    start = chk.date(_get(child, b"iso-date"), "%s/period-start/@iso-date", pwhere)
+                    start = _date_attr(child, b"iso-date", chk, "%s/period-start/@iso-date", pwhere)
                 elif _named(child, b"period-end"):
-                    end = chk.date(_get(child, b"iso-date"), "%s/period-end/@iso-date", pwhere)
+                    end = _date_attr(child, b"iso-date", chk, "%s/period-end/@iso-date", pwhere)
                 elif _named(child, b"target") and target is None:
-                    target = chk.decimal(_get(child, b"value"), "%s/target/@value", pwhere, _RESULT)
+                    target = _decimal_attr(child, b"value", chk, "%s/target/@value", pwhere, _RESULT)
                 elif _named(child, b"actual") and actual is None:
-                    actual = chk.decimal(_get(child, b"value"), "%s/actual/@value", pwhere, _RESULT)
+                    actual = _decimal_attr(child, b"value", chk, "%s/actual/@value", pwhere, _RESULT)
                 child = child.next
             _put(
             out,
