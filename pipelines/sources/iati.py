@@ -53,11 +53,13 @@ _HEAD_BYTES = 64 * 1024
 _PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 
 
-def iter_activity_batches(path: str | Path, batch_size: int = 5000) -> Iterator[ReadResult]:
+def iter_activity_batches(path: str | Path, batch_size: int = 1000) -> Iterator[ReadResult]:
     """The file's activities as ReadResults of at most `batch_size` activities each.
 
     Memory is bounded by the batch, not the file: each batch's rows become frames
-    and are handed over before the next activity is read. The last batch (possibly
+    and are handed over before the next activity is read. 1,000 activities a batch:
+    smaller column lists to grow than with 5,000 (the reader ~6 % faster, half the
+    memory) and the same time for the warehouse appends (docs/benchmarks.md). The last batch (possibly
     empty) comes after the whole file has parsed, so a consumer that gets a
     `SourceError` part-way (truncated XML...) has seen some batches of a file that
     is refused whole: it must drop them (the warehouse does, see `store_source`).
