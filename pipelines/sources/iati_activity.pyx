@@ -31,6 +31,7 @@ import re
 from datetime import date
 
 from pipelines.sources import iati_codes
+from pipelines.sources.iati_codes import ORG_ROLE_V2, TRANSACTION_TYPE_V2
 from pipelines.sources.common import Problem
 from pipelines.sources.contracts import IATI_TABLES
 
@@ -195,6 +196,29 @@ cdef inline object _str(const char* s):
     return s.decode("utf-8") if s is not NULL else ""
 
 
+# Attribute values of one or two ASCII characters (most IATI codes: "3", "10", "MG",
+# "fr") are made once and shared: strings are immutable, so only the allocation is saved.
+cdef list _SHORT = [None] * (128 + 128 * 128)
+
+
+cdef inline object _attr_str(const char* s):
+    cdef unsigned char c0 = <unsigned char>s[0], c1
+    cdef Py_ssize_t key
+    if c0 == 0 or c0 >= 128:
+        return _str(s)
+    c1 = <unsigned char>s[1]
+    if c1 == 0:
+        key = c0
+    elif c1 < 128 and s[2] == 0:
+        key = 128 + c0 * 128 + c1
+    else:
+        return _str(s)
+    value = _SHORT[key]
+    if value is None:
+        value = _SHORT[key] = _str(s)
+    return value
+
+
 cdef object _get(xmlNode* n, const char* name, bint xml_ns=False):
     """`el.get(name)` (no-namespace attribute), or `el.get(XML_LANG)` with xml_ns."""
     cdef xmlAttr* a = n.properties
@@ -209,7 +233,7 @@ cdef object _get(xmlNode* n, const char* name, bint xml_ns=False):
             if c is NULL:
                 return ""
             if c.next is NULL and (c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE):
-                return _str(<const char*>c.content)
+                return _attr_str(<const char*>c.content) if c.content is not NULL else ""
             key = _str(name)
             return elementFactory(_doc, n).get(XML_LANG if xml_ns else key)
         a = a.next
@@ -542,7 +566,9 @@ cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list p
     el = kids.first[T_DATE]
     while el is not NULL:
         n += 1
-        kind = iati_codes.activity_date_type(_get(el, b"type"))
+        kind = _get(el, b"type")
+        if kind not in ("1", "2", "3", "4"):  # 2.0x codes as they are, else translated
+            kind = iati_codes.activity_date_type(kind)
         if kind is not None:
             when = _date_attr(el, b"iso-date", chk, "activity-date[%s]/@iso-date", n)
             if kind == "1":
@@ -596,7 +622,7 @@ cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list p
     while el is not NULL:
         n += 1
         raw_role = _get(el, b"role")
-        role = iati_codes.org_role(raw_role)
+        role = raw_role if raw_role in ORG_ROLE_V2 else iati_codes.org_role(raw_role)
         if role is None:
             chk.problem(f"participating-org[{n}]/@role", raw_role, "unknown or missing organisation role")
         _put(
@@ -720,7 +746,7 @@ cdef tuple _transaction(xmlNode* el, int n, identifier, default_currency, Checke
                 sector_code = _attr(child, b"code")
         child = child.next
 
-    ttype = iati_codes.transaction_type(type_code)
+    ttype = type_code if type_code in TRANSACTION_TYPE_V2 else iati_codes.transaction_type(type_code)
     if ttype is None:
         chk.problem(f"transaction[{n}]/transaction-type/@code", type_code, "unknown or missing transaction type")
     tdate = None if date_el is NULL else _plain_date(_raw_attr(date_el, b"iso-date"))
