@@ -22,7 +22,7 @@ from pipelines.ingest import ingest_source
 from pipelines.sources.common import SourceError
 from pipelines.sources.contracts import IATI_TABLES
 from pipelines.sources.iati import iter_activity_batches, read_activities
-from pipelines.sources.iati_activity import XML_LANG, element_view
+from pipelines.sources.iati_activity import XML_LANG, element_view, plain_values
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "iati"
 PROJECT = Path(__file__).resolve().parents[1]
@@ -377,6 +377,39 @@ def test_compiled_walk_reads_every_reference_file_as_lxml_does():
         assert differ == [], path
         compared, files = compared + n, files + 1
     assert files >= 700 and compared > 15_000  # 702 files, 17,601 elements on 2026-11-29
+
+
+def test_fast_paths_take_only_what_the_checker_takes_and_agree():
+    """The walk reads a plain YYYY-MM-DD or a plain decimal in C; anything else goes
+    to the Python Checker. The C paths must accept a subset of what the Checker
+    accepts (date.fromisoformat; digits with one dot then float()) with equal values."""
+    import random
+
+    rng = random.Random(20261129)
+    dates = [f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in
+             ((rng.randint(0, 9999), rng.randint(0, 13), rng.randint(0, 32)) for _ in range(20_000))]
+    dates += ["2024-02-29", "2023-02-29", "1900-02-29", "2000-02-29", "0001-01-01", "9999-12-31", "2023-04-31"]
+    taken = 0
+    for text in dates:
+        try:
+            expected = date.fromisoformat(text)
+        except ValueError:
+            expected = None
+        assert plain_values(text)[0] == expected, text
+        taken += expected is not None
+    assert taken > 10_000
+
+    alphabet = "0123456789.-+ eE\u0663"
+    numbers = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(20_000)]
+    numbers += ["1234.50", "5.", ".5", ".", "", "9" * 400, "0012", "1e5", "inf", "nan", " 5", "\u0661\u0662", "1,5"]
+    taken = 0
+    for text in numbers:
+        value = plain_values(text)[1]
+        if value is not None:
+            assert text.replace(".", "", 1).isdecimal() and value == float(text), text
+            taken += 1
+    assert plain_values("1234.50") == (None, 1234.5) and plain_values("9" * 400)[1] is None  # too large: the Checker's
+    assert taken > 1_000
 
 
 def test_edge_cases_read_as_elementtree_reads_them(tmp_path):
