@@ -28,6 +28,7 @@ from lxml.includes.etreepublic cimport _Document, _Element, elementFactory, impo
 
 import math
 import re
+import threading
 from datetime import date
 
 from pipelines.sources import iati_codes
@@ -172,8 +173,9 @@ cdef class Checker:
 
 # The document being read, for the one case where lxml itself must assemble a value
 # (an attribute made of several nodes: only entity references do that, and they need a
-# DTD, which the reader refuses, so in practice never). Set by `read_activity`.
-cdef _Document _doc = None
+# DTD, which the reader refuses, so in practice never). Set by `read_activity`, per
+# thread: two threads reading two files in one process must not see each other's.
+_reading = threading.local()
 
 
 cdef inline bint _no_ns(xmlNode* n) noexcept:
@@ -235,7 +237,7 @@ cdef object _get(xmlNode* n, const char* name, bint xml_ns=False):
             if c.next is NULL and (c.type == tree.XML_TEXT_NODE or c.type == tree.XML_CDATA_SECTION_NODE):
                 return _attr_str(<const char*>c.content) if c.content is not NULL else ""
             key = _str(name)
-            return elementFactory(_doc, n).get(XML_LANG if xml_ns else key)
+            return elementFactory(<_Document>_reading.doc, n).get(XML_LANG if xml_ns else key)
         a = a.next
     return None
 
@@ -245,14 +247,13 @@ def element_view(_Element el, names):
     is in no namespace else None, `.text`, [`.get(name)` for name in names],
     `.get(XML_LANG)`). Only for tests/test_iati_reader.py, which checks that it equals
     lxml's own answers on every element of the reference files."""
-    global _doc
     cdef xmlNode* n = el._c_node
-    _doc = el._doc
+    _reading.doc = el._doc
     try:
         tag = _str(<const char*>n.name) if n.type == tree.XML_ELEMENT_NODE and _no_ns(n) else None
         return tag, _text_raw(n), [_get(n, name.encode()) for name in names], _get(n, b"lang", True)
     finally:
-        _doc = None
+        _reading.doc = None
 
 
 cdef inline xmlNode* _text_node(xmlNode* c) noexcept:
@@ -527,12 +528,11 @@ def read_activity(_Element act, str xpath, Checker chk, batch):
 
     Returns False (and leaves no row in `batch`) when the activity is rejected.
     """
-    global _doc
-    _doc = act._doc
+    _reading.doc = act._doc
     try:
         return _read_activity(act._c_node, xpath, chk, batch.columns, batch.problems)
     finally:
-        _doc = None
+        _reading.doc = None
 
 
 cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list problems) except -1:
