@@ -1,8 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, annotation_typing=False
 """Turn one parsed `<iati-activity>` element into table rows and problems.
 
-Element-local: `read_activity` walks the activity's children and appends one row
-tuple per output row, in the column order of `SCHEMAS`, to the current `Batch`.
+Element-local: `read_activity` walks the activity's children and appends each output
+row's values, in the column order of `SCHEMAS`, to the current `Batch`'s columns.
 The streaming loop in `iati.py` owns the file; this module owns the meaning of
 IATI elements.
 
@@ -72,8 +72,9 @@ class Batch:
     problems of the activities read so far.
 
     `read_activity` appends straight into it and takes an activity's values back out
-    if the activity turns out to be rejected: no per-activity containers, and no row
-    tuple outlives its row (short-lived tuples do not wake the garbage collector).
+    if the activity turns out to be rejected: no per-activity containers, and nothing
+    to transpose when the batch becomes frames (keeping row tuples and transposing them
+    once per batch, even in C, measured slower: docs/benchmarks.md).
     """
 
     def __init__(self):
