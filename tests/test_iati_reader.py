@@ -412,6 +412,65 @@ def test_fast_paths_take_only_what_the_checker_takes_and_agree():
     assert taken > 1_000
 
 
+# Values a publisher might write where the walk reads a date, a number or a code.
+MUTANTS = ["", " ", "1234.50", " 1234.50 ", "1,234.50", "1e5", "inf", "nan", "-5", "+5", ".5", "5.", ".",
+           "\u0661\u0662\u0663", "12.3.4", "9" * 400, "0012", "2023-02-29", "2024-02-29", "2023-13-01",
+           "0000-01-01", "2023-1-01", "20230301", "2023-03-01T10:00:00", " 2023-03-01", "2023-W10-3", "abc",
+           "C", "D", "3", " 3 ", "IF", "EUR", " eur ", "fr", "\t7\n", "<&>"]
+MUTATED_ATTRIBUTES = ["iso-date", "value-date", "percentage", "code", "vocabulary", "currency", "value", "year",
+                      "type", "role", "{http://www.w3.org/XML/1998/namespace}lang"]
+
+
+def test_randomly_mutated_activities_keep_the_invariants_and_the_money(sample_dir, tmp_path):
+    """A fuzz test of the compiled walk: the sample's activities with random values in
+    attributes and texts, CDATA, removed elements. Read in a child process (a crash
+    would fail the test, not end the run); every activity accounted for, every error
+    names a field, and each accepted activity's transactions carry the values
+    ElementTree reads."""
+    import random
+
+    rng = random.Random(1129)
+    acts = etree.parse(str(sample_dir / "iati" / "region-activities.xml")).getroot().findall("iati-activity")
+    paths = []
+    for k in range(6):
+        root = etree.Element("iati-activities", version="2.03")
+        for act in rng.sample(acts, 200):
+            act = etree.fromstring(etree.tostring(act))
+            elements = list(act.iter())
+            for _ in range(rng.randint(0, 6)):
+                el, r = rng.choice(elements), rng.random()
+                if r < 0.5:
+                    el.set(rng.choice(MUTATED_ATTRIBUTES), rng.choice(MUTANTS))
+                elif r < 0.8 and len(el) == 0:
+                    el.text = rng.choice(MUTANTS)
+                elif r < 0.9 and el.getparent() is not None:
+                    el.getparent().remove(el)
+                elif len(el) == 0 and el.text:
+                    el.text = etree.CDATA(el.text)
+            root.append(act)
+        paths.append(tmp_path / f"mutated-{k}.xml")
+        etree.ElementTree(root).write(str(paths[-1]), xml_declaration=True, encoding="UTF-8")
+    for path in paths:
+        assert _read_in_subprocess(path) == {"ok": 200}, path
+
+    rejected = 0
+    for path in paths:
+        result = read_activities(path)
+        assert result.rows_accepted + result.rows_rejected == result.rows_read == 200
+        assert all(p.field for p in result.problems)
+        rejected += result.rows_rejected
+        accepted = set(result.tables["activities"]["source_row"])
+        tx = result.tables["transactions"]
+        for n, act in enumerate(ET.parse(path).getroot().findall("iati-activity"), start=1):
+            xpath = f"/iati-activities/iati-activity[{n}]"
+            if xpath not in accepted:
+                continue
+            expected = [float(t.find("value").text) for t in act.findall("transaction")]
+            got = tx.filter(pl.col("source_row").str.starts_with(xpath + "/"))["value"].to_list()
+            assert got == expected, xpath
+    assert 0 < rejected < 1200  # the mutations do reject some activities, not all
+
+
 def test_edge_cases_read_as_elementtree_reads_them(tmp_path):
     """Namespaced look-alikes are not IATI elements; CDATA, entities and character
     references are text; blank attributes are absent; a typed description is the
