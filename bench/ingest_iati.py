@@ -174,17 +174,20 @@ def main() -> None:
         project = results["project"]
         for k, r in results.items():
             if "error" in r:
-                rows.append([f"{mb:,.0f}", k, "failed: " + " ".join(r["error"]), "", "", "", "", "", "", ""])
+                rows.append([f"{mb:,.0f}", k, "failed: " + " ".join(r["error"]), "", "", "", "", "", "", "", ""])
                 continue
             ratio = r["seconds"] / project["seconds"] if "seconds" in project else float("nan")
             # CPU time: on 2 cores shared with other jobs, wall time mostly measures the neighbours
             cpu_ratio = (r["cpu_s"] / project["cpu_s"]) if "cpu_s" in r and "cpu_s" in project else None
+            activities = r.get("activities") or 0
             rows.append([
                 f"{mb:,.0f}", k, r["seconds"], r.get("cpu_s", ""), mb / r["seconds"],
-                r.get("activities", "") or "", (r.get("transactions") or r.get("rows") or ""),
+                f"{activities / r['seconds']:,.0f}" if activities else "",
+                activities or "", (r.get("transactions") or r.get("rows") or ""),
                 r["peak_rss_mb"], f"{ratio:.2f}x", "" if cpu_ratio is None else f"{cpu_ratio:.2f}x",
             ])
-    print(table(["file MB", "reader", "wall s", "CPU s", "MB/s (wall)", "activities", "transaction rows",
+    print(table(["file MB", "reader", "wall s", "CPU s", "MB/s (wall)", "activities/s (wall)", "activities",
+                 "transaction rows",
                  "peak RSS MB", "its wall time / project's", "its CPU time / project's"], rows))
 
 

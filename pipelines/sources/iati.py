@@ -27,7 +27,7 @@ Decisions:
   the reader holds one batch of rows, whatever the file size; the pipeline appends
   each batch to DuckDB (`pipelines.warehouse.store_source`). `read_activities`
   concatenates the batches, for callers that want the whole file at once.
-- Speed: 0.54-0.58x a bare iterparse pass over the same file in CPU time (same-run
+- Speed: 0.51-0.58x (median 0.56x) a bare iterparse pass over the same file in CPU time (same-run
   ratios in docs/benchmarks.md; was 0.31-0.33x): the per-activity walk
   (`iati_activity.pyx`) is compiled and reads lxml's C tree directly.
 """
