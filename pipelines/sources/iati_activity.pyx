@@ -32,7 +32,7 @@ import threading
 from datetime import date
 
 from pipelines.sources import iati_codes
-from pipelines.sources.iati_codes import ORG_ROLE_V2, TRANSACTION_TYPE_V2
+from pipelines.sources.iati_codes import ACTIVITY_DATE_TYPE_V2, ORG_ROLE_V2, TRANSACTION_TYPE_V2
 from pipelines.sources.common import Problem
 from pipelines.sources.contracts import IATI_TABLES
 
@@ -419,15 +419,15 @@ cdef enum:
     T_IDENTIFIER, T_REPORTING_ORG, T_STATUS, T_DATE, T_OTHER_ID, T_PARTICIPATING_ORG, T_COUNTRY, T_REGION
     T_SECTOR, T_TRANSACTION, T_BUDGET, T_RESULT, T_TITLE, T_DESCRIPTION, T_KINDS
 
-cdef const char* _KIND_TAGS[14]
+cdef const char* _KIND_TAGS[T_KINDS]
 _KIND_TAGS[:] = [b"iati-identifier", b"reporting-org", b"activity-status", b"activity-date", b"other-identifier",
                  b"participating-org", b"recipient-country", b"recipient-region", b"sector", b"transaction",
                  b"budget", b"result", b"title", b"description"]
 
 
 cdef struct Children:
-    xmlNode* first[14]
-    xmlNode* last[14]
+    xmlNode* first[T_KINDS]
+    xmlNode* last[T_KINDS]
 
 
 cdef void _group(xmlNode* act, Children* kids) noexcept:
@@ -568,7 +568,7 @@ cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list p
     while el is not NULL:
         n += 1
         kind = _get(el, b"type")
-        if kind not in ("1", "2", "3", "4"):  # 2.0x codes as they are, else translated
+        if kind not in ACTIVITY_DATE_TYPE_V2:  # 2.0x codes as they are, else translated
             kind = iati_codes.activity_date_type(kind)
         if kind is not None:
             when = _date_attr(el, b"iso-date", chk, "activity-date[%s]/@iso-date", n)

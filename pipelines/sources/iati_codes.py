@@ -33,6 +33,7 @@ ORG_ROLE_V2 = frozenset({"1", "2", "3", "4"})
 
 # ActivityDateType 2.03: 1 Planned start, 2 Actual start, 3 Planned end, 4 Actual end.
 ACTIVITY_DATE_TYPE_V1 = {"start-planned": "1", "start-actual": "2", "end-planned": "3", "end-actual": "4"}
+ACTIVITY_DATE_TYPE_V2 = frozenset({"1", "2", "3", "4"})
 
 # SectorVocabulary 1.0x text codes. Unknown vocabularies (e.g. 1.0x "WB") are kept
 # as written so they are never mistaken for DAC codes downstream.
@@ -77,7 +78,7 @@ def activity_date_type(code: str | None) -> str | None:
     if code is None:
         return None
     code = code.strip()
-    if code in ("1", "2", "3", "4"):
+    if code in ACTIVITY_DATE_TYPE_V2:
         return code
     return ACTIVITY_DATE_TYPE_V1.get(code.lower())
 
