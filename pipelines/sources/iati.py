@@ -27,9 +27,9 @@ Decisions:
   the reader holds one batch of rows, whatever the file size; the pipeline appends
   each batch to DuckDB (`pipelines.warehouse.store_source`). `read_activities`
   concatenates the batches, for callers that want the whole file at once.
-- Speed: 0.51-0.58x (median 0.56x) a bare iterparse pass over the same file in CPU time (same-run
-  ratios in docs/benchmarks.md; was 0.31-0.33x): the per-activity walk
-  (`iati_activity.pyx`) is compiled and reads lxml's C tree directly.
+- Speed: 0.51-0.58x (median 0.56x) a bare iterparse pass over the same file in
+  CPU time (same-run ratios in docs/benchmarks.md; was 0.31-0.33x): the
+  per-activity walk (`iati_activity.pyx`) is compiled and reads lxml's C tree.
 """
 
 from __future__ import annotations
@@ -59,10 +59,11 @@ def iter_activity_batches(path: str | Path, batch_size: int = 1000) -> Iterator[
     Memory is bounded by the batch, not the file: each batch's rows become frames
     and are handed over before the next activity is read. 1,000 activities a batch:
     smaller column lists to grow than with 5,000 (the reader ~6 % faster, half the
-    memory) and the same time for the warehouse appends (docs/benchmarks.md). The last batch (possibly
-    empty) comes after the whole file has parsed, so a consumer that gets a
-    `SourceError` part-way (truncated XML...) has seen some batches of a file that
-    is refused whole: it must drop them (the warehouse does, see `store_source`).
+    memory) and the same time for the warehouse appends (docs/benchmarks.md).
+    The last batch (possibly empty) comes after the whole file has parsed, so a
+    consumer that gets a `SourceError` part-way (truncated XML...) has seen some
+    batches of a file that is refused whole: it must drop them (the warehouse
+    does, see `store_source`).
     `sum(b.rows_read)` is the number of activities in the file; XPaths count
     activities across batches.
     """
