@@ -15,6 +15,7 @@ reason; the other files of the source still load. Files are written as they are 
 from __future__ import annotations
 
 import inspect
+from contextlib import contextmanager
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -48,11 +49,28 @@ class Refused:
 
 
 def _batches(reader: Reader) -> Callable[[Path], Iterable[ReadResult]]:
-    def read(path: Path) -> Iterable[ReadResult]:
-        out = reader(path)
-        return (out,) if isinstance(out, ReadResult) else out
+    def read(path: Path) -> Iterator[ReadResult]:
+        with isolated(path):
+            out = reader(path)
+            if isinstance(out, ReadResult):
+                yield out
+                return
+            yield from out
 
     return read
+
+
+@contextmanager
+def isolated(path: Path) -> Iterator[None]:
+    """One unreadable file never stops the others: any error a reader did not foresee
+    (a bug, a decoder's surprise) refuses that file whole, with its cause, like a
+    `SourceError`. The manifest and the data-quality page show it; the run goes on."""
+    try:
+        yield
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the point is to catch what nobody foresaw
+        raise SourceError(path.name, "-", f"unreadable file ({type(exc).__name__}: {exc})") from exc
 
 
 def read_workers(files: Sequence[Path]) -> int:
@@ -66,7 +84,8 @@ def read_workers(files: Sequence[Path]) -> int:
 
 def _read_one(reader: Reader, path: Path) -> ReadResult | Refused:
     try:
-        out = reader(path)
+        with isolated(path):
+            out = reader(path)
     except SourceError as error:
         return Refused(error.source_file, error.where, error.reason)
     if isinstance(out, ReadResult):

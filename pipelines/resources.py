@@ -26,11 +26,17 @@ class RawFiles(dg.ConfigurableResource):
         """A folder written by `solidarity sample` carries a marker: its figures are invented."""
         return (Path(self.raw_dir) / SAMPLE_MARKER).exists()
 
-    def files(self, source: str, suffixes: tuple[str, ...]) -> list[Path]:
+    def files(self, source: str, suffixes: tuple[str, ...] = ()) -> list[Path]:
+        """Every file of the source's folder, whatever its name: an IATI file downloaded from
+        a registry URL has no `.xml`, and a file skipped for its suffix would be money lost
+        silently. The reader tells by content and refuses, with the cause, what is not its
+        own; the manifest lists every file, read or refused. `suffixes` (the usual ones)
+        only orders them: usual files first, then the others, each group by name."""
         folder = Path(self.raw_dir) / source
         if not folder.is_dir():
             return []
-        return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+        found = [p for p in folder.iterdir() if p.is_file()]
+        return sorted(found, key=lambda p: (p.suffix.lower() not in suffixes, p.name))
 
 
 class ServingSnapshot(dg.ConfigurableResource):

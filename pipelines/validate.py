@@ -1,6 +1,6 @@
 """`solidarity validate`: the analyst's check of a file before it goes in the inbox.
 
-The file's kind is told by its suffix and header, then the same reader the pipeline
+The file's kind is told by its content (first bytes) and header, then the same reader the pipeline
 uses runs on it, so what validate says is exactly what the pipeline will do.
 """
 
@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.ingest import isolated
 from pipelines.sources.common import ReadResult, SourceError
+from pipelines.sources.sniff import content_kind
 
 
 @dataclass
@@ -24,12 +26,12 @@ def reader_for(path: Path) -> tuple[str, Callable[[Path], ReadResult]]:
     from pipelines.sources import local, scdl
     from pipelines.sources.iati import read_activities
 
-    suffix = path.suffix.lower()
-    if suffix == ".xml":
+    kind = content_kind(path)  # by content: a registry download has no .xml suffix
+    if kind == "xml":
         return "iati", read_activities
-    if suffix == ".ics":
+    if kind == "ics":
         return "events", local.events_reader()
-    if suffix in (".xlsx", ".xls", ".ods"):
+    if kind == "spreadsheet":
         return "grants", scdl.read_grants
     head = path.read_bytes()[:4096].decode("utf-8", errors="replace").lower()
     first_line = head.splitlines()[0] if head else ""
@@ -47,7 +49,8 @@ def validate_file(path: Path) -> Report:
         return Report([f"{path}:0:: file not found"], 1, f"{path}: not found")
     kind, reader = reader_for(path)
     try:
-        result = reader(path)
+        with isolated(path):
+            result = reader(path)
     except SourceError as error:
         return Report([str(error)], 1, f"{path}: refused ({kind})")
     lines = [p.message() if p.severity == "error" else f"{p.message()} [warning]" for p in result.problems]

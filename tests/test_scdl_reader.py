@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -69,31 +70,39 @@ def siret_key_ok(digits: str) -> bool:
     return luhn(digits)
 
 
-def expected_siret(text: str | None) -> tuple[str | None, bool]:
-    """(beneficiaire_id, siret_invalid expected) for a raw idBeneficiaire cell.
+def expected_siret(text: str | None) -> tuple[str | None, bool, str | None]:
+    """(beneficiaire_id, siret_invalid expected, beneficiaire_siren) for a raw idBeneficiaire cell.
 
-    Empty: (None, False). 14 digits with a valid key (13 when a spreadsheet dropped the
-    leading zero, a '.0' float tail tolerated): kept. Anything else present: dropped, flagged.
+    Empty: (None, False, None). 14 digits with a valid key (13 when a spreadsheet dropped the
+    leading zero, a '.0' float tail tolerated): kept, SIREN its first 9. A 9-digit SIREN with a
+    valid Luhn key: SIREN only, not flagged. 14 digits whose key fails but whose first 9 pass
+    Luhn: SIREN kept, flagged. Anything else present: dropped, flagged.
     """
     t = (text or "").strip().removesuffix(".0")
     if not t:
-        return None, False
+        return None, False, None
     if t.isdigit() and len(t) in (13, 14) and siret_key_ok(t.zfill(14)):
-        return t.zfill(14), False
-    return None, True
+        return t.zfill(14), False, t.zfill(14)[:9]
+    if t.isdigit() and len(t) == 9 and luhn(t):
+        return None, False, t
+    if t.isdigit() and len(t) == 14 and luhn(t[:9]):
+        return None, True, t[:9]
+    return None, True, None
 
 
 def check_sirets(result, expected: list[tuple[int, dict]], col: str) -> int:
     """Every accepted row carries the independently expected SIRET outcome; returns the flagged count."""
     cells = {line: r[col] for line, r in expected}
     flagged = 0
-    for line, got, flags in result.tables["grants"].select("source_row", "beneficiaire_id", "flags").iter_rows():
-        want, invalid = expected_siret(cells[line])
-        assert got == want, line
+    grants = result.tables["grants"].select("source_row", "beneficiaire_id", "beneficiaire_siren", "flags")
+    for line, got, siren, flags in grants.iter_rows():
+        want, invalid, want_siren = expected_siret(cells[line])
+        assert (got, siren) == (want, want_siren), line
         assert ("siret_invalid" in (flags or "").split(";")) == invalid, line
         if invalid:
             flagged += 1
-            assert [w.startswith("warning:siret_invalid: not a valid SIRET") and w.endswith("identifier dropped")
+            tail = f"its SIREN {want_siren} kept" if want_siren else "identifier dropped"
+            assert [w.startswith("warning:siret_invalid: not a valid SIRET") and w.endswith(tail)
                     for w in problems_at(result, line, "idBeneficiaire")] == [True], line
     return flagged
 
@@ -172,21 +181,21 @@ def test_v211_cell_errors_are_reported_on_their_lines():
     # line 2: percentage written 100 -> 1.0, flagged
     assert by_line[2]["pourcentage_subvention"] == 1.0 and "percent_0_100" in by_line[2]["flags"]
     # line 5: 05/12/2016 read with a date_dmy warning, RNA "W3222" warned; SIRET 44088714900000 fails the key:
-    # warned, identifier dropped, the grant kept
+    # warned, the SIRET dropped but its SIREN (valid key) kept, the grant kept
     assert problems_at(result, 5, "dateConvention") == ["warning:date_dmy: DD/MM/YYYY date, expected YYYY-MM-DD"]
     assert problems_at(result, 5, "rnaBeneficiaire")[0].startswith("warning:rna_invalid")
     assert problems_at(result, 5, "idBeneficiaire") == [
-        "warning:siret_invalid: not a valid SIRET (siret bad checksum), identifier dropped"]
-    assert not luhn("44088714900000")
+        "warning:siret_invalid: not a valid SIRET (bad key), its SIREN 440887149 kept"]
+    assert not luhn("44088714900000") and luhn("440887149")
     assert by_line[5]["beneficiaire_id"] is None and "siret_invalid" in by_line[5]["flags"].split(";")
     assert by_line[5]["date_convention"] == date(2016, 12, 5)
     # line 6: "100000,1" read as a decimal comma; SIRET 32402138500000.0 fails the key -> kept, id dropped
     assert problems_at(result, 6, "montant") == ["warning:montant_format: read as 100000.1"]
     assert problems_at(result, 6, "idBeneficiaire")[0].startswith("warning:siret_invalid: not a valid SIRET")
     assert by_line[6]["beneficiaire_id"] is None and by_line[6]["montant_eur"] == 100000.1
-    # line 7: idAttribuant is a 9-digit SIREN: warned, attribuant_id null (the grant stands)
-    assert problems_at(result, 7, "idAttribuant")[0].startswith("warning:attribuant_id_invalid")
-    assert by_line[7]["attribuant_id"] is None and by_line[7]["montant_eur"] == 22000.8
+    # line 7: idAttribuant is a 9-digit SIREN with a valid key: an authority's own identifier, kept
+    assert problems_at(result, 7, "idAttribuant") == []
+    assert by_line[7]["attribuant_id"] == "218601946" and by_line[7]["montant_eur"] == 22000.8
     # line 8: '_' as interval mark, notificationUE 'yes' and the bad SIRET are all warnings: row kept
     assert problems_at(result, 8, "datesPeriodeVersement")[0].startswith("warning:versement_nonstandard")
     assert problems_at(result, 8, "notificationUE")[0].startswith("warning:notification_nonstandard")
@@ -218,11 +227,19 @@ def test_v211_cell_errors_are_reported_on_their_lines():
     [V211 / "exemple_invalide_erreurs_colonnes.csv", LEGACY / "v2.0.1_exemple_subventions_avec_erreurs_colonnes.csv"],
     ids=lambda p: p.name,
 )
-def test_misnamed_required_column_is_a_source_error(path):
-    with pytest.raises(SourceError) as exc:
-        read_grants(path)
-    assert exc.value.source_file == path.name and exc.value.where == "1"
-    assert "nomBeneficiaire" in exc.value.reason and "NOM_Beneficiaire" in str(exc.value)
+def test_misnamed_name_column_keeps_the_money(path):
+    """`NOM_Beneficiaire` is not `nomBeneficiaire` (underscores count): the names go to
+    `extra`, each grant warns `name_missing`, and the money, known by amount, year and
+    identifier, is kept."""
+    expected = raw_records(path, "utf-8", ",")
+    result = read_grants(path)
+    check_invariants(result)
+    grants = result.tables["grants"]
+    ok = {line: money(r["montant"]) for line, r in expected if r["montant"] and r["dateConvention"]}
+    assert set(grants["source_row"]) == set(ok)
+    assert accepted_total(grants) == sum(ok.values())
+    assert all(json.loads(x)["NOM_Beneficiaire"] for x in grants["extra"])
+    assert all(problems_at(result, line, "nomBeneficiaire")[0].startswith("warning:name_missing") for line in ok)
 
 
 def test_duplicated_column_is_a_source_error():
@@ -313,11 +330,12 @@ def test_real_csv_files(name):
     result = read_grants(path)
     check_invariants(result)
     assert result.rows_read == len(expected)
-    # a row is acceptable iff it has a name and a non-negative amount; a bad SIRET only flags it
+    # a row is acceptable iff it has an amount (all these files give a year); a missing name,
+    # a negative amount or a bad SIRET only flags it
     good = {}
     for line, r in expected:
         amount = money(r[amount_col])
-        if r[name_col].strip() and amount is not None and amount >= 0:
+        if amount is not None:
             good[line] = amount
     grants = result.tables["grants"]
     assert set(grants["source_row"]) == set(good)
@@ -341,8 +359,9 @@ def test_real_files_known_figures():
     assert "NC" in {p.value for p in nc}  # "NC" (non communiqué) is not an amount
     assert "COLL_TYPE" in json.loads(nievre.tables["grants"]["extra"][0])  # non-schema column kept
     haute_garonne = read_grants(REAL / "SCDL_DEP_Haute_Garonne_datalocale-subvention.csv")
-    assert (haute_garonne.rows_read, haute_garonne.tables["grants"].height) == (69, 68)
-    assert problems_at(haute_garonne, 35, "nomBeneficiaire") == ["error:missing beneficiary name"]
+    assert (haute_garonne.rows_read, haute_garonne.tables["grants"].height) == (69, 69)
+    # a grant with an amount, a date and a SIRET but no name: money, kept with a warning
+    assert problems_at(haute_garonne, 35, "nomBeneficiaire") == ["warning:name_missing: no beneficiary name, grant kept"]
 
 
 def _sheet_rows(path: Path, header_row: int) -> list[tuple[int, dict[str, str | None]]]:
@@ -386,11 +405,12 @@ def test_real_pyrenees_orientales_ods():
     assert result.rows_read == len(expected)
     # no attribuant columns in this file: tolerated, one warning on the header line
     assert {p.field for p in result.problems if p.source_row == "4"} >= {"nomAttribuant", "idAttribuant"}
-    good = {
-        line: money(r["Montant octroyé"])
-        for line, r in expected
-        if r["NOM"] and r["Montant octroyé"] and r["date convention"]
-    }
+    # kept: an amount and a year (the convention's date, else the start of the payment period);
+    # the rows below a grant carrying only its further payment dates are no grants (no amount)
+    def year_known(r):
+        return bool(r["date convention"]) or bool(re.match(r"\d{4}-\d{2}-\d{2}", r["Date ou période de versement"] or ""))
+
+    good = {line: money(r["Montant octroyé"]) for line, r in expected if r["Montant octroyé"] and year_known(r)}
     grants = result.tables["grants"]
     assert set(grants["source_row"]) == set(good)
     assert accepted_total(grants) == sum(good.values())
@@ -432,12 +452,12 @@ def test_row_level_errors_and_line_numbers(tmp_path):
     rows = [
         GOOD,                                                       # 2 ok
         GOOD.replace("38047555800058", "38047555800059"),           # 3 bad Luhn: kept, id dropped
-        GOOD.replace("1000.50", "-50"),                             # 4 negative
+        GOOD.replace("1000.50", "-50"),                             # 4 negative: a cancellation, kept
         GOOD.replace("1000.50", "mille euros"),                     # 5 text
         GOOD.replace(",Projet,", ',"Projet sur\ndeux lignes",'),    # 6-7 quoted newline
         GOOD.replace("2024-03-01", "2024"),                         # 8 bare year
-        GOOD.replace("2024-03-01", "le 3 mars"),                    # 9 not a date
-        GOOD.replace("Assoc A", ""),                                # 10 no name
+        GOOD.replace("2024-03-01", "le 3 mars"),                    # 9 not a date: year from the payment
+        GOOD.replace("Assoc A", ""),                                # 10 no name: kept, known by its SIRET
         GOOD.replace("38047555800058", '"380 475 558 00058"'),      # 11 SIRET with spaces
         GOOD.replace("38047555800058", "35600000000056"),           # 12 La Poste
     ]
@@ -445,17 +465,17 @@ def test_row_level_errors_and_line_numbers(tmp_path):
     check_invariants(result)
     assert result.rows_read == 10
     errors = {(p.source_row, p.field): p.reason for p in result.problems if p.severity == "error"}
-    assert errors == {
-        ("4", "montant"): "negative amount",
-        ("5", "montant"): "amount is not a number",
-        ("9", "dateConvention"): "not a date (expected YYYY-MM-DD)",
-        ("10", "nomBeneficiaire"): "missing beneficiary name",
-    }
+    # only a row whose money cannot be known is rejected
+    assert errors == {("5", "montant"): "amount is not a number"}
     g = {r["source_row"]: r for r in result.tables["grants"].iter_rows(named=True)}
-    assert sorted(g) == [2, 3, 6, 8, 11, 12]
+    assert sorted(g) == [2, 3, 4, 6, 8, 9, 10, 11, 12]
+    assert g[4]["montant_eur"] == -50.0 and g[4]["flags"] == "montant_negative"
+    assert g[9]["date_convention"] is None and g[9]["year"] == 2024 and g[9]["flags"] == "year_from_payment_date"
+    assert g[10]["beneficiaire_nom"] is None and g[10]["beneficiaire_id"] == "38047555800058"
     assert problems_at(result, 3, "idBeneficiaire") == [
-        "warning:siret_invalid: not a valid SIRET (siret bad checksum), identifier dropped"]
-    assert g[3]["beneficiaire_id"] is None and g[3]["flags"] == "siret_invalid" and g[3]["montant_eur"] == 1000.5
+        "warning:siret_invalid: not a valid SIRET (bad key), its SIREN 380475558 kept"]
+    assert g[3]["beneficiaire_id"] is None and g[3]["beneficiaire_siren"] == "380475558"
+    assert g[3]["flags"] == "siret_invalid" and g[3]["montant_eur"] == 1000.5
     assert g[6]["objet"] == "Projet sur\ndeux lignes"
     assert g[8]["date_convention"] is None and g[8]["year"] == 2024 and g[8]["flags"] == "date_year_only"
     assert g[11]["beneficiaire_id"] == "38047555800058" and g[11]["flags"] == "siret_cleaned"
@@ -483,7 +503,8 @@ def test_bad_luhn_siret_keeps_the_grant_and_drops_the_identifier(tmp_path):
     warnings = [p for p in result.problems if p.field == "idBeneficiaire"]
     assert len(warnings) == 1 and warnings[0].severity == "warning" and warnings[0].value == bad
     assert warnings[0].message().startswith("bad_siret.csv:3:idBeneficiaire: siret_invalid: not a valid SIRET")
-    assert "identifier dropped" in warnings[0].reason
+    assert "its SIREN 380475558 kept" in warnings[0].reason  # the organisation is still known
+    assert row["beneficiaire_siren"] == "380475558"
     assert check_sirets(result, expected, "idBeneficiaire") == 1
 
 
@@ -515,7 +536,30 @@ def test_row_with_too_many_cells_is_rejected(tmp_path):
     result = read_grants(write(tmp_path, text))
     check_invariants(result)
     assert result.tables["grants"]["source_row"].to_list() == [2]
-    assert problems_at(result, 3, "_row") == ["error:4 cells for 3 header columns"]
+    [problem] = problems_at(result, 3, "_row")
+    assert problem.startswith("error:4 cells for 3 header columns: a separator inside a value, unquoted")
+
+
+def test_unquoted_decimal_comma_is_repaired_only_when_unambiguous(tmp_path):
+    """Class 10: `…,15000,00,…` in a comma-separated file. One extra cell next to montant,
+    an integer then 1-2 digits: joined, with a warning. A second split (a comma in free
+    text too) is refused with its cause, its euros not read (the columns are not trusted)."""
+    text = ("nomBeneficiaire,montant,dateConvention,objet\n"
+            "A,15000,00,2024-01-01,x\n"          # 2 repaired: 15000.00
+            "B,1 234,5,2024-02-01,y\n"           # 3 repaired: 1234.5
+            "C,2500,2024-03-01,z\n"              # 4 fine
+            "D,300,50,2024-04-01,un, deux\n"     # 5 two extra cells: refused
+            "E,7,123,2024-05-01,w\n")            # 6 "123" is no fraction: refused
+    result = read_grants(write(tmp_path, text))
+    check_invariants(result)
+    g = {r["source_row"]: r for r in result.tables["grants"].iter_rows(named=True)}
+    assert sorted(g) == [2, 3, 4]
+    assert (g[2]["montant_eur"], g[3]["montant_eur"], g[4]["montant_eur"]) == (15000.0, 1234.5, 2500.0)
+    assert (g[2]["year"], g[2]["objet"], g[3]["objet"]) == (2024, "x", "y")
+    assert problems_at(result, 2, "montant")[0].startswith("warning:montant_comma_repaired")
+    assert all(p.startswith("error:") for line in (5, 6) for p in problems_at(result, line, "_row"))
+    # the refused rows' amounts are not read: the set-aside table holds no guess
+    assert result.tables["grants_set_aside"].height == 0
 
 
 def _xlsx(path: Path, rows: dict[int, list]) -> Path:
@@ -629,5 +673,6 @@ def test_problem_frame_and_problem_objects_agree(tmp_path):
     frame, rejected = frame_first.rejected, frame_first.rows_rejected  # answered without Problem objects
     objects = objects_first.problems
     assert frame.rows() == [(p.source_file, p.source_row, p.field, p.value, p.reason, p.severity) for p in objects]
-    assert rejected == objects_first.rows_rejected == 2 and frame_first.rows_accepted == 2
-    assert [p.source_row for p in objects if p.severity == "error"] == ["4", "5"]
+    # line 5 has no convention date: its year comes from its payment period (a warning)
+    assert rejected == objects_first.rows_rejected == 1 and frame_first.rows_accepted == 3
+    assert [p.source_row for p in objects if p.severity == "error"] == ["4"]

@@ -66,15 +66,19 @@ Row warnings (severity "warning": the row is accepted, the code is added to `fla
 
 from __future__ import annotations
 
+import hashlib
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.sources.common import REJECTED_SCHEMA, Problem, ReadResult, SourceError, problems_frame
 from pipelines.sources.contracts import GRANT_TABLES
+from pipelines.sources.sniff import WHERE, content_kind
 # Re-exported: the module's public names before it was split.
 from pipelines.sources.scdl_header import (  # noqa: F401
-    BLOCKING_COLUMNS, SCDL_REQUIRED, SPREADSHEET_SUFFIXES, _find_header, _header_error, canonical_column,
+    BLOCKING_COLUMNS, SCDL_REQUIRED, SPREADSHEET_SUFFIXES, _find_header, _header_error, canonical_column, header_columns,
 )
 from pipelines.sources.scdl_split import csv_table, head_records, sheet_tables
 from pipelines.sources.scdl_validate import _blank, to_problems, validate
@@ -83,6 +87,7 @@ from pipelines.sources.scdl_values import parse_amount, parse_date, parse_nature
 # the accepted table's columns and types: the one contract (docs/data-contracts.md)
 GRANT_SCHEMA = GRANT_TABLES["grants"]
 GRANT_COLUMNS: list[str] = list(GRANT_SCHEMA)
+SET_ASIDE_SCHEMA = GRANT_TABLES["grants_set_aside"]
 
 def _is_spreadsheet(path: Path) -> bool:
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
@@ -99,6 +104,9 @@ def read_grants(path: str | Path) -> ReadResult:
     name = path.name
     if not path.is_file():
         raise SourceError(name, "1", "file not found")
+    kind = content_kind(path)
+    if kind in ("xml", "ics"):
+        raise SourceError(name, "1", f"{WHERE[kind]}, not a grants table (SCDL CSV, xlsx, xls or ods)")
     spreadsheet = _is_spreadsheet(path)
     if spreadsheet:
         sheets = [(frame, head_records(frame)) for frame in sheet_tables(path, name)]
@@ -116,21 +124,18 @@ def read_grants(path: str | Path) -> ReadResult:
 
     header_line, header = head_records(frame.slice(header_index, 1))[0]
     header = [h.strip() for h in header]
-    columns: dict[str, int] = {}
-    for i, cell in enumerate(header):
-        canon = canonical_column(cell)
-        if canon is None:
-            continue
-        if canon in columns:
-            raise SourceError(name, str(header_line),
-                              f"columns {columns[canon] + 1} and {i + 1} both give {canon} ('{header[columns[canon]]}', '{cell}')")
-        columns[canon] = i
+    try:
+        columns, notes = header_columns(header)
+    except ValueError as clash:
+        first, second = clash.args
+        raise SourceError(name, str(header_line), f"columns {first + 1} and {second + 1} both give "
+                          f"{canonical_column(header[first])} ('{header[first]}', '{header[second]}')") from None
     extras = [(i, cell or f"column_{i + 1}") for i, cell in enumerate(header) if canonical_column(cell) is None]
 
     problems: list[Problem] = [
         Problem(name, str(header_line), col, None, "missing_column: SCDL-required column absent, left null", "warning")
         for col in SCDL_REQUIRED if col not in columns
-    ]
+    ] + [Problem(name, str(header_line), "_header", None, f"header_by_context: {note}", "warning") for note in notes]
     problems += [
         Problem(name, str(line), "_encoding", None,
                 "encoding_mixed: this line is Windows-1252 in a UTF-8 file, read as Windows-1252", "warning")
@@ -146,16 +151,123 @@ def read_grants(path: str | Path) -> ReadResult:
         if maybe.len():
             blank = data[maybe].select(pl.all_horizontal(_blank(c) for c in cells)).to_series()
             data = data.with_row_index("_i").filter(~pl.col("_i").is_in(maybe.filter(blank).implode())).drop("_i")
+    # the line as published, before any repair: two equal hashes are the same line repeated
+    data = data.with_columns(_record_hash=_record_hash(cells))
+    data, repaired = _repair_decimal_comma(data, width, columns.get("montant"))
+    problems += [
+        Problem(name, str(line), "montant", value,
+                "montant_comma_repaired: unquoted decimal comma split the amount in two cells, "
+                f"read as {value} and the following cells moved back by one", "warning")
+        for line, value in repaired
+    ]
     rows = data.select(
-        "_line", "_ncells",
+        "_line", "_ncells", "_record_hash",
         *(pl.col(f"c{i}").alias(col) for col, i in columns.items()),
         *(pl.col(f"c{i}").alias(f"_x{i}") for i, _ in extras),
         *(pl.col(c).alias("_" + c) for c in cells if int(c[1:]) >= width),
     )
-    grants, found = validate(rows, width, [(f"_x{i}", label) for i, label in extras], set(columns),
-                             spreadsheet, GRANT_SCHEMA)
-    grants = grants.with_columns(source_file=pl.lit(name, pl.String)).select(GRANT_COLUMNS)
-    return GrantsResult(name, rows.height, {"grants": grants.cast(GRANT_SCHEMA)}, problems, found)
+    grants, found, rejected_money = validate(rows, width, [(f"_x{i}", label) for i, label in extras],
+                                             set(columns), spreadsheet, GRANT_SCHEMA)
+    grants = grants.with_columns(source_file=pl.lit(name, pl.String),
+                                 record_hash=rows["_record_hash"].gather(
+                                     rows["_line"].search_sorted(grants["source_row"])))
+    grants, totals = _total_lines(grants)
+    problems += [
+        Problem(name, str(line), "_row", amount, f"total_line: {why}, not a grant: set aside", "error")
+        for line, amount, why in totals.select("source_row", pl.col("montant_eur").cast(pl.String), "why").rows()
+    ]
+    set_aside = pl.concat([
+        totals.select("source_row", "year", "montant_eur", reason=pl.lit("total_line")),
+        rejected_money.join(_first_errors(found), left_on="source_row", right_on="_line", how="left")
+        .select("source_row", "year", "montant_eur", reason=pl.lit("rejected_row: ") + pl.col("why")),
+    ]).with_columns(source_file=pl.lit(name, pl.String))
+    tables = {"grants": grants.select(GRANT_COLUMNS).cast(GRANT_SCHEMA),
+              "grants_set_aside": set_aside.select(list(SET_ASIDE_SCHEMA)).cast(SET_ASIDE_SCHEMA)}
+    return GrantsResult(name, rows.height, tables, problems, found)
+
+
+def _record_hash(cells: list[str]) -> pl.Expr:
+    """A stable digest of the row's cells (blake2b, not polars' hash, which may change
+    between versions: the warehouse compares hashes of files read in different runs)."""
+    if not cells:
+        return pl.lit(None, pl.String)
+    joined = pl.concat_str([pl.col(c).fill_null("") for c in cells], separator="\x1f")
+    return joined.map_batches(
+        lambda s: pl.Series([hashlib.blake2b(v.encode(), digest_size=16).hexdigest() for v in s.to_list()],
+                            dtype=pl.String),
+        return_dtype=pl.String,
+    )
+
+
+# An amount's integer part (thousands may be grouped by spaces or dots) and its 1-2 fraction digits
+_INTEGER_PART = r"^[+-]?(?:\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)$"
+_FRACTION_PART = r"^\d{1,2}$"
+
+
+def _repair_decimal_comma(data: pl.DataFrame, width: int, montant: int | None) -> tuple[pl.DataFrame, list]:
+    """`…,15000,00,…` in a comma-separated file: the amount's decimal comma, unquoted, made
+    one cell too many. Repaired only when unambiguous: exactly one extra cell, the amount
+    cell an integer and the next one 1-2 digits. Everything else keeps its extra cell and
+    is refused by the shape check with its cause."""
+    if montant is None or f"c{width}" not in data.columns:
+        return data, []
+    extra = [f"c{j}" for j in range(width + 1, len([c for c in data.columns if c.startswith("c")]))]
+    fixable = ((pl.col("_ncells") == width + 1) | ((pl.col("_ncells") > width + 1) & pl.all_horizontal(
+        _blank(c) for c in extra) if extra else pl.lit(False))) & pl.col(f"c{montant}").str.contains(
+        _INTEGER_PART) & pl.col(f"c{montant + 1}").str.contains(_FRACTION_PART)
+    mask = data.select(fixable.fill_null(False)).to_series()
+    if not mask.any():
+        return data, []
+    joined = pl.col(f"c{montant}") + "," + pl.col(f"c{montant + 1}")
+    shifted = {f"c{montant}": joined, **{f"c{j}": pl.col(f"c{j + 1}") for j in range(montant + 1, width)},
+               f"c{width}": pl.lit(None, pl.String)}
+    data = data.with_columns(
+        *(pl.when(mask).then(expr).otherwise(pl.col(col)).alias(col) for col, expr in shifted.items()),
+        _ncells=pl.when(mask).then(pl.lit(width, pl.Int64)).otherwise(pl.col("_ncells")),
+    )
+    repaired = data.filter(mask).select("_line", f"c{montant}").rows()
+    return data, repaired
+
+
+_TOTAL_LABEL = re.compile(r"^\s*(sous[- ]?)?total\b|^\s*montant total\b", re.IGNORECASE)
+
+
+def _total_lines(grants: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split off the total lines: a row with no beneficiary (no name, no identifier) or
+    labelled "Total"/"Sous-total", whose amount equals the sum of the grants above it
+    (since the previous total line, or since the top of the file). A labelled total that
+    is no such sum stays a grant: money is never guessed away. Returns (grants, totals with
+    `why`)."""
+    empty = (pl.col("beneficiaire_nom").is_null() & pl.col("beneficiaire_id").is_null()
+             & pl.col("beneficiaire_siren").is_null() & pl.col("rna_beneficiaire").is_null())
+    labelled = pl.col("beneficiaire_nom").str.contains(_TOTAL_LABEL.pattern).fill_null(False)
+    candidates = grants.select(pl.arg_where(empty | labelled)).to_series().to_list()
+    if not candidates:
+        return grants, grants.head(0).with_columns(why=pl.lit(None, pl.String))
+    amounts = [Decimal(repr(v)) for v in grants["montant_eur"].to_list()]
+    totals: dict[int, str] = {}
+    section_start = 0  # first row after the previous total line
+    for k in candidates:
+        above = [amounts[i] for i in range(section_start, k) if i not in totals]
+        every = [amounts[i] for i in range(k) if i not in totals]
+        needed = 1 if grants["beneficiaire_nom"][k] is not None else 2  # one row is no total
+        if len(above) >= needed and amounts[k] == sum(above):
+            totals[k] = f"equals the sum of the {len(above)} rows above ({sum(above)} €)"
+        elif totals and len(every) >= needed and amounts[k] == sum(every):
+            totals[k] = f"equals the sum of all {len(every)} grants above ({sum(every)} €)"
+        else:
+            continue
+        section_start = k + 1
+    is_total = pl.Series([i in totals for i in range(grants.height)])
+    why = pl.Series("why", [totals.get(i) for i in range(grants.height)], dtype=pl.String)
+    return grants.filter(~is_total), grants.with_columns(why).filter(is_total)
+
+
+def _first_errors(found: pl.DataFrame) -> pl.DataFrame:
+    """A rejected row's first error, as `field: reason` (the reason its euros are set aside)."""
+    return (found.filter(pl.col("severity") == "error")
+            .group_by("_line", maintain_order=True).first()
+            .select("_line", why=pl.col("field") + ": " + pl.col("reason")))
 
 
 class GrantsResult(ReadResult):

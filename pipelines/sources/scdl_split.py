@@ -39,9 +39,12 @@ FAST_PATH = True  # tests switch it off to compare both paths
 
 def _decode(raw: bytes, name: str) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict")
+        raw = raw[3:]  # UTF-8 announced; the line-by-line fallback has been tried by the caller
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise SourceError(name, "1", f"a UTF-16 byte-order mark, but not UTF-16 text: {exc.reason}") from exc
     for encoding in ("utf-8", "cp1252"):
         try:
             return raw.decode(encoding)
@@ -55,10 +58,12 @@ def _decode(raw: bytes, name: str) -> str:
     return str(best)
 
 
-def _mixed_lines(raw: bytes) -> tuple[str, list[int]] | None:
+def _mixed_lines(raw: bytes, utf8_declared: bool = False) -> tuple[str, list[int]] | None:
     """A UTF-8 file with some lines in Windows-1252 (exports pasted together): decoding
     it whole as cp1252 would silently garble every accented UTF-8 name. Returns the text
-    decoded line by line and the 1-based lines read as cp1252, or None if not mixed."""
+    decoded line by line and the 1-based lines read as cp1252, or None if not mixed.
+    `utf8_declared`: a UTF-8 BOM says the file is UTF-8, so any line that is not is
+    reported, even when no line has UTF-8 accents (a BOM written before cp1252 bytes)."""
     lines = raw.split(b"\n")
     utf8_accented = cp1252_lines = False
     decoded, fallback = [], []
@@ -74,7 +79,7 @@ def _mixed_lines(raw: bytes) -> tuple[str, list[int]] | None:
             cp1252_lines = True
             fallback.append(number)
         decoded.append(text)
-    return ("\n".join(decoded), fallback) if utf8_accented and cp1252_lines else None
+    return ("\n".join(decoded), fallback) if (utf8_accented or utf8_declared) and cp1252_lines else None
 
 
 def _delimiter(text: str, name: str) -> str:
@@ -109,7 +114,12 @@ def _csv_records(raw: bytes, name: str) -> tuple[list[tuple[int, list[str]]], li
     """The file's records (first line, cells) and the lines of a mixed-encoding file read as
     cp1252: the reference path, stdlib `csv` over the whole decoded text."""
     mixed = None
-    if not raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+    if raw.startswith(_BOMS[0]):
+        try:
+            raw[3:].decode("utf-8")
+        except UnicodeDecodeError:  # a UTF-8 BOM, then Windows-1252 bytes (é, °, ’): seen in real exports
+            mixed = _mixed_lines(raw[3:], utf8_declared=True)
+    elif not raw.startswith(_BOMS[1:]):
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:

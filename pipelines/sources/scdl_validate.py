@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
 from pipelines.sources.common import Problem
-from pipelines.sources.scdl_header import SCDL_REQUIRED, _VERSEMENT_DEBUT, _VERSEMENT_FIN
+from pipelines.sources.person_names import reads_as_person
+from pipelines.sources.scdl_header import _ANNEE, _DATE_DECISION, SCDL_REQUIRED, _VERSEMENT_DEBUT, _VERSEMENT_FIN
 from pipelines.sources.scdl_values import (
     _CONDITIONS, _DATE_FLAG_TEXT, _FALSE, _TRUE, _fold, _value, parse_amount, parse_date, parse_nature,
     parse_period,
 )
-from pipelines.sources.siret import SIRET_CLEANED, clean_siret
+from pipelines.sources.siret import SIREN_FROM_SIRET, SIRET_CLEANED, clean_rna, clean_siret, read_identifier
 
 
 class _Row:
@@ -69,10 +69,12 @@ def _missing(col: str, check: Callable) -> Callable:
 
 
 def _name(cells, row, ctx):
+    # A grant with an amount and a year is money, named or not: a missing name is a warning
+    # (the beneficiary may still be known by its identifier; a total line is told apart later).
     name = _value(cells, "nomBeneficiaire")
     if name is None:
-        row.error("nomBeneficiaire", cells.get("nomBeneficiaire"), "missing beneficiary name")
-    return {"beneficiaire_nom": name}
+        row.warn("nomBeneficiaire", cells.get("nomBeneficiaire"), "name_missing", "no beneficiary name, grant kept")
+    return {"beneficiaire_nom": name, "name_reads_as_person": reads_as_person(name)}
 
 
 def _montant(cells, row, ctx):
@@ -84,8 +86,6 @@ def _montant(cells, row, ctx):
         amount, reformatted = parse_amount(amount_text)
         if amount is None:
             row.error("montant", amount_text, "amount is not a number")
-        elif amount < 0:
-            row.error("montant", amount_text, "negative amount")
         elif not math.isfinite(float(amount)):
             row.error("montant", amount_text[:40], "amount too large to be a number of euros")
         else:
@@ -93,39 +93,77 @@ def _montant(cells, row, ctx):
                 row.warn("montant", amount_text, "montant_format", "read as " + format(amount, "f"))
             if amount == 0:
                 row.warn("montant", amount_text, "montant_zero", "zero amount")
+            elif amount < 0:
+                # a cancellation or a reduction, published as such: real money, kept and counted net
+                row.warn("montant", amount_text, "montant_negative", "negative amount (a cancellation or reduction), kept")
     return {"montant_eur": None if amount is None or not math.isfinite(float(amount)) else float(amount)}
 
 
 def _date(cells, row, ctx):
+    """The convention's date and the grant's year. Without a readable convention date the
+    year comes from the budget year (`exerciceBudgetaire`, ANNEE), the decision date or
+    the start of the payment period, in that order, with a warning; only a row with no
+    year at all is rejected (its money has no year)."""
     date_text = _value(cells, "dateConvention")
     day = year = None
-    if date_text is None:
-        row.error("dateConvention", cells.get("dateConvention"), "missing convention date")
-    else:
+    if date_text is not None:
         day, year, flags = parse_date(date_text, spreadsheet=ctx.spreadsheet)
-        if year is None:
-            row.error("dateConvention", date_text, "not a date (expected YYYY-MM-DD)")
         for code in flags:
             row.warn("dateConvention", date_text, code, _DATE_FLAG_TEXT[code])
+    if year is None:
+        for col, code in ((_ANNEE, "year_from_budget_year"), (_DATE_DECISION, "year_from_decision_date"),
+                          ("datesPeriodeVersement", "year_from_payment_date"),
+                          (_VERSEMENT_DEBUT, "year_from_payment_date")):
+            text = _value(cells, col)
+            fallback = _year_of(text, col, ctx) if text is not None else None
+            if fallback is not None:
+                what = "missing" if date_text is None else f"not a date ({date_text!r})"
+                row.warn("dateConvention", cells.get("dateConvention"), code,
+                         f"convention date {what}, year {fallback} taken from {col.lstrip('_')}")
+                return {"date_convention": None, "year": fallback}
+        if date_text is None:
+            row.error("dateConvention", cells.get("dateConvention"), "missing convention date, and no other year")
+        else:
+            row.error("dateConvention", date_text, "not a date (expected YYYY-MM-DD), and no other year")
     return {"date_convention": day, "year": year}
 
 
-def _beneficiaire_id(cells, row, ctx):
-    siret_text = _value(cells, "idBeneficiaire")
-    siret, flags = clean_siret(siret_text)
-    if siret_text is not None and siret is None:
-        # a real grant to an organisation whose SIRET was mistyped (real exports lose their
-        # last digits): keep the grant, drop the identifier, say so
-        row.warn("idBeneficiaire", siret_text, "siret_invalid",
-                 "not a valid SIRET (" + flags[-1].replace("_", " ") + "), identifier dropped")
+def _year_of(text: str, col: str, ctx: _Ctx) -> int | None:
+    if col == "datesPeriodeVersement":  # a period: the year its payments start
+        start = parse_period(text)[0]
+        return start.year if start is not None else None
+    return parse_date(text, spreadsheet=ctx.spreadsheet)[1]
+
+
+def _beneficiary_ids(cells, row, ctx):
+    """SIRET (14), SIREN (9) or RNA (W + 9), as real files write them in `idBeneficiaire`,
+    and the RNA column. Any of them is positive evidence of an organisation."""
+    id_text = _value(cells, "idBeneficiaire")
+    siret, siren, rna_in_id, flags = read_identifier(id_text)
+    if id_text is not None and siret is None and siren is None and rna_in_id is None:
+        # a real grant whose identifier is unreadable: keep the grant, drop the identifier, say so
+        row.warn("idBeneficiaire", id_text, "siret_invalid",
+                 "not a valid SIRET, SIREN or RNA (" + flags[-1].replace("_", " ") + "), identifier dropped")
+    elif SIREN_FROM_SIRET in flags:
+        row.warn("idBeneficiaire", id_text, "siret_invalid",
+                 f"not a valid SIRET (bad key), its SIREN {siren} kept")
     elif SIRET_CLEANED in flags:
-        row.warn("idBeneficiaire", siret_text, SIRET_CLEANED, f"read as {siret}")
-    return {"beneficiaire_id": siret}
+        row.warn("idBeneficiaire", id_text, SIRET_CLEANED, f"read as {siret or siren}")
+    rna_text = _value(cells, "rnaBeneficiaire")
+    rna = clean_rna(rna_text)
+    if rna_text is not None and rna is None:
+        row.warn("rnaBeneficiaire", rna_text, "rna_invalid", "expected W followed by 9 characters")
+    return {"beneficiaire_id": siret, "beneficiaire_siren": siren, "rna_beneficiaire": rna or rna_in_id}
 
 
 def _attribuant_id(cells, row, ctx):
     att_text = _value(cells, "idAttribuant")
     att, flags = clean_siret(att_text)
+    if att is None and att_text is not None:
+        # authorities often publish their SIREN (Nièvre: 225800010): kept as it is
+        _, siren, _, id_flags = read_identifier(att_text)
+        if siren is not None and "siren_only" in id_flags:
+            return {"attribuant_id": siren}
     if att_text is not None and att is None:
         row.warn("idAttribuant", att_text, "attribuant_id_invalid", "not a valid SIRET (" + flags[-1] + ")")
     elif SIRET_CLEANED in flags:
@@ -139,14 +177,6 @@ def _text(col: str, out: str) -> Callable:
     def check(cells, row, ctx):
         return {out: _value(cells, col)}
     return check
-
-
-def _rna(cells, row, ctx):
-    rna = _value(cells, "rnaBeneficiaire")
-    if rna is not None and not re.fullmatch(r"W\d{9}", rna.upper()):
-        row.warn("rnaBeneficiaire", rna, "rna_invalid", "expected W followed by 9 digits")
-        rna = None
-    return {"rna_beneficiaire": rna and rna.upper()}
 
 
 def _objet(cells, row, ctx):
@@ -243,12 +273,11 @@ def _percent(cells, row, ctx):
 _GROUPS: list[tuple[tuple[str, ...], Callable]] = [
     (("nomBeneficiaire",), _name),
     (("montant",), _montant),
-    (("dateConvention",), _date),
-    (("idBeneficiaire",), _beneficiaire_id),
+    (("dateConvention", _ANNEE, _DATE_DECISION, "datesPeriodeVersement", _VERSEMENT_DEBUT), _date),
+    (("idBeneficiaire", "rnaBeneficiaire"), _beneficiary_ids),
     (("nomAttribuant",), _missing("nomAttribuant", _text("nomAttribuant", "attribuant_nom"))),
     (("idAttribuant",), _attribuant_id),
     (("referenceDecision",), _text("referenceDecision", "reference_decision")),
-    (("rnaBeneficiaire",), _rna),
     (("objet",), _missing("objet", _objet)),
     (("nature",), _missing("nature", _nature)),
     (("conditionsVersement",), _missing("conditionsVersement", _conditions)),
@@ -267,7 +296,8 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
              spreadsheet: bool, schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Validate data rows, one column per SCDL name present plus `_line`, `_ncells` and the
     extra columns (`extras`: column, label). Returns (grants with `schema`, problems ordered
-    as the rows and checks, with `_line`)."""
+    as the rows and checks, with `_line`, and the rejected rows whose amount was readable:
+    `source_row`, `year`, `montant_eur`)."""
     ctx = _Ctx(frozenset(present), spreadsheet)
     n = rows.height
     rows = rows.with_row_index("_idx")
@@ -285,7 +315,7 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
         errors += [error] if error is not None else []
     problems = pl.concat(problem_parts).sort("_idx", "_seq", "_sub", maintain_order=True)
 
-    computed = [name for name in schema if name not in ("source_file", "source_row", "extra", "flags")]
+    computed = [name for name in schema if name not in ("source_file", "source_row", "extra", "flags", "record_hash")]
     grants = pl.DataFrame({name: outputs.get(name, pl.Series(name, [], schema[name])) for name in computed},
                           height=n).with_columns(
         source_row=rows["_line"],
@@ -293,10 +323,17 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
         flags=_row_flags([shape_flags, *early_flags, *flag_parts], n),
         source_file=pl.lit(None, pl.String),
     )
-    if errors:
-        grants = grants.filter(~pl.any_horizontal(errors))
     problems = problems.with_columns(_line=rows["_line"].gather(problems["_idx"]))
-    return grants, problems
+    rejected_money = grants.head(0).select("source_row", "year", "montant_eur")
+    if errors:
+        rejected = pl.any_horizontal(errors)
+        # a rejected row whose amount could be read: its euros are set aside, with the reason
+        # (not a row with too many cells: its montant column may hold another column's value)
+        trusted = ~too_many if too_many is not None else pl.lit(True)
+        rejected_money = grants.filter(rejected & trusted & pl.col("montant_eur").is_not_null()).select(
+            "source_row", "year", "montant_eur")
+        grants = grants.filter(~rejected)
+    return grants, problems, rejected_money
 
 
 def _row_flags(parts: list[pl.Series | None], n: int) -> pl.Series:
@@ -319,10 +356,13 @@ def _shape_problems(rows: pl.DataFrame, width: int) -> tuple[pl.DataFrame, pl.Se
     too_many = (pl.col("_ncells") > width) & ~beyond_blank
     short = (pl.col("_ncells") < width) & ~too_many
     cells = pl.col("_ncells").cast(pl.String) + f" cells for {width} header columns"
+    # the usual cause, said where the row is refused (the unquoted decimal comma alone is repaired)
+    cause = (": a separator inside a value, unquoted (a comma in free text, or a decimal comma beside"
+             " another split); the columns can no longer be trusted")
     problems = (rows.filter(too_many | short)
                 .select(pl.col("_idx"), _seq=pl.lit(0, pl.Int32), _sub=pl.lit(0, pl.Int32), field=pl.lit("_row"),
                         value=pl.lit(None, pl.String),
-                        reason=pl.when(too_many).then(cells).otherwise(pl.lit("short_row: ") + cells),
+                        reason=pl.when(too_many).then(cells + cause).otherwise(pl.lit("short_row: ") + cells),
                         severity=pl.when(too_many).then(pl.lit("error")).otherwise(pl.lit("warning")))
                 .cast(_PROBLEM_SCHEMA).select(list(_PROBLEM_SCHEMA)))
     if not problems.height:

@@ -63,17 +63,29 @@ def parse_amount(raw: str) -> tuple[Decimal | None, bool]:
 
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
-_DMY_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
+# An ISO date-time with a real time and/or a zone (2018-01-30T14:05:00+01:00): the date as written.
+_ISO_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+_YMD_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
+_DMY_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _YEAR = re.compile(r"^(\d{4})(?:\.0)?$")
 _SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")
 
 
 def parse_date(raw: str, *, spreadsheet: bool = False) -> tuple[dt.date | None, int | None, list[str]]:
-    """Return (date, year, flags). A bare year gives (None, year, ['date_year_only'])."""
+    """Return (date, year, flags). A bare year gives (None, year, ['date_year_only']).
+
+    Shapes read, as real files write them: YYYY-MM-DD (the standard), an ISO date-time
+    (`date_time`), YYYY/MM/DD (`date_ymd_slash`), DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY or
+    DD/MM/YY (`date_dmy`), a bare year, and in a spreadsheet a day number (`date_serial`).
+    MM/DD/YYYY is never guessed: 02/03/2018 is 2 March, as in France."""
     text = raw.strip()
     try:
         if m := _ISO_DATE.match(text):
             return dt.date(int(m[1]), int(m[2]), int(m[3])), int(m[1]), []
+        if m := _ISO_DATETIME.match(text):
+            return dt.date(int(m[1]), int(m[2]), int(m[3])), int(m[1]), ["date_time"]
+        if m := _YMD_SLASH.match(text):
+            return dt.date(int(m[1]), int(m[2]), int(m[3])), int(m[1]), ["date_ymd_slash"]
         if m := _DMY_DATE.match(text):
             year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
             day = dt.date(year, int(m[2]), int(m[1]))
@@ -151,6 +163,8 @@ def _is_null_token(text: str) -> bool:
 
 _DATE_FLAG_TEXT = {
     "date_dmy": "DD/MM/YYYY date, expected YYYY-MM-DD",
+    "date_time": "a date-time, its date kept",
+    "date_ymd_slash": "YYYY/MM/DD date, expected YYYY-MM-DD",
     "date_year_only": "a year, not a date",
     "date_serial": "spreadsheet day number read as a date",
 }

@@ -76,3 +76,54 @@ def clean_siret(raw: str | None) -> tuple[str | None, list[str]]:
     if not is_valid_siret(candidate):
         return None, [*flags, BAD_CHECKSUM]
     return candidate, flags
+
+
+# --- SIREN and RNA: the other identifiers real files put in `idBeneficiaire` ----------------
+
+SIREN_FROM_SIRET = "siren_from_invalid_siret"
+# RNA: W, the département (2 characters: digits, 2A/2B, 9A..) then 7 digits (W751234567, W2A1000456)
+_RNA = re.compile(r"^W[0-9][0-9A-Z][0-9]{7}$")
+
+
+def is_valid_siren(value: str | None) -> bool:
+    """9 digits whose Luhn key holds (python-stdnum's `fr.siren`)."""
+    from stdnum.fr import siren
+
+    return value is not None and len(value) == 9 and value.isascii() and value.isdigit() and siren.is_valid(value)
+
+
+def clean_rna(raw: str | None) -> str | None:
+    """The RNA number (W + 9), upper-cased, spaces removed; None when it is not one."""
+    if raw is None:
+        return None
+    text = _NOISE.sub("", raw).upper()
+    return text if _RNA.match(text) else None
+
+
+def read_identifier(raw: str | None) -> tuple[str | None, str | None, str | None, list[str]]:
+    """An organisation identifier as published -> (SIRET, SIREN, RNA, flags).
+
+    - a valid SIRET gives its SIRET and its SIREN (the first 9 digits);
+    - a 9-digit SIREN with a valid key gives the SIREN only (flag `siren_only`);
+    - an RNA number (W + 9) gives the RNA (flag `rna_in_id`);
+    - a 14-digit SIRET whose key fails but whose first 9 digits are a valid SIREN keeps the
+      SIREN (flag `siren_from_invalid_siret`): exports truncate establishment numbers
+      (Poitiers 2017 ends 501 of 562 SIRETs in 00000) but the organisation is known;
+    - anything else gives nothing, with the failure code of `clean_siret` last in flags.
+    """
+    if raw is None or not raw.strip():
+        return None, None, None, []
+    rna = clean_rna(raw)
+    if rna is not None:
+        return None, None, rna, ["rna_in_id"]
+    siret, flags = clean_siret(raw)
+    if siret is not None:
+        return siret, siret[:9], None, flags
+    digits = _NOISE.sub("", _FLOAT_TAIL.sub("", raw.strip().strip("\"'` ")))
+    if len(digits) == 8 and digits.isdigit() and is_valid_siren("0" + digits):
+        digits = "0" + digits  # a spreadsheet dropped the leading zero
+    if len(digits) == 9 and is_valid_siren(digits):
+        return None, digits, None, [*(f for f in flags if f == SIRET_CLEANED), "siren_only"]
+    if len(digits) == 14 and digits.isdigit() and is_valid_siren(digits[:9]):
+        return None, digits[:9], None, [*flags, SIREN_FROM_SIRET]
+    return None, None, None, flags

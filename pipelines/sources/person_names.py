@@ -1,0 +1,79 @@
+"""Does a beneficiary's name read as a natural person's? Positive evidence only.
+
+The law forbids naming natural persons who receive grants (CRPA L.312-1-2), and hiding an
+organisation as a person is an error too: it makes the breakdown by beneficiary type false.
+So a name is a person's only on positive evidence, never by default:
+
+- a civility ("M.", "Mme", "Monsieur", "Madame", "M. et Mme"...) before the name, or a
+  publisher's own marker ("personne physique", "particulier", "anonymisé");
+- or 2 to 4 words, letters only, none of them an organisation word ("association",
+  "commune", "SARL", "club"...) or a French article/preposition ("de la", "des", "pour"),
+  and at least one of them a first name known to `gender-guesser`'s dictionary
+  (Jörg Michael's list of ~45,000 first names, France included).
+
+"BOVINS CROISSANCE 66", "GDS", "Ligue de l'enseignement", "Mairie de Paris" are not persons;
+"DUPONT Jean", "Mme Fatou Diallo", "Jean-Pierre MARTIN" are. `tests/test_person_names.py`
+measures both mistakes on labelled real names. The words live in `person_words.toml`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+WORDS_FILE = Path(__file__).with_name("person_words.toml")
+_WORD = re.compile(r"[^\W\d_]+")  # letters only: "l'association" gives "l", "association"
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+@lru_cache(maxsize=1)
+def _words() -> dict[str, frozenset[str] | tuple[str, ...]]:
+    data = tomllib.loads(WORDS_FILE.read_text(encoding="utf-8"))
+    return {
+        "civility": tuple(_fold(w) for w in data["civility"]),
+        "person_markers": tuple(_fold(w) for w in data["person_markers"]),
+        "organisation": frozenset(_fold(w) for w in data["organisation_words"]),
+        "particles": frozenset(_fold(w) for w in data["particles"]),
+    }
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    import gender_guesser.detector as gender  # loads a 4 MB dictionary: only when a name is asked
+
+    return gender.Detector(case_sensitive=False)
+
+
+def _is_first_name(word: str) -> bool:
+    return _detector().get_gender(word.capitalize()) != "unknown"
+
+
+@lru_cache(maxsize=65536)
+def reads_as_person(name: str | None) -> bool:
+    """True when `name` carries positive evidence of a natural person (see module docstring)."""
+    if not name or not name.strip():
+        return False
+    words = _words()
+    folded = " ".join(_fold(name).replace(".", ". ").split())
+    if any(marker in folded for marker in words["person_markers"]):
+        return True
+    letters = [_fold(w) for w in _WORD.findall(name)]
+    if any(w in words["organisation"] for w in letters) or any(c.isdigit() for c in name):
+        return False
+    civility = next((c for c in words["civility"] if folded == c or folded.startswith(c + " ")), None)
+    if civility is not None:
+        return len(letters) > len(_WORD.findall(civility))
+    # words as written, a hyphenated or apostrophised name being one (Jean-Pierre, N'Diaye)
+    if not 2 <= len(name.split()) <= 4 or any(w in words["particles"] for w in letters):
+        return False
+    if re.search(r"[&@/+]|\b[A-Z]\.[A-Z]\.", name):  # "A.D.E.L.F.A", "X & Y": acronyms, partnerships
+        return False
+    # Jean-Pierre counts through Jean; one-letter parts (initials) are no evidence
+    return any(_is_first_name(w) for w in _WORD.findall(name) if len(w) > 1)
