@@ -126,6 +126,24 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "data_quality.value": ("Value of the metric (shares between 0 and 1)", "count or share"),
     "latest_file_at": ("Modification time of the source's newest file", "timestamp"),
     "latest_record_on": ("Newest date inside the source's data (freshness)", "date"),
+    # IATI money the euro figures net or leave out (data-quality page)
+    "negative_money.year": ("Year of the transactions (their transaction date)", "year"),
+    "negative_money.flow_kind": ("'committed' (IATI commitments, type 2, of activities no grant links to) or "
+                                 "'disbursed' (disbursements and expenditures, types 3 and 4)", None),
+    "negative_money.amount_eur": ("Net total, below zero, of the activity's counted transactions of that kind "
+                                  "that year: cancellations, de-obligations or reimbursements outweigh the rest; "
+                                  "counted as is in the money figures (docs/money-rules.md)", "EUR"),
+    "negative_money.transactions": ("Number of counted transactions netted into amount_eur", "count"),
+    "unconverted_money.currency": ("ISO 4217 currency of the amounts (the transaction's, else the activity's "
+                                   "default-currency)", "code"),
+    "unconverted_money.year": ("Year of the transactions (their transaction date)", "year"),
+    "unconverted_money.transaction_type": ("IATI 2.0x transaction type (1 incoming funds, 2 commitment, "
+                                           "3 disbursement, 4 expenditure, ...)", "code"),
+    "unconverted_money.transactions": ("Number of transactions with no euro rate (rate_missing): value date "
+                                       "before 1999-01-04, or a currency with neither an ECB rate within 7 days "
+                                       "nor a legal euro peg", "count"),
+    "unconverted_money.value": ("Sum of those transactions' values in their own currency: in no euro figure",
+                                "see currency"),
     # manifest and rejected rows
     "built_at": ("When the snapshot was built (UTC)", "timestamp"),
     "code_version": ("Git commit of the code that built it", None),

@@ -25,7 +25,9 @@ from pipelines.settings import REFERENCE_DIR
 from pipelines.sources.common import SourceError
 
 RATES_FILE = "ecb_rates.csv.gz"
-RATES_START = date(2014, 1, 1)
+# The ECB euro reference series starts on 1999-01-04 (the euro's first trading day):
+# IATI files go back to the 1990s, and every year cut here is money left unconverted.
+RATES_START = date(1999, 1, 4)
 # How far back a missing day's rate may be taken from: covers weekends and the ECB's
 # TARGET holidays (at most 4 consecutive closed days), never a stale or stopped series.
 MAX_RATE_LAG_DAYS = 7

@@ -178,7 +178,7 @@ def _file_load(source: str, p: Path, read: int, accepted: int, rejected: int, er
     stat = p.stat() if p.exists() else None
     return {
         "source": source,
-        "source_file": str(p),
+        "source_file": p.name,  # relative to the source's folder: no server path is ever published
         "sha256": sha256_of(p) if stat else None,
         "size_bytes": stat.st_size if stat else None,
         "modified_at": datetime.fromtimestamp(stat.st_mtime) if stat else None,

@@ -195,12 +195,17 @@ def test_v1_dates_and_sector_vocabulary(tmp_path):
     assert txs["value_date"].to_list() == [date(2010, 2, 3), date(2010, 3, 1)]
 
 
-def test_broken_activity_file_is_refused_clearly():
+def test_bare_activity_root_is_read_and_its_bad_date_rejects_it_by_name():
+    """The IATI Datastore's "broken" file is one bare <iati-activity> (no wrapper),
+    which is read; its transaction has a free-text `<transaction-date>2010</...>`
+    without @iso-date, so the activity is rejected with that field named."""
     path = REF / "publishers_v1" / "broken_activity_01.xml"
-    with pytest.raises(SourceError) as err:
-        read_activities(path)
-    assert "broken_activity_01.xml:line 2:" in str(err.value)
-    assert "<iati-activities>" in err.value.reason
+    root = ET.parse(path).getroot()
+    assert root.tag == "iati-activity" and root.find("transaction/transaction-date").get("iso-date") is None
+    result = read_activities(path)
+    assert (result.rows_read, result.rows_rejected) == (1, 1)
+    [problem] = [p for p in result.problems if p.severity == "error"]
+    assert (problem.source_row, problem.field) == ("/iati-activity", "transaction[1]/transaction-date/@iso-date")
 
 
 def test_organisation_file_is_not_an_activity_file():
@@ -616,8 +621,8 @@ def test_a_file_refused_after_some_batches_leaves_no_row(tmp_path):
     n_act, _n_tx, sums = et_figures(good)
     conn, stats = _ingest(tmp_path, [cut, good], batch_size=2)  # the cut file wrote 2 batches first
     assert stats["files_refused"] == 1 and stats["rows_read"] == n_act
-    assert conn.execute("select distinct source_file from raw.transactions").fetchall() == [(str(good),)]
-    assert conn.execute("select distinct source_file from raw.activities").fetchall() == [(str(good),)]
+    assert conn.execute("select distinct source_file from raw.transactions").fetchall() == [(good.name,)]
+    assert conn.execute("select distinct source_file from raw.activities").fetchall() == [(good.name,)]
     got = conn.execute("select sum(value) from raw.transactions").fetchall()[0][0]
     assert got == pytest.approx(sum(sums.values()) - sums["ZZ"])  # B-2 is rejected whole
     loads = {r[0]: r[1:] for r in conn.execute(

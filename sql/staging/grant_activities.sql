@@ -6,7 +6,10 @@ with grants as (
 ),
 
 activities as (
-    select iati_identifier, reporting_org_ref, grant_reference from raw.activities
+    select a.iati_identifier, a.reporting_org_ref, a.grant_reference
+    from raw.activities as a
+    semi join staging.activity_copies as k
+        on k.iati_identifier = a.iati_identifier and k.source_file = a.source_file and k.counted
 )
 
 select

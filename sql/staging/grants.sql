@@ -1,9 +1,13 @@
 -- One row per grant, with its programme and the kind of beneficiary.
--- A beneficiary is a natural person when the directory gives an individual's legal
--- category (1xxx), when the file flags it, or when the grant has no valid SIRET and the
--- name is not known as an organisation (in the directory, or with a valid SIRET in
--- another grant — a mistyped SIRET does not turn a town hall into a person). Such names
+-- A beneficiary is a natural person only on positive evidence: the directory gives an
+-- individual's legal category (1xxx: a sole trader with a SIRET is a person), the file
+-- flags it, or the grant carries no organisation identifier (SIRET, SIREN, RNA), its name
+-- is not known as an organisation, and the name reads as a person's (a civility or a
+-- first name, see pipelines/sources/person_names.py). Never by default: hiding an
+-- association as a person makes the breakdown by beneficiary type false. Such names
 -- never leave the warehouse (CRPA art. L.312-1-2), but their amounts still count.
+-- De-duplication removes only an exact repeat of a whole source line (same cells, in the
+-- same file or a re-dropped one); each removed line is in staging.grant_duplicates.
 with source as (
     select * from raw.grants
 ),
@@ -20,18 +24,16 @@ known_organisations as (
     select distinct lower(trim(g.beneficiaire_nom))
     from source as g
     left join organisations as o on o.siret = g.beneficiaire_id
-    where g.beneficiaire_id is not null and coalesce(o.legal_category, '') not like '1%'
+    where (g.beneficiaire_id is not null or g.beneficiaire_siren is not null or g.rna_beneficiaire is not null)
+        and coalesce(o.legal_category, '') not like '1%'
 ),
 
 deduplicated as (
-    -- the same grant delivered twice (a file dropped twice, a repeated row) counts once
+    -- the same line delivered twice (a file dropped twice, a line repeated) counts once;
+    -- two grants that only look alike (same name and amount, other year or other cells) stay two
     select *
     from source
-    qualify row_number() over (
-        partition by attribuant_id, reference_decision, beneficiaire_id, beneficiaire_nom,
-                     date_convention, montant_eur
-        order by source_file, source_row
-    ) = 1
+    qualify row_number() over (partition by record_hash order by source_file, source_row) = 1
 ),
 
 classified as (
@@ -44,11 +46,16 @@ classified as (
         g.reference_decision,
         g.date_convention,
         g.beneficiaire_id as beneficiary_siret,
+        g.beneficiaire_siren as beneficiary_siren,
+        g.rna_beneficiaire as beneficiary_rna,
         g.beneficiaire_nom as beneficiary_name,
         (
-            (g.beneficiaire_id is null and k.name_key is null)
-            or coalesce(o.legal_category, '') like '1%'
+            coalesce(o.legal_category, '') like '1%'
             or coalesce(g.flags, '') like '%natural_person%'
+            or (
+                g.beneficiaire_id is null and g.beneficiaire_siren is null and g.rna_beneficiaire is null
+                and k.name_key is null and coalesce(g.name_reads_as_person, false)
+            )
         ) as is_natural_person,
         g.objet as purpose,
         g.montant_eur as amount_eur,
@@ -71,6 +78,8 @@ select
     reference_decision,
     date_convention,
     beneficiary_siret,
+    beneficiary_siren,
+    beneficiary_rna,
     beneficiary_name,
     is_natural_person,
     case

@@ -16,6 +16,8 @@ with locations as (
         end as location_code,
         l.percentage,
     from raw.activity_locations as l
+    semi join staging.activity_copies as k
+        on k.iati_identifier = l.iati_identifier and k.source_file = l.source_file and k.counted
     left join ref.countries as c
         on l.kind = 'country' and c.alpha2 = upper(l.code)
 ),

@@ -8,8 +8,10 @@ with sectors as (
         coalesce(vocabulary, '1') as vocabulary,
         code,
         percentage,
-    from raw.activity_sectors
+    from raw.activity_sectors as s
     where coalesce(vocabulary, '1') in ('1', '2')
+        and exists (select 1 from staging.activity_copies as k
+                    where k.iati_identifier = s.iati_identifier and k.source_file = s.source_file and k.counted)
 ),
 
 preferred as (

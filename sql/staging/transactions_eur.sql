@@ -8,7 +8,9 @@ with transactions as (
         *,
         coalesce(value_date, transaction_date) as rate_date,
         upper(coalesce(currency, 'EUR')) as currency_code,
-    from raw.transactions
+    from raw.transactions as t
+    semi join staging.activity_copies as k
+        on k.iati_identifier = t.iati_identifier and k.source_file = t.source_file and k.counted
 ),
 
 rates as (

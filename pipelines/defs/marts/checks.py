@@ -19,13 +19,22 @@ checks = [
         asset=["marts", "funding_by_country"],
         deps=[["marts", "funding_by_sector"], ["marts", "jobs_by_departement"], ["marts", "campaign_reach"]],
     ),
+    # Jobs and audiences below zero are input errors: they block publication.
+    sql_check("counts_non_negative", asset=["marts", "jobs_by_departement"], deps=[["marts", "campaign_reach"]]),
+    # Negative IATI money is real (cancellations, reimbursements) and counts, netted: a
+    # warning naming each transaction, never a block (docs/money-rules.md).
     sql_check(
-        "amounts_non_negative",
-        asset=["marts", "funding_by_country"],
-        deps=[["marts", "jobs_by_departement"], ["marts", "campaign_reach"]],
+        "negative_transactions",
+        asset=["marts", "negative_money"],
+        blocking=False,
+        deps=[["staging", "transactions_eur"]],
     ),
+    sql_check("unconverted_money_reconciles", asset=["marts", "unconverted_money"],
+              deps=[["staging", "transactions_eur"]]),
     sql_check("no_natural_person_named", asset=["marts", "grants_public"], deps=[["staging", "grants"]]),
     sql_check("rows_accounted_for", asset=["marts", "data_quality"]),
+    # no money vanishes between raw, staging and marts without a stated reason
+    sql_check("money_conserved", asset=["marts", "money_reconciliation"], deps=[["staging", "money_flows"]]),
     sql_check("funding_by_sector_reconciles", asset=["marts", "funding_by_sector"], deps=[["marts", "funding"]]),
     sql_check(
         "funding_by_programme_reconciles",

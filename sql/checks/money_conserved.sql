@@ -1,0 +1,41 @@
+-- Money is conserved between layers: for every source file, year and currency, what was
+-- read equals what is counted plus what is set aside with a reason (rows and amounts);
+-- and what is counted is exactly the money of staging.money_flows, year by year (which the
+-- funding checks carry on to the marts). Returns what differs: money that vanished.
+with by_key as (
+    select source, source_file, year, currency,
+        sum(rows) filter (where outcome = 'read') as rows_read,
+        coalesce(sum(rows) filter (where outcome <> 'read'), 0) as rows_out,
+        sum(value) filter (where outcome = 'read') as value_read,
+        coalesce(sum(value) filter (where outcome <> 'read'), 0) as value_out,
+    from marts.money_reconciliation
+    group by all
+),
+
+unbalanced as (
+    select 'read <> counted + set aside' as problem, source, source_file, year, currency,
+        value_read as expected, value_out as found
+    from by_key
+    where rows_read <> rows_out or abs(value_read - value_out) >= 0.005
+),
+
+counted as (
+    select source, year, sum(value_eur) as value_eur
+    from marts.money_reconciliation
+    where outcome = 'counted'
+    group by all
+),
+
+flows as (
+    select case when origin = 'grant' then 'grants' else 'iati' end as source, year, sum(amount_eur) as value_eur
+    from staging.money_flows
+    group by all
+)
+
+select * from unbalanced
+union all
+select 'counted <> money_flows', coalesce(c.source, f.source), null, coalesce(c.year, f.year), 'EUR',
+    coalesce(c.value_eur, 0), coalesce(f.value_eur, 0)
+from counted as c
+full join flows as f on f.source = c.source and f.year is not distinct from c.year
+where abs(coalesce(c.value_eur, 0) - coalesce(f.value_eur, 0)) >= 0.005

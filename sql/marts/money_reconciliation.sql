@@ -1,0 +1,66 @@
+-- Where every amount read goes, per source file, year and currency: read = counted + set
+-- aside, in rows and in money, each set-aside amount with its reason. Grants (SCDL, in
+-- euros): set aside when the line repeats another exactly (`exact_duplicate`), is a total
+-- line (`total_line`) or was rejected with a readable amount (`rejected_row`). IATI
+-- transactions (in their own currency; counted ones also in euros): set aside when their
+-- activity is a second copy of one already read (`duplicate_activity`, see
+-- staging.activity_copies), when they are the commitment of an activity a grant already
+-- counts (`counted_as_grant`), when their type is neither a commitment nor a disbursement
+-- or expenditure (`not_commitment_or_disbursement`: incoming funds, repayments...), or
+-- when no euro rate exists for their date (`no_rate`). Rows a reader rejected without a
+-- readable amount are counted in quality.file_loads.
+with grant_outcomes as (
+    select g.source_file, g.year, 'EUR' as currency,
+        case when d.source_row is not null then 'set_aside' else 'counted' end as outcome,
+        case when d.source_row is not null then 'exact_duplicate' end as reason,
+        g.montant_eur as value,
+        case when d.source_row is null then g.montant_eur end as value_eur,
+    from raw.grants as g
+    left join staging.grant_duplicates as d on d.source_file = g.source_file and d.source_row = g.source_row
+    union all
+    select source_file, year, 'EUR', 'set_aside', split_part(reason, ':', 1), montant_eur, null
+    from raw.grants_set_aside
+),
+
+linked as (
+    select distinct iati_identifier from staging.grant_activities
+),
+
+iati_classified as (
+    select r.source_file, cast(year(r.transaction_date) as integer) as year,
+        upper(coalesce(r.currency, 'EUR')) as currency,
+        case
+            when t.source_row is null then 'duplicate_activity'
+            when t.transaction_type not in ('2', '3', '4') then 'not_commitment_or_disbursement'
+            when t.transaction_type = '2' and l.iati_identifier is not null then 'counted_as_grant'
+            when t.rate_missing then 'no_rate'
+        end as reason,
+        r.value,
+        t.value_eur,
+    from raw.transactions as r
+    left join staging.transactions_eur as t on t.source_file = r.source_file and t.source_row = r.source_row
+    left join linked as l on l.iati_identifier = r.iati_identifier
+),
+
+iati_outcomes as (
+    select source_file, year, currency,
+        case when reason is null then 'counted' else 'set_aside' end as outcome,
+        reason, value,
+        case when reason is null then value_eur end as value_eur,
+    from iati_classified
+),
+
+outcomes as (
+    select 'grants' as source, * from grant_outcomes
+    union all
+    select 'iati', * from iati_outcomes
+)
+
+select source, source_file, year, currency, 'read' as outcome, cast(null as varchar) as reason,
+    count(*) as rows, sum(value) as value, cast(null as double) as value_eur,
+from outcomes
+group by all
+union all
+select source, source_file, year, currency, outcome, reason, count(*), sum(value), sum(value_eur)
+from outcomes
+group by all
