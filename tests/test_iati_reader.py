@@ -283,7 +283,7 @@ def test_bad_elements_reject_their_activity_only(tmp_path):
         ("/iati-activities/iati-activity[6]", "transaction[1]/value/@currency", None),
     }
     message = next(p for p in result.problems if p.value == "forty").message()
-    assert message == (f"{path}:/iati-activities/iati-activity[2]:transaction[2]/value: "
+    assert message == (f"{path.name}:/iati-activities/iati-activity[2]:transaction[2]/value: "
                        "not a decimal number (value: 'forty')")
 
 
