@@ -496,6 +496,18 @@ def data_quality(path: Path | None = None) -> pl.DataFrame:
     return query("select source, metric, value, latest_file_at from data_quality order by source, metric", path=path)
 
 
+def money_reconciliation(path: Path | None = None) -> pl.DataFrame:
+    """Public: per source and currency, the amounts read, counted and set aside (by reason):
+    read = counted + set aside, rows and money (marts.money_reconciliation)."""
+    return query(
+        "select source, currency, outcome, coalesce(reason, '') as reason, sum(rows) as rows, "
+        "sum(value) as amount, sum(value_eur) as amount_eur from money_reconciliation "
+        "group by all order by source, currency, case outcome when 'read' then 0 when 'counted' then 1 else 2 end, "
+        "reason",
+        path=path,
+    )
+
+
 def rejected_counts(path: Path | None = None) -> pl.DataFrame:
     """Public: how many rows were rejected or flagged, by source and reason code (no values)."""
     return query(

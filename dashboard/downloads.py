@@ -43,6 +43,7 @@ DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
     "data_quality": data.data_quality,
     "data_dictionary": lambda f: data.data_dictionary(),
     "rejected_counts": data.rejected_counts,
+    "money_reconciliation": data.money_reconciliation,
 }
 
 

@@ -127,6 +127,17 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "latest_file_at": ("Modification time of the source's newest file", "timestamp"),
     "latest_record_on": ("Newest date inside the source's data (freshness)", "date"),
     # IATI money the euro figures net or leave out (data-quality page)
+    "money_reconciliation.source": ("Source folder (grants, iati)", None),
+    "money_reconciliation.year": ("Year of the amounts (grant year; IATI transaction date); null when unknown", "year"),
+    "money_reconciliation.currency": ("ISO 4217 currency the amounts were read in (grants: EUR)", "code"),
+    "money_reconciliation.outcome": ("'read' (everything read), 'counted' (in the money figures) or 'set_aside' "
+                                     "(not counted, with its reason); read = counted + set_aside", None),
+    "money_reconciliation.reason": ("Why an amount is set aside: exact_duplicate, total_line, rejected_row, "
+                                    "duplicate_activity, counted_as_grant, not_commitment_or_disbursement, no_rate "
+                                    "(docs/money-rules.md); null for read and counted", None),
+    "money_reconciliation.rows": ("Number of grant lines or IATI transactions", "count"),
+    "money_reconciliation.value": ("Sum of the amounts, in their own currency", "currency"),
+    "money_reconciliation.value_eur": ("Sum in euros of the counted amounts (null otherwise)", "EUR"),
     "negative_money.year": ("Year of the transactions (their transaction date)", "year"),
     "negative_money.flow_kind": ("'committed' (IATI commitments, type 2, of activities no grant links to) or "
                                  "'disbursed' (disbursements and expenditures, types 3 and 4)", None),

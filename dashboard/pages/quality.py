@@ -33,6 +33,17 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             download_links("data_quality", Filters(lang=lang), lang),
         ], className="chart-block", id="quality-table"),
         html.Section([
+            html.H3(t("reconciliation_title", lang)),
+            html.P(t("reconciliation_intro", lang)),
+            table(data.money_reconciliation().with_columns(
+                      pl.col("outcome").map_elements(lambda o: t("outcome_" + o, lang), return_dtype=pl.String)),
+                  [("source", t("source", lang), "text"), ("currency", t("currency", lang), "text"),
+                   ("outcome", t("outcome", lang), "text"), ("reason", t("reason", lang), "text"),
+                   ("rows", t("rows", lang), "number"), ("amount", t("amount_read", lang), "number"),
+                   ("amount_eur", t("amount_counted_eur", lang), "number")], lang),
+            download_links("money_reconciliation", Filters(lang=lang), lang),
+        ], className="chart-block", id="reconciliation-table"),
+        html.Section([
             html.H3(t("rejections_title", lang)),
             table(rejected, [("source", t("source", lang), "text"), ("severity", t("severity", lang), "text"),
                              ("reason", t("reason", lang), "text"), ("rows", t("rows", lang), "number")], lang),
