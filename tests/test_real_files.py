@@ -250,6 +250,12 @@ def snapshot(tmp_path_factory):
     return duckdb.connect(str(serving), read_only=True), raw
 
 
+@pytest.fixture(scope="module")
+def warehouse(snapshot):
+    _, raw = snapshot
+    return duckdb.connect(str(raw.parent / "w.duckdb"), read_only=True)
+
+
 def test_every_real_file_is_in_the_manifest_by_its_relative_name(snapshot):
     conn, raw = snapshot
     manifest = conn.sql("select source, source_file, error from manifest").pl()
@@ -319,3 +325,160 @@ def test_no_real_file_makes_validate_print_a_traceback():
     assert "Traceback" not in said
     # one summary per file: read (with its counts) or refused (with its cause)
     assert said.count(": grants, ") + said.count(": iati, ") + said.count(": refused (") == len(files)
+
+
+# --- the twelve classes of the issue, each on a real file of its kind ---------------------
+
+def test_class1_bom_then_cp1252_reads_and_one_unreadable_file_is_refused_alone(tmp_path):
+    from pipelines.ingest import ingest_source
+    from pipelines.sources.contracts import GRANT_TABLES
+    from pipelines.sources.scdl import read_grants
+
+    name = "DEP_Somme_2018-03-02_conventions_bom-cp1252.csv"
+    assert scdl_path(name).read_bytes().startswith(b"\xef\xbb\xbf")
+    result = read_grants(scdl_path(name))
+    names = result.tables["grants"]["beneficiaire_nom"].to_list()
+    assert not any("\ufffd" in (n or "") or "Ã" in (n or "") for n in names)  # cp1252 read as such
+    assert result.rows_read == result.rows_accepted == 41
+    # a reader that fails in a way nobody foresaw refuses its own file, not the run
+    files = [scdl_path(name), scdl_path("DEP_Vendee_2018-01_conventions.xlsx")]
+
+    def reader(path):
+        if path.name == name:
+            raise RuntimeError("a decoder's surprise")
+        return read_grants(path)
+
+    conn = duckdb.connect()
+    stats = ingest_source(conn, "grants", files, reader, GRANT_TABLES)
+    assert stats["files_refused"] == 1
+    loads = dict(conn.execute("select source_file, error from quality.file_loads").fetchall())
+    assert "RuntimeError: a decoder's surprise" in loads[name] and loads["DEP_Vendee_2018-01_conventions.xlsx"] is None
+    assert conn.execute("select count(*) from raw.grants").fetchone()[0] == 4
+
+
+def test_class2_grants_that_only_look_alike_are_all_counted(warehouse):
+    """Loire-Atlantique 2008-2018: year-only dates, few usable ids; same name and amount in
+    other years are other grants. Only exact repeats of a whole line are removed."""
+    name = "DEP_Loire-Atlantique_2008-2018_subventions_associations.csv"
+    records = text_records(scdl_path(name), "utf-8", ";")
+    header, body = records[0], [r for r in records[1:] if any(c.strip() for c in r)]
+    n, m = header.index("Nom du bénéficiaire"), header.index("Montant total de la subvention")
+    look_alike = defaultdict(set)
+    for r in body:
+        look_alike[(r[n], r[m])].add(tuple(r))
+    assert sum(len(v) - 1 for v in look_alike.values()) > 3000  # what the old key merged
+    exact_repeats = len(body) - len({tuple(r) for r in body})
+    raw, kept, dups = warehouse.execute(
+        "select (select count(*) from raw.grants where source_file = $f), "
+        "(select count(*) from staging.grants where source_file = $f), "
+        "(select count(*) from staging.grant_duplicates where source_file = $f)", {"f": name}).fetchone()
+    assert dups == exact_repeats and kept == raw - dups
+
+
+def test_class3_siren_is_an_organisation_and_persons_need_evidence(warehouse):
+    name = "DEP_Loire-Atlantique_2008-2018_subventions_associations.csv"
+    by_type = dict(warehouse.execute(
+        "select is_natural_person, sum(amount_eur) from staging.grants where source_file = $f group by 1",
+        {"f": name}).fetchall())
+    # was 92 % of the money shown as "Personne physique (anonymisée)"
+    assert by_type.get(True, 0) / (by_type.get(True, 0) + by_type[False]) < 0.02
+    sirens = warehouse.execute(
+        "select count(*), count(*) filter (where is_natural_person) from staging.grants "
+        "where source_file = $f and beneficiary_siret is null and beneficiary_siren is not null", {"f": name}).fetchone()
+    records = text_records(scdl_path(name), "utf-8", ";")
+    col = records[0].index("Identification du bénéficiaire")
+    nine = [r[col] for r in records[1:] if re.fullmatch(r"\d{9}", r[col].strip() if len(r) > col else "")]
+    assert sirens[0] >= len(nine) * 0.95 and sirens[1] == 0
+
+
+def test_class4_negative_iati_money_publishes_and_is_named(snapshot):
+    conn, _ = snapshot
+    spain = "iati_maec-spain_ES-DIR3-E04585801_indonesia_2015_v2.01.xml"
+    negatives = sum(1 for t in ET.parse(REAL / "iati" / spain).getroot().iter("value")
+                    if (t.text or "").strip().startswith("-"))
+    assert negatives > 0
+    listed = conn.execute("select count(*) from negative_money where source_file = ?", [spain]).fetchone()[0]
+    assert listed > 0  # activities netting below zero, named on the data-quality mart
+
+
+def test_class5_dates_as_published(tmp_path):
+    from pipelines.sources.scdl import read_grants
+
+    name = "DEP_Somme_2018-03-02_conventions_bom-cp1252.csv"
+    records = text_records(scdl_path(name), "cp1252", ";")
+    col = records[0].index("dateConvention")
+    slashed = {i: r[col] for i, r in enumerate(records[1:], start=2) if re.fullmatch(r"\d{4}/\d{2}/\d{2}", r[col])}
+    assert slashed
+    got = dict(read_grants(scdl_path(name)).tables["grants"].select("source_row", "date_convention").rows())
+    assert {i: got[i].isoformat() for i in slashed} == {i: v.replace("/", "-") for i, v in slashed.items()}
+
+
+def test_class6_french_headers_and_attributaire_is_the_recipient():
+    from pipelines.sources.scdl import read_grants
+
+    name = "DEP_Deux-Sevres_2015-2017_conventions.xls"
+    rows = sheet_records(scdl_path(name))
+    header = rows[0]
+    expected = [r[header.index("Nom attributaire")] for r in rows[1:] if any(c.strip() for c in r)]
+    grants = read_grants(scdl_path(name)).tables["grants"]
+    assert grants.height == len(expected) == 467
+    assert grants["beneficiaire_nom"].to_list() == [e.strip() or None for e in expected]
+    assert grants["attribuant_nom"].null_count() == grants.height  # never the recipients
+
+
+def test_class7_pre_2014_money_is_converted(snapshot):
+    conn, _ = snapshot
+    dfid = "iati_dfid_GB-1_country-CD_2013_v1.01.xml"
+    rows = conn.execute("select year, coalesce(reason, ''), sum(value_eur) from money_reconciliation "
+                        "where source_file = ? and outcome <> 'read' group by all", [dfid]).fetchall()
+    assert not [r for r in rows if r[1] == "no_rate" and r[0] >= 1999]
+    counted = {y: v for y, reason, v in rows if reason == "" and 2010 <= y <= 2013}
+    assert counted and all(v > 0 for v in counted.values())
+
+
+def test_class8_and_9_registry_download_and_single_activity_root(snapshot):
+    conn, _ = snapshot
+    loads = dict(conn.execute("select source_file, error from manifest where source = 'iati'").fetchall())
+    for name in ("usg-registry-download", "iati_bond_GB-CHC-1068839_single-activity-root_2013.xml",
+                 "iati_unops_41AAA_single-activity-root_2013.xml"):
+        assert name in loads and loads[name] is None
+    out = subprocess.run([sys.executable, "-m", "pipelines.cli", "validate",
+                          str(REAL / "iati" / "iati_unops_41AAA_single-activity-root_2013.xml")],
+                         capture_output=True, text=True, timeout=120)
+    assert ": iati, 1 rows read, 1 accepted" in out.stdout + out.stderr
+
+
+def test_class10_unquoted_decimal_comma_repaired_on_a_real_file():
+    from pipelines.sources.scdl import read_grants
+
+    name = "DEP_Vendee_2018_conventions_cp1252.csv"
+    records = text_records(scdl_path(name), "cp1252", ",")
+    width, m = len(records[0]), records[0].index("montant")
+    fixable = [i for i, r in enumerate(records[1:], start=2)
+               if len(r) == width + 1 and re.fullmatch(r"\d{1,2}", r[m + 1]) and re.fullmatch(r"[\d\s\u00a0Â]+", r[m])]
+    result = read_grants(scdl_path(name))
+    repaired = sorted(int(p.source_row) for p in result.problems if p.reason.startswith("montant_comma_repaired"))
+    assert repaired == fixable and len(fixable) > 80
+
+
+def test_class11_nameless_grant_kept_and_total_line_set_aside(tmp_path):
+    from pipelines.sources.scdl import read_grants
+
+    name = "DEP_Lot_Subventions_2017_DONNEES.xlsx_pour_exemple.csv"
+    raw = scdl_path(name).read_bytes()
+    records = text_records(scdl_path(name), "cp1252", ";")
+    header = records[0]
+    total = sum(money(r[header.index("montant")]) for r in records[1:] if any(c.strip() for c in r))
+    nameless = records[1][:]
+    nameless[header.index("nomBeneficiaire")] = ""
+    line = ";".join(nameless).encode("cp1252")
+    total_line = ";".join("" if h != "montant" else f"{total}".replace(".", ",") for h in header).encode("cp1252")
+    path = tmp_path / name
+    path.write_bytes(raw.rstrip(b"\r\n") + b"\r\n" + total_line + b"\r\n" + line + b"\r\n")
+    result = read_grants(path)
+    grants, aside = result.tables["grants"], result.tables["grants_set_aside"]
+    assert aside.select("reason", "montant_eur").rows() == [("total_line", float(total))]
+    assert grants.height == 14 and grants["beneficiaire_nom"].null_count() == 1  # the nameless grant kept
+    assert Decimal(repr(grants["montant_eur"].sum())).quantize(CENT) == \
+        (total + money(nameless[header.index("montant")])).quantize(CENT)
+    assert result.rows_read == result.rows_accepted + result.rows_rejected == 15

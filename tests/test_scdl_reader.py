@@ -676,3 +676,25 @@ def test_problem_frame_and_problem_objects_agree(tmp_path):
     # line 5 has no convention date: its year comes from its payment period (a warning)
     assert rejected == objects_first.rows_rejected == 1 and frame_first.rows_accepted == 3
     assert [p.source_row for p in objects if p.severity == "error"] == ["4"]
+
+
+def test_total_lines_are_set_aside_only_when_they_are_the_sum(tmp_path):
+    """Class 11: a total line is no grant; a labelled total that is no sum stays a grant."""
+    text = ("nomBeneficiaire,idBeneficiaire,montant,dateConvention\n"
+            "A,,100,2024-01-01\n"            # 2
+            "B,,250.50,2024-01-02\n"         # 3
+            "TOTAL,,350.50,2024-01-03\n"     # 4 labelled, the sum of 2-3: set aside
+            "C,,40,2024-02-01\n"             # 5
+            ",,40,2024-02-02\n"              # 6 no beneficiary, equals one row only: a grant
+            ",,80,2024-02-03\n"              # 7 no beneficiary, sum of 5-6: set aside
+            "Total général,,430.5,2024-03-01\n"  # 8 sum of every grant above: set aside
+            "Total,,999,2024-03-02\n")       # 9 labelled but no sum: kept, money is never guessed away
+    result = read_grants(write(tmp_path, text))
+    check_invariants(result)
+    grants = result.tables["grants"]
+    assert sorted(grants["source_row"]) == [2, 3, 5, 6, 9]
+    aside = result.tables["grants_set_aside"]
+    assert aside.select("source_row", "montant_eur", "reason").rows() == [
+        (4, 350.5, "total_line"), (7, 80.0, "total_line"), (8, 430.5, "total_line")]
+    assert problems_at(result, 4, "_row")[0].startswith("error:total_line: equals the sum of the 2 rows above")
+    assert result.rows_rejected == 3 and result.rows_read == 8

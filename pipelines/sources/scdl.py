@@ -171,10 +171,12 @@ def read_grants(path: str | Path) -> ReadResult:
     grants = grants.with_columns(source_file=pl.lit(name, pl.String),
                                  record_hash=rows["_record_hash"].gather(
                                      rows["_line"].search_sorted(grants["source_row"])))
-    grants, totals = _total_lines(grants)
+    grants, totals, rejected_money = _total_lines(grants, rejected_money)
     problems += [
         Problem(name, str(line), "_row", amount, f"total_line: {why}, not a grant: set aside", "error")
-        for line, amount, why in totals.select("source_row", pl.col("montant_eur").cast(pl.String), "why").rows()
+        for line, amount, why, was_grant in totals.select(
+            "source_row", pl.col("montant_eur").cast(pl.String), "why", "_grant").rows()
+        if was_grant  # a total line without a year is already rejected, with its own cause
     ]
     set_aside = pl.concat([
         totals.select("source_row", "year", "montant_eur", reason=pl.lit("total_line")),
@@ -229,38 +231,45 @@ def _repair_decimal_comma(data: pl.DataFrame, width: int, montant: int | None) -
     return data, repaired
 
 
-_TOTAL_LABEL = re.compile(r"^\s*(sous[- ]?)?total\b|^\s*montant total\b", re.IGNORECASE)
+_TOTAL_LABEL = re.compile(r"(?i)^\s*(sous[- ]?)?total\b|^\s*montant total\b")  # (?i) inline: polars reads the pattern too
 
 
-def _total_lines(grants: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _total_lines(grants: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Split off the total lines: a row with no beneficiary (no name, no identifier) or
     labelled "Total"/"Sous-total", whose amount equals the sum of the grants above it
-    (since the previous total line, or since the top of the file). A labelled total that
-    is no such sum stays a grant: money is never guessed away. Returns (grants, totals with
-    `why`)."""
+    (since the previous total line, or since the top of the file). A total line often has
+    no date, so rows rejected for want of a year are candidates too. A labelled total that
+    is no such sum stays what it was: money is never guessed away. Returns (grants, totals
+    with `why` and `_grant`, the rejected rows that are not totals)."""
+    cols = ["source_row", "year", "montant_eur", "beneficiaire_nom", "beneficiaire_id", "beneficiaire_siren",
+            "rna_beneficiaire"]
+    rows = pl.concat([grants.select(cols).with_columns(_grant=pl.lit(True)),
+                      rejected.select(cols).with_columns(_grant=pl.lit(False))]).sort("source_row")
     empty = (pl.col("beneficiaire_nom").is_null() & pl.col("beneficiaire_id").is_null()
              & pl.col("beneficiaire_siren").is_null() & pl.col("rna_beneficiaire").is_null())
     labelled = pl.col("beneficiaire_nom").str.contains(_TOTAL_LABEL.pattern).fill_null(False)
-    candidates = grants.select(pl.arg_where(empty | labelled)).to_series().to_list()
-    if not candidates:
-        return grants, grants.head(0).with_columns(why=pl.lit(None, pl.String))
-    amounts = [Decimal(repr(v)) for v in grants["montant_eur"].to_list()]
+    candidates = rows.select(pl.arg_where(empty | labelled)).to_series().to_list()
     totals: dict[int, str] = {}
-    section_start = 0  # first row after the previous total line
-    for k in candidates:
-        above = [amounts[i] for i in range(section_start, k) if i not in totals]
-        every = [amounts[i] for i in range(k) if i not in totals]
-        needed = 1 if grants["beneficiaire_nom"][k] is not None else 2  # one row is no total
-        if len(above) >= needed and amounts[k] == sum(above):
-            totals[k] = f"equals the sum of the {len(above)} rows above ({sum(above)} €)"
-        elif totals and len(every) >= needed and amounts[k] == sum(every):
-            totals[k] = f"equals the sum of all {len(every)} grants above ({sum(every)} €)"
-        else:
-            continue
-        section_start = k + 1
-    is_total = pl.Series([i in totals for i in range(grants.height)])
-    why = pl.Series("why", [totals.get(i) for i in range(grants.height)], dtype=pl.String)
-    return grants.filter(~is_total), grants.with_columns(why).filter(is_total)
+    if candidates:
+        amounts = [Decimal(repr(v)) for v in rows["montant_eur"].to_list()]
+        counted = rows["_grant"].to_list()
+        section_start = 0  # first row after the previous total line
+        for k in candidates:
+            above = [amounts[i] for i in range(section_start, k) if counted[i] and i not in totals]
+            every = [amounts[i] for i in range(k) if counted[i] and i not in totals]
+            needed = 1 if rows["beneficiaire_nom"][k] is not None else 2  # one row is no total
+            if len(above) >= needed and amounts[k] == sum(above):
+                totals[k] = f"equals the sum of the {len(above)} rows above ({sum(above)} €)"
+            elif totals and len(every) >= needed and amounts[k] == sum(every):
+                totals[k] = f"equals the sum of all {len(every)} grants above ({sum(every)} €)"
+            else:
+                continue
+            section_start = k + 1
+    lines = {rows["source_row"][k] for k in totals}
+    found = rows.with_columns(why=pl.Series("why", [totals.get(i) for i in range(rows.height)], dtype=pl.String))
+    found = found.filter(pl.col("source_row").is_in(list(lines)))
+    return (grants.filter(~pl.col("source_row").is_in(list(lines))), found,
+            rejected.filter(~pl.col("source_row").is_in(list(lines))))
 
 
 def _first_errors(found: pl.DataFrame) -> pl.DataFrame:

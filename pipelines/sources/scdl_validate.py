@@ -324,14 +324,15 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
         source_file=pl.lit(None, pl.String),
     )
     problems = problems.with_columns(_line=rows["_line"].gather(problems["_idx"]))
-    rejected_money = grants.head(0).select("source_row", "year", "montant_eur")
+    money_cols = ("source_row", "year", "montant_eur", "beneficiaire_nom", "beneficiaire_id", "beneficiaire_siren",
+                  "rna_beneficiaire")
+    rejected_money = grants.head(0).select(money_cols)
     if errors:
         rejected = pl.any_horizontal(errors)
         # a rejected row whose amount could be read: its euros are set aside, with the reason
         # (not a row with too many cells: its montant column may hold another column's value)
         trusted = ~too_many if too_many is not None else pl.lit(True)
-        rejected_money = grants.filter(rejected & trusted & pl.col("montant_eur").is_not_null()).select(
-            "source_row", "year", "montant_eur")
+        rejected_money = grants.filter(rejected & trusted & pl.col("montant_eur").is_not_null()).select(money_cols)
         grants = grants.filter(~rejected)
     return grants, problems, rejected_money
 
