@@ -42,7 +42,7 @@ def test_persons_shown_stay_rare(written):
     assert len(people) == 4038
     names = [written.format(first=p[FIRST], last=p[LAST]) for p in people]
     missed = rate(names, lambda n: not reads_as_person(n))
-    assert missed <= 0.025, f"{missed:.2%} of real persons not read as persons"
+    assert missed <= 0.015, f"{missed:.2%} of real persons not read as persons"  # 1.26-1.31 % measured
 
 
 def test_a_civility_is_always_a_person():
@@ -69,4 +69,4 @@ def test_organisations_hidden_stay_rare(name, name_col, id_col):
     names = _organisations(name, name_col, id_col)
     assert len(names) > 1000
     hidden = rate(names, reads_as_person)
-    assert hidden <= 0.035, f"{hidden:.2%} of real organisations read as persons"
+    assert hidden <= 0.025, f"{hidden:.2%} of real organisations read as persons"  # 1.56 %, 2.03 % measured

@@ -50,7 +50,7 @@ def _amount(text: str) -> Decimal | None:
         value = Decimal(cleaned)
     except InvalidOperation:
         return None
-    return value if value >= 0 else None
+    return value  # a negative amount is a cancellation: counted (docs/money-rules.md)
 
 
 def _year(text: str) -> int | None:
@@ -66,7 +66,7 @@ def expected_grants_by_programme(raw: Path) -> dict[tuple[int, str], Decimal]:
     totals: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for row in _grant_rows(raw):
         amount, year = _amount(row["montant"]), _year(row["dateConvention"])
-        if amount is None or year is None or not row["nomBeneficiaire"].strip():
+        if amount is None or year is None:  # a grant without a name is still money
             continue
         totals[(year, row["dispositifAide"])] += amount
     return totals

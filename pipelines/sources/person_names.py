@@ -7,9 +7,10 @@ So a name is a person's only on positive evidence, never by default:
 - a civility ("M.", "Mme", "Monsieur", "Madame", "M. et Mme"...) before the name, or a
   publisher's own marker ("personne physique", "particulier", "anonymisé");
 - or 2 to 4 words, letters only, none of them an organisation word ("association",
-  "commune", "SARL", "club"...) or a French article/preposition ("de la", "des", "pour"),
-  and at least one of them a first name known to `gender-guesser`'s dictionary
-  (Jörg Michael's list of ~45,000 first names, France included).
+  "commune", "SARL", "club"...) or a French article/preposition ("des", "pour", "et"), not
+  opening with an organisation abbreviation (ASSO, CTRE, AFR...), and its first or last word
+  a first name given at least 100 times in France since 1900 (INSEE's Fichier des prénoms,
+  `first_names.csv.gz`, 12,377 names).
 
 "BOVINS CROISSANCE 66", "GDS", "Ligue de l'enseignement", "Mairie de Paris" are not persons;
 "DUPONT Jean", "Mme Fatou Diallo", "Jean-Pierre MARTIN" are. `tests/test_person_names.py`
@@ -18,6 +19,8 @@ measures both mistakes on labelled real names. The words live in `person_words.t
 
 from __future__ import annotations
 
+import csv
+import gzip
 import re
 import tomllib
 import unicodedata
@@ -25,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 
 WORDS_FILE = Path(__file__).with_name("person_words.toml")
+FIRST_NAMES_FILE = Path(__file__).with_name("first_names.csv.gz")
 _WORD = re.compile(r"[^\W\d_]+")  # letters only: "l'association" gives "l", "association"
 
 
@@ -46,19 +50,17 @@ def _words() -> dict[str, frozenset[str] | tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
-def _detector():
-    import gender_guesser.detector as gender  # loads a 4 MB dictionary: only when a name is asked
-
-    return gender.Detector(case_sensitive=False)
+def _first_names() -> frozenset[str]:
+    """First names given at least 100 times in France since 1900 (INSEE, folded to upper
+    case without accents; built by scripts/build_first_names.py)."""
+    with gzip.open(FIRST_NAMES_FILE, "rt", encoding="utf-8") as fh:
+        return frozenset(row["first_name"] for row in csv.DictReader(fh))
 
 
 def _is_first_name(word: str) -> bool:
-    """Known to the dictionary as written, or without its accents (Kévin, Ismaël, Céline are
-    listed as Kevin, Ismael, Celine; files drop accents as often as they keep them)."""
-    if _detector().get_gender(word.capitalize()) != "unknown":
-        return True
+    """Kévin, KEVIN and Kevin alike: files drop accents as often as they keep them."""
     bare = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-    return bare != word and _detector().get_gender(bare.capitalize()) != "unknown"
+    return bare.upper() in _first_names()
 
 
 @lru_cache(maxsize=65536)
