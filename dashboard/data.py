@@ -502,10 +502,23 @@ def money_reconciliation(path: Path | None = None) -> pl.DataFrame:
     return query(
         "select source, currency, outcome, coalesce(reason, '') as reason, sum(rows) as rows, "
         "sum(value) as amount, sum(value_eur) as amount_eur from money_reconciliation "
-        "group by all order by source, currency, case outcome when 'read' then 0 when 'counted' then 1 else 2 end, "
-        "reason",
+        "group by 1, 2, 3, 4 order by 1, 2, list_position(['read', 'counted', 'set_aside'], outcome), 4",
         path=path,
     )
+
+
+def negative_money(path: Path | None = None) -> pl.DataFrame:
+    """Public: IATI activities whose counted money nets below zero in a year (cancellations,
+    reimbursements): counted as is, listed so nobody mistakes them for an error."""
+    return query("select year, source_file, iati_identifier, flow_kind, amount_eur, transactions "
+                 "from negative_money order by year desc, amount_eur", path=path)
+
+
+def unconverted_money(path: Path | None = None) -> pl.DataFrame:
+    """Public: IATI amounts with no euro rate (before 1999, or a currency the ECB never
+    quoted), in their own currency: not counted, not hidden."""
+    return query("select year, source_file, currency, transaction_type, transactions, value "
+                 "from unconverted_money order by currency, year", path=path)
 
 
 def rejected_counts(path: Path | None = None) -> pl.DataFrame:

@@ -44,6 +44,8 @@ DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
     "data_dictionary": lambda f: data.data_dictionary(),
     "rejected_counts": data.rejected_counts,
     "money_reconciliation": data.money_reconciliation,
+    "negative_money": data.negative_money,
+    "unconverted_money": data.unconverted_money,
 }
 
 

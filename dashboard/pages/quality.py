@@ -36,13 +36,36 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             html.H3(t("reconciliation_title", lang)),
             html.P(t("reconciliation_intro", lang)),
             table(data.money_reconciliation().with_columns(
-                      pl.col("outcome").map_elements(lambda o: t("outcome_" + o, lang), return_dtype=pl.String)),
+                      pl.col("outcome").map_elements(lambda o: t("outcome_" + o, lang), return_dtype=pl.String),
+                      pl.col("reason").map_elements(lambda r: t("setaside_" + r, lang) if r else "",
+                                                    return_dtype=pl.String)),
                   [("source", t("source", lang), "text"), ("currency", t("currency", lang), "text"),
                    ("outcome", t("outcome", lang), "text"), ("reason", t("reason", lang), "text"),
                    ("rows", t("rows", lang), "number"), ("amount", t("amount_read", lang), "number"),
                    ("amount_eur", t("amount_counted_eur", lang), "number")], lang),
             download_links("money_reconciliation", Filters(lang=lang), lang),
         ], className="chart-block", id="reconciliation-table"),
+        html.Section([
+            html.H3(t("negative_title", lang)),
+            html.P(t("negative_intro", lang)),
+            table(data.negative_money().with_columns(
+                      pl.col("flow_kind").map_elements(lambda k: t("flow_" + k, lang), return_dtype=pl.String)), [
+                ("year", t("year", lang), "text"), ("source_file", t("file", lang), "text"),
+                ("iati_identifier", t("activity", lang), "text"), ("flow_kind", t("flow_kind", lang), "text"),
+                ("amount_eur", t("amount_counted_eur", lang), "number"),
+                ("transactions", t("transactions", lang), "number")], lang),
+            download_links("negative_money", Filters(lang=lang), lang),
+        ], className="chart-block", id="negative-money-table"),
+        html.Section([
+            html.H3(t("unconverted_title", lang)),
+            html.P(t("unconverted_intro", lang)),
+            table(data.unconverted_money(), [
+                ("year", t("year", lang), "text"), ("source_file", t("file", lang), "text"),
+                ("currency", t("currency", lang), "text"), ("transaction_type", t("transaction_type", lang), "text"),
+                ("transactions", t("transactions", lang), "number"), ("value", t("amount_read", lang), "number")],
+                lang),
+            download_links("unconverted_money", Filters(lang=lang), lang),
+        ], className="chart-block", id="unconverted-money-table"),
         html.Section([
             html.H3(t("rejections_title", lang)),
             table(rejected, [("source", t("source", lang), "text"), ("severity", t("severity", lang), "text"),
