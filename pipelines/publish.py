@@ -69,12 +69,24 @@ def snapshot_version(file_hashes: list[str], code: str) -> str:
     return digest.hexdigest()[:16]
 
 
+NOT_READ = ("not read: not in a source folder (grants/, iati/, organisations/, jobs/ or events/, "
+            "directly); move it there to have it read")
+
+
 def publish_snapshot(
-    warehouse: duckdb.DuckDBPyConnection, serving_path: Path, is_sample: bool
+    warehouse: duckdb.DuckDBPyConnection, serving_path: Path, is_sample: bool,
+    unread: list[tuple[str, Path]] = (),
 ) -> dict[str, object]:
+    """`unread`: (folder, path relative to the raw folder) of the files no source read; each
+    gets a manifest row with zero rows and the reason, so none is skipped silently."""
     serving_path = Path(serving_path)
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     loads = warehouse.sql("select * from quality.file_loads order by source, source_file").pl()
+    if unread:
+        loads = pl.concat([loads, pl.DataFrame(
+            [{"source": folder, "source_file": relative.as_posix(), "sha256": None, "size_bytes": None,
+              "modified_at": None, "rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "error": NOT_READ}
+             for folder, relative in unread], schema=loads.schema)])
     code = code_version()
     version = snapshot_version([h for h in loads["sha256"].to_list() if h], code)
     built_at = datetime.now(timezone.utc).replace(microsecond=0)

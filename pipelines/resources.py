@@ -39,6 +39,27 @@ class RawFiles(dg.ConfigurableResource):
         return sorted(found, key=lambda p: (p.suffix.lower() not in suffixes, p.name))
 
 
+    def unread(self, read: set[tuple[str, str]]) -> list[tuple[str, Path]]:
+        """Files under the raw folder that no source read: at its top, in a folder no source
+        owns, or in a sub-folder of a source's folder. Given the (source, file name) pairs
+        read, returns (folder, path relative to the raw folder) for each: the manifest lists
+        them, so nothing under the raw folder is skipped silently. The sample marker is the
+        folder's own label, not data."""
+        root = Path(self.raw_dir)
+        if not root.is_dir():
+            return []
+        out = []
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            relative = path.relative_to(root)
+            if relative == Path(SAMPLE_MARKER):
+                continue
+            folder = relative.parts[0] if len(relative.parts) > 1 else ""
+            if len(relative.parts) == 2 and (folder, path.name) in read:
+                continue
+            out.append((folder, relative))
+        return out
+
+
 class ServingSnapshot(dg.ConfigurableResource):
     """The read-only file the dashboard serves, replaced atomically on publish."""
 

@@ -244,6 +244,10 @@ def snapshot(tmp_path_factory):
         shutil.copy(path, raw / "iati" / path.name)
     # class 8: a registry download without .xml, the same activities as a file read above
     shutil.copy(REAL / "iati" / "iati_usg_US_2012_v1.0.xml", raw / "iati" / "usg-registry-download")
+    # files no source reads: listed in the manifest with the reason, never skipped silently
+    (raw / "grants" / "archive").mkdir()
+    shutil.copy(scdl_path("DEP_Vendee_2018-01_conventions.xlsx"), raw / "grants" / "archive" / "old.xlsx")
+    (raw / "README.txt").write_text("dropped at the top of the raw folder\n")
     warehouse, serving = raw.parent / "w.duckdb", raw.parent / "s.duckdb"
     result = materialize_all(raw_dir=raw, warehouse=warehouse, serving=serving)
     assert result.success, "a real-file run must publish"
@@ -259,11 +263,15 @@ def warehouse(snapshot):
 def test_every_real_file_is_in_the_manifest_by_its_relative_name(snapshot):
     conn, raw = snapshot
     manifest = conn.sql("select source, source_file, error from manifest").pl()
-    on_disk = {(p.parent.name, p.name) for p in raw.rglob("*") if p.is_file()}
-    assert set(manifest.select("source", "source_file").rows()) == on_disk
-    assert not any("/" in f or "\\" in f for f in manifest["source_file"])  # class 12: no server path
+    read = manifest.filter(~pl.col("error").str.starts_with("not read").fill_null(False))
+    unread = manifest.filter(pl.col("error").str.starts_with("not read").fill_null(False))
+    in_folders = {(p.parent.name, p.name) for p in raw.glob("*/*") if p.is_file()}
+    assert set(read.select("source", "source_file").rows()) == in_folders
+    assert set(unread.select("source", "source_file").rows()) == {("grants", "grants/archive/old.xlsx"),
+                                                                   ("", "README.txt")}
+    assert not any(f.startswith("/") or str(raw) in f for f in manifest["source_file"])  # class 12: no server path
     # only the aggregator's <result> file is refused, with its cause
-    refused = manifest.filter(pl.col("error").is_not_null())
+    refused = read.filter(pl.col("error").is_not_null())
     assert refused["source_file"].to_list() == ["iati_aggregator_datastore-classic-api_result-wrapper_2014_v1.0x.xml"]
     assert "root element is <result>" in refused["error"][0]
 

@@ -23,7 +23,9 @@ def serving_snapshot(
     warehouse: DuckDBResource, serving: ServingSnapshot, raw_files: RawFiles
 ) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
-        info = publish_snapshot(conn, serving.path, is_sample=raw_files.is_sample)
+        read = set(conn.execute("select source, source_file from quality.file_loads").fetchall())
+        info = publish_snapshot(conn, serving.path, is_sample=raw_files.is_sample,
+                                unread=raw_files.unread(read))
     return dg.MaterializeResult(
         metadata={
             "snapshot_version": info["snapshot_version"],
