@@ -723,6 +723,7 @@ cdef tuple _transaction(xmlNode* el, int n, identifier, default_currency, Checke
     cdef xmlNode* date_el = NULL
     cdef const char* tag
     cdef double amount
+    cdef int values = 0, types = 0
     type_code = None
     country = region = sector_vocab = sector_code = provider = receiver = None
     while child is not NULL:
@@ -730,10 +731,12 @@ cdef tuple _transaction(xmlNode* el, int n, identifier, default_currency, Checke
             tag = <const char*>child.name
             if strcmp(tag, b"transaction-type") == 0:
                 type_code = _get(child, b"code")
+                types += 1
             elif strcmp(tag, b"transaction-date") == 0:
                 date_el = child
             elif strcmp(tag, b"value") == 0:
                 value_el = child
+                values += 1
             elif strcmp(tag, b"provider-org") == 0:
                 provider = (_get(child, b"provider-org-ref") or _get(child, b"ref") or "").strip() or None
             elif strcmp(tag, b"receiver-org") == 0:
@@ -747,6 +750,13 @@ cdef tuple _transaction(xmlNode* el, int n, identifier, default_currency, Checke
                 sector_code = _attr(child, b"code")
         child = child.next
 
+    # Two values or two types in one transaction (two transactions pasted into one, seen in
+    # a real 2013 file): which amount is meant cannot be known, so nothing is guessed.
+    if values > 1:
+        chk.problem(f"transaction[{n}]/value", None, f"{values} <value> in one transaction: which one is meant is unknown")
+    if types > 1:
+        chk.problem(f"transaction[{n}]/transaction-type", None,
+                    f"{types} <transaction-type> in one transaction: which one is meant is unknown")
     ttype = type_code if type_code in TRANSACTION_TYPE_V2 else iati_codes.transaction_type(type_code)
     if ttype is None:
         chk.problem(f"transaction[{n}]/transaction-type/@code", type_code, "unknown or missing transaction type")
