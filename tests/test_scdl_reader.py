@@ -407,8 +407,9 @@ def test_real_pyrenees_orientales_ods():
     assert {p.field for p in result.problems if p.source_row == "4"} >= {"nomAttribuant", "idAttribuant"}
     # kept: an amount and a year (the convention's date, else the start of the payment period);
     # the rows below a grant carrying only its further payment dates are no grants (no amount)
-    def year_known(r):
-        return bool(r["date convention"]) or bool(re.match(r"\d{4}-\d{2}-\d{2}", r["Date ou période de versement"] or ""))
+    def year_known(r):  # the convention's date, else the grant's ("date octroi"), else a payment's
+        return (bool(r["date convention"]) or bool(r["date octroi"])
+                or bool(re.match(r"\d{4}-\d{2}-\d{2}", r["Date ou période de versement"] or "")))
 
     good = {line: money(r["Montant octroyé"]) for line, r in expected if r["Montant octroyé"] and year_known(r)}
     grants = result.tables["grants"]

@@ -65,7 +65,8 @@ def _header_key(header: str) -> str:
     """A header cell as the table is keyed: folded, without the `*` marking required
     columns (DILCRAH 2019: ' Nom attributaire* '), and with UTF-8 read as cp1252 undone
     ('Aide notifiÃ©e' -> 'Aide notifiée') when that is what happened."""
-    text = header.strip().strip("*").strip()
+    # "pourcentageSubvention;;": a ';'-file's trailing separators inside a ','-file's last header
+    text = header.strip().strip("*;").strip()
     if "Ã" in text or "â€" in text:
         try:
             text = text.encode("cp1252").decode("utf-8")
@@ -74,9 +75,18 @@ def _header_key(header: str) -> str:
     return _fold(text)
 
 
+EXTRA = "_extra"  # in the table: a header known not to be an SCDL column (kept in `extra`)
+
+
 def canonical_column(header: str) -> str | None:
     """The SCDL column a header cell names, or None for a non-schema column."""
-    return _HEADER_LOOKUP.get(_header_key(header))
+    column = _HEADER_LOOKUP.get(_header_key(header))
+    return None if column == EXTRA else column
+
+
+def known_header(header: str) -> bool:
+    """True when the synonym table knows the header: an SCDL column or a known other one."""
+    return _header_key(header) in _HEADER_LOOKUP
 
 
 def header_columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
