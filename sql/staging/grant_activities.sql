@@ -9,7 +9,8 @@ activities as (
     select a.iati_identifier, a.reporting_org_ref, a.grant_reference
     from raw.activities as a
     semi join staging.activity_copies as k
-        on k.iati_identifier = a.iati_identifier and k.source_file = a.source_file and k.counted
+        on k.iati_identifier = a.iati_identifier and k.source_file = a.source_file
+        and k.activity_row = a.source_row and k.counted
 )
 
 select

@@ -17,7 +17,8 @@ with locations as (
         l.percentage,
     from raw.activity_locations as l
     semi join staging.activity_copies as k
-        on k.iati_identifier = l.iati_identifier and k.source_file = l.source_file and k.counted
+        on k.iati_identifier = l.iati_identifier and k.source_file = l.source_file
+        and starts_with(l.source_row, k.activity_row || '/') and k.counted
     left join ref.countries as c
         on l.kind = 'country' and c.alpha2 = upper(l.code)
 ),

@@ -11,7 +11,8 @@ with sectors as (
     from raw.activity_sectors as s
     where coalesce(vocabulary, '1') in ('1', '2')
         and exists (select 1 from staging.activity_copies as k
-                    where k.iati_identifier = s.iati_identifier and k.source_file = s.source_file and k.counted)
+                    where k.iati_identifier = s.iati_identifier and k.source_file = s.source_file
+                      and starts_with(s.source_row, k.activity_row || '/') and k.counted)
 ),
 
 preferred as (

@@ -10,7 +10,8 @@ with transactions as (
         upper(coalesce(currency, 'EUR')) as currency_code,
     from raw.transactions as t
     semi join staging.activity_copies as k
-        on k.iati_identifier = t.iati_identifier and k.source_file = t.source_file and k.counted
+        on k.iati_identifier = t.iati_identifier and k.source_file = t.source_file
+        and starts_with(t.source_row, k.activity_row || '/') and k.counted
 ),
 
 rates as (
