@@ -31,14 +31,25 @@ def authorised(auth) -> bool:
     return ok_user and ok_password
 
 
+# the analysts' files: route name -> the data behind it (grant-level lists, never public)
+ANALYST_FILES = {
+    "rejected": data.rejected_rows,
+    "publication_gaps": data.publication_gaps,  # the 23,000 € rule, grant by grant
+    "link_review": data.link_review,  # grant <-> activity links to confirm
+}
+
+
 def register(server: flask.Flask) -> None:
-    @server.route("/analyst/rejected.csv")
-    def rejected_csv():
+    @server.route("/analyst/<name>.csv")
+    def analyst_csv(name: str):
+        if name not in ANALYST_FILES:
+            flask.abort(404)
         if not authorised(flask.request.authorization):
             return flask.Response("Authentification requise / Login required\n", 401,
                                   {"WWW-Authenticate": 'Basic realm="analysts", charset="UTF-8"'})
         buffer = io.BytesIO()
-        with_provenance(data.rejected_rows(), provenance()).write_csv(buffer)
+        with_provenance(ANALYST_FILES[name](), provenance()).write_csv(buffer)
+        filename = "rejected_rows" if name == "rejected" else name
         return flask.Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8",
-                              headers={"Content-Disposition": 'attachment; filename="rejected_rows.csv"',
+                              headers={"Content-Disposition": f'attachment; filename="{filename}.csv"',
                                        "Cache-Control": "no-store"})

@@ -530,6 +530,40 @@ def rejected_counts(path: Path | None = None) -> pl.DataFrame:
     )
 
 
+def open_data_files(path: Path | None = None) -> pl.DataFrame:
+    """Public: the SCDL and IATI files published with this snapshot and their validation."""
+    from pipelines.export.published import read_report
+
+    snapshot = path or serving_path()
+    report = read_report(snapshot, snapshot_info(snapshot).version)
+    rows = [] if report is None else [
+        {"file": f["file"], "standard": f["standard"], "rows": f["rows"],
+         "valid": f["validation"].get("valid"), "errors": f["validation"].get("errors")}
+        for f in report["files"]]
+    return pl.DataFrame(rows, schema={"file": pl.String, "standard": pl.String, "rows": pl.Int64,
+                                      "valid": pl.Boolean, "errors": pl.Int64})
+
+
+def publication_compliance(path: Path | None = None) -> pl.DataFrame:
+    """Public: the 23,000 € rule per year (counts and rate; no grant-level detail)."""
+    return query("select * from publication_compliance order by year desc, missing_field", path=path)
+
+
+def publication_gaps(path: Path | None = None) -> pl.DataFrame:
+    """Analysts only: each grant above 23,000 € and the required field it lacks."""
+    return query("select * from publication_gaps order by year desc, grant_key, missing_field", path=path)
+
+
+def grant_project_reconciliation(path: Path | None = None) -> pl.DataFrame:
+    """Public: grants <-> IATI projects per year and programme."""
+    return query("select * from grant_project_reconciliation order by year desc, programme", path=path)
+
+
+def link_review(path: Path | None = None) -> pl.DataFrame:
+    """Analysts only: links left to a person (ambiguous or suggested)."""
+    return query("select * from link_review order by year desc, review, grant_key", path=path)
+
+
 def rejected_rows(path: Path | None = None) -> pl.DataFrame:
     """Analysts only (behind a login): row-level detail, identifying values already masked."""
     return query(

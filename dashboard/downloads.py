@@ -40,12 +40,14 @@ DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
     "grants": data.grants,
     "jobs_by_departement": data.jobs_by_departement,
     "campaign_reach": data.campaign_reach,
-    "data_quality": data.data_quality,
+    "data_quality": lambda f: data.data_quality(),  # the whole table: no filter applies
     "data_dictionary": lambda f: data.data_dictionary(),
-    "rejected_counts": data.rejected_counts,
-    "money_reconciliation": data.money_reconciliation,
-    "negative_money": data.negative_money,
-    "unconverted_money": data.unconverted_money,
+    "rejected_counts": lambda f: data.rejected_counts(),  # the whole table: no filter applies
+    "money_reconciliation": lambda f: data.money_reconciliation(),  # the whole table: no filter applies
+    "negative_money": lambda f: data.negative_money(),  # the whole table: no filter applies
+    "publication_compliance": lambda f: data.publication_compliance(),  # the whole table: no filter applies
+    "grant_project_reconciliation": lambda f: data.grant_project_reconciliation(),  # the whole table: no filter applies
+    "unconverted_money": lambda f: data.unconverted_money(),  # the whole table: no filter applies
 }
 
 
@@ -89,6 +91,20 @@ def href(dataset: str, fmt: str, filters: Filters) -> str:
 
 
 def register(server: flask.Flask) -> None:
+    @server.route("/open-data/<name>")
+    def open_data(name: str):
+        """The snapshot's SCDL and IATI exports and their validation report, as written once by
+        the pipeline (pipelines/export/published.py): a name from the report, never a path."""
+        from pipelines.export.published import export_file
+
+        path = export_file(data.serving_path(), data.snapshot_info().version, name)
+        if path is None or not path.is_file():
+            flask.abort(404)
+        kind = {".csv": "text/csv; charset=utf-8", ".xml": "application/xml; charset=utf-8",
+                ".json": "application/json; charset=utf-8"}[path.suffix]
+        return flask.send_file(path, mimetype=kind, as_attachment=path.suffix != ".json", download_name=name,
+                               max_age=3600)
+
     @server.route("/download/<dataset>.<fmt>")
     def download(dataset: str, fmt: str):
         if dataset not in DATASETS or fmt not in FORMATS:

@@ -111,6 +111,48 @@ def export_embeds(
     typer.echo(f"{len(written)} files written to {out}; open {out / 'index.html'}")
 
 
+export_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                         help="The region's open data in the standards: SCDL subventions, IATI 2.03.")
+app.add_typer(export_app, name="export")
+
+
+def _warehouse_or_exit(warehouse: Optional[Path]) -> Path:
+    path = Path(warehouse or settings.warehouse_path())
+    if not path.exists():
+        typer.echo(f"no warehouse at {path}: run `solidarity materialize` first", err=True)
+        raise typer.Exit(2)
+    return path
+
+
+@export_app.command("scdl")
+def export_scdl_command(
+    year: Annotated[int, typer.Option(help="Year of the grants (their convention's year)")],
+    out: Annotated[Optional[Path], typer.Option(help="CSV to write [subventions_<year>.csv]")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The year's grants as an SCDL `subventions` 2.1.1 CSV, validated; exit 1 when not valid."""
+    from pipelines.export.scdl import export_scdl
+
+    report = export_scdl(_warehouse_or_exit(warehouse), year, out or Path(f"subventions_{year}.csv"))
+    for line in report.summary_lines():
+        typer.echo(line)
+    raise typer.Exit(0 if report.validation.get("valid") is not False else 1)
+
+
+@export_app.command("iati")
+def export_iati_command(
+    out: Annotated[Path, typer.Option(help="XML file to write")] = Path("iati-activities.xml"),
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The programme as an IATI 2.03 activity file, validated against the XSD; exit 1 when not valid."""
+    from pipelines.export.iati import export_iati
+
+    report = export_iati(_warehouse_or_exit(warehouse), out)
+    for line in report.summary_lines():
+        typer.echo(line)
+    raise typer.Exit(0 if report.validation.get("valid") is not False else 1)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app(prog_name="solidarity")
 

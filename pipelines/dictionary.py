@@ -127,6 +127,59 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "latest_file_at": ("Modification time of the source's newest file", "timestamp"),
     "latest_record_on": ("Newest date inside the source's data (freshness)", "date"),
     # IATI money the euro figures net or leave out (data-quality page)
+    # the 23,000 € publication rule (décret 2017-779)
+    "publication_compliance.grants_over_threshold": ("Grants above 23,000 € that year (loi 2000-321 art. 10, "
+                                                     "décret 2017-779: their essential data must be published)", "count"),
+    "publication_compliance.amount_over_threshold_eur": ("Their total amount", "EUR"),
+    "publication_compliance.grants_complete": ("Of them, grants published with every field the SCDL schema "
+                                               "requires", "count"),
+    "publication_compliance.compliance_rate": ("grants_complete / grants_over_threshold", "share"),
+    "publication_compliance.missing_field": ("A required SCDL field some of these grants lack ('' when none does)",
+                                             None),
+    "publication_compliance.grants_missing": ("Grants above the threshold lacking missing_field", "count"),
+    "publication_gaps.grant_key": ("The grant: its source file and line (analyst view only)", None),
+    "publication_gaps.reference_decision": ("The grant's decision reference (SCDL referenceDecision)", None),
+    "publication_gaps.beneficiary_name": ("The beneficiary organisation (null for a natural person)", None),
+    "publication_gaps.amount_eur": ("The grant's amount", "EUR"),
+    "publication_gaps.missing_field": ("A required SCDL field left empty or unreadable in the published file", None),
+    # grants <-> projects
+    "grant_project_reconciliation.grants": ("Grants of the year and programme", "count"),
+    "grant_project_reconciliation.grants_eur": ("Their amount", "EUR"),
+    "grant_project_reconciliation.grants_linked": ("Grants linked to one IATI activity of their authority "
+                                                   "(docs/money-rules.md)", "count"),
+    "grant_project_reconciliation.grants_linked_eur": ("Their amount", "EUR"),
+    "grant_project_reconciliation.linked_by_decision_reference": ("Linked by the decision reference "
+                                                                  "(<other-identifier type=\"A1\">)", "count"),
+    "grant_project_reconciliation.linked_by_identifier_only": ("Linked by the activity identifier alone "
+                                                               "(reporting-org ref + '-' + decision reference)",
+                                                               "count"),
+    "grant_project_reconciliation.grants_without_activity": ("Grants no IATI activity describes (fair trade, "
+                                                             "awareness at home, or not yet reported)", "count"),
+    "grant_project_reconciliation.grants_without_activity_eur": ("Their amount: money with no known destination "
+                                                                 "country", "EUR"),
+    "grant_project_reconciliation.links_ambiguous": ("Grants whose reference points to several activities: not "
+                                                     "linked, listed for an analyst", "count"),
+    "grant_project_reconciliation.links_suggested": ("Unlinked grants whose beneficiary and title match an "
+                                                     "unlinked activity: suggestions for an analyst", "count"),
+    "grant_project_reconciliation.activities_without_grant": ("IATI activities no grant funds (co-financing)",
+                                                              "count"),
+    "grant_project_reconciliation.activities_without_grant_eur": ("Their counted money (commitments and "
+                                                                  "disbursements)", "EUR"),
+    "grant_project_reconciliation.committed_unknown_country_eur": ("Committed money whose country is unknown "
+                                                                   "(unallocated)", "EUR"),
+    "grant_project_reconciliation.committed_share_known_country": ("Share of committed money placed in a "
+                                                                   "country or region", "share"),
+    "grant_project_reconciliation.committed_share_known_sector": ("Share of committed money with a DAC sector "
+                                                                  "category", "share"),
+    "link_review.review": ("'ambiguous' (several activities claim the grant: none is guessed) or 'suggested' "
+                           "(beneficiary and title match: to confirm) — analyst view only", None),
+    "link_review.method": ("How the grant and the activity match: decision_reference, identifier or "
+                           "beneficiary_title", None),
+    "link_review.grant_key": ("The grant: its source file and line", None),
+    "link_review.reference_decision": ("The grant's decision reference", None),
+    "link_review.beneficiary_name": ("The beneficiary organisation (null for a natural person)", None),
+    "link_review.amount_eur": ("The grant's amount", "EUR"),
+    "link_review.iati_identifier": ("The candidate IATI activity", None),
     "money_reconciliation.source": ("Source folder (grants, iati)", None),
     "money_reconciliation.year": ("Year of the amounts (grant year; IATI transaction date); null when unknown", "year"),
     "money_reconciliation.currency": ("ISO 4217 currency the amounts were read in (grants: EUR)", "code"),

@@ -27,6 +27,9 @@ from pipelines.settings import PROJECT_ROOT, SQL_DIR
 # Staging tables (with names of natural persons) never leave the warehouse; rejected
 # rows keep their reason but not values of identifying fields.
 PRIVATE_MARTS: frozenset[str] = frozenset()
+# In the snapshot but served only behind the analyst login (dashboard/analyst.py), never as a
+# public download or embed: grant-level lists an analyst works from.
+ANALYST_MARTS: frozenset[str] = frozenset({"publication_gaps", "link_review"})
 SNAPSHOT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "marts").glob("*.sql") if p.stem not in PRIVATE_MARTS))
 SNAPSHOT_REFERENCE = ("countries", "dac_sectors", "dac_categories", "departements", "regions", "targets")
 IDENTIFYING_FIELDS = ("nomBeneficiaire", "beneficiaire_nom", "idBeneficiaire", "beneficiaire_id", "objet",

@@ -329,11 +329,12 @@ def money_flows(raw_dir: Path) -> tuple[list[Flow], list[Grant], list[Activity]]
     unallocated = {("unallocated", "unallocated"): 1.0}
     flows, grant_of = [], {}
     for g in grants:
-        linked = sorted(
-            (a for a in by_ref.get(g.reference, []) if g.attribuant_id and (a.reporting_ref or "").endswith(g.attribuant_id)),
-            key=lambda a: a.identifier,
-        )
-        act = linked[0] if linked else None
+        # linked by its decision reference (A1) or identifier (reporting-org ref + '-' + reference),
+        # to one activity of its own authority; two candidates: not linked (docs/money-rules.md)
+        own = [a for a in activities if g.attribuant_id and (a.reporting_ref or "").endswith(g.attribuant_id)]
+        linked = {a.identifier: a for a in own
+                  if a.grant_reference == g.reference or a.identifier == f"{a.reporting_ref}-{g.reference}"}
+        act = next(iter(linked.values())) if len(linked) == 1 else None
         if act:
             grant_of.setdefault(act.identifier, g)
         flows.append(Flow("committed", g.year, g.programme, g.beneficiary_type, g.amount,

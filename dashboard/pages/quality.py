@@ -45,6 +45,37 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                    ("amount_eur", t("amount_counted_eur", lang), "number")], lang),
             download_links("money_reconciliation", Filters(lang=lang), lang),
         ], className="chart-block", id="reconciliation-table"),
+        _open_data(lang),
+        html.Section([
+            html.H3(t("compliance_title", lang)),
+            html.P(t("compliance_intro", lang)),
+            table(data.publication_compliance(), [
+                ("year", t("year", lang), "text"),
+                ("grants_over_threshold", t("grants_over_threshold", lang), "number"),
+                ("grants_complete", t("grants_complete", lang), "number"),
+                ("compliance_rate", t("compliance_rate", lang), "percent"),
+                ("missing_field", t("missing_field", lang), "text"),
+                ("grants_missing", t("grants_missing", lang), "number")], lang),
+            download_links("publication_compliance", Filters(lang=lang), lang),
+            html.P([t("analyst_gaps_note", lang),
+                    html.A("/analyst/publication_gaps.csv", href="/analyst/publication_gaps.csv")], className="hint"),
+        ], className="chart-block", id="compliance-table"),
+        html.Section([
+            html.H3(t("links_title", lang)),
+            html.P(t("links_intro", lang)),
+            table(data.grant_project_reconciliation(), [
+                ("year", t("year", lang), "text"), ("programme", t("programme", lang), "text"),
+                ("grants", t("grants_count", lang), "number"),
+                ("grants_linked", t("grants_linked", lang), "number"),
+                ("grants_without_activity_eur", t("grants_without_activity_eur", lang), "euros"),
+                ("activities_without_grant", t("activities_without_grant", lang), "number"),
+                ("links_ambiguous", t("links_ambiguous", lang), "number"),
+                ("committed_share_known_country", t("share_known_country", lang), "percent"),
+                ("committed_share_known_sector", t("share_known_sector", lang), "percent")], lang),
+            download_links("grant_project_reconciliation", Filters(lang=lang), lang),
+            html.P([t("analyst_links_note", lang),
+                    html.A("/analyst/link_review.csv", href="/analyst/link_review.csv")], className="hint"),
+        ], className="chart-block", id="links-table"),
         html.Section([
             html.H3(t("negative_title", lang)),
             html.P(t("negative_intro", lang)),
@@ -80,6 +111,23 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             download_links("data_dictionary", Filters(lang=lang), lang),
         ], className="chart-block", id="data-dictionary"),
     ])
+
+
+def _open_data(lang: str) -> html.Section:
+    """The region's own publication: each SCDL / IATI file with its validation, to download."""
+    files = data.open_data_files()
+    items = [html.Li([html.A(f["file"], href=f"/open-data/{f['file']}", download=f["file"]),
+                      f" — {f['standard']}, {number(f['rows'], lang)} {t('od_rows', lang)} — ",
+                      t("od_valid", lang) if f["valid"] else (
+                          t("od_not_checked", lang) if f["valid"] is None
+                          else t("od_invalid", lang, errors=number(f["errors"], lang)))])
+             for f in files.iter_rows(named=True)]
+    return html.Section([
+        html.H3(t("od_title", lang)),
+        html.P(t("od_intro", lang)),
+        html.Ul(items) if items else html.P(t("od_none", lang)),
+        html.P(html.A(t("od_report", lang), href="/open-data/validation.json")) if items else None,
+    ], className="chart-block", id="open-data")
 
 
 def _value(metric: str, value: float | None, lang: str) -> str:
