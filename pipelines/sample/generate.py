@@ -64,8 +64,7 @@ COFUNDED_SHARE = 0.07  # of linked activities, per year
 
 # (year, grant index in that year's file) -> flaw; indexes fall on organisation grants.
 GRANT_FLAWS = {2016: "siret_spaces", 2018: "siret_bad_luhn", 2019: "date_dmy",
-               2021: "percentage_0_100", 2022: "negative_amount", 2023: "text_amount",
-               2024: "essential_fields_missing"}
+               2021: "percentage_0_100", 2022: "negative_amount", 2023: "text_amount"}
 
 
 def write_sample(
@@ -208,12 +207,6 @@ def _apply_grant_flaw(grants: list[Grant], flaw: str, cp1252: bool) -> None:
         target.raw_overrides["montant"] = _decimal(-target.montant, cp1252)
     elif flaw == "text_amount":
         target.raw_overrides["montant"] = "quinze mille euros"
-    elif flaw == "essential_fields_missing":
-        # a grant above 23,000 € published without its payment terms: the money is known, the
-        # publication incomplete under décret 2017-779 (marts.publication_compliance)
-        above = next(g for g in grants if g.beneficiary_siret and g.montant > 23000)
-        above.raw_overrides["conditionsVersement"] = ""
-        above.raw_overrides["datesPeriodeVersement"] = ""
 
 
 def _write_events_year(folder: Path, year: int, factories: list[EventFactory]) -> tuple[int, int]:

@@ -33,6 +33,13 @@ checks = [
               deps=[["staging", "transactions_eur"]]),
     sql_check("no_natural_person_named", asset=["marts", "grants_public"], deps=[["staging", "grants"]]),
     sql_check("rows_accounted_for", asset=["marts", "data_quality"]),
+    # the region as a publisher: the 23,000 € rule and grants <-> projects add up
+    sql_check("publication_compliance_reconciles", asset=["marts", "publication_compliance"],
+              deps=[["marts", "publication_gaps"], ["staging", "grants"]]),
+    sql_check("publication_gaps_are_over_threshold", asset=["marts", "publication_gaps"]),
+    sql_check("grant_project_reconciliation_reconciles", asset=["marts", "grant_project_reconciliation"],
+              deps=[["staging", "grants"], ["staging", "allocations"]]),
+    sql_check("link_review_never_linked", asset=["marts", "link_review"], deps=[["staging", "grant_activities"]]),
     # no money vanishes between raw, staging and marts without a stated reason
     sql_check("money_conserved", asset=["marts", "money_reconciliation"], deps=[["staging", "money_flows"]]),
     sql_check("funding_by_sector_reconciles", asset=["marts", "funding_by_sector"], deps=[["marts", "funding"]]),

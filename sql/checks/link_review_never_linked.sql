@@ -1,0 +1,5 @@
+-- A link left to the analyst (ambiguous or suggested) is never also made: no grant in
+-- marts.link_review is in staging.grant_activities.
+select r.grant_key, r.review, r.iati_identifier
+from marts.link_review as r
+inner join staging.grant_activities as l on l.grant_key = r.grant_key
