@@ -24,8 +24,9 @@ What is written
   (a nature outside the list, an objet over 256 characters, an idRAE over 5) is written
   as read, and the validation says so.
 
-Validation: `validate_scdl` runs frictionless (a dev dependency) against the shipped schema.
-Without frictionless the export still works and its report says validation was not run
+Validation: `validate_scdl` runs frictionless (a runtime dependency since the exports are
+published with each snapshot) against the shipped schema. Should it be missing (a trimmed
+install), the export still works and its report says validation was not run
 (`validation["ran"] is False`, `validation["valid"] is None`): it never claims valid.
 frictionless does not run the schema's `custom_checks` (Validata's `french-siret-value` and
 `one-of-required` idBeneficiaire/rnaBeneficiaire): SIRETs are checked by the reader (an
@@ -201,14 +202,14 @@ def validate_scdl(path: Path, schema_path: Path = SCHEMA_PATH) -> dict[str, Any]
     """Validate an SCDL CSV with frictionless against `schema_path`.
 
     Returns {"ran": bool, "valid": bool | None, "errors": int | None, "first_errors": [str],
-    "reason": str}. frictionless is a dev dependency: without it, "ran" is False and
+    "reason": str}. Should frictionless be missing, "ran" is False and
     "valid" None — an export that was not validated is never said to be valid.
     """
     try:
         from frictionless import Resource, Schema
     except ImportError:
         return {"ran": False, "valid": None, "errors": None, "first_errors": [],
-                "reason": "frictionless is not installed (dev dependency): validation not run"}
+                "reason": "frictionless is not installed: validation not run"}
     path = Path(path)
     schema = Schema.from_descriptor(load_schema(schema_path))
     # a relative name under a basepath: frictionless refuses absolute paths outside its basepath
