@@ -250,6 +250,32 @@ def test_official_example_round_trip(tmp_path):
     assert seen == len(original) == 29
 
 
+REAL_LOT = SCDL_REF / "real" / "DEP_Lot_Subventions_2017_DONNEES.xlsx_pour_exemple.csv"
+
+
+def test_a_real_authoritys_file_round_trips_with_zero_errors(tmp_path):
+    """The Département du Lot's 2017 publication (a real SCDL file: cp1252, ';', decimal commas,
+    '_' in payment periods): read, exported, then valid for the official schema with 0 errors,
+    with the same grants, beneficiaries and money as the file read here with csv + Decimal."""
+    raw = tmp_path / "raw"
+    (raw / "grants").mkdir(parents=True)
+    shutil.copy(REAL_LOT, raw / "grants" / REAL_LOT.name)
+    assert materialize_all(raw, tmp_path / "w.duckdb", tmp_path / "s.duckdb").success
+    original = [r for _, r in csv_rows(REAL_LOT) if any((v or "").strip() for v in r.values())]  # no blank lines
+    money = sum(Decimal(re.sub(r"[\s\u00a0]", "", r["montant"]).replace(",", ".")) for r in original)
+    reports = [export_scdl(tmp_path / "w.duckdb", year, tmp_path / f"lot_{year}.csv")
+               for year in sorted({year_of(r["dateConvention"]) for r in original})]
+    for report in reports:
+        assert report.validation["valid"] is True and report.validation["errors"] == 0
+        assert frictionless_errors(report.path) == [] and report.missing == []
+    assert sum(r.rows for r in reports) == len(original) == 13
+    assert sum(r.total for r in reports) == money
+    out = [row for r in reports for row in exported(r.path)]
+    assert sorted((r["nomBeneficiaire"], r["idBeneficiaire"]) for r in out) == \
+        sorted((" ".join(r["nomBeneficiaire"].split()), r["idBeneficiaire"].strip()) for r in original)
+    assert sum(Decimal(repr(v)) for r in reports for v in read_grants(r.path).tables["grants"]["montant_eur"]) == money
+
+
 def _normalised(row: dict[str, str], keep_period: bool) -> tuple:
     cells = {k: " ".join(v.split()) for k, v in row.items()}
     cells["montant"] = Decimal(cells["montant"])
