@@ -28,32 +28,46 @@ How a file is read
   row 1 is empty the reported row numbers are shifted by the empty rows above.
 
 Whole-file errors (SourceError naming file, line and column)
-- empty or undecodable file, unknown format, no CSV separator found;
-- a blocking column missing from the header: `nomBeneficiaire`, `montant`, `dateConvention`;
-- two header cells mapping to the same SCDL column (which one holds the truth is unknown).
+- empty or undecodable file, unknown format, no CSV separator found; XML or iCalendar
+  content (told by the first bytes, whatever the name: it belongs in iati/ or events/);
+- no header naming an amount (`montant`), something giving the year (`dateConvention`, a
+  budget year or a decision date) and a beneficiary (name or identifier);
+- two header cells mapping to the same SCDL column (which one holds the truth is unknown),
+  except a spelling whose table row says which column it names when the first is taken
+  (`Nom de l'attributaire` beside `Nom du bénéficiaire`: the grantor; warning `header_by_context`).
 Other SCDL-required columns may be missing (older formats lack them): the column is null
-and one warning is reported on the header line.
+and one warning is reported on the header line. Headers: `scdl_headers.csv` (data).
 
-Row errors (severity "error": the row is rejected, not in `grants`)
-- `montant`: missing, not a number (e.g. "NC", "mille euros"), negative, or beyond a float (1e400);
-- `dateConvention`: missing or not a date (a bare year is accepted, see below);
-- `nomBeneficiaire`: missing;
-- a row with more cells than the header (the columns can no longer be trusted).
+Row errors (severity "error": the row is rejected, not in `grants`) — only when its money
+cannot be known:
+- `montant`: missing, not a number (e.g. "NC", "mille euros"), or beyond a float (1e400);
+- no year: `dateConvention` missing or unreadable and no budget year, decision date or
+  payment period to take it from;
+- more cells than the header that are not one unquoted decimal comma beside `montant` (a
+  separator inside a value: the columns can no longer be trusted; its amount is not read);
+- `total_line`: no beneficiary (or labelled "Total"), and the sum of the grants above it.
+A rejected row whose amount could be read is in the `grants_set_aside` table with its reason.
 
 Row warnings (severity "warning": the row is accepted, the code is added to `flags`)
-- `date_dmy`: a date written DD/MM/YYYY (or DD/MM/YY) instead of YYYY-MM-DD;
+- `name_missing`: no beneficiary name (the grant is money, known by its identifier or not);
+- `montant_negative`: a negative amount (a cancellation or a reduction), counted net;
+- `montant_comma_repaired`: `…,15000,00,…` joined back into the amount;
+- `date_dmy`, `date_ymd_slash`, `date_time`: DD/MM/YYYY (or DD-MM-YYYY, DD/MM/YY),
+  YYYY/MM/DD, or an ISO date-time instead of YYYY-MM-DD;
 - `date_year_only`: `dateConvention` is a bare year (date null, `year` set);
+- `year_from_budget_year`, `year_from_decision_date`, `year_from_payment_date`: the year
+  taken from another column;
 - `date_serial`: a spreadsheet date stored as a day number;
 - `montant_format`: decimal comma, thousands spaces (incl. U+00A0/U+202F), "€"/"euros";
 - `montant_zero`: a zero amount;
 - `percent_0_100`: `pourcentageSubvention` given in 0–100 (divided by 100);
 - `percent_invalid`: a percentage that is not a number in (0, 1] after that (null);
-- `siret_invalid`: `idBeneficiaire` present but not a valid SIRET (14 digits + key, see
-  `siret.py`): the grant is real and kept, the identifier is dropped (null). Real exports
-  mangle SIRETs (Poitiers 2017 ends 501 of 562 in `00000`); rejecting them would lose grants;
-- `siret_cleaned`: a SIRET written with spaces, quotes, dots or a float tail;
-- `attribuant_id_invalid`: `idAttribuant` not a valid SIRET (e.g. a 9-digit SIREN; null);
-- `rna_invalid`: `rnaBeneficiaire` not W + 9 digits (null);
+- `siret_invalid`: `idBeneficiaire` present but no valid SIRET: its SIREN is kept when valid
+  (exports truncate establishment numbers: Poitiers 2017 ends 501 of 562 in `00000`), else
+  the identifier is dropped; a 9-digit SIREN or an RNA there is read as such (no warning);
+- `siret_cleaned`: an identifier written with spaces, quotes, dots or a float tail;
+- `attribuant_id_invalid`: `idAttribuant` neither a SIRET nor a SIREN (null);
+- `rna_invalid`: `rnaBeneficiaire` not W + 9 characters (null);
 - `versement_nonstandard`: `datesPeriodeVersement` not `YYYY-MM-DD[/YYYY-MM-DD]` but
   dates could still be read (e.g. `_` as interval mark, DD/MM/YYYY, free text);
 - `versement_invalid`: no date could be read from it, or the end precedes the start;
@@ -61,7 +75,12 @@ Row warnings (severity "warning": the row is accepted, the code is added to `fla
 - `notification_nonstandard` / `notification_invalid`: `notificationUE` not oui/non;
 - `objet_too_long` (> 256 characters), `id_rae_too_long` (> 5 characters);
 - `missing_value`: an SCDL-required, non-blocking cell is empty;
-- `short_row`: fewer cells than the header (the missing trailing cells are null).
+- `short_row`: fewer cells than the header (the missing trailing cells are null);
+- `encoding_mixed`: a line in Windows-1252 in a UTF-8 file (or after a UTF-8 BOM).
+
+Each row also carries `record_hash` (the exact line, for de-duplication of repeated lines
+only), `beneficiaire_siren` and `name_reads_as_person` (positive evidence only,
+`person_names.py`).
 """
 
 from __future__ import annotations
