@@ -33,7 +33,8 @@ def reader_for(path: Path) -> tuple[str, Callable[[Path], ReadResult]]:
         return "events", local.events_reader()
     if kind == "spreadsheet":
         return "grants", scdl.read_grants
-    head = path.read_bytes()[:4096].decode("utf-8", errors="replace").lower()
+    with path.open("rb") as fh:  # the header line only: a 2 GB file is not read to pick its reader
+        head = fh.read(4096).decode("utf-8", errors="replace").lower()
     first_line = head.splitlines()[0] if head else ""
     if "type_structure" in first_line:
         return "organisations", local.read_organisations

@@ -17,16 +17,14 @@ from __future__ import annotations
 import csv
 import gzip
 import sys
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from the checkout
+from pipelines.sources.person_names import first_name_key  # noqa: E402  the key the reader looks up
+
 MIN_BIRTHS = 100
 OUT = Path(__file__).resolve().parents[1] / "pipelines" / "sources" / "first_names.csv.gz"
-
-
-def fold(name: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).upper()
 
 
 def main(source: Path) -> None:
@@ -34,7 +32,7 @@ def main(source: Path) -> None:
     with source.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh, delimiter=";"):
             if not row["preusuel"].startswith("_"):  # _PRENOMS_RARES: the rare names, pooled
-                births[fold(row["preusuel"])] += int(row["nombre"])
+                births[first_name_key(row["preusuel"])] += int(row["nombre"])
     kept = sorted((n, c) for n, c in births.items() if c >= MIN_BIRTHS)
     with open(OUT, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as gz:
         lines = ["first_name,births"] + [f"{n},{c}" for n, c in kept]

@@ -57,10 +57,14 @@ def _first_names() -> frozenset[str]:
         return frozenset(row["first_name"] for row in csv.DictReader(fh))
 
 
+def first_name_key(word: str) -> str:
+    """How first names are keyed (here and in scripts/build_first_names.py): upper case,
+    without accents — Kévin, KEVIN and Kevin alike, as files drop accents as often as not."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).upper()
+
+
 def _is_first_name(word: str) -> bool:
-    """Kévin, KEVIN and Kevin alike: files drop accents as often as they keep them."""
-    bare = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-    return bare.upper() in _first_names()
+    return first_name_key(word) in _first_names()
 
 
 @lru_cache(maxsize=65536)

@@ -108,14 +108,6 @@ GRANT_SCHEMA = GRANT_TABLES["grants"]
 GRANT_COLUMNS: list[str] = list(GRANT_SCHEMA)
 SET_ASIDE_SCHEMA = GRANT_TABLES["grants_set_aside"]
 
-def _is_spreadsheet(path: Path) -> bool:
-    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-        return True
-    with path.open("rb") as fh:
-        magic = fh.read(8)
-    # a zip (xlsx/ods) or OLE2 (xls) container behind a misleading .csv name
-    return magic.startswith(b"PK\x03\x04") or magic.startswith(b"\xd0\xcf\x11\xe0")
-
 
 def read_grants(path: str | Path) -> ReadResult:
     """Read one SCDL grants file into the `grants` table (see module docstring)."""
@@ -126,7 +118,8 @@ def read_grants(path: str | Path) -> ReadResult:
     kind = content_kind(path)
     if kind in ("xml", "ics"):
         raise SourceError(name, "1", f"{WHERE[kind]}, not a grants table (SCDL CSV, xlsx, xls or ods)")
-    spreadsheet = _is_spreadsheet(path)
+    # a zip (xlsx/ods) or OLE2 (xls) container, even behind a misleading .csv name
+    spreadsheet = kind == "spreadsheet" or path.suffix.lower() in SPREADSHEET_SUFFIXES
     if spreadsheet:
         sheets = [(frame, head_records(frame)) for frame in sheet_tables(path, name)]
         found = next(((f, h) for f, head in sheets if (h := _find_header(head)) is not None), None)

@@ -71,7 +71,7 @@ def _header_key(header: str) -> str:
         try:
             text = text.encode("cp1252").decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
+            pass  # not UTF-8 read as cp1252 after all: the header is matched as written
     return _fold(text)
 
 
