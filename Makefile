@@ -1,6 +1,7 @@
 # Two commands (see README):
 #   make demo   set up, write the sample, materialise every asset, serve on :8050
 #   make test   set up what the tests need (incl. Chromium, PostgreSQL) and run the whole suite
+#   make audit  check the locked packages against known advisories, offline (docs/security.md)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 UV_VERSION := 0.13.8
@@ -13,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 # runs of the demo are recorded here, where the Dagster UI shows them (tests use a throwaway instance)
 DAGSTER_HOME ?= $(abspath $(DATA)/dagster_home)
 
-.PHONY: demo test setup browser postgres screenshots dagster clean
+.PHONY: demo test setup browser postgres screenshots dagster clean audit refresh-advisories
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -46,6 +47,16 @@ postgres:
 
 test: setup browser postgres
 	$(BIN)/python -m pytest
+
+# offline: uv.lock against data/security/advisories.json, waivers in security/waivers.toml (docs/security.md)
+audit: setup
+	$(BIN)/python scripts/dependency_audit.py
+
+# ADVISORY_DB: a git copy (bare or not) of https://github.com/pypa/advisory-database
+refresh-advisories: setup
+	@test -n "$(ADVISORY_DB)" || { echo "usage: make refresh-advisories ADVISORY_DB=/path/to/advisory-database"; exit 2; }
+	$(BIN)/python scripts/refresh_advisories.py $(ADVISORY_DB)
+	$(BIN)/python scripts/dependency_audit.py
 
 screenshots: setup browser
 	$(BIN)/python scripts/screenshots.py --out screenshots
