@@ -2,7 +2,8 @@
 
 SOLIDARITY_ANALYST_USER / SOLIDARITY_ANALYST_PASSWORD configure the one login; with
 either unset the route always answers 401 (closed by default). Compared in constant
-time (hmac.compare_digest: werkzeug dropped its safe_str_cmp in favour of it).
+time (hmac.compare_digest: werkzeug dropped its safe_str_cmp in favour of it). Wrong
+logins are throttled per address and logged (dashboard/login_guard.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import flask
 
 from dashboard import data
 from dashboard.downloads import provenance, with_provenance
+from dashboard.login_guard import LoginGuard
+from pipelines.inert import inert_frame
 
 
 def _same(a: str, b: str) -> bool:
@@ -39,16 +42,26 @@ ANALYST_FILES = {
 }
 
 
-def register(server: flask.Flask) -> None:
+def register(server: flask.Flask, guard: LoginGuard | None = None) -> None:
+    guard = guard or LoginGuard()
+
     @server.route("/analyst/<name>.csv")
     def analyst_csv(name: str):
         if name not in ANALYST_FILES:
             flask.abort(404)
+        address = flask.request.remote_addr or "unknown"
+        wait = guard.retry_after(address)
+        if wait is not None:
+            return flask.Response("Trop d'essais, réessayez plus tard / Too many attempts, try later\n", 429,
+                                  {"Retry-After": str(wait), "Cache-Control": "no-store"})
         if not authorised(flask.request.authorization):
+            if flask.request.authorization is not None:  # a browser's first, credential-less request is no guess
+                guard.failed(address)
             return flask.Response("Authentification requise / Login required\n", 401,
                                   {"WWW-Authenticate": 'Basic realm="analysts", charset="UTF-8"'})
+        guard.succeeded(address)
         buffer = io.BytesIO()
-        with_provenance(ANALYST_FILES[name](), provenance()).write_csv(buffer)
+        inert_frame(with_provenance(ANALYST_FILES[name](), provenance())).write_csv(buffer)
         filename = "rejected_rows" if name == "rejected" else name
         return flask.Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8",
                               headers={"Content-Disposition": f'attachment; filename="{filename}.csv"',

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 import dash
 from dash import Input, Output, dcc, html
 
-from dashboard import analyst, components, data, downloads
+from dashboard import analyst, components, data, downloads, security
 from dashboard.embed import register_embeds
 from dashboard.i18n import day, lang_of, t
 
@@ -28,6 +28,7 @@ def create_app(serving_path: str | Path) -> dash.Dash:
     )
     app.server.config[data.CONFIG_KEY] = str(serving_path)
     app.layout = shell
+    security.register(app)  # first: headers, size limits, 404s and callback checks before any cache
     data.cache_page_layouts(dash.page_registry)  # each page built once per snapshot and query string
     data.cache_callback_responses(app.server)  # URL-driven callbacks replayed per snapshot and body
     _register_shell_callbacks(app)
@@ -77,6 +78,7 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
     )
     def render_shell(pathname: str | None, search: str | None):
         params = _query(search)
+        pathname = security.safe_path(pathname)  # links are built from one of our pages, never `//host/`
         lang = lang_of(params.get("lang"))
         keep = {k: v for k, v in params.items() if k != "lang"}
         other = "en" if lang == "fr" else "fr"

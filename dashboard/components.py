@@ -19,6 +19,7 @@ from dashboard.downloads import href
 from dashboard.figures import GRAPH_CONFIG
 from dashboard.filters import Filters, merge, to_query
 from dashboard.i18n import euros, number, percent, t
+from dashboard.plotly_text import safe_figure
 
 MAX_TABLE_ROWS = 300
 
@@ -76,7 +77,7 @@ def _spaced(items: list) -> list:
 def chart_block(chart_id: str, title: str, figure: go.Figure, description: str, table_div: html.Div,
                 dataset: str, filters: Filters, lang: str, clickable: bool = False) -> html.Section:
     desc_id = f"{chart_id}-description"
-    graph = dcc.Graph(id={"type": "chart", "id": chart_id}, figure=figure, config=GRAPH_CONFIG,
+    graph = dcc.Graph(id={"type": "chart", "id": chart_id}, figure=safe_figure(figure), config=GRAPH_CONFIG,
                       className="chart")
     parts = [
         html.H3(title, id=f"{chart_id}-title"),

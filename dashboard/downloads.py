@@ -2,7 +2,8 @@
 
 `GET /download/<dataset>.<csv|xlsx|parquet>?<the page's filters>` returns the frame
 the chart was drawn from. Provenance travels inside the file so it cannot get lost:
-CSV and Parquet carry `meta_source`, `meta_licence`, `meta_built_at`,
+Text written for spreadsheets is inert (pipelines/inert.py: no live formula in a
+CSV or Excel cell). CSV and Parquet carry `meta_source`, `meta_licence`, `meta_built_at`,
 `meta_snapshot_version` and `meta_is_sample` columns (prefixed so they never clash with
 a data column such as rejected rows' `source`; Parquet also as file metadata); Excel
 has a `metadata` sheet.
@@ -10,6 +11,7 @@ has a `metadata` sheet.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable
 
@@ -17,7 +19,9 @@ import flask
 import polars as pl
 
 from dashboard import data
-from dashboard.filters import Filters, parse
+from dashboard.built_once import built_once, default_root
+from dashboard.filters import Filters, parse, to_query
+from pipelines.inert import XLSX_OPTIONS, inert_frame
 
 # The programme publishes its data under Etalab's open licence, the French public-sector default.
 LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab)"
@@ -69,13 +73,13 @@ def with_provenance(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
 def encode(frame: pl.DataFrame, fmt: str, meta: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     if fmt == "csv":
-        with_provenance(frame, meta).write_csv(buffer)
+        inert_frame(with_provenance(frame, meta)).write_csv(buffer)
     elif fmt == "parquet":
         with_provenance(frame, meta).write_parquet(buffer, metadata=meta)
     elif fmt == "xlsx":
         import xlsxwriter
 
-        with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+        with xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSX_OPTIONS}) as book:
             frame.write_excel(book, worksheet="data", autofit=True)
             pl.DataFrame({"field": list(meta), "value": list(meta.values())}).write_excel(
                 book, worksheet="metadata", autofit=True)
@@ -85,8 +89,6 @@ def encode(frame: pl.DataFrame, fmt: str, meta: dict[str, str]) -> bytes:
 
 
 def href(dataset: str, fmt: str, filters: Filters) -> str:
-    from dashboard.filters import to_query
-
     return f"/download/{dataset}.{fmt}{to_query(filters)}"
 
 
@@ -110,9 +112,16 @@ def register(server: flask.Flask) -> None:
         if dataset not in DATASETS or fmt not in FORMATS:
             flask.abort(404)
         filters = parse(flask.request.args.to_dict(), data.filter_allowlists())
-        body = encode(DATASETS[dataset](filters), fmt, provenance())
-        return flask.Response(
-            body,
-            mimetype=FORMATS[fmt],
-            headers={"Content-Disposition": f'attachment; filename="{dataset}.{fmt}"'},
-        )
+        meta = provenance()
+        # the key is the validated filters, not the raw query: `?x=1` cannot force a new build
+        # the snapshot file's identity (inode, mtime) too: a changed copy is another snapshot
+        stamp = hashlib.sha256(repr(data.snapshot_stamp()).encode()).hexdigest()[:12]
+        built = built_once(default_root(data.serving_path()), f"{meta['snapshot_version']}-{stamp}",
+                           f"{dataset}.{fmt}{to_query(filters)}",
+                           lambda: encode(DATASETS[dataset](filters), fmt, meta))
+        headers = {"Content-Disposition": f'attachment; filename="{dataset}.{fmt}"'}
+        if isinstance(built, bytes):
+            return flask.Response(built, mimetype=FORMATS[fmt], headers=headers)
+        response = flask.send_file(built, mimetype=FORMATS[fmt], conditional=False, etag=False)
+        response.headers.update(headers)
+        return response

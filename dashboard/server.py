@@ -23,6 +23,7 @@ from flask_compress import Compress
 from gunicorn.app.base import BaseApplication
 
 from dashboard.app import create_app
+from dashboard.embed.routes import PUBLIC_URL_KEY
 
 
 class _Gunicorn(BaseApplication):
@@ -65,6 +66,11 @@ def warm(server) -> None:
 def run(serving_path: str | Path, host: str, port: int, workers: int | None = None, threads: int = 8,
         compress: bool = True) -> None:
     wsgi = production_app(serving_path) if compress else create_app(serving_path).server
+    # citations and embed snippets name this root; never the request's Host header, which
+    # any client may set (SOLIDARITY_PUBLIC_URL in production, else the address served)
+    wsgi.config[PUBLIC_URL_KEY] = os.environ.get(PUBLIC_URL_KEY) or f"http://{host}:{port}/"
+    if not os.environ.get(PUBLIC_URL_KEY):
+        print(f"SOLIDARITY_PUBLIC_URL unset: citations and snippets name {wsgi.config[PUBLIC_URL_KEY]}")
     warm(wsgi)
     options = {
         "bind": f"{host}:{port}",

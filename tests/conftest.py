@@ -50,3 +50,8 @@ def pytest_setup_options():
     ):
         options.add_argument(flag)
     return options
+
+
+# The analyst login's failure counts live in a file shared by a server's workers; the
+# tests keep theirs apart from a developer's running dashboard.
+os.environ.setdefault("SOLIDARITY_LOGIN_DB", os.path.join(__import__("tempfile").mkdtemp(), "logins.sqlite"))

@@ -28,6 +28,8 @@ from dashboard.embed.labels import et
 from dashboard.embed.queries import country_name
 from dashboard.figures import beneficiary_label
 from dashboard.i18n import day, euros, has_label, number, t
+from dashboard.plotly_text import safe_figure
+from pipelines.inert import inert_frame
 
 HERE = Path(__file__).resolve().parent
 ENV = jinja2.Environment(
@@ -62,26 +64,8 @@ def title(req: EmbedRequest) -> str:
     return text
 
 
-def _safe(value):
-    """Escape data strings for plotly.js, which renders a subset of HTML inside text."""
-    if isinstance(value, str):
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if isinstance(value, (list, tuple)):
-        return [_safe(v) for v in value]
-    return value
-
-
-def _sanitise(node):
-    # strings inside arrays are data (labels, hover text, ids); scalar strings are the builder's own
-    if isinstance(node, dict):
-        return {k: (_safe(v) if isinstance(v, (list, tuple)) else _sanitise(v)) for k, v in node.items()}
-    return node
-
-
 def figure_json(fig) -> markupsafe.Markup:
-    spec = fig.to_plotly_json()
-    spec["data"] = [_sanitise(trace) for trace in spec["data"]]
-    text = to_json_plotly({"data": spec["data"], "layout": spec.get("layout", {})})
+    text = to_json_plotly(safe_figure(fig))
     # safe inside <script>: no `</script>`, no `<!--`, no entity surprises
     for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
                          ("\u2029", "\\u2029")):
@@ -171,8 +155,7 @@ def page(req: EmbedRequest, links: Links, meta_csp: str | None = None) -> str:
 
 
 def csv_bytes(req: EmbedRequest) -> bytes:
-    frame = CHARTS[req.chart].table(req)
-    return frame.write_csv().encode("utf-8")
+    return inert_frame(CHARTS[req.chart].table(req)).write_csv().encode("utf-8")
 
 
 def citation(req: EmbedRequest, links: Links) -> str:
@@ -228,7 +211,7 @@ def zip_bytes(req: EmbedRequest, links: Links) -> bytes:
                         cite, "", source_line(req.lang),
                         t("sample_banner", req.lang) if info.is_sample else "", ""))
     members = {
-        "data.csv": frame.write_csv().encode("utf-8"),
+        "data.csv": inert_frame(frame).write_csv().encode("utf-8"),
         "datapackage.json": json.dumps(metadata(req, links, frame), ensure_ascii=False, indent=2).encode("utf-8"),
         "CITATION.txt": (cite + "\n").encode("utf-8"),
         "README.txt": readme.encode("utf-8"),

@@ -67,6 +67,7 @@ def _against_target(lang: str) -> html.Section:
 
 
 def _chosen_year(year: str | None, available: list[int]) -> int | None:
-    if year and year.isdigit() and int(year) in available:
+    # ASCII digits only: "²".isdigit() is true and int("²") raises (the page used to go blank)
+    if year and year.isascii() and year.isdigit() and int(year) in available:
         return int(year)
     return available[-1] if available else None

@@ -49,6 +49,7 @@ from typing import Any
 import duckdb
 
 from pipelines.export import warehouse_connection
+from pipelines.inert import inert_cell
 from pipelines.settings import DATA_DIR
 
 SCHEMA_PATH = DATA_DIR / "schemas" / "scdl_subventions_2.1.1.json"
@@ -162,12 +163,15 @@ def export_scdl(warehouse: Path, year: int, out: Path, schema_path: Path = SCHEM
     schema = load_schema(schema_path)
     fields = [f["name"] for f in schema["fields"]]
     required = [f["name"] for f in schema["fields"] if f.get("constraints", {}).get("required")]
+    # free text from the source files: made inert for spreadsheets (pipelines/inert.py)
+    texts = [f["name"] for f in schema["fields"] if f.get("type", "string") == "string"]
     with warehouse_connection(warehouse) as conn:
         cursor = conn.execute(_QUERY, [year])
         names = [d[0] for d in cursor.description]
         grants = [dict(zip(names, row)) for row in cursor.fetchall()]
 
     rows = [_scdl_row(g) for g in grants]
+    rows = [{**row, **{name: inert_cell(row[name]) for name in texts}} for row in rows]
     missing: list[tuple[str, str]] = []
     no_identifier: list[str] = []
     for g, row in zip(grants, rows):
