@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 # runs of the demo are recorded here, where the Dagster UI shows them (tests use a throwaway instance)
 DAGSTER_HOME ?= $(abspath $(DATA)/dagster_home)
 
-.PHONY: demo test setup browser postgres screenshots dagster clean audit refresh-advisories
+.PHONY: demo test setup browser postgres screenshots dagster instance clean audit refresh-advisories
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,10 +26,21 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock setup.py $(wildcard pipelines/sour
 
 setup: $(VENV)/.synced
 
-demo: export DAGSTER_HOME := $(DAGSTER_HOME)
-demo: setup
+# The demo's Dagster instance: telemetry off, and one run at a time. Every run writes the
+# one DuckDB warehouse, so the daemon queues the UI's, the sensor's and the schedule's runs
+# (Dagster 1.13 `concurrency: runs: max_concurrent_runs`); the warehouse's run lock
+# (pipelines/operations.py) also queues them against `solidarity materialize`. An existing
+# dagster.yaml is kept; the limit is added to it when missing.
+instance:
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	@grep -q '^ *max_concurrent_runs:' $(DAGSTER_HOME)/dagster.yaml \
+	  || { grep -q '^concurrency:' $(DAGSTER_HOME)/dagster.yaml \
+	       && echo "$(DAGSTER_HOME)/dagster.yaml has a concurrency block without runs.max_concurrent_runs: add 'runs: {max_concurrent_runs: 1}' to it" >&2; } \
+	  || printf 'concurrency:\n  runs:\n    max_concurrent_runs: 1\n' >> $(DAGSTER_HOME)/dagster.yaml
+
+demo: export DAGSTER_HOME := $(DAGSTER_HOME)
+demo: setup instance
 	$(BIN)/solidarity sample --out $(DATA)/sample
 	$(BIN)/solidarity materialize --raw $(DATA)/sample --warehouse $(DATA)/warehouse.duckdb --serving $(DATA)/serving.duckdb
 	@echo "Dagster UI: http://127.0.0.1:3000  (started in the background, log in $(DATA)/dagster.log)"
@@ -62,8 +73,7 @@ screenshots: setup browser
 	$(BIN)/python scripts/screenshots.py --out screenshots
 
 dagster: export DAGSTER_HOME := $(DAGSTER_HOME)
-dagster: setup
-	@mkdir -p $(DAGSTER_HOME)
+dagster: setup instance
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:

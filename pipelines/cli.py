@@ -50,14 +50,17 @@ def sample(
 
 @app.command()
 def materialize(raw: RawOpt = None, warehouse: WarehouseOpt = None, serving: ServingOpt = None) -> None:
-    """Run every asset and check, then publish the serving snapshot. Exits 1 if a blocking check fails."""
+    """Run every asset and check, then publish the serving snapshot. Exits 1 if a blocking check
+    or a step fails, 2 if the run was refused before it started (a folder that cannot be written,
+    too little free space, another run on the warehouse for longer than SOLIDARITY_LOCK_TIMEOUT).
+    One run at a time per warehouse: a second one waits for the first."""
     from pipelines.run import materialize_all
 
     outcome = materialize_all(raw or settings.raw_dir(), warehouse or settings.warehouse_path(),
-                              serving or settings.serving_path())
+                              serving or settings.serving_path(), say=lambda m: typer.echo(m, err=True))
     for line in outcome.report_lines():
         typer.echo(line)
-    raise typer.Exit(0 if outcome.success else 1)
+    raise typer.Exit(0 if outcome.success else 2 if outcome.refused else 1)
 
 
 @app.command()

@@ -1,18 +1,23 @@
 """Dagster resources: the raw inbox, the warehouse and the serving snapshot.
 
 Paths come from the environment with defaults (`pipelines.settings`); the CLI and
-the tests hand in explicit paths. The warehouse is dagster-duckdb's `DuckDBResource`:
-one writer process at a time, so the default executor runs in process.
+the tests hand in explicit paths. The warehouse is `Warehouse`, a dagster-duckdb
+`DuckDBResource` (assets annotate `warehouse: DuckDBResource`) that holds the
+warehouse's run lock for the whole run and never waits on an error that cannot heal
+(`pipelines/operations.py`): one writer process at a time, so the default executor runs
+in process.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines import settings
+from pipelines import operations, settings
 from pipelines.settings import SAMPLE_MARKER
 
 
@@ -60,10 +65,46 @@ class RawFiles(dg.ConfigurableResource):
         return out
 
 
+class Warehouse(DuckDBResource):
+    """The warehouse, for every run however launched (`solidarity materialize`, the UI, the
+    inbox sensor, the nightly schedule): when the run starts, its folder is checked
+    (writable, `SOLIDARITY_MIN_FREE_MB` free) and `<database>.lock` is taken, then held
+    until the run ends, publish included. A second run waits for it (at most
+    `SOLIDARITY_LOCK_TIMEOUT` s, then fails, nothing published). The in-process executor
+    builds resources once per run, so once per run is once for all its steps.
+
+    Connections are dagster-duckdb's, but retried only while another process holds
+    DuckDB's own lock: an unwritable, read-only, full or mistyped path fails at once."""
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
+        if not operations.is_file_database(self.database):
+            yield self
+            return
+        operations.check_writable(self.database, "warehouse")
+        say = context.log.warning if context.log else operations._stderr
+        with operations.run_lock(self.database, say=say) as hold:
+            if hold.waited_s >= 1 and context.log:
+                context.log.info(f"got the run lock on {self.database} after {hold.waited_s:.1f} s")
+            yield self
+
+    @contextlib.contextmanager
+    def get_connection(self):
+        conn = operations.connect(self.database, {"custom_user_agent": "dagster", **self.connection_config})
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
 class ServingSnapshot(dg.ConfigurableResource):
-    """The read-only file the dashboard serves, replaced atomically on publish."""
+    """The read-only file the dashboard serves, replaced atomically on publish. A run that
+    would publish it first checks its folder (writable, `SOLIDARITY_MIN_FREE_MB` free)."""
 
     path: str
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        operations.check_writable(self.path, "serving snapshot")
 
 
 def build_resources(
@@ -71,10 +112,10 @@ def build_resources(
     warehouse: Path | str | None = None,
     serving: Path | str | None = None,
 ) -> dict[str, dg.ConfigurableResource]:
-    warehouse_path = Path(warehouse or settings.warehouse_path())
-    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    # no folder made here: `dagster dev` must load even when a path is wrong; the run,
+    # when it starts, makes the folders or says why it cannot
     return {
         "raw_files": RawFiles(raw_dir=str(raw_dir or settings.raw_dir())),
-        "warehouse": DuckDBResource(database=str(warehouse_path)),
+        "warehouse": Warehouse(database=str(warehouse or settings.warehouse_path())),
         "serving": ServingSnapshot(path=str(serving or settings.serving_path())),
     }

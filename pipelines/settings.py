@@ -47,3 +47,27 @@ def nightly_cron() -> str:
 
 
 TIMEZONE = "Europe/Paris"
+
+
+# Operations (issue 20, `pipelines/operations.py`): one run at a time per warehouse, and a
+# run that cannot write stops before it starts.
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number") from None
+
+
+# How long a run waits (seconds) for another run on the same warehouse to finish before
+# giving up, with nothing run and nothing published.
+def lock_timeout() -> float:
+    return _number("SOLIDARITY_LOCK_TIMEOUT", 3600)
+
+
+# Free space (MB) a run needs in the warehouse's folder and in the serving snapshot's
+# folder, checked before it starts: under it, the run refuses to start ("disk full").
+def min_free_mb() -> float:
+    return _number("SOLIDARITY_MIN_FREE_MB", 256)

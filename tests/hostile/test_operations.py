@@ -1,0 +1,419 @@
+"""Operations that cannot corrupt (issue 20).
+
+- Two `solidarity materialize` runs started together on one warehouse queue on its run
+  lock: the second says it waits for the first (by pid), their lock windows do not
+  overlap, both publish, and the served snapshot is the second one's data.
+- A warehouse or serving path that cannot be written (a folder, a file where a folder
+  should be, a read-only file system, too little free space) stops the run in seconds,
+  in a few lines naming the path and the cause; the served snapshot is byte-identical.
+- No failure path (step, blocking check, lock timeout, pre-flight) says "published"
+  other than "NOT published", and none touches the served file.
+- Runs launched by Dagster itself (UI, sensor, schedule) take the same lock through the
+  warehouse resource, and the demo instance queues them one at a time.
+
+As root (CI) `chmod` does not stop writes: the unwritable cases are a path whose parent
+is a regular file, a path that is a directory, and, where the kernel lets us mount, a
+read-only and a full tmpfs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines import operations
+from pipelines.run import Outcome
+
+from .conftest import PROJECT, cli_env, materialize_cmd, snapshot_state
+
+LOCK_HELD = re.compile(r"run lock held (\S+) → (\S+) UTC \(waited ([\d.]+) s")
+PUBLISHED = re.compile(r"serving snapshot published: (\S+) \(version (\w+)\)")
+
+
+def cut(sample: Path, out: Path) -> Path:
+    """The sample cut to two years of grants and events, as `small_raw` is."""
+    for source in ("grants", "events", "iati", "jobs", "organisations"):
+        (out / source).mkdir(parents=True)
+        for f in sorted((sample / source).iterdir()):
+            if source not in ("grants", "events") or any(y in f.name for y in ("2024", "2025")):
+                shutil.copy2(f, out / source / f.name)
+    for marker in sample.glob("*.txt"):
+        shutil.copy2(marker, out / marker.name)
+    return out
+
+
+@pytest.fixture(scope="module")
+def other_raw(tmp_path_factory) -> Path:
+    """A small raw folder from another seed: other files, other figures, another snapshot."""
+    from pipelines.sample import write_sample
+
+    full = tmp_path_factory.mktemp("seed7")
+    write_sample(full, scale=1, seed=7)
+    return cut(full, tmp_path_factory.mktemp("small_seed7"))
+
+
+@pytest.fixture
+def served(built, tmp_path) -> Path:
+    """A real published snapshot, copied: what the failing runs must leave untouched."""
+    _, _, serving = built
+    copy = tmp_path / "served" / "serving.duckdb"
+    copy.parent.mkdir()
+    shutil.copy2(serving, copy)
+    return copy
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def raw_files(raw: Path) -> set[tuple[str, str, str]]:
+    """(source, file, sha256) of every file a source reads, hashed here, not by the pipeline."""
+    return {(p.parent.name, p.name, sha256(p)) for p in raw.glob("*/*") if p.is_file()}
+
+
+def served_files(serving: Path) -> tuple[set[tuple[str, str, str]], str]:
+    with duckdb.connect(str(serving), read_only=True) as conn:
+        rows = conn.execute("select source, source_file, sha256 from manifest where sha256 is not null").fetchall()
+        versions = conn.execute("select distinct snapshot_version from manifest").fetchall()
+    assert len(versions) == 1
+    return set(rows), versions[0][0]
+
+
+def assert_never_says_published(output: str) -> None:
+    """'published' only ever as 'NOT published'."""
+    for m in re.finditer(r"published", output, re.IGNORECASE):
+        line = output[output.rfind("\n", 0, m.start()) + 1: output.find("\n", m.end())]
+        assert output[max(0, m.start() - 4): m.start()] == "NOT ", f"says published: {line!r}"
+    assert "NOT published" in output
+
+
+def run_cli(raw: Path, warehouse: Path, serving: Path, **env: str) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.monotonic()
+    done = subprocess.run(materialize_cmd(raw, warehouse, serving), cwd=PROJECT, env=cli_env() | env,
+                          capture_output=True, text=True, timeout=600)
+    return done, time.monotonic() - started
+
+
+# --- two runs at once ------------------------------------------------------------------------
+
+def test_two_runs_at_once_queue_on_the_warehouse_lock(small_raw, other_raw, tmp_path):
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    runs = {}
+    for name, raw in (("sample", small_raw), ("seed7", other_raw)):
+        log = open(tmp_path / f"{name}.log", "w+")
+        runs[name] = (subprocess.Popen(materialize_cmd(raw, warehouse, serving), cwd=PROJECT, env=cli_env(),
+                                       stdout=log, stderr=subprocess.STDOUT, text=True), log, raw)
+    outputs = {}
+    for name, (child, log, raw) in runs.items():
+        assert child.wait(timeout=600) == 0, (tmp_path / f"{name}.log").read_text()
+        log.close()
+        outputs[name] = (tmp_path / f"{name}.log").read_text()
+
+    windows = {}
+    for name, text in outputs.items():
+        held = LOCK_HELD.search(text)
+        assert held, text
+        start, end = (datetime.fromisoformat(held[i]) for i in (1, 2))
+        windows[name] = (start, end, float(held[3]))
+        assert PUBLISHED.search(text), text
+    first, second = sorted(windows, key=lambda n: windows[n][0])
+    # one after the other: the second took the lock once the first had let it go
+    assert windows[first][1] <= windows[second][0], windows
+    waiting = f"waiting for another run on {warehouse} (pid {runs[first][0].pid})…"
+    assert outputs[second].count("waiting for another run") == 1, outputs[second]
+    assert waiting in outputs[second], outputs[second]
+    assert "waiting for another run" not in outputs[first], outputs[first]
+    assert windows[second][2] > 1.0, "the second run did not wait"
+
+    # what is served, read from the file and checked against the raw folders hashed here:
+    # the second run's files and version, not the first's
+    files, version = served_files(serving)
+    assert files == raw_files(runs[second][2])
+    assert files != raw_files(runs[first][2])
+    assert version == PUBLISHED.search(outputs[second])[2]
+    assert version != PUBLISHED.search(outputs[first])[2]
+    assert snapshot_state(serving)["funding"], "the served snapshot has no funding"
+    print(f"first: {first}, lock held {windows[first][0]:%T.%f} → {windows[first][1]:%T.%f}; "
+          f"second: {second} waited {windows[second][2]:.1f} s, held {windows[second][0]:%T.%f} → "
+          f"{windows[second][1]:%T.%f}")
+
+
+# --- paths that cannot be written -------------------------------------------------------------
+
+def _unwritable(case: str, tmp_path: Path, served: Path) -> tuple[Path, Path, dict[str, str], str]:
+    """(warehouse, serving, env, what the message must name) for each unwritable case."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a regular file where a folder should be\n")
+    if case == "warehouse parent is a file":
+        return blocker / "warehouse.duckdb", served, {}, str(blocker)
+    if case == "warehouse is a directory":
+        folder = tmp_path / "warehouse.duckdb"
+        folder.mkdir()
+        return folder, served, {}, str(folder)
+    if case == "serving folder under a file":
+        return tmp_path / "warehouse.duckdb", blocker / "sub" / "serving.duckdb", {}, str(blocker / "sub")
+    if case == "disk full (free space under the minimum)":
+        return tmp_path / "warehouse.duckdb", served, {"SOLIDARITY_MIN_FREE_MB": "1e12"}, str(tmp_path)
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", [
+    "warehouse parent is a file",
+    "warehouse is a directory",
+    "serving folder under a file",
+    "disk full (free space under the minimum)",
+])
+def test_an_unwritable_path_fails_in_seconds_and_publishes_nothing(case, small_raw, served, tmp_path):
+    before = sha256(served)
+    warehouse, serving, env, named = _unwritable(case, tmp_path, served)
+    done, seconds = run_cli(small_raw, warehouse, serving, **env)
+    output = done.stdout + done.stderr
+    lines = output.strip().splitlines()
+    assert done.returncode != 0, output
+    assert seconds < 60, f"{case}: {seconds:.1f} s"
+    assert len(lines) <= 10, output
+    assert named in output, output
+    assert_never_says_published(output)
+    assert sha256(served) == before
+    assert not (warehouse.is_file() and warehouse.stat().st_size), "the warehouse was written"
+    print(f"{case}: exit {done.returncode} in {seconds:.1f} s, {len(lines)} lines: {lines[0]}")
+
+
+def _mount_tmpfs(target: Path, options: str) -> bool:
+    target.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.fixture
+def mounts(tmp_path):
+    mounted = []
+    yield mounted
+    for target in mounted:
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)
+
+
+def test_a_read_only_or_full_file_system_fails_in_seconds(small_raw, served, tmp_path, mounts):
+    """The real errors, not simulated: EROFS and ENOSPC (as root, where the kernel lets us
+    mount a tmpfs), or a folder without write permission (not root)."""
+    before = sha256(served)
+    cases = []
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        cases.append(("folder without write permission", locked / "warehouse.duckdb", "Permission denied"))
+    else:
+        read_only, full = tmp_path / "ro", tmp_path / "full"
+        if _mount_tmpfs(read_only, "ro,size=1m"):
+            mounts.append(read_only)
+            cases.append(("read-only file system", read_only / "warehouse.duckdb", "Read-only file system"))
+        if _mount_tmpfs(full, "size=256k"):
+            mounts.append(full)
+            filler = os.open(full / "filler", os.O_WRONLY | os.O_CREAT)
+            try:
+                while os.write(filler, b"\0" * 4096):  # until the file system is full
+                    pass
+            except OSError:
+                pass
+            finally:
+                os.close(filler)
+            cases.append(("no space left on device", full / "warehouse.duckdb", "No space left on device"))
+    if not cases:
+        pytest.skip("root without the right to mount a tmpfs: covered by the other unwritable cases")
+    for case, warehouse, cause in cases:
+        done, seconds = run_cli(small_raw, warehouse, served, SOLIDARITY_MIN_FREE_MB="0")
+        output = done.stdout + done.stderr
+        assert done.returncode != 0, output
+        assert seconds < 60, f"{case}: {seconds:.1f} s"
+        assert len(output.strip().splitlines()) <= 10, output
+        assert str(warehouse.parent) in output and cause in output, output
+        assert_never_says_published(output)
+        assert sha256(served) == before
+        print(f"{case}: exit {done.returncode} in {seconds:.1f} s: {output.strip().splitlines()[0]}")
+
+
+def test_connect_never_waits_on_an_error_that_cannot_heal(tmp_path):
+    folder = tmp_path / "warehouse.duckdb"
+    folder.mkdir()
+    started = time.monotonic()
+    with pytest.raises(operations.WarehouseUnavailable, match=re.escape(str(folder))):
+        operations.connect(str(folder))
+    assert time.monotonic() - started < 5  # dagster-duckdb's own resource retried for ~100 s
+
+    # a lock another process holds does heal: connect waits for it
+    path = tmp_path / "busy.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); "
+                               "time.sleep(1.5)"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    conn = operations.connect(str(path))
+    conn.close()
+    holder.wait()
+    assert time.monotonic() - started > 0.5
+
+
+# --- no failure says "published" --------------------------------------------------------------
+
+def test_report_lines_say_published_only_when_this_run_swapped_the_snapshot():
+    refused = Outcome(success=False, refused="the warehouse /x is a directory, not a file")
+    step = Outcome(success=False, materialized=["raw/grants"], failed_steps=["publish__serving_snapshot"],
+                   step_errors={"publish__serving_snapshot": "OSError: [Errno 28] No space left on device"})
+    check = Outcome(success=False, materialized=["marts/kpis"], failed_checks=["marts/kpis:always_fails"])
+    for outcome in (refused, step, check):
+        assert_never_says_published("\n".join(outcome.report_lines()))
+    done = Outcome(success=True, materialized=["publish/serving_snapshot"], snapshot="/s.duckdb",
+                   snapshot_version="abc")
+    assert done.report_lines()[-1] == "serving snapshot published: /s.duckdb (version abc)"
+    # published, then a later step failed: it was published, and the run still failed
+    after = Outcome(success=False, materialized=["publish/serving_snapshot"], snapshot="/s.duckdb",
+                    failed_steps=["publish__exports"])
+    assert "serving snapshot published: /s.duckdb" in after.report_lines()
+    assert "NOT published" not in "\n".join(after.report_lines())
+
+
+def test_a_lock_timeout_runs_nothing_and_publishes_nothing(small_raw, served, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    before = sha256(served)
+    fd = os.open(operations.lock_path(warehouse), os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another run, as far as the CLI can tell
+        os.pwrite(fd, f"{os.getpid()}".ljust(79).encode() + b"\n", 0)
+        done, seconds = run_cli(small_raw, warehouse, served, SOLIDARITY_LOCK_TIMEOUT="3")
+    finally:
+        os.close(fd)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert 3 <= seconds < 60, seconds
+    assert output.count(f"waiting for another run on {warehouse} (pid {os.getpid()})…") == 1, output
+    assert "SOLIDARITY_LOCK_TIMEOUT=3" in output, output
+    assert len(output.strip().splitlines()) <= 10, output
+    assert_never_says_published(output)
+    assert sha256(served) == before
+    assert not warehouse.exists(), "a run that timed out on the lock opened the warehouse"
+
+
+def _cli(monkeypatch, raw: Path, warehouse: Path, serving: Path):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    return CliRunner().invoke(app, ["materialize", "--raw", str(raw), "--warehouse", str(warehouse),
+                                    "--serving", str(serving)])
+
+
+def test_a_failed_step_or_blocking_check_never_says_published(monkeypatch, small_raw, served, tmp_path):
+    import pipelines.definitions
+    import pipelines.defs.publish.assets as publish_assets
+
+    before = sha256(served)
+    # the disk fills as the snapshot is written: the publish step fails
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(served))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(publish_assets, "publish_snapshot", disk_full)
+        result = _cli(patch, small_raw, tmp_path / "w1.duckdb", served)
+    assert result.exit_code == 1, result.output
+    assert "STEP FAILED: publish__serving_snapshot: " in result.output and "No space left" in result.output
+    assert_never_says_published(result.output)
+    assert sha256(served) == before
+
+    # a blocking check fails on a mart the snapshot needs: publish never runs
+    @dg.asset_check(asset=dg.AssetKey(["marts", "kpis"]), name="always_fails", blocking=True)
+    def always_fails() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipelines.definitions, "ALL_CHECKS", [*pipelines.definitions.ALL_CHECKS, always_fails])
+        result = _cli(patch, small_raw, tmp_path / "w2.duckdb", served)
+    assert result.exit_code == 1, result.output
+    assert "BLOCKING CHECK FAILED: marts/kpis:always_fails" in result.output
+    assert_never_says_published(result.output)
+    assert sha256(served) == before
+
+
+# --- runs Dagster launches (UI, sensor, schedule) ---------------------------------------------
+
+def _one_asset():
+    """One cheap asset that writes the warehouse: the organisations directory."""
+    from pipelines.definitions import ALL_ASSETS
+
+    return next(a for a in ALL_ASSETS if dg.AssetKey(["raw", "organisations"]) in a.keys)
+
+
+def test_a_dagster_run_takes_the_same_lock_through_the_warehouse_resource(small_raw, tmp_path, monkeypatch):
+    from pipelines.definitions import defs
+    from pipelines.resources import Warehouse, build_resources
+
+    assert isinstance(defs.resources["warehouse"], Warehouse)
+    warehouse = tmp_path / "warehouse.duckdb"
+    resources = build_resources(small_raw, warehouse, tmp_path / "serving.duckdb")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); os.pwrite(fd, str(os.getpid()).ljust(79).encode() + b'\\n', 0); "
+         "print('held', flush=True); time.sleep(float(sys.argv[2]))",
+         str(operations.lock_path(warehouse)), "60"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        # another run holds the warehouse for longer than this run will wait: it fails, unrun
+        monkeypatch.setenv("SOLIDARITY_LOCK_TIMEOUT", "1")
+        started = time.monotonic()
+        result = dg.materialize([_one_asset()], resources=resources, raise_on_error=False)
+        assert not result.success and time.monotonic() - started < 30
+        assert not result.get_asset_materialization_events()
+        failure = next(e for e in result.all_events if e.event_type_value == "RESOURCE_INIT_FAILURE")
+        assert f"pid {holder.pid}" in str(failure.event_specific_data.error.message)
+    finally:
+        holder.kill()
+        holder.wait()
+    # the lock is the kernel's: the holder's death released it, nothing to clean up
+    result = dg.materialize([_one_asset()], resources=resources, raise_on_error=False)
+    assert result.success
+
+
+def test_a_dagster_run_on_an_unwritable_warehouse_fails_in_seconds(small_raw, tmp_path):
+    from pipelines.resources import build_resources
+
+    folder = tmp_path / "warehouse.duckdb"
+    folder.mkdir()
+    started = time.monotonic()
+    result = dg.materialize([_one_asset()], resources=build_resources(small_raw, folder, tmp_path / "s.duckdb"),
+                            raise_on_error=False)
+    assert not result.success and time.monotonic() - started < 30
+    failure = next(e for e in result.all_events if e.event_type_value == "RESOURCE_INIT_FAILURE")
+    assert f"the warehouse {folder} is a directory" in failure.event_specific_data.error.message
+
+
+def test_the_demo_instance_runs_one_run_at_a_time(tmp_path):
+    """`make demo` and `make dagster` write DAGSTER_HOME/dagster.yaml with a run queue of one."""
+    home = tmp_path / "dagster_home"
+    done = subprocess.run(["make", "-s", "instance", f"DAGSTER_HOME={home}"], cwd=PROJECT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    finally:
+        instance.dispose()
+    # an instance file someone wrote before keeps its lines and gains the limit
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    subprocess.run(["make", "-s", "instance", f"DAGSTER_HOME={home}"], cwd=PROJECT, check=True, capture_output=True)
+    text = (home / "dagster.yaml").read_text()
+    assert text.startswith("telemetry:\n  enabled: false\n") and "max_concurrent_runs: 1" in text
