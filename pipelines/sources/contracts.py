@@ -22,7 +22,8 @@ GRANT_TABLES = {
         "conditions_versement": S, "versement_debut": D, "versement_fin": D, "id_rae": S,
         "notification_ue": B, "pourcentage_subvention": F, "dispositif_aide": S,
         "extra": S, "flags": S,
-        "beneficiaire_siren": S, "name_reads_as_person": B, "record_hash": S,
+        "beneficiaire_siren": S, "name_reads_as_person": B,
+        "name_reads_as_sole_trader": B, "record_hash": S,
     },
     # Rows read with a readable amount that are not grants: total lines and rejected rows.
     # Their euros are read but set aside, each with its reason (money is conserved per file).

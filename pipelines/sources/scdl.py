@@ -79,8 +79,8 @@ Row warnings (severity "warning": the row is accepted, the code is added to `fla
 - `encoding_mixed`: a line in Windows-1252 in a UTF-8 file (or after a UTF-8 BOM).
 
 Each row also carries `record_hash` (the exact line, for de-duplication of repeated lines
-only), `beneficiaire_siren` and `name_reads_as_person` (positive evidence only,
-`person_names.py`).
+only), `beneficiaire_siren`, `name_reads_as_person` and `name_reads_as_sole_trader` (positive
+evidence only, the second stronger, for a SIRET of unknown legal category; `person_names.py`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipelines.sources.common import Problem
-from pipelines.sources.person_names import reads_as_person
+from pipelines.sources.person_names import reads_as_person, reads_as_sole_trader
 from pipelines.sources.scdl_header import _ANNEE, _DATE_DECISION, SCDL_REQUIRED, _VERSEMENT_DEBUT, _VERSEMENT_FIN
 from pipelines.sources.scdl_values import (
     _CONDITIONS, _DATE_FLAG_TEXT, _FALSE, _TRUE, _fold, _value, parse_amount, parse_date, parse_nature,
@@ -74,7 +74,8 @@ def _name(cells, row, ctx):
     name = _value(cells, "nomBeneficiaire")
     if name is None:
         row.warn("nomBeneficiaire", cells.get("nomBeneficiaire"), "name_missing", "no beneficiary name, grant kept")
-    return {"beneficiaire_nom": name, "name_reads_as_person": reads_as_person(name)}
+    return {"beneficiaire_nom": name, "name_reads_as_person": reads_as_person(name),
+            "name_reads_as_sole_trader": reads_as_sole_trader(name)}
 
 
 def _montant(cells, row, ctx):

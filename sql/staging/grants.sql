@@ -3,7 +3,10 @@
 -- individual's legal category (1xxx: a sole trader with a SIRET is a person), the file
 -- flags it, or the grant carries no organisation identifier (SIRET, SIREN, RNA), its name
 -- is not known as an organisation, and the name reads as a person's (a civility or a
--- first name, see pipelines/sources/person_names.py). Never by default: hiding an
+-- first name, see pipelines/sources/person_names.py), or — a sole trader — it carries a
+-- SIRET/SIREN of unknown legal category (not in the directory), no RNA, and a name that
+-- reads as a person's on stronger evidence (2–3 words, no article, or a civility).
+-- Never by default: hiding an
 -- association as a person makes the breakdown by beneficiary type false. Such names
 -- never leave the warehouse (CRPA art. L.312-1-2), but their amounts still count.
 -- De-duplication removes only an exact repeat of a whole source line (same cells, in the
@@ -26,6 +29,9 @@ known_organisations as (
     left join organisations as o on o.siret = g.beneficiaire_id
     where (g.beneficiaire_id is not null or g.beneficiaire_siren is not null or g.rna_beneficiaire is not null)
         and coalesce(o.legal_category, '') not like '1%'
+        -- a sole trader's SIRET is no evidence that their name is an organisation's
+        and not (o.legal_category is null and g.rna_beneficiaire is null
+                 and coalesce(g.name_reads_as_sole_trader, false))
 ),
 
 deduplicated as (
@@ -55,6 +61,13 @@ classified as (
             or (
                 g.beneficiaire_id is null and g.beneficiaire_siren is null and g.rna_beneficiaire is null
                 and k.name_key is null and coalesce(g.name_reads_as_person, false)
+            )
+            -- a sole trader: a SIRET/SIREN whose legal category is unknown (not in the directory),
+            -- no RNA (an association), and a name that reads as a person's on stronger evidence
+            or (
+                (g.beneficiaire_id is not null or g.beneficiaire_siren is not null) and o.legal_category is null
+                and g.rna_beneficiaire is null and k.name_key is null
+                and coalesce(g.name_reads_as_sole_trader, false)
             )
         ) as is_natural_person,
         g.objet as purpose,

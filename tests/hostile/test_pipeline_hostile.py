@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from .corpus import CASES, grant
+from .corpus import CASES, SCDL_HEADER, delimited, grant, siret
 
 BY_ID = {c.id: c for c in CASES}
 HOSTILE = {  # raw sub-folder / file name -> corpus case
@@ -32,6 +32,12 @@ def test_pipeline_publishes_good_rows_and_explains_bad_ones(small_raw: Path, tmp
     shutil.copytree(small_raw, raw)
     for name, case_id in HOSTILE.items():
         (raw / name).write_bytes(BY_ID[case_id].build())
+    # issue 20 #6: a sole trader (valid SIRET, not in the organisations directory, a person's
+    # name) and an association with a valid SIRET (name of a thing): one hidden, one named
+    trader, club = (grant(900, nomBeneficiaire="Jean-Marc DUPUIS", idBeneficiaire=siret(900),
+                          objet="Projet de Jean-Marc DUPUIS à Dakar"),
+                    grant(901, nomBeneficiaire="ETOILE DE MER", idBeneficiaire=siret(901)))
+    (raw / "grants" / "sole_trader.csv").write_bytes(delimited([SCDL_HEADER, trader, club]))
     original = sorted((raw / "grants").glob("subventions_2025.csv"))[0]
     shutil.copy2(original, raw / "grants" / "subventions_2025_copie.csv")  # a file dropped twice
 
@@ -48,6 +54,12 @@ def test_pipeline_publishes_good_rows_and_explains_bad_ones(small_raw: Path, tmp
         got = rows("select reference_decision, amount_eur from grants_public where reference_decision in $refs",
                    {"refs": list(wanted)})
         assert sorted(got) == sorted(wanted.items())
+        # the sole trader's money is there, their name, SIRET and purpose are not; the club is named
+        hidden = rows("select beneficiary_name, beneficiary_siret, purpose, beneficiary_type, amount_eur "
+                      "from grants_public where grant_key like 'sole_trader.csv:%' order by grant_key")
+        assert [h[3:] for h in hidden] == [("personne_physique", float(trader[8].replace(",", "."))),
+                                           ("non_renseigne", float(club[8].replace(",", ".")))]
+        assert "DUPUIS" not in str(rows("select * from grants_public")) and hidden[1][0] == "ETOILE DE MER"
         # the copy of a whole file adds no grant
         assert rows("select count(*) from grants_public where grant_key like 'subventions_2025_copie.csv:%'") == [(0,)]
 
