@@ -180,7 +180,8 @@ def check_writable(path: str | Path, role: str, min_free_mb: float | None = None
         raise NotWritable(f"the {role} folder {folder} is a file, not a directory") from None
     except OSError as exc:
         raise NotWritable(f"cannot create the {role} folder {folder}: {_cause(exc)}") from None
-    probe = folder / f".{path.name}.probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    _remove_old_probes(folder)
+    probe = folder / f"{PROBE_PREFIX}{os.getpid()}.{uuid.uuid4().hex[:8]}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -203,6 +204,20 @@ def check_writable(path: str | Path, role: str, min_free_mb: float | None = None
             f"only {free_mb:,.0f} MB free for the {role} in {folder}, under the "
             f"{min_free_mb:,.0f} MB a run needs (SOLIDARITY_MIN_FREE_MB): disk full or nearly"
         )
+
+
+# the pre-flight's test file, named unlike any snapshot temp (`.<name>.<hex>.tmp`)
+PROBE_PREFIX = ".solidarity-write-probe."
+
+
+def _remove_old_probes(folder: Path, older_than_s: float = 300) -> None:
+    """A run killed between writing its probe and deleting it leaves one: swept here."""
+    try:
+        for stale in folder.glob(f"{PROBE_PREFIX}*"):
+            if time.time() - stale.stat().st_mtime > older_than_s:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def preflight(warehouse: str | Path, serving: str | Path, min_free_mb: float | None = None) -> None:

@@ -46,10 +46,13 @@ class Outcome:
         else:
             lines = [f"materialised {len(self.materialized)} assets"]
         lines += [f"BLOCKING CHECK FAILED: {c}" for c in self.failed_checks]
-        lines += [
-            f"STEP FAILED: {s}" + (f": {self.step_errors[s]}" if self.step_errors.get(s) else "")
-            for s in self.failed_steps
-        ]
+        # steps that failed for the same cause (a full disk fails every writer): one line
+        by_cause: dict[str, list[str]] = {}
+        for step in self.failed_steps:
+            by_cause.setdefault(self.step_errors.get(step, ""), []).append(step)
+        for cause, steps in by_cause.items():
+            named = steps[0] if len(steps) == 1 else f"{len(steps)} steps ({', '.join(steps)})"
+            lines.append(f"STEP FAILED: {named}" + (f": {cause}" if cause else ""))
         if self.lock_acquired_at and self.lock_released_at:
             lines.append(
                 f"run lock held {_stamp(self.lock_acquired_at)} → {_stamp(self.lock_released_at)} UTC"

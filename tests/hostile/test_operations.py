@@ -245,6 +245,28 @@ def test_a_read_only_or_full_file_system_fails_in_seconds(small_raw, served, tmp
         print(f"{case}: exit {done.returncode} in {seconds:.1f} s: {output.strip().splitlines()[0]}")
 
 
+def test_a_disk_that_fills_during_the_run_stops_it_without_waiting(small_raw, served, tmp_path, mounts):
+    """Past the pre-flight (minimum set to 0), the warehouse's 4 MB disk fills while the
+    sources load: each writer fails at once (no retry), nothing is published, and the
+    summary says the cause once for all the steps it stopped."""
+    if os.geteuid() != 0 or not _mount_tmpfs(tmp_path / "small", "size=4m"):
+        pytest.skip("needs a tmpfs mount (root with CAP_SYS_ADMIN)")
+    mounts.append(tmp_path / "small")
+    before = sha256(served)
+    warehouse = tmp_path / "small" / "warehouse.duckdb"
+    done, seconds = run_cli(small_raw, warehouse, served, SOLIDARITY_MIN_FREE_MB="0")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert seconds < 120, seconds
+    summary = done.stdout.strip().splitlines()
+    assert any(line.startswith("STEP FAILED:") and "No space left on device" in line and str(warehouse) in line
+               for line in summary), done.stdout
+    assert_never_says_published(output)
+    assert sha256(served) == before
+    print(f"disk full mid-run: exit {done.returncode} in {seconds:.1f} s, {len(output.splitlines())} lines "
+          f"(summary {len(summary)}): " + " | ".join(summary))
+
+
 def test_connect_never_waits_on_an_error_that_cannot_heal(tmp_path):
     folder = tmp_path / "warehouse.duckdb"
     folder.mkdir()
