@@ -156,7 +156,9 @@ def publish_snapshot(
 def remove_stale_temps(serving_path: Path) -> list[Path]:
     """Delete temp snapshots (`.<name>.<hex>.tmp`, and DuckDB's `.wal` beside one) left
     by a run killed mid-publish. They were never served, only take disk. Safe because
-    one publisher runs at a time: it holds the warehouse's write lock."""
+    one publisher runs at a time per warehouse: it holds the warehouse's run lock
+    (`pipelines/operations.py`). Two warehouses publishing one serving file are not
+    serialised: configure one warehouse per serving file."""
     stale = sorted(serving_path.parent.glob(f".{glob.escape(serving_path.name)}.*.tmp*"))
     for path in stale:
         path.unlink(missing_ok=True)

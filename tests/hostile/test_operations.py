@@ -327,6 +327,7 @@ def test_a_lock_timeout_runs_nothing_and_publishes_nothing(small_raw, served, tm
     assert_never_says_published(output)
     assert sha256(served) == before
     assert not warehouse.exists(), "a run that timed out on the lock opened the warehouse"
+    print(f"lock timeout 3 s: exit {done.returncode} in {seconds:.1f} s: " + " | ".join(output.strip().splitlines()))
 
 
 def _cli(monkeypatch, raw: Path, warehouse: Path, serving: Path):
@@ -354,6 +355,8 @@ def test_a_failed_step_or_blocking_check_never_says_published(monkeypatch, small
     assert "STEP FAILED: publish__serving_snapshot: " in result.output and "No space left" in result.output
     assert_never_says_published(result.output)
     assert sha256(served) == before
+    print("publish step failed: exit 1: " + " | ".join(
+        line for line in result.output.splitlines() if line.startswith(("STEP", "serving"))))
 
     # a blocking check fails on a mart the snapshot needs: publish never runs
     @dg.asset_check(asset=dg.AssetKey(["marts", "kpis"]), name="always_fails", blocking=True)
@@ -367,6 +370,8 @@ def test_a_failed_step_or_blocking_check_never_says_published(monkeypatch, small
     assert "BLOCKING CHECK FAILED: marts/kpis:always_fails" in result.output
     assert_never_says_published(result.output)
     assert sha256(served) == before
+    print("blocking check failed: exit 1: " + " | ".join(
+        line for line in result.output.splitlines() if line.startswith(("BLOCKING", "STEP", "serving"))))
 
 
 # --- runs Dagster launches (UI, sensor, schedule) ---------------------------------------------
