@@ -54,7 +54,7 @@ class WarehouseUnavailable(OperationError):
     """`duckdb.connect` failed on the warehouse with an error that waiting does not heal."""
 
 
-def _stderr(message: str) -> None:
+def say_on_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
@@ -98,7 +98,7 @@ def _holder(fd: int) -> str:
 def run_lock(
     warehouse: str | Path,
     timeout: float | None = None,
-    say: Callable[[str], None] = _stderr,
+    say: Callable[[str], None] = say_on_stderr,
     poll: float = 0.2,
 ) -> Iterator[LockHold]:
     """Hold `<warehouse>.lock` exclusively for the body; wait at most `timeout` seconds

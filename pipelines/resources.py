@@ -82,7 +82,7 @@ class Warehouse(DuckDBResource):
             yield self
             return
         operations.check_writable(self.database, "warehouse")
-        say = context.log.warning if context.log else operations._stderr
+        say = context.log.warning if context.log else operations.say_on_stderr
         with operations.run_lock(self.database, say=say) as hold:
             if hold.waited_s >= 1 and context.log:
                 context.log.info(f"got the run lock on {self.database} after {hold.waited_s:.1f} s")

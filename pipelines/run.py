@@ -84,7 +84,7 @@ def instance() -> dg.DagsterInstance:
 
 def materialize_all(
     raw_dir: Path, warehouse: Path, serving: Path,
-    say: Callable[[str], None] = operations._stderr, lock_timeout: float | None = None,
+    say: Callable[[str], None] = operations.say_on_stderr, lock_timeout: float | None = None,
 ) -> Outcome:
     """Run every asset and check, then publish. `say` gets the one "waiting for another
     run…" line; `lock_timeout` defaults to SOLIDARITY_LOCK_TIMEOUT."""
