@@ -12,13 +12,14 @@ are warnings on line 1; row-shape errors are errors on the row's line.
 from __future__ import annotations
 
 import csv
-import io
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.limits import LOCAL_CSV_BYTES, check_file_size
+from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import Problem, SourceError
 from pipelines.sources.table_schema import field_names, required_fields
 
@@ -81,6 +82,8 @@ class DelimitedTable:
 def read_delimited(path: str | Path, schema: Mapping[str, Any]) -> DelimitedTable:
     """Read `path` into raw string cells keyed by schema field name.
 
+    The file is read as a decoded stream, one row at a time (its size, line lengths and
+    encoding checked by one bounded pass first, `pipelines.limits`); the rows are kept.
     Cells are stripped; empty cells become None. Every non-blank data line is a
     row (rows_read counts them); a row whose cell count differs from the header's
     gets an `error` Problem `row_shape` (its cells are still mapped, so other
@@ -88,17 +91,42 @@ def read_delimited(path: str | Path, schema: Mapping[str, Any]) -> DelimitedTabl
     required column is missing.
     """
     source_file = str(path)
-    data = Path(path).read_bytes()
-    try:
-        text, encoding = decode_bytes(data)
-    except UnicodeDecodeError as error:
-        raise SourceError(source_file, "1", f"encoding: neither UTF-8 nor Windows-1252 ({error.reason} at byte {error.start})") from None
-    if not text.strip():
-        raise SourceError(source_file, "1", "empty file: no header row")
+    path = Path(path)
+    check_file_size(path, source_file, LOCAL_CSV_BYTES)
+    # One bounded pass decides the encoding (as decoding the whole file would) and refuses
+    # a line over LINE_BYTES; then the file is read as a decoded stream, never whole.
+    scan = scan_text(path, source_file)
+    if not scan.utf8 and scan.cp1252_error is not None:
+        reason, start = scan.cp1252_error
+        raise SourceError(source_file, "1", f"encoding: neither UTF-8 nor Windows-1252 ({reason} at byte {start})")
+    encoding = "utf-8" if scan.utf8 else "cp1252"
+    with path.open(encoding="utf-8-sig" if scan.utf8 else "cp1252", newline="") as fh:
+        head = _head(fh)
+        if not head.strip() and _blank_to_end(fh):
+            raise SourceError(source_file, "1", "empty file: no header row")
+        fh.seek(0)
+        return _read_rows(fh, head, encoding, source_file, schema)
 
+
+def _head(fh) -> str:
+    """The text's start: 64k characters for the sniffer, and at least its first line."""
+    head = fh.read(65536)
+    while "\n" not in head and (more := fh.read(65536)):
+        head += more
+    return head
+
+
+def _blank_to_end(fh) -> bool:
+    while block := fh.read(1 << 20):
+        if block.strip():
+            return False
+    return True
+
+
+def _read_rows(fh, text: str, encoding: str, source_file: str, schema: Mapping[str, Any]) -> DelimitedTable:
     expected = field_names(schema)
     delimiter = sniff_delimiter(text, expected)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+    reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
     header = next(reader)
     by_key = {_label_key(n): n for n in expected}
 

@@ -15,21 +15,25 @@ the rule documented on `event_match_key`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections import deque
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import icalendar
+from icalendar.parser import Contentline
 import polars as pl
 
+from pipelines.limits import ICS_BYTES, ICS_COMPONENT_BYTES, ICS_EVENTS, check_file_size
+from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import Problem, ReadResult, SourceError
 from pipelines.sources.commune_lookup import CommuneIndex, build_commune_index, fold, resolve_commune
 from pipelines.sources.contracts import EVENT_TABLES
-from pipelines.sources.delimited import decode_bytes
 from pipelines.sources.organisations import check_siret_key, checked_table
-from pipelines.sources.table_schema import CheckedRow, load_schema, validate_rows
+from pipelines.sources.table_schema import CheckedRow, iter_validate_rows, load_schema
 
 EVENT_DTYPES = EVENT_TABLES["events"]
 
@@ -188,10 +192,132 @@ def read_events_csv(path: str | Path, communes: pl.DataFrame | CommuneIndex | No
     return ReadResult(table.source_file, table.rows_read, {"events": _frame(records)}, problems)
 
 
-def _vevent_lines(text: str) -> list[int]:
-    """1-based line numbers of the BEGIN:VEVENT lines, in document order."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return [i for i, line in enumerate(lines, start=1) if line.strip().upper() == "BEGIN:VEVENT"]
+# --- iCalendar, read event by event (issue 20) ---------------------------------------
+#
+# The file is never held whole, nor parsed whole: icalendar holds ~7 kB an event while it
+# parses a calendar (an agenda of 100,000 events took 775 MB). Instead, after one bounded
+# pass over the bytes (`scan_text`: size, line lengths, encoding, number of BEGIN:VEVENT),
+# the lines are walked twice: first for the calendar outside its events (VCALENDAR,
+# VTIMEZONE...: parsed first, so that the time zones are known as icalendar knows them),
+# then for the events, each VEVENT block (nested components included) parsed alone by
+# icalendar. Lines are split and unfolded as icalendar does (a line ends with LF or CRLF;
+# a line starting with a space or tab, after any blank lines, continues the previous
+# one); components are told by BEGIN/END lines, counted as icalendar's stack counts them.
+# Whole-file outcomes are those of parsing the whole text: a line icalendar refuses outside
+# an event, or in a component of an event that does not forgive errors, refuses the file;
+# a file that ends inside an event, or inside a component holding events, is truncated.
+
+_Raw = tuple[int, str]  # (line number, the physical line as decoded, line break included)
+
+
+def _ics_lines(path: Path, encoding: str) -> Iterator[_Raw]:
+    """The physical lines (split on LF only, as icalendar splits), numbered as before:
+    CRLF, LF and a lone CR each end a line for the numbering."""
+    number, first = 1, True
+    with path.open("rb") as fh:
+        for raw in fh:  # every line is under LINE_BYTES: scan_text has refused longer ones
+            text = raw.decode("utf-8-sig" if first and encoding == "utf-8" else encoding)
+            first = False
+            yield number, text
+            number += text.endswith("\n") + text.count("\r") - text.endswith("\r\n")
+
+
+def _body(text: str) -> str:
+    return text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+
+
+def _vevent_line_numbers(raws: list[_Raw]) -> list[int]:
+    """The numbers of the lines that read BEGIN:VEVENT, as the whole-file reader found them."""
+    return [number + i for number, text in raws for i, part in enumerate(_body(text).split("\r"))
+            if part.strip().upper() == "BEGIN:VEVENT"]
+
+
+def _logical_lines(lines: Iterator[_Raw], source_file: str) -> Iterator[tuple[list[_Raw], str]]:
+    """(its physical lines, its unfolded text) for each content line; a blank line alone."""
+    limit = ICS_COMPONENT_BYTES.value()
+    raws: list[_Raw] | None = None
+    text, size, blanks = "", 0, []
+    for number, line in lines:
+        body = _body(line)
+        if not body:
+            blanks.append((number, line))
+            continue
+        if body[0] in " \t" and raws is not None:
+            raws += blanks + [(number, line)]
+            text += body[1:]
+            size += len(line)
+            if size > limit:
+                raise ICS_COMPONENT_BYTES.refuse(source_file, str(raws[0][0]),
+                                                 f"the line at line {raws[0][0]} unfolds to over {limit:,} bytes")
+            blanks = []
+            continue
+        if raws is not None:
+            yield raws, text
+        for blank in blanks:
+            yield [blank], ""
+        raws, text, size, blanks = [(number, line)], body, len(line), []
+    if raws is not None:
+        yield raws, text
+    for blank in blanks:
+        yield [blank], ""
+
+
+_PLAIN_BEGIN_END = re.compile(r"(?i)(BEGIN|END):([^;:\"\\,]*)")
+
+
+def _begin_end(text: str) -> tuple[str, str] | None:
+    """('BEGIN' | 'END', component name) when icalendar reads the line so."""
+    if not text[:5].upper().startswith(("BEGIN", "END")):
+        return None
+    plain = _PLAIN_BEGIN_END.fullmatch(text)
+    if plain:  # what icalendar's parser makes of `BEGIN:VEVENT`, without it
+        return plain.group(1).upper(), plain.group(2).upper()
+    try:
+        name, _params, value = Contentline(text).parts()
+    except Exception:  # icalendar reports it where it parses the line
+        return None
+    name = name.upper()
+    return (name, value.upper()) if name in ("BEGIN", "END") else None
+
+
+def _ics_components(path: Path, encoding: str, source_file: str) -> Iterator[tuple[str, list[_Raw]]]:
+    """('calendar', lines) for the lines outside events, ('event', lines) for each VEVENT
+    block, in file order; refuses a file that ends inside an event or inside a component
+    holding events."""
+    limit = ICS_COMPONENT_BYTES.value()
+    depth, block, block_depth, block_size = 0, None, 0, 0
+    top_line, top_events = 0, 0  # the open top-level component and the events in it
+    for raws, text in _logical_lines(_ics_lines(path, encoding), source_file):
+        kind = _begin_end(text) if text else None
+        if block is not None:
+            block += raws
+            block_size += sum(len(t) for _, t in raws)
+            if block_size > limit:
+                raise ICS_COMPONENT_BYTES.refuse(source_file, str(block[0][0]),
+                                                 f"the event at line {block[0][0]} is over {limit:,} bytes")
+            if kind is not None:
+                depth += 1 if kind[0] == "BEGIN" else -1
+                if depth == block_depth:
+                    yield "event", block
+                    block = None
+            continue
+        if kind == ("BEGIN", "VEVENT"):
+            block, block_depth, block_size = list(raws), depth, sum(len(t) for _, t in raws)
+            depth += 1
+            top_events += 1
+            continue
+        yield "calendar", raws
+        if kind is not None:
+            if depth == 0 and kind[0] == "BEGIN":
+                top_line, top_events = raws[0][0], 0
+            depth += 1 if kind[0] == "BEGIN" else -1
+            if depth == 0:
+                top_events = 0
+    if block is not None:
+        raise SourceError(source_file, "1", f"ics: the file ends inside the event at line {block[0][0]} (truncated?)")
+    if depth > 0 and top_events:
+        raise SourceError(source_file, "1", f"ics: the file ends inside the component opened at line {top_line}, "
+                                            f"with {top_events} events (truncated?)")
 
 
 def _prop(event: icalendar.Event, name: str) -> Any:
@@ -299,58 +425,101 @@ def read_events_ics(path: str | Path, communes: pl.DataFrame | CommuneIndex | No
     `source_row` is the line of each `BEGIN:VEVENT`. LOCATION is kept as
     `location_text` and resolved to a commune code with `communes` (a frame
     `commune_code, name, postcode`); unresolved -> null + warning `commune_unresolved`.
+    Read event by event (see the section above): memory grows with the rows kept, never
+    with the file's text; the file's size, lines, events and each event's size are bounded
+    (`pipelines.limits`).
     """
     source_file = str(path)
+    path = Path(path)
+    check_file_size(path, source_file, ICS_BYTES)
+    scan = scan_text(path, source_file, cr_breaks=False, count=b"BEGIN:VEVENT")
+    if not scan.utf8 and scan.cp1252_error is not None:
+        reason, start = scan.cp1252_error
+        raise SourceError(source_file, "1", f"encoding: neither UTF-8 nor Windows-1252 ({reason} at byte {start})")
+    encoding = "utf-8" if scan.utf8 else "cp1252"
     header_problems: list[Problem] = []
-    try:
-        text, encoding = decode_bytes(Path(path).read_bytes())
-    except UnicodeDecodeError as error:
-        raise SourceError(source_file, "1", f"encoding: neither UTF-8 nor Windows-1252 ({error.reason} at byte {error.start})") from None
     if encoding != "utf-8":
         header_problems.append(Problem(source_file, "1", "", encoding, "encoding_cp1252: iCalendar must be UTF-8; read as Windows-1252", "warning"))
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = next((piece.strip() for _, line in _ics_lines(path, encoding) for piece in line.splitlines() if piece.strip()), "")
     if first.upper() != "BEGIN:VCALENDAR":
         raise SourceError(source_file, "1", f"not an iCalendar file: first line is {first[:40]!r}, expected BEGIN:VCALENDAR")
+    ICS_EVENTS.check(source_file, "1", scan.matches, f"{scan.matches:,} BEGIN:VEVENT in the file")
+
+    # The calendar outside its events, parsed first (its time zones are then known).
+    calendar: list[_Raw] = []
+    size, limit = 0, ICS_COMPONENT_BYTES.value()
+    for what, raws in _ics_components(path, encoding, source_file):
+        if what == "calendar":
+            calendar += raws
+            size += sum(len(t) for _, t in raws)
+            if size > limit:
+                raise ICS_COMPONENT_BYTES.refuse(source_file, "1", f"its lines outside events are over {limit:,} bytes")
     try:
-        calendars = icalendar.Calendar.from_ical(text, multiple=True)
+        calendars = icalendar.Calendar.from_ical("".join(t for _, t in calendar), multiple=True)
     except ValueError as error:
         raise SourceError(source_file, "1", f"ics: {error}") from None
-    vevents = [e for cal in calendars for e in cal.walk("VEVENT")]
-    lines = _vevent_lines(text)
-    if len(lines) != len(vevents):
-        raise SourceError(source_file, "1", f"ics: {len(lines)} BEGIN:VEVENT lines but {len(vevents)} events parsed")
+    stray = len(_vevent_line_numbers(calendar)) - sum(len(cal.walk("VEVENT")) for cal in calendars)
+    if stray:  # a BEGIN:VEVENT line that is no event (a continuation line...): as before, refused
+        raise SourceError(source_file, "1", f"ics: {stray} BEGIN:VEVENT lines but no event parsed from them")
+    del calendar, calendars
 
     index = _as_index(communes)
-    schema = load_schema("events")
-    rows, extras = [], []
-    for line, event in zip(lines, vevents, strict=True):
-        values, problems, flags = _ics_values(event)
-        location = _prop(event, "LOCATION")
-        location_text = None if location is None else (str(location).strip() or None)
-        if index is not None and location_text:
-            code, how = resolve_commune(location_text, index)
-            values["code_commune"] = code
-            if code is None:
-                problems.append(("LOCATION", location_text, f"commune_unresolved: {how}, no single commune found", "warning"))
-            elif how == "postcode_only":
-                problems.append(("LOCATION", location_text, f"commune_by_postcode_only: read as {code}, name not recognised", "warning"))
-        else:
-            reason = "no LOCATION" if not location_text else "no communes reference given"
-            problems.append(("LOCATION", location_text, f"commune_unresolved: {reason}", "warning"))
-        rows.append((line, values))
-        extras.append((problems, flags, location_text))
+    extras: deque = deque()
+    counted = [0]
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        for what, raws in _ics_components(path, encoding, source_file):
+            if what != "event":
+                continue
+            try:
+                component = icalendar.Event.from_ical("".join(t for _, t in raws))
+            except ValueError as error:
+                raise SourceError(source_file, "1", f"ics: {error}") from None
+            vevents = component.walk("VEVENT")
+            lines = _vevent_line_numbers(raws)
+            if len(lines) != len(vevents):
+                raise SourceError(source_file, "1", f"ics: {len(lines)} BEGIN:VEVENT lines but {len(vevents)} "
+                                                    f"events parsed in the event at line {raws[0][0]}")
+            for line, event in zip(lines, vevents, strict=True):
+                counted[0] += 1
+                values, problems, flags = _ics_values(event)
+                location = _prop(event, "LOCATION")
+                location_text = None if location is None else (str(location).strip() or None)
+                if index is not None and location_text:
+                    code, how = resolve_commune(location_text, index)
+                    values["code_commune"] = code
+                    if code is None:
+                        problems.append(("LOCATION", location_text, f"commune_unresolved: {how}, no single commune found", "warning"))
+                    elif how == "postcode_only":
+                        problems.append(("LOCATION", location_text, f"commune_by_postcode_only: read as {code}, name not recognised", "warning"))
+                else:
+                    reason = "no LOCATION" if not location_text else "no communes reference given"
+                    problems.append(("LOCATION", location_text, f"commune_unresolved: {reason}", "warning"))
+                extras.append((problems, flags, location_text))
+                yield line, values
 
     # An .ics export has no audience, and its location is free text resolved at best
     # effort: those fields' `required` cannot hold, the rest of the schema does.
-    checked = validate_rows(schema, rows, source_file, labels=ICS_LABELS, relax_required={"code_commune", "nom_organisateur"})
-    records = []
-    for row, (problems, flags, location_text) in zip(checked, extras, strict=True):
+    schema = load_schema("events")
+    frames, records, all_problems = [], [], header_problems
+    for row in iter_validate_rows(schema, rows(), source_file, labels=ICS_LABELS,
+                                  relax_required={"code_commune", "nom_organisateur"}):
+        problems, flags, location_text = extras.popleft()
         row.problems[:0] = [Problem(source_file, str(row.source_row), f, None if v is None else str(v), r, s) for f, v, r, s in problems]
         _row_rules(row, ICS_LABELS, source_file, None)
         if row.ok:
             records.append(_record(source_file, row, "ics", location_text, row.flags() + flags))
-    all_problems = header_problems + [p for row in checked for p in row.problems]
-    return ReadResult(source_file, len(vevents), {"events": _frame(records)}, all_problems)
+            if len(records) == _FRAME_BATCH:
+                frames.append(_frame(records))
+                records = []
+        all_problems += row.problems
+    frames.append(_frame(records))
+    events = frames[0] if len(frames) == 1 else pl.concat(frames)
+    return ReadResult(source_file, counted[0], {"events": events}, all_problems)
+
+
+# accepted rows become a frame every so many: a list of dicts costs ~1.5 kB a row
+_FRAME_BATCH = 10_000
 
 
 def read_events(path: str | Path, communes: pl.DataFrame | CommuneIndex | None = None) -> ReadResult:

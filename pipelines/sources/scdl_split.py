@@ -27,7 +27,10 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.limits import COLUMNS, GRANTS_CSV_BYTES, TABLE_CELLS, check_file_size
+from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import SourceError
+from pipelines.sources.workbook_guard import check_workbook
 from pipelines.sources.scdl_header import _HEADER_SCAN_ROWS, _find_header
 
 _SAMPLE_CHARS = 64_000
@@ -128,9 +131,15 @@ def _csv_records(raw: bytes, name: str) -> tuple[list[tuple[int, list[str]]], li
     delimiter = _delimiter(text, name)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
     records: list[tuple[int, list[str]]] = []
-    last_line = 0
+    last_line = width = 0
+    max_cells = TABLE_CELLS.value()
     try:
         for cells in reader:
+            if len(cells) > width:
+                width = len(cells)
+                _check_shape(name, str(last_line + 1), width, 0, "")
+            if width * len(records) > max_cells:
+                _check_shape(name, str(last_line + 1), width, width * len(records), f"{len(records):,} records")
             records.append((last_line + 1, cells))  # a record starts on the line after the previous one
             last_line = reader.line_num
     except csv.Error as exc:
@@ -138,22 +147,38 @@ def _csv_records(raw: bytes, name: str) -> tuple[list[tuple[int, list[str]]], li
     return records, cp1252_lines
 
 
-def _sheet_records(path: Path, name: str) -> list[list[tuple[int, list[str]]]]:
+def _sheet_frames(path: Path, name: str) -> list[pl.DataFrame]:
+    """Each sheet as a records frame, every cell as text ("" where empty), built from
+    fastexcel's frame without a Python object per cell. The workbook is checked against
+    the limits first (`workbook_guard`): calamine allocates a sheet's whole range at once."""
     import fastexcel
 
+    check_workbook(path, name)
     try:
         workbook = fastexcel.read_excel(path)
     except Exception as exc:  # calamine raises its own error types
         raise SourceError(name, "1", f"cannot open spreadsheet: {exc}") from exc
-    sheets = []
+    frames, cells = [], 0
     for index in range(len(workbook.sheet_names)):
         # header_row=None and string dtypes: every cell as text, nothing inferred.
-        frame = workbook.load_sheet(index, header_row=None, dtypes="string").to_polars()
-        sheets.append(
-            [(i + 1, ["" if v is None else v for v in row]) for i, row in enumerate(frame.rows())]
-        )
-    return sheets
+        sheet = workbook.load_sheet(index, header_row=None, dtypes="string")
+        cells += sheet.height * sheet.width  # what the scan allowed, checked again as loaded
+        TABLE_CELLS.check(name, "1", cells, f"its sheets hold {cells:,} cells")
+        COLUMNS.check(name, "1", sheet.width, f"sheet {index + 1} has {sheet.width:,} columns")
+        frames.append(_sheet_frame(sheet.to_polars()))
+    return frames
 
+
+def _sheet_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """A sheet (a row per sheet row, from its first non-empty row) -> the records frame:
+    every row has the sheet's width of cells, an empty cell is ""."""
+    if frame.height == 0:
+        return records_frame([])
+    return frame.select(
+        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("_line"),
+        pl.lit(frame.width, pl.Int64).alias("_ncells"),
+        *(pl.col(c).cast(pl.String).fill_null("").alias(f"c{i}") for i, c in enumerate(frame.columns)),
+    )
 
 
 def records_frame(records: list[tuple[int, list[str]]]) -> pl.DataFrame:
@@ -175,11 +200,16 @@ def head_records(frame: pl.DataFrame) -> list[tuple[int, list[str]]]:
 
 
 def sheet_tables(path: Path, name: str) -> list[pl.DataFrame]:
-    return [records_frame(records) for records in _sheet_records(path, name)]
+    return _sheet_frames(path, name)
 
 
 def csv_table(path: Path, name: str) -> tuple[pl.DataFrame, list[int]]:
-    """The file's records frame and the lines of a mixed-encoding file read as cp1252."""
+    """The file's records frame and the lines of a mixed-encoding file read as cp1252.
+
+    The whole file is held (its rules need every row), so its size is checked first and
+    its lines before anything is decoded or split (`pipelines.limits`)."""
+    check_file_size(path, name, GRANTS_CSV_BYTES)
+    scan = scan_text(path, name, decode=False)  # one bounded pass: refuses a line over LINE_BYTES
     raw = path.read_bytes()
     if not raw or raw.isspace():  # `not raw.strip()` without copying the file
         raise SourceError(name, "1", "empty file: no header and no data")
@@ -187,11 +217,33 @@ def csv_table(path: Path, name: str) -> tuple[pl.DataFrame, list[int]]:
         data = raw[3:] if raw.startswith(_BOMS[0]) else raw
         head = _utf8_head(data)
         if head is not None:
-            frame = _polars_frame(data, _delimiter(head, name))
-            if frame is not None:
-                return frame, []
+            delimiter = _delimiter(head, name)
+            width = _first_record_width(data, delimiter)
+            if width is not None:
+                # polars makes as many columns as the first record has cells (a wider record
+                # sends the file to the reference path, which counts as it splits)
+                _check_shape(name, "1", width, width * (scan.newlines + 1), f"{scan.newlines + 1:,} lines")
+                frame = _polars_frame(data, delimiter)
+                if frame is not None:
+                    return frame, []
     records, cp1252_lines = _csv_records(raw, name)
     return records_frame(records), cp1252_lines
+
+
+def _check_shape(name: str, where: str, width: int, cells: int, rows: str) -> None:
+    """Refuse a table too wide (`COLUMNS`) or too large (`TABLE_CELLS`) before building it."""
+    COLUMNS.check(name, where, width, f"a record of {width:,} cells")
+    TABLE_CELLS.check(name, where, cells, f"{width:,} columns x {rows} = {cells:,} cells")
+
+
+def _first_record_width(data: bytes, delimiter: str) -> int | None:
+    """The cells of the first record, read alone (None if Python's csv refuses it: the
+    reference path will say why)."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline="")
+    try:
+        return len(next(csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True), []))
+    except csv.Error:
+        return None
 
 
 def _utf8_head(data: bytes) -> str | None:

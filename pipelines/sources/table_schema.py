@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -229,13 +229,25 @@ def validate_rows(
       source (an .ics location that could not be resolved to a commune, say).
     Returns one CheckedRow per input row, in order.
     """
+    return list(iter_validate_rows(schema, rows, source_file, labels=labels, relax_required=relax_required))
+
+
+def iter_validate_rows(
+    schema: Mapping[str, Any],
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    source_file: str,
+    *,
+    labels: Mapping[str, str] | None = None,
+    relax_required: Collection[str] = (),
+) -> Iterator[CheckedRow]:
+    """`validate_rows`, one row at a time: each CheckedRow is yielded as soon as its row
+    is read from `rows` (a streaming reader keeps only what it wants of each)."""
     labels = labels or {}
     missing_values = set(schema.get("missingValues", [""]))
     specs = schema["fields"]
     key = schema.get("primaryKey") or []
     key = [key] if isinstance(key, str) else list(key)
     seen_keys: dict[tuple, int] = {}
-    checked: list[CheckedRow] = []
     for source_row, raw_row in rows:
         row = CheckedRow(source_row, {})
         problem = _problem_adder(row, source_file, labels)
@@ -270,5 +282,4 @@ def validate_rows(
                 )
             elif row.ok:
                 seen_keys[key_value] = source_row
-        checked.append(row)
-    return checked
+        yield row
