@@ -20,9 +20,13 @@ import os
 import shutil
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+# files of an earlier start of the server (older code) are never served: gunicorn imports this
+# once in its master (preload_app), so every worker shares the token
+_STARTED = uuid.uuid4().hex[:8]
 MAX_FILES_PER_SNAPSHOT = 5000  # filtered variants are finite (allowlisted filters); past this, build uncached
 _BUILDING = threading.BoundedSemaphore(1)  # one heavy build at a time per worker process
 
@@ -51,6 +55,7 @@ def built_once(root: Path, version: str, key: str, build: Callable[[], bytes]) -
 
 
 def _cached(root: Path, version: str, key: str, build: Callable[[], bytes]) -> Path | bytes:
+    version = f"{version}-{_STARTED}"
     folder = root / version
     folder.mkdir(parents=True, exist_ok=True)
     _forget_older(root, version)

@@ -307,7 +307,9 @@ def flows(filters, lang: str, path: Path | None = None) -> pl.DataFrame:
         f"coalesce(c.{name}, f.location_code) as location_name, sum(f.committed_eur) as committed_eur "
         f"from funding as f left join dac_categories as k on k.code3 = f.category_code "
         f"left join countries as c on c.alpha3 = f.location_code "
-        f"where {where} group by all order by committed_eur desc",
+        # a full order (cents, then the keys): equal amounts come out the same way every build
+        f"where {where} group by all order by round(sum(f.committed_eur), 2) desc, f.programme, f.beneficiary_type, "
+        f"f.category_code, f.location_code",
         params, path=path,
     )
 
@@ -331,7 +333,8 @@ def outcomes(filters, path: Path | None = None) -> pl.DataFrame:
     return query(
         f"select o.year, o.location_code, o.category_code, o.sector_code, o.programme, o.reference_decision, "
         f"o.activity_title, o.indicator_title, o.baseline_value, o.target_value, o.actual_value, o.achievement "
-        f"from outcomes as o where {where} order by o.year desc, o.location_code, o.activity_title",
+        f"from outcomes as o where {where} order by o.year desc, o.location_code, o.activity_title, "
+        f"o.iati_identifier, o.result_index, o.indicator_index, o.period_start",
         params, path=path,
     )
 

@@ -36,7 +36,8 @@ FORMATS = {
 # dataset name -> frame for the page's filters (the same query the chart uses)
 DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
     "funding_by_year": data.funding_by_year,
-    "committed_against_target": lambda f: data.indicator_by_year("committed_eur"),
+    "committed_against_target": lambda f: data.indicator_by_year("committed_eur").rename(
+        {"value": "committed_eur", "target": "target_eur"}),  # euros, named as euros (cents in files)
     "funding_by_country": data.funding_by_place,
     "flows": lambda f: data.flows(f, f.lang),
     "sectors": lambda f: data.sectors(f, f.lang),
@@ -70,17 +71,28 @@ def with_provenance(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
     return frame.with_columns(*(pl.lit(v).alias(f"meta_{k}") for k, v in meta.items()))
 
 
+def published_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Numbers as a file should carry them: euro columns (`*_eur`) as decimals of two places,
+    other fractional numbers (ratios, full-time equivalents) to 6 places. The warehouse still
+    sums money as floating point, whose last digits may differ between two builds of the same
+    inputs (parallel sums: 42.800000000000004 one day, 42.8 the next); a download is the same
+    from one build to the next."""
+    return frame.with_columns(
+        pl.col(name).round(2).cast(pl.Decimal(20, 2)) if name.endswith("_eur") else pl.col(name).round(6)
+        for name, dtype in frame.schema.items() if dtype.is_float())
+
+
 def encode(frame: pl.DataFrame, fmt: str, meta: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     if fmt == "csv":
-        inert_frame(with_provenance(frame, meta)).write_csv(buffer)
+        inert_frame(with_provenance(published_numbers(frame), meta)).write_csv(buffer)
     elif fmt == "parquet":
-        with_provenance(frame, meta).write_parquet(buffer, metadata=meta)
+        with_provenance(published_numbers(frame), meta).write_parquet(buffer, metadata=meta)
     elif fmt == "xlsx":
         import xlsxwriter
 
         with xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSX_OPTIONS}) as book:
-            frame.write_excel(book, worksheet="data", autofit=True)
+            published_numbers(frame).write_excel(book, worksheet="data", autofit=True)
             pl.DataFrame({"field": list(meta), "value": list(meta.values())}).write_excel(
                 book, worksheet="metadata", autofit=True)
     else:

@@ -22,7 +22,7 @@ import polars as pl
 from plotly.io.json import to_json_plotly
 
 from dashboard import data, kpi
-from dashboard.downloads import LICENCE, SOURCE
+from dashboard.downloads import LICENCE, SOURCE, published_numbers
 from dashboard.embed.catalogue import CHARTS, Chart, EmbedRequest
 from dashboard.embed.labels import et
 from dashboard.embed.queries import country_name
@@ -155,7 +155,7 @@ def page(req: EmbedRequest, links: Links, meta_csp: str | None = None) -> str:
 
 
 def csv_bytes(req: EmbedRequest) -> bytes:
-    return inert_frame(CHARTS[req.chart].table(req)).write_csv().encode("utf-8")
+    return inert_frame(published_numbers(CHARTS[req.chart].table(req))).write_csv().encode("utf-8")
 
 
 def citation(req: EmbedRequest, links: Links) -> str:
@@ -211,7 +211,7 @@ def zip_bytes(req: EmbedRequest, links: Links) -> bytes:
                         cite, "", source_line(req.lang),
                         t("sample_banner", req.lang) if info.is_sample else "", ""))
     members = {
-        "data.csv": inert_frame(frame).write_csv().encode("utf-8"),
+        "data.csv": inert_frame(published_numbers(frame)).write_csv().encode("utf-8"),
         "datapackage.json": json.dumps(metadata(req, links, frame), ensure_ascii=False, indent=2).encode("utf-8"),
         "CITATION.txt": (cite + "\n").encode("utf-8"),
         "README.txt": readme.encode("utf-8"),

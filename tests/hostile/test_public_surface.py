@@ -352,3 +352,32 @@ def test_login_lockout_ends_with_its_window(tmp_path):
     for i in range(10):  # spread over addresses: the login closes for everyone
         guard.failed(f"b{i}")
     assert guard.retry_after("c") is not None
+
+
+# ---- 14: the same inputs give the same downloads
+
+def test_two_builds_of_the_same_inputs_give_the_same_downloads(built, sample_dir, tmp_path):
+    """Money was written as floating point (4221459.272361703), whose last digits moved
+    from one build to the next; downloads now carry cents."""
+    from dashboard.downloads import DATASETS
+    from pipelines.run import materialize_all
+
+    _, _, first = built
+    again = materialize_all(sample_dir, tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb")
+    assert again.success
+    one, two = _client(first), _client(tmp_path / "serving.duckdb")
+    compared = 0
+    for dataset in DATASETS:
+        a, b = one.get(f"/download/{dataset}.csv"), two.get(f"/download/{dataset}.csv")
+        assert a.status_code == b.status_code == 200, dataset
+        rows_a, rows_b = (list(csv.DictReader(io.StringIO(r.get_data(as_text=True)))) for r in (a, b))
+        drop = {"meta_built_at", "built_at"}  # the build's own time, different by design
+        differences = [(i, k, v, y.get(k)) for i, (x, y) in enumerate(zip(rows_a, rows_b))
+                       for k, v in x.items() if k not in drop and y.get(k) != v]
+        assert len(rows_a) == len(rows_b) and differences == [], (dataset, differences[:5])
+        for row in rows_a:
+            for name, value in row.items():
+                if name.endswith("_eur") and value:
+                    assert re.fullmatch(r"-?\d+\.\d{2}", value), (dataset, name, value)
+                    compared += 1
+    assert compared > 1000
