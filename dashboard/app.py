@@ -9,6 +9,7 @@ import dash
 from dash import Input, Output, dcc, html
 
 from dashboard import analyst, components, data, downloads, security
+from dashboard.filters import parse_search, to_query
 from dashboard.embed import register_embeds
 from dashboard.i18n import day, lang_of, t
 
@@ -82,10 +83,12 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         lang = lang_of(params.get("lang"))
         keep = {k: v for k, v in params.items() if k != "lang"}
         other = "en" if lang == "fr" else "fr"
+        # filters follow the reader from page to page: the same validated filters, the same names
+        follow = to_query(parse_search(search, data.filter_allowlists()))
         nav = [
             dcc.Link(
                 t(page["name"], lang) if page["name"] in _PAGE_LABELS else page["name"],
-                href=page["relative_path"] + ("?" + urlencode({"lang": lang}) if lang != "fr" else ""),
+                href=page["relative_path"] + follow,
                 className="nav-link" + (" active" if page["relative_path"] == pathname else ""),
             )
             for page in dash.page_registry.values()

@@ -46,7 +46,9 @@ class Filters:
 
 def parse(query: dict[str, str | list[str] | None], allowed: Allowed) -> Filters:
     """Filters from a page's keyword arguments (Dash passes the query string as **kwargs)."""
-    q = {k: (v[0] if isinstance(v, list) else v) for k, v in query.items() if k in PARAMS and v}
+    q = {k: (v[0] if isinstance(v, list) else v) for k, v in query.items() if k in PARAMS + ("year",) and v}
+    if "years" not in q and "year" in q:  # `?year=2024` (older overview links, embeds' word) reads as `years`
+        q["years"] = q["year"]
     year_from = year_to = None
     match = _YEARS.match(q.get("years") or "")
     if match and allowed.years:

@@ -41,7 +41,7 @@ def layout(year: str | None = None, lang: str | None = None, years: str | None =
             html.H2(f"{t('overview', lang)} — {chosen}" if chosen else t("overview", lang)),
             html.Nav(
                 [
-                    dcc.Link(str(y), href=f"/?year={y}" + (f"&lang={lang}" if lang != "fr" else ""),
+                    dcc.Link(str(y), href=f"/?years={y}" + (f"&lang={lang}" if lang != "fr" else ""),
                              className="year-link" + (" active" if y == chosen else ""))
                     for y in available
                 ],
