@@ -15,7 +15,7 @@ import polars as pl
 from dash import MATCH, Input, Output, State, dcc, html
 
 from dashboard import data, grants_grid
-from dashboard.downloads import href
+from dashboard.downloads import EXCEL_CSV, href
 from dashboard.figures import GRAPH_CONFIG
 from dashboard.filters import Filters, merge, to_query
 from dashboard.i18n import euros, number, percent, t
@@ -61,9 +61,13 @@ def table(frame: pl.DataFrame, columns: list[tuple[str, str, str]], lang: str, *
 
 
 def download_links(dataset: str, filters: Filters, lang: str) -> html.P:
+    """CSV (open data: comma, column names), CSV for Excel (the language's separators and
+    headers), Excel and Parquet, all for the page's filters."""
+    formats = (("csv", "CSV", None), (EXCEL_CSV, t("ui.csv_excel", lang), t("ui.csv_excel_title", lang)),
+               ("xlsx", "Excel", None), ("parquet", "Parquet", None))
     links = [html.A(label, href=href(dataset, ext, filters), className="download-link", download=f"{dataset}.{ext}",
-                    id=f"download-{dataset}-{ext}")
-             for ext, label in (("csv", "CSV"), ("xlsx", "Excel"), ("parquet", "Parquet"))]
+                    id=f"download-{dataset}-{ext.replace('.', '-')}", **({"title": title} if title else {}))
+             for ext, label, title in formats]
     return html.P([t("ui.download", lang), " ", *_spaced(links)], className="downloads")
 
 

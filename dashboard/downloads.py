@@ -1,9 +1,18 @@
 """Every chart's data as CSV, Excel or Parquet, with where it comes from.
 
-`GET /download/<dataset>.<csv|xlsx|parquet>?<the page's filters>` returns the frame
-the chart was drawn from. Provenance travels inside the file so it cannot get lost:
+`GET /download/<dataset>.<csv|excel.csv|xlsx|parquet>?<the page's filters>` returns the
+frame the chart was drawn from. Provenance travels inside the file so it cannot get lost:
 Text written for spreadsheets is inert (pipelines/inert.py: no live formula in a
-CSV or Excel cell). CSV and Parquet carry `meta_source`, `meta_licence`, `meta_built_at`,
+CSV or Excel cell).
+
+Two CSVs: `<dataset>.csv` is the open-data file (UTF-8, comma, the columns' own names,
+decimal points), the same whatever the page's language. `<dataset>.excel.csv` is the one
+a spreadsheet opens by double-click in the reader's language: a UTF-8 byte-order mark (else
+Excel reads the accents as Windows-1252), the page's language's decimal sign, and the list
+separator Excel expects with it (`;` where the decimal sign is a comma: French Excel splits
+on `;`), numbers never in scientific notation, dates and times as Excel reads them, and
+every header a label from the PO catalogs (`csv.<column>`, or `csv.<dataset>.<column>` where
+a name means something else in that dataset). CSV and Parquet carry `meta_source`, `meta_licence`, `meta_built_at`,
 `meta_snapshot_version` and `meta_is_sample` columns (prefixed so they never clash with
 a data column such as rejected rows' `source`; Parquet also as file metadata); Excel
 has a `metadata` sheet.
@@ -17,18 +26,24 @@ from collections.abc import Callable
 
 import flask
 import polars as pl
+from babel.numbers import get_decimal_symbol
 
 from dashboard import data
 from dashboard.built_once import built_once, default_root
 from dashboard.filters import Filters, parse, to_query
+from dashboard.i18n import LOCALES, catalog, lang_of
 from pipelines.inert import XLSX_OPTIONS, inert_frame
 
 # The programme publishes its data under Etalab's open licence, the French public-sector default.
 LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab)"
-SOURCE = ("Région — programme de solidarité internationale : subventions (SCDL), projets (IATI), "
+# Who publishes the data: a proper name, written the same in every language (files, embeds).
+PUBLISHER = "Région — programme de solidarité internationale"
+SOURCE = (f"{PUBLISHER} : subventions (SCDL), projets (IATI), "
           "annuaire des structures, emplois, agenda du Festival des Solidarités")
+EXCEL_CSV = "excel.csv"
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
+    EXCEL_CSV: "text/csv; charset=utf-8",  # for a spreadsheet, in the page's language (see above)
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "parquet": "application/vnd.apache.parquet",
 }
@@ -82,10 +97,39 @@ def published_numbers(frame: pl.DataFrame) -> pl.DataFrame:
         for name, dtype in frame.schema.items() if dtype.is_float())
 
 
-def encode(frame: pl.DataFrame, fmt: str, meta: dict[str, str]) -> bytes:
+def column_label(dataset: str, column: str, lang: str) -> str | None:
+    """A column's header in a spreadsheet: `csv.<dataset>.<column>`, else `csv.<column>`, from
+    the language's PO catalog; None when the catalog has neither (a test keeps that from happening)."""
+    words = catalog(lang_of(lang))
+    return words.get(f"csv.{dataset}.{column}") or words.get(f"csv.{column}")
+
+
+def spreadsheet_signs(lang: str) -> tuple[str, bool]:
+    """(field separator, decimal comma?) for the language's spreadsheet: its decimal sign from
+    CLDR, and the list separator Excel pairs with it (a comma decimal means `;` between fields)."""
+    decimal_comma = get_decimal_symbol(LOCALES[lang_of(lang)]) == ","
+    return (";" if decimal_comma else ","), decimal_comma
+
+
+def excel_csv(frame: pl.DataFrame, dataset: str, lang: str) -> bytes:
+    """The spreadsheet CSV of an already published, provenance-carrying, inert frame."""
+    separator, decimal_comma = spreadsheet_signs(lang)
+    labels = {c: column_label(dataset, c, lang) or c for c in frame.columns}
+    buffer = io.BytesIO()
+    frame.rename(labels).write_csv(
+        buffer, separator=separator, decimal_comma=decimal_comma, include_bom=True, line_terminator="\r\n",
+        float_scientific=False, datetime_format="%Y-%m-%d %H:%M:%S", date_format="%Y-%m-%d",
+    )
+    return buffer.getvalue()
+
+
+def encode(frame: pl.DataFrame, fmt: str, meta: dict[str, str], dataset: str = "", lang: str = "fr") -> bytes:
     buffer = io.BytesIO()
     if fmt == "csv":
         inert_frame(with_provenance(published_numbers(frame), meta)).write_csv(buffer)
+    elif fmt == EXCEL_CSV:
+        # inert before the numbers become text: a French "-12,50" stays a number, never "'-12,50"
+        return excel_csv(inert_frame(with_provenance(published_numbers(frame), meta)), dataset, lang)
     elif fmt == "parquet":
         with_provenance(published_numbers(frame), meta).write_parquet(buffer, metadata=meta)
     elif fmt == "xlsx":
@@ -102,6 +146,14 @@ def encode(frame: pl.DataFrame, fmt: str, meta: dict[str, str]) -> bytes:
 
 def href(dataset: str, fmt: str, filters: Filters) -> str:
     return f"/download/{dataset}.{fmt}{to_query(filters)}"
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """`flows.excel.csv` -> (flows, excel.csv): the longest format the name ends with."""
+    for fmt in sorted(FORMATS, key=len, reverse=True):
+        if name.endswith("." + fmt):
+            return name[: -len(fmt) - 1], fmt
+    return name, ""
 
 
 def register(server: flask.Flask) -> None:
@@ -121,19 +173,23 @@ def register(server: flask.Flask) -> None:
 
     @server.route("/download/<dataset>.<fmt>")
     def download(dataset: str, fmt: str):
+        dataset, fmt = split_name(f"{dataset}.{fmt}")
         if dataset not in DATASETS or fmt not in FORMATS:
             flask.abort(404)
         filters = parse(flask.request.args.to_dict(), data.filter_allowlists())
         meta = provenance()
-        # the key is the validated filters, not the raw query: `?x=1` cannot force a new build
+        # the key is the format and the validated filters (language included), not the raw query:
+        # `?x=1` cannot force a new build, and a French and an English spreadsheet CSV are two files
         # the snapshot file's identity (inode, mtime) too: a changed copy is another snapshot
         stamp = hashlib.sha256(repr(data.snapshot_stamp()).encode()).hexdigest()[:12]
         built = built_once(default_root(data.serving_path()), f"{meta['snapshot_version']}-{stamp}",
                            f"{dataset}.{fmt}{to_query(filters)}",
-                           lambda: encode(DATASETS[dataset](filters), fmt, meta))
+                           lambda: encode(DATASETS[dataset](filters), fmt, meta, dataset, filters.lang))
         headers = {"Content-Disposition": f'attachment; filename="{dataset}.{fmt}"'}
         if isinstance(built, bytes):
-            return flask.Response(built, mimetype=FORMATS[fmt], headers=headers)
-        response = flask.send_file(built, mimetype=FORMATS[fmt], conditional=False, etag=False)
-        response.headers.update(headers)
+            response = flask.Response(built, headers=headers)
+        else:
+            response = flask.send_file(built, conditional=False, etag=False)
+            response.headers.update(headers)
+        response.content_type = FORMATS[fmt]  # as is: `mimetype=` would append a second charset
         return response
