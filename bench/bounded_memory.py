@@ -1,0 +1,143 @@
+"""Bounded inputs (issue 20): peak RSS and time of `solidarity validate` and of the ingest
+on grants CSVs of 20 MB, 200 MB and 2 GB, realistic and hostile.
+
+    nice -n 10 .venv/bin/python -m bench.bounded_memory [--sizes 20,200,2000] [--tree DIR]
+
+Inputs, written to bench/out/bounded/ (a 2 GB realistic file is ~2 GB of disk; sparse
+files take none):
+- realistic: SCDL rows of the scale-1 sample (as `bench.ingest_scdl` normalises them),
+  repeated to the size;
+- sparse: `truncate -s` (NUL bytes, no line break);
+- random: os.urandom in chunks (20 and 200 MB only).
+Each measurement is one child process (`common.run_child`: wall time, peak RSS of that
+child from `os.wait4`):
+- validate: `python -m pipelines.cli validate FILE`;
+- ingest: `pipelines.ingest.ingest_source` of that one file into a fresh DuckDB, as the
+  grants asset runs it (one file: no read pool).
+`--tree DIR` runs the same children against another checkout (PYTHONPATH=DIR): the code
+before issue 20 for the "before" column. `--raise-limit` adds a run of the realistic
+200 MB file with the grants limits raised, to show what reading it whole would cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+from pathlib import Path
+
+from bench.common import OUT, PROJECT_PYTHON, ROOT, emit, header, run_child, table
+
+WORK = OUT / "bounded"
+MB = 1_000_000
+RAISED = {"SOLIDARITY_MAX_GRANTS_CSV_BYTES": "3000000000", "SOLIDARITY_MAX_TABLE_CELLS": "100000000"}
+
+
+def realistic(size_mb: int) -> Path:
+    path = WORK / f"realistic-{size_mb}mb.csv"
+    if path.exists() and path.stat().st_size >= size_mb * MB:
+        return path
+    from bench.ingest_scdl import COLUMNS, _sample_rows
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\n")
+    for row in _sample_rows():
+        writer.writerow(row)
+    block = buf.getvalue().encode("utf-8")
+    with path.open("wb") as fh:
+        fh.write((";".join(COLUMNS) + "\n").encode())
+        while fh.tell() < size_mb * MB:
+            fh.write(block)
+    return path
+
+
+def sparse(size_mb: int) -> Path:
+    path = WORK / f"sparse-{size_mb}mb.csv"
+    with path.open("wb") as fh:
+        fh.truncate(size_mb * MB)
+    return path
+
+
+def random_bytes(size_mb: int) -> Path:
+    path = WORK / f"random-{size_mb}mb.csv"
+    if not (path.exists() and path.stat().st_size >= size_mb * MB):
+        with path.open("wb") as fh:
+            while fh.tell() < size_mb * MB:
+                fh.write(os.urandom(1 << 22))
+    return path
+
+
+def work_ingest(path: str) -> dict:
+    import duckdb
+
+    from pipelines.ingest import ingest_source
+    from pipelines.sources.contracts import GRANT_TABLES
+    from pipelines.sources.scdl import read_grants
+
+    db = WORK / f"ingest-{os.getpid()}.duckdb"
+    conn = duckdb.connect(str(db))
+    try:
+        stats = ingest_source(conn, "grants", [Path(path)], read_grants, GRANT_TABLES)
+        error = conn.execute("select error from quality.file_loads").fetchone()[0]
+    finally:
+        conn.close()
+        db.unlink(missing_ok=True)
+    return {"rows_read": stats["rows_read"], "rows_accepted": stats["rows_accepted"], "refused": error}
+
+
+def measure(kind: str, path: Path, tree: Path | None, env: dict | None = None) -> dict:
+    env = {**(env or {}), "SOLIDARITY_READ_WORKERS": "1"}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    if kind == "validate":
+        run = run_child([str(PROJECT_PYTHON), "-m", "pipelines.cli", "validate", str(path)], env=env, cwd=tree or ROOT)
+        last = (run.stderr.strip().splitlines() or [""])[-1]
+        outcome = "refused" if ": refused" in last else last.split(": ", 1)[-1]
+        reason = run.stdout.strip().splitlines()[0][:140] if outcome == "refused" and run.stdout.strip() else ""
+    else:
+        run = run_child([str(PROJECT_PYTHON), "-m", "bench.bounded_memory", "--worker", str(path)], env=env,
+                        cwd=ROOT)
+        r = run.result
+        if not r:
+            outcome, reason = f"crashed (exit {run.returncode})", run.stderr.strip().splitlines()[-1:]
+        elif r["refused"]:
+            outcome, reason = "refused", r["refused"][:140]
+        else:
+            outcome, reason = f"{r['rows_read']:,} rows read, {r['rows_accepted']:,} accepted", ""
+    return {"wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb, "outcome": outcome, "reason": reason,
+            "exit": run.returncode}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="20,200,2000", help="MB, comma-separated")
+    ap.add_argument("--tree", type=Path, help="another checkout to measure (PYTHONPATH)")
+    ap.add_argument("--raise-limit", action="store_true")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        emit(work_ingest(args.worker))
+        return
+    WORK.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(header("Bounded inputs: grants CSV through validate and the ingest"))
+    if args.tree:
+        print(f"Code measured: {args.tree}\n")
+    inputs = [(f"realistic {s} MB", realistic(s), None) for s in sizes]
+    inputs += [(f"sparse {s} MB", sparse(s), None) for s in sizes]
+    inputs += [(f"random {s} MB", random_bytes(s), None) for s in sizes if s <= 200]
+    if args.raise_limit:
+        inputs += [(f"realistic {s} MB, limits raised", realistic(s), RAISED) for s in sizes if s <= 200]
+    rows = []
+    for label, path, env in inputs:
+        for kind in ("validate", "ingest"):
+            m = measure(kind, path, args.tree, env)
+            print(f"  {label} {kind}: {m}", file=sys.stderr, flush=True)
+            rows.append([label, kind, m["wall_s"], m["peak_rss_mb"], m["outcome"], m["reason"]])
+    print(table(["input", "through", "seconds", "peak RSS MB", "outcome", "message (start)"], rows))
+
+
+if __name__ == "__main__":
+    main()
