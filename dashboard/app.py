@@ -6,7 +6,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import dash
-from dash import Input, Output, dcc, html
+import flask
+from dash import ClientsideFunction, Input, Output, dcc, html
 
 from dashboard import analyst, components, data, downloads, security
 from dashboard.filters import parse_search, to_query
@@ -14,6 +15,27 @@ from dashboard.embed import register_embeds
 from dashboard.i18n import day, lang_of, t
 
 HERE = Path(__file__).resolve().parent
+
+# Dash's own index, less two things: its scripts sit in a plain <div> (Dash wraps them in a
+# second <footer>, a second 'contentinfo' landmark beside the app's), and <html> has a `lang`,
+# set per request from `?lang=` (see `_index_in_language`); no inline script of ours.
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="fr">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <div class="dash-scripts">
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </div>
+    </body>
+</html>"""
 
 
 def create_app(serving_path: str | Path) -> dash.Dash:
@@ -26,7 +48,9 @@ def create_app(serving_path: str | Path) -> dash.Dash:
         title="Solidarité internationale — impact",
         suppress_callback_exceptions=True,
         update_title=None,
+        index_string=INDEX_STRING,
     )
+    _index_in_language(app)
     app.server.config[data.CONFIG_KEY] = str(serving_path)
     app.layout = shell
     security.register(app)  # first: headers, size limits, 404s and callback checks before any cache
@@ -40,6 +64,21 @@ def create_app(serving_path: str | Path) -> dash.Dash:
     return app
 
 
+def _index_in_language(app: dash.Dash) -> None:
+    """The first HTML already says its language: `<html lang="en">` for `?lang=en`, else fr.
+
+    Dash serves one index for every path; the language is the only thing that differs.
+    After that, `assets/a11y.js` keeps `<html lang>` in step with the URL (clientside
+    callback below) when the reader moves inside the app."""
+    interpolate = app.interpolate_index
+
+    def interpolate_index(**parts: str) -> str:
+        lang = lang_of(flask.request.args.get("lang")) if flask.has_request_context() else "fr"
+        return interpolate(**parts).replace('<html lang="fr">', f'<html lang="{lang}">', 1)
+
+    app.interpolate_index = interpolate_index
+
+
 def shell() -> html.Div:
     return html.Div(
         [
@@ -50,13 +89,16 @@ def shell() -> html.Div:
                     html.H1(id="app-title", className="app-title"),
                     html.Nav(id="nav", **{"aria-label": "Pages"}),
                     html.A(id="lang-switch", className="lang-switch"),
+                    # inside the banner landmark: no content outside a landmark (axe `region`)
+                    html.Div(id="sample-banner", className="sample-banner", role="note"),
                 ],
                 className="app-header",
             ),
-            html.Div(id="sample-banner", className="sample-banner", role="note"),
-            html.Main(dash.page_container, id="main"),
+            # tabIndex -1: the skip link and a change of page move the focus here, not to <body>
+            html.Main(dash.page_container, id="main", tabIndex="-1"),
             html.Footer(id="footer", className="app-footer"),
         ],
+        id="app",
         className="app",
     )
 
@@ -66,6 +108,22 @@ def _query(search: str | None) -> dict[str, str]:
 
 
 def _register_shell_callbacks(app: dash.Dash) -> None:
+    # <html lang> (and the app's) follows `?lang=` after in-app navigation: a function in
+    # assets/a11y.js, served from this server like every script (no inline code, CSP unchanged)
+    app.clientside_callback(ClientsideFunction("a11y", "pageLanguage"),
+                            Output("app", "lang"), Input("url", "search"))
+
+    @app.callback(
+        Output("skip-link", "children"),
+        Output("lang-switch", "lang"),  # "English" is said in English, "Français" in French
+        Output("lang-switch", "hrefLang"),
+        Input("url", "search"),
+    )
+    def shell_words(search: str | None):
+        lang = lang_of(_query(search).get("lang"))
+        other = "en" if lang == "fr" else "fr"
+        return t("ui.skip_to_content", lang), other, other
+
     @app.callback(
         Output("app-title", "children"),
         Output("nav", "children"),

@@ -57,7 +57,9 @@ def table(frame: pl.DataFrame, columns: list[tuple[str, str, str]], lang: str, *
         rows.append(html.Tr(cells))
     note = ([html.P(t("ui.rows_cut", lang, shown=number(shown.height, lang), total=number(frame.height, lang)))]
             if frame.height > shown.height else [])
-    return html.Div([html.Table([head, html.Tbody(rows)], className="data-table"), *note], className="table-wrap")
+    # the wrap scrolls: focusable and named, so a keyboard scrolls it (axe `scrollable-region-focusable`)
+    return html.Div([html.Table([head, html.Tbody(rows)], className="data-table"), *note], className="table-wrap",
+                    tabIndex="0", role="group", **{"aria-label": t("ui.data_table", lang)})
 
 
 def download_links(dataset: str, filters: Filters, lang: str) -> html.P:
@@ -79,24 +81,38 @@ def _spaced(items: list) -> list:
 
 
 def chart_block(chart_id: str, title: str, figure: go.Figure, description: str, table_div: html.Div,
-                dataset: str, filters: Filters, lang: str, clickable: bool = False) -> html.Section:
+                dataset: str, filters: Filters, lang: str, clickable: bool = False,
+                download_key: str | None = None) -> html.Section:
+    """`download_key` names the download links' ids (`download-<key>-<format>`, the dataset's
+    name by default) where a page offers one dataset under two charts: ids are unique."""
     desc_id = f"{chart_id}-description"
     graph = dcc.Graph(id={"type": "chart", "id": chart_id}, figure=safe_figure(figure), config=GRAPH_CONFIG,
                       className="chart")
     parts = [
         html.H3(title, id=f"{chart_id}-title"),
         html.P(description, id=desc_id, className="chart-description"),
-        # the picture's accessible name is the generated description
-        html.Div(graph, role="img", **{"aria-labelledby": f"{chart_id}-title", "aria-describedby": desc_id}),
+        # a figure, not an image: it holds plotly's toolbar buttons (an image's content is
+        # presentational, buttons inside it are nested-interactive). Named by the title,
+        # described by the generated description; one tab stop reads both and shows the toolbar.
+        html.Figure(graph, className="chart-figure", tabIndex="0",
+                    **{"aria-labelledby": f"{chart_id}-title", "aria-describedby": desc_id}),
     ]
     if clickable:
         parts.append(html.P(t("ui.click_hint", lang), className="hint"))
         parts.append(dcc.Location(id={"type": "chart-nav", "id": chart_id}, refresh="callback-nav"))
     parts += [
         html.Details([html.Summary(t("ui.table", lang)), table_div], className="chart-table"),
-        download_links(dataset, filters, lang),
+        _keyed(download_links(dataset, filters, lang), dataset, download_key),
     ]
     return html.Section(parts, className="chart-block", id=chart_id)
+
+
+def _keyed(links: html.P, dataset: str, key: str | None) -> html.P:
+    if key:
+        for link in links.children:
+            if isinstance(link, html.A) and getattr(link, "id", "").startswith(f"download-{dataset}-"):
+                link.id = f"download-{key}-" + link.id[len(f"download-{dataset}-"):]
+    return links
 
 
 def filter_bar(filters: Filters, pathname: str, lang: str, labels: dict[str, str] | None = None,

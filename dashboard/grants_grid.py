@@ -25,6 +25,12 @@ from dashboard.filters import Filters, parse_search
 from dashboard.i18n import day, euros
 
 BLOCK = 100  # rows per request (4 pages of 25)
+
+# Keyboard: ag-grid's Tab moves from cell to cell (and from header to header), so a reader
+# tabbing through the page had to cross every visible cell. With these callbacks returning
+# false, ag-grid leaves Tab to the browser: the grid is one tab stop (its focused cell or
+# header), the arrow keys move inside it, and Tab goes on to the pager and the page.
+KEYBOARD_OPTIONS = {"tabToNextCell": {"function": "false"}, "tabToNextHeader": {"function": "false"}}
 MAX_BLOCK = 500  # a request for more rows than this gets this many
 _MAX_CONDITIONS = 4
 

@@ -80,7 +80,7 @@ def layout(**query) -> html.Div:
                   [("year", t("year", lang), "text"), ("events", t("events", lang), "number"),
                    ("participants", t("participants", lang), "number"),
                    ("young_participants", t("young_participants", lang), "number")], lang),
-            "campaign_reach", filters, lang,
+            "campaign_reach", filters, lang, download_key="campaign_reach-by-year",  # the map's links have the plain ids
         ),
     ])
 

@@ -14,7 +14,7 @@ from dash import html
 from dashboard import data
 from dashboard.components import download_links, filter_bar
 from dashboard.filters import parse, to_query
-from dashboard.grants_grid import BLOCK, grid_id
+from dashboard.grants_grid import BLOCK, KEYBOARD_OPTIONS, grid_id
 from dashboard.i18n import euros_short, number, t
 
 dash.register_page(__name__, path="/grants", name="grants_page", order=6)
@@ -69,7 +69,7 @@ def layout(**query) -> html.Div:
             defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 100},
             dashGridOptions={"pagination": True, "paginationPageSize": 25, "cacheBlockSize": BLOCK,
                              "maxBlocksInCache": 20, "infiniteInitialRowCount": min(count, BLOCK),
-                             "enableCellTextSelection": True, "ensureDomOrder": True},
+                             "enableCellTextSelection": True, "ensureDomOrder": True, **KEYBOARD_OPTIONS},
             style={"height": "640px"},
             className="ag-theme-alpine",
         ),
