@@ -5,7 +5,8 @@
 Reads three files and nothing from the network:
 - `uv.lock`: every locked package (all groups, all platforms), by PEP 503 name and version;
 - `data/security/advisories.json`: the PyPA advisory records that name a locked package,
-  written by scripts/refresh_advisories.py from a git copy of the database;
+  written by scripts/refresh_advisories.py from a git copy of the database or from
+  advisory files collected one by one (with their manifest);
 - `security/waivers.toml`: one reviewed, dated and expiring waiver per accepted advisory.
 
 A locked version is affected by an advisory when an ECOSYSTEM range of it holds the
@@ -13,7 +14,9 @@ version (OSV events `introduced` / `fixed` / `last_affected`, compared as PEP 44
 or when the advisory lists the version itself. Exit status: 0 when every finding has a
 waiver in force; 1 when a finding has none (an expired waiver counts as none), or when a
 locked package has advisories in the database that the advisory file lacks (added to the
-lock since the last refresh); 2 when an input is missing or malformed. An advisory file
+lock since the last refresh; when the file was made from files collected package by
+package, `database_scope` "packages-looked-up", any locked package nobody looked up);
+2 when an input is missing or malformed. An advisory file
 older than --max-age-days is a warning, not a failure: the data can only be as new as
 the last refresh. Not covered: anything that is not a Python package in uv.lock
 (Chromium, PostgreSQL and the rest of the Debian image), and advisories newer than the data.
@@ -242,7 +245,12 @@ def audit(lock: Path, advisories_doc: dict, waivers: list[Waiver], today: date) 
     result.unused_waivers = [w for w in waivers if w not in used]
     at_refresh = set(advisories_doc.get("lock_packages_at_refresh", []))
     in_database = set(advisories_doc.get("database_packages", []))
-    result.uncovered = sorted({p.name for p in locked if p.name in in_database and p.name not in at_refresh})
+    uncovered = {p.name for p in locked if p.name in in_database and p.name not in at_refresh}
+    if advisories_doc.get("database_scope") == "packages-looked-up":
+        # files collected one package at a time: a name nobody looked up may have advisories too
+        looked_up = set(advisories_doc.get("packages_looked_up", []))
+        uncovered |= {p.name for p in locked if p.name not in at_refresh or p.name not in looked_up}
+    result.uncovered = sorted(uncovered)
     return result
 
 
@@ -274,7 +282,9 @@ def report(result: Result, doc: dict, today: date, max_age_days: int, lock: Path
     for w in result.unused_waivers:
         lines.append(f"WARNING: waiver for {w.advisory} on {w.package} matches no finding: remove it")
     if result.uncovered:
-        lines.append("FAIL: locked packages with advisories in the database that the advisory file lacks "
+        scope = ("with advisories in the database, or not looked up in it, "
+                 if doc.get("database_scope") == "packages-looked-up" else "with advisories in the database ")
+        lines.append(f"FAIL: locked packages {scope}that the advisory file lacks "
                      f"(added to the lock since the refresh): {', '.join(result.uncovered)}; refresh the file")
     if result.waived:
         lines.append(f"\nWaived ({len(result.waived)}):")

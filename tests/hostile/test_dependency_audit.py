@@ -7,8 +7,10 @@
   this test finds holding that version;
 - a waiver silences exactly its finding; an expired one, or one for another package, does not;
 - the advisory file covers every locked package the database has advisories for, and a
-  package added to the lock since the refresh with advisories in the database fails the audit;
-- the refresh script, on a small git repository made here, keeps what it must.
+  package added to the lock since the refresh with advisories in the database fails the audit
+  (when the file was made from files collected package by package, any package nobody looked up);
+- the refresh script, on a small git repository and on a small folder of collected files made
+  here, keeps what it must, and reads from a folder only the files its manifest lists.
 No network: the audit reads only files.
 """
 
@@ -48,7 +50,8 @@ audit_mod = load("dependency_audit")
 @pytest.fixture(scope="module")
 def advisories() -> dict:
     assert ADVISORIES.exists(), (f"{ADVISORIES} is missing: make it with `make refresh-advisories "
-                                 "ADVISORY_DB=<git copy of pypa/advisory-database>` (docs/security.md)")
+                                 "ADVISORY_DB=<git copy of pypa/advisory-database, or a folder of collected "
+                                 "files>` (docs/security.md)")
     return json.loads(ADVISORIES.read_text(encoding="utf-8"))
 
 
@@ -270,6 +273,9 @@ def test_every_locked_package_with_advisories_in_the_database_is_in_the_file(adv
     in_file = {e["package"] for a in advisories["advisories"] for e in a["affected"]}
     with_advisories = locked_names & set(advisories["database_packages"])
     assert locked_names <= set(advisories["lock_packages_at_refresh"])
+    if advisories.get("database_scope") == "packages-looked-up":  # collected files: every locked name looked up
+        assert locked_names <= set(advisories["packages_looked_up"])
+        assert advisories["lock_packages_not_looked_up"] == []
     assert with_advisories == in_file
     for name in ("jinja2", "werkzeug", "urllib3", "requests", "flask", "cryptography", "lxml"):
         assert name in locked_names and name in in_file, name
@@ -278,16 +284,41 @@ def test_every_locked_package_with_advisories_in_the_database_is_in_the_file(adv
     assert {"CVE-2023-45803", "CVE-2024-34064", "CVE-2023-46136", "CVE-2023-32681"} <= ids
 
 
+def uncovered_names(stdout: str) -> set[str]:
+    (names,) = re.findall(r"^FAIL: locked packages .*that the advisory file lacks \(added to the lock since the "
+                          r"refresh\): (.*); refresh the file$", stdout, flags=re.M)
+    return set(names.split(", "))
+
+
 def test_a_package_added_after_the_refresh_with_known_advisories_fails(advisories, tmp_path):
     assert "django" in advisories["database_packages"]
     assert "django" not in advisories["lock_packages_at_refresh"]
     extra = ('\n[[package]]\nname = "Django"\nversion = "5.2.1"\nsource = { registry = "https://pypi.org/simple" }\n'
              '\n[[package]]\nname = "no-such-package-in-any-advisory"\nversion = "1.0"\n'
              'source = { registry = "https://pypi.org/simple" }\n')
-    result = run_audit(lock=lock_with({}, tmp_path, extra=extra))
+    lock = lock_with({}, tmp_path, extra=extra)
+
+    # a file made from the whole database knows every name with advisories: django fails, a name with
+    # none is nothing to check
+    whole = {k: v for k, v in advisories.items() if k not in ("database_scope", "packages_looked_up")}
+    (tmp_path / "whole.json").write_text(json.dumps(whole), encoding="utf-8")
+    result = run_audit(lock=lock, advisories=tmp_path / "whole.json")
     assert result.returncode == 1
-    assert "the advisory file lacks" in result.stdout and "django" in result.stdout
-    assert "no-such-package-in-any-advisory" not in result.stdout.split("FAIL: locked packages")[1].splitlines()[0]
+    assert uncovered_names(result.stdout) == {"django"}
+
+    # a file made from advisories collected package by package knows only the names looked up: any other
+    # locked name may have advisories, so it fails too
+    looked_up = {**advisories, "database_scope": "packages-looked-up",
+                 "packages_looked_up": advisories.get("packages_looked_up", advisories["lock_packages_at_refresh"])}
+    (tmp_path / "looked_up.json").write_text(json.dumps(looked_up), encoding="utf-8")
+    result = run_audit(lock=lock, advisories=tmp_path / "looked_up.json")
+    assert result.returncode == 1 and "or not looked up in it" in result.stdout
+    assert uncovered_names(result.stdout) == {"django", "no-such-package-in-any-advisory"}
+
+    # the real file is one of the two, and fails as that kind does
+    result = run_audit(lock=lock)
+    partial = advisories.get("database_scope") == "packages-looked-up"
+    assert uncovered_names(result.stdout) == ({"django", "no-such-package-in-any-advisory"} if partial else {"django"})
 
 
 # --- OSV range reading, on hand-written events ------------------------------------------------
@@ -362,3 +393,85 @@ def test_refresh_keeps_the_locked_packages_advisories_from_a_git_repository(tmp_
     assert audit_mod.affects(entry, "2.9") and not audit_mod.affects(entry, "2.10")
     result = run_audit(lock=lock, advisories=out, waivers=tmp_path / "none.toml")
     assert result.returncode == 1 and "jinja2 2.9: PYSEC-1 (CVE-1), fixed in 2.10" in result.stdout
+
+
+def test_refresh_from_a_folder_of_collected_files_says_so_and_reads_only_what_was_collected(tmp_path):
+    pytest.importorskip("yaml")
+    import hashlib
+    folder = tmp_path / "collected"
+    texts = {
+        "vulns/jinja2/PYSEC-1.yaml": (  # OSV 1.x
+            "id: PYSEC-1\nmodified: '2024-01-01T00:00:00Z'\naliases: [CVE-1]\ndetails: A bad thing.\n"
+            "affected:\n- package: {name: jinja2, ecosystem: PyPI}\n  ranges:\n  - type: ECOSYSTEM\n"
+            "    events: [{introduced: '0'}, {fixed: '2.10'}]\n"),
+        "vulns/jinja2/PYSEC-0000-CVE-1.yaml": (  # not yet given its id: PYSEC-1 is the same advisory
+            "id: PYSEC-0000-CVE-1\nmodified: '2024-03-01T00:00:00Z'\naliases: [CVE-1]\n"
+            "affected:\n- package: {name: jinja2, ecosystem: PyPI}\n  ranges:\n  - type: ECOSYSTEM\n"
+            "    events: [{introduced: '0'}, {fixed: '2.10'}]\n"),
+        "vulns/jinja2/PYSEC-9.yaml": (  # the database's first layout
+            "id: PYSEC-9\npackage:\n  name: jinja2\n  ecosystem: PyPI\ndetails: An old thing.\n"
+            "affects:\n  ranges:\n  - type: ECOSYSTEM\n    fixed: 2.8\n  versions: ['0.9-odd']\n"
+            "aliases: [CVE-9]\nmodified: '2024-02-01T10:00:00Z'\n"),
+        "vulns/django/PYSEC-3.yaml": (
+            "id: PYSEC-3\nmodified: '2023-01-01T00:00:00Z'\naffected:\n- package: {name: django, ecosystem: PyPI}\n"
+            "  ranges:\n  - type: ECOSYSTEM\n    events: [{introduced: '0'}, {fixed: '1.0'}]\n"),
+    }
+    commits = {"vulns/jinja2/PYSEC-1.yaml": "a" * 40, "vulns/jinja2/PYSEC-0000-CVE-1.yaml": "b" * 40,
+               "vulns/jinja2/PYSEC-9.yaml": "c" * 40, "vulns/django/PYSEC-3.yaml": "a" * 40}
+    for path, text in texts.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text, encoding="utf-8")
+    manifest = {
+        "repository": "https://github.com/example/advisory-database", "upstream": "https://github.com/pypa/advisory-database",
+        "collected_on": "2026-12-02", "method": "read one by one", "licence": "CC-BY-4.0",
+        "licence_evidence": "said so", "packages_listed": ["jinja2", "Django"], "known_gaps": ["PYSEC-7 not found"],
+        "files": [{"path": p, "repository": "https://github.com/example/advisory-database", "commit": commits[p],
+                   "sha256": hashlib.sha256(t.encode()).hexdigest()} for p, t in texts.items()],
+    }
+    (folder / "COLLECTION.json").write_text(json.dumps(manifest), encoding="utf-8")
+    lock = tmp_path / "uv.lock"
+    lock.write_text('version = 1\n[[package]]\nname = "jinja2"\nversion = "2.7"\n'
+                    'source = { registry = "https://pypi.org/simple" }\n', encoding="utf-8")
+    out = tmp_path / "advisories.json"
+
+    def refresh() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(SCRIPTS / "refresh_advisories.py"), str(folder), "--lock", str(lock),
+                               "--out", str(out)], capture_output=True, text=True, timeout=120)
+
+    assert refresh().returncode == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    src = doc["source"]
+    assert src["repository"] == "https://github.com/example/advisory-database" and src["licence"] == "CC-BY-4.0"
+    assert src["collected_on"] == "2026-12-02" and src["method"] == "read one by one"
+    assert src["known_gaps"] == ["PYSEC-7 not found"]
+    # the newest record read is the staging one (2024-03-01): its commit and date stand for the data
+    assert src["commit"] == "b" * 40 and src["commit_date"].startswith("2024-03-01")
+    assert src["commits"] == {"https://github.com/example/advisory-database": {"a" * 40: 2, "b" * 40: 1, "c" * 40: 1}}
+    assert doc["database_scope"] == "packages-looked-up" and doc["packages_looked_up"] == ["django", "jinja2"]
+    assert doc["staging_records_skipped"] == ["vulns/jinja2/PYSEC-0000-CVE-1.yaml"]
+    assert doc["database_packages"] == ["django", "jinja2"] and doc["database_records"] == 4
+    by_id = {a["id"]: a for a in doc["advisories"]}
+    assert set(by_id) == {"PYSEC-1", "PYSEC-9"}
+    # the first layout read as OSV 1.x: a range with no `introduced` starts at 0
+    (entry,) = by_id["PYSEC-9"]["affected"]
+    assert entry["ranges"] == [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.8"}]}]
+    assert entry["versions"] == ["0.9-odd"]
+    result = run_audit(lock=lock, advisories=out, waivers=tmp_path / "none.toml")
+    assert result.returncode == 1
+    assert {"PYSEC-1", "PYSEC-9"} == set(re.findall(r"^  jinja2 2\.7: (\S+)", result.stdout, flags=re.M))
+
+    # a locked package nobody looked up fails the audit, whatever it is
+    other = tmp_path / "other.lock"
+    other.write_text(lock.read_text(encoding="utf-8") + '[[package]]\nname = "somepkg"\nversion = "1.0"\n'
+                     'source = { registry = "https://pypi.org/simple" }\n', encoding="utf-8")
+    assert uncovered_names(run_audit(lock=other, advisories=out, waivers=tmp_path / "none.toml").stdout) == {"somepkg"}
+
+    # only what was collected is read: a changed file, or one the manifest does not list, stops the refresh
+    (folder / "vulns/jinja2/PYSEC-1.yaml").write_text(texts["vulns/jinja2/PYSEC-1.yaml"].replace("2.10", "2.11"),
+                                                     encoding="utf-8")
+    failed = refresh()
+    assert failed.returncode != 0 and "sha256" in failed.stderr
+    (folder / "vulns/jinja2/PYSEC-1.yaml").write_text(texts["vulns/jinja2/PYSEC-1.yaml"], encoding="utf-8")
+    (folder / "vulns/jinja2/PYSEC-5.yaml").write_text("id: PYSEC-5\n", encoding="utf-8")
+    failed = refresh()
+    assert failed.returncode != 0 and "not listed" in failed.stderr
