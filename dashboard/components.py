@@ -16,7 +16,7 @@ from dash import MATCH, Input, Output, State, dcc, html
 
 from dashboard import data, grants_grid
 from dashboard.downloads import EXCEL_CSV, href
-from dashboard.figures import GRAPH_CONFIG
+from dashboard.figures import graph_config
 from dashboard.filters import Filters, merge, to_query
 from dashboard.i18n import euros, number, percent, t
 from dashboard.plotly_text import safe_figure
@@ -86,8 +86,8 @@ def chart_block(chart_id: str, title: str, figure: go.Figure, description: str, 
     """`download_key` names the download links' ids (`download-<key>-<format>`, the dataset's
     name by default) where a page offers one dataset under two charts: ids are unique."""
     desc_id = f"{chart_id}-description"
-    graph = dcc.Graph(id={"type": "chart", "id": chart_id}, figure=safe_figure(figure), config=GRAPH_CONFIG,
-                      className="chart")
+    graph = dcc.Graph(id={"type": "chart", "id": chart_id}, figure=safe_figure(figure),
+                      config=graph_config(lang, chart_id), className="chart")  # the toolbar in the page's language
     parts = [
         html.H3(title, id=f"{chart_id}-title"),
         html.P(description, id=desc_id, className="chart-description"),

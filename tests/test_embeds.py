@@ -101,7 +101,60 @@ def test_every_chart_page_has_title_description_table_source_and_data_links(clie
     if CHARTS[slug].figure is not None:
         assert '<script src="/embed/static/plotly.min.js?v=' in html
         assert 'id="embed-figure"' in html
+        # the toolbar's French words come from this server, on French pages only
+        assert ('<script src="/embed/static/plotly-locale-fr.js?v=' in html) == (lang == "fr")
     assert "http://" not in html and "https://" not in html  # nothing fetched from elsewhere
+
+
+PAGES = {"funding-by-year": "/flows", "world-map": "/world", "flows": "/flows", "sectors": "/sectors",
+         "jobs-by-departement": "/at-home", "campaign-reach": "/at-home", "kpi": "/"}
+
+
+@pytest.mark.parametrize("slug", list(CHARTS))
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_embed_names_its_publisher_and_links_back_to_its_dashboard_page(client, serving, slug, lang):
+    year = _sql(serving, "select max(year) from funding")[0][0]
+    query = {"lang": lang}
+    if "year" in CHARTS[slug].params:
+        query["year"] = str(year)
+    if slug == "funding-by-year":
+        query["country"] = "MLI"
+    html = client.get(f"/embed/{slug}?" + "&".join(f"{k}={v}" for k, v in query.items())).get_data(as_text=True)
+    publisher = re.search(r'<p class="embed-publisher" id="embed-publisher">([^<]+)', html).group(1)
+    assert "Région — programme de solidarité internationale" in publisher
+    assert publisher.startswith("Éditeur\u00a0: " if lang == "fr" else "Publisher: ")
+    link = re.search(r'<a id="embed-dashboard" href="([^"]+)" target="_blank" rel="noopener">', html)
+    assert link, "no link back to the dashboard"
+    target = link.group(1).replace("&amp;", "&")
+    path, _, rest = target.partition("?")
+    assert path == PAGES[slug]
+    params = dict(p.split("=") for p in rest.split("#")[0].split("&") if p) if rest else {}
+    expected = {}
+    if "year" in query:
+        expected["years"] = query["year"]
+    if "country" in query:
+        expected["country"] = "MLI"
+    if lang == "en":
+        expected["lang"] = "en"
+    assert params == expected  # the same filters, as the dashboard writes them
+    assert client.get(target.split("#")[0]).status_code == 200
+    hidden = "(s&#39;ouvre dans un nouvel onglet)" if lang == "fr" else "(opens in a new tab)"
+    assert f'<span class="visually-hidden"> {hidden}</span></a>' in html  # a screen reader is told
+
+
+def test_embed_toolbar_is_the_dashboards_and_speaks_the_page_language(client):
+    from dashboard.figures import MODEBAR_BUTTONS
+
+    for lang in ("fr", "en"):
+        html = client.get(f"/embed/world-map?year=2020&lang={lang}").get_data(as_text=True)
+        config = json.loads(re.search(r'id="embed-config">(.*?)</script>', html).group(1))
+        assert config["modeBarButtons"] == [list(MODEBAR_BUTTONS)] == [["toImage", "resetViews"]]
+        assert config["locale"] == lang and config["displaylogo"] is False
+        assert config["showSendToCloud"] is False and config["showEditInChartStudio"] is False
+        assert config["topojsonURL"] == "/embed/static/topojson/"
+    locale = client.get("/embed/static/plotly-locale-fr.js")
+    assert locale.status_code == 200 and locale.headers["Content-Type"].startswith("text/javascript")
+    assert "'Download plot as a PNG': 'Télécharger le graphique en fichier PNG'" in locale.get_data(as_text=True)
 
 
 def test_french_and_english_descriptions_differ(client):
@@ -288,13 +341,20 @@ def test_static_export_is_self_contained(serving, tmp_path):
     from dashboard.embed.export import export_embeds
 
     out = tmp_path / "export"
-    written = export_embeds(out, serving)
+    dashboard = "https://donnees.region.example/solidarite/"
+    with pytest.raises(ValueError):
+        export_embeds(out, serving, "javascript:alert(1)")
+    written = export_embeds(out, serving, dashboard)
     pages = sorted(p.name for p in out.glob("*.html"))
     assert pages == sorted(["index.html", *(f"{slug}.{lang}.html" for slug in CHARTS for lang in ("fr", "en"))])
     vendor = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     assert (out / "plotly.min.js").read_bytes() == vendor.read_bytes()  # the library, unchanged
     assert (out / "topojson" / "world_110m.json").exists()
+    assert (out / "plotly-locale-fr.js").exists()
     url = re.compile(rb"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+    # the one address a page names: its dashboard page, a link (a new tab), never fetched
+    back = re.compile(rb'<a id="embed-dashboard" href="https://donnees\.region\.example/solidarite/[^"]*" '
+                      rb'target="_blank" rel="noopener">')
     for path in written:
         if path.name == "plotly.min.js":
             continue  # vendored: its source names tile servers for map types never used here
@@ -302,12 +362,23 @@ def test_static_export_is_self_contained(serving, tmp_path):
         if path.suffix == ".zip":
             blobs = [zipfile.ZipFile(path).read(n) for n in zipfile.ZipFile(path).namelist()]
         for blob in blobs:
+            blob = back.sub(b"", blob)
             assert not url.search(blob), (path.name, url.search(blob))
     for page in out.glob("*.html"):
         html = page.read_text(encoding="utf-8")
         for ref in re.findall(r'(?:src|href)="([^"#]+)"', html):
+            if ref.startswith(dashboard):
+                continue
             if not ref.startswith("data:"):
                 assert (out / ref).exists(), (page.name, ref)  # every file a page names is beside it
+        if page.name != "index.html":
+            assert "Région — programme de solidarité internationale" in html
+            assert len(back.findall(html.encode())) == 1, page.name
+    flows = (out / "flows.en.html").read_text(encoding="utf-8")
+    latest = _sql(serving, "select max(year) from funding")[0][0]
+    assert (f'href="{dashboard}flows?years={latest}&amp;lang=en#flows-sankey" target="_blank" rel="noopener"'
+            in flows)
+    assert f'href="{dashboard}?years=' in (out / "kpi.fr.html").read_text(encoding="utf-8")
     world = (out / "world-map.fr.html").read_text(encoding="utf-8")
     assert '<script src="world_110m.js"></script>' in world  # geometry preloaded: no fetch, works from disk
     rows = list(csv.DictReader((out / "data" / "funding-by-year.fr.csv").open(encoding="utf-8")))

@@ -220,7 +220,7 @@ def test_excel_and_parquet_downloads(client):
     with duckdb.connect(str(serving), read_only=True) as conn:
         total = conn.execute("select sum(committed_eur) from funding").fetchall()[0][0]
     assert data_sheet["committed_eur"].sum() == pytest.approx(total)
-    assert parquet["committed_eur"].sum() == pytest.approx(total)
+    assert float(parquet["committed_eur"].sum()) == pytest.approx(total)  # a Decimal(20, 2) column: cents
     assert set(meta_sheet["field"]) == {"source", "licence", "built_at", "snapshot_version", "is_sample"}
     assert http.get("/download/rejected_rows.csv").status_code == 404  # row detail is not a public dataset
     assert http.get("/download/flows.exe").status_code == 404
@@ -270,3 +270,73 @@ def test_the_data_dictionary_is_downloadable_with_every_published_column(client)
     assert frame["meaning"].null_count() == 0
     page = http.get("/data-quality")
     assert page.status_code == 200
+
+
+# ---- the toolbar and the ticks (issue 15)
+
+
+def test_graph_config_keeps_the_picture_and_the_reset_in_the_page_language():
+    for lang in ("fr", "en"):
+        config = figures.graph_config(lang, "funding-by-year")
+        assert config["modeBarButtons"] == [["toImage", "resetViews"]]  # plotly adds nothing to a full list
+        assert config["locale"] == lang and config["displaylogo"] is False
+        assert config["showSendToCloud"] is False and config["showEditInChartStudio"] is False
+        assert config["showLink"] is False and config["sendData"] is False
+        assert config["toImageButtonOptions"]["filename"] == "funding-by-year"
+        assert config["topojsonURL"] == "/assets/topojson/"
+    assert figures.graph_config("de")["locale"] == "fr"  # an unknown language reads French
+    locale = (GEOJSON.parents[1] / "plotly-locale-fr.js").read_text(encoding="utf-8")
+    assert "name: 'fr'" in locale and "'Reset views': 'Réinitialiser'" in locale
+
+
+MILLIONS_FR = r"-?\d+(,\d+)?\u00a0M€"
+
+
+def test_money_ticks_read_as_the_language_writes_money():
+    import re
+
+    frame = pl.DataFrame({"year": [2023, 2024, 2025], "committed_eur": [9.85e6, 12.1e6, 11.0e6],
+                          "disbursed_eur": [4.2e6, 9.0e6, 9.5e6]})
+    fr, en = figures.funding_by_year(frame, "fr").layout.yaxis, figures.funding_by_year(frame, "en").layout.yaxis
+    assert fr.tickmode == en.tickmode == "array" and list(fr.tickvals) == list(en.tickvals)
+    assert fr.tickvals[0] == 0 and max(fr.tickvals) >= 12.1e6  # the ticks cover the bars
+    assert all(t == "0" or re.fullmatch(MILLIONS_FR, t) for t in fr.ticktext), fr.ticktext
+    assert all(t == "0" or re.fullmatch(r"-?€\d+(\.\d+)?M", t) for t in en.ticktext), en.ticktext
+    assert "10\u00a0M€" in fr.ticktext and "12,5\u00a0M€" in fr.ticktext and "€12.5M" in en.ticktext
+    # each label says its value: the number before M€ is the tick in millions
+    for value, text in zip(fr.tickvals, fr.ticktext):
+        if text != "0":
+            assert float(text.split("\u00a0")[0].replace(",", ".")) * 1e6 == pytest.approx(value)
+    target = pl.DataFrame({"year": [2024, 2025], "value": [180_000.0, 95_000.0], "target": [200_000.0, 200_000.0]})
+    ticks = figures.committed_against_target(target, "fr").layout.yaxis.ticktext
+    assert "200\u00a0k€" in ticks and all(t == "0" or t.endswith("\u00a0k€") for t in ticks)
+
+
+def test_count_ticks_and_colour_bars_in_each_language():
+    reach = pl.DataFrame({"year": [2024, 2025], "events": [1800, 3900], "participants": [120_000, 180_000],
+                          "young_participants": [40_000, 60_000]})
+    fr, en = figures.campaign_reach_bars(reach, "fr").layout, figures.campaign_reach_bars(reach, "en").layout
+    assert "150\u00a0k" in fr.yaxis.ticktext and "150k" in en.yaxis.ticktext
+    assert "2\u00a0k" in fr.yaxis2.ticktext and "2k" in en.yaxis2.ticktext  # the events' own axis
+    places = pl.DataFrame({"country_code": ["MLI", "SEN"], "name_fr": ["Mali", "Sénégal"],
+                           "name_en": ["Mali", "Senegal"], "committed_eur": [6.5e6, 1.2e6]})
+    bar = figures.world_map(places, "fr").data[0].colorbar
+    assert bar.tickmode == "array" and "6\u00a0M€" in bar.ticktext
+    small = figures.outcomes_achievement(pl.DataFrame({"year": [2024] * 3, "achievement": [0.2, 0.7, 1.3]}), "fr")
+    assert small.layout.yaxis.tickmode is None  # under a thousand: plotly's own ticks, French by `separators`
+    assert figures.nice_ticks(0, 9.85e6)[:3] == [0, 2e6, 4e6]
+    ticks = figures.nice_ticks(-1.2e6, 3e6)
+    assert ticks[0] <= -1.2e6 and ticks[-1] >= 3e6 and 0 in ticks and ticks[1] - ticks[0] == 1e6
+
+
+def test_legends_sit_under_the_plot_and_the_toolbar_has_its_band():
+    by_year = pl.DataFrame({"year": [2024], "committed_eur": [1.0], "disbursed_eur": [2.0]})
+    for fig in (figures.funding_by_year(by_year, "fr"),
+                figures.outcomes_achievement(pl.DataFrame({"year": [2024], "achievement": [0.5]}), "en")):
+        legend = fig.layout.legend
+        assert (legend.orientation, legend.yref, legend.y, legend.yanchor, legend.x) == ("h", "container", 0,
+                                                                                          "bottom", 0)
+        assert fig.layout.margin.t >= figures.MODEBAR_BAND
+    geo = figures.world_map(pl.DataFrame({"country_code": ["MLI"], "name_fr": ["Mali"], "name_en": ["Mali"],
+                                          "committed_eur": [5.0]}), "fr")
+    assert geo.layout.margin.t == figures.MODEBAR_BAND and geo.layout.margin.l == 0  # the map keeps its edges

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import data, describe, figures
-from dashboard.filters import Filters
+from dashboard.filters import Filters, to_query
 from dashboard.i18n import t
 
 GEO_DIR = Path(__file__).resolve().parents[1] / "assets" / "geo"
@@ -60,6 +60,12 @@ class Chart:
     credit: str | None = None  # label key of a map credit
     needs_world: bool = False  # preload the world topojson
     defaults: dict = field(default_factory=dict)
+    page: str = "/"  # the officials' page that shows this chart (the embed links back to it)
+    section: str = ""  # the chart's block on that page (its id)
+
+    def dashboard_path(self, req: EmbedRequest) -> str:
+        """The page the chart comes from, with the same filters: `/world?years=2024&lang=en#world-map`."""
+        return self.page + to_query(req.filters()) + (f"#{self.section}" if self.section else "")
 
 
 @cache
@@ -100,25 +106,25 @@ CHARTS: dict[str, Chart] = {
               lambda r: data.funding_by_year(r.filters()),
               (C("year", "int"), C("committed_eur", "eur"), C("disbursed_eur", "eur")),
               lambda r, df: figures.funding_by_year(df, r.lang),
-              lambda r, df: describe.funding_by_year(df, r.lang)),
+              lambda r, df: describe.funding_by_year(df, r.lang), page="/flows", section="funding-by-year"),
         Chart("world-map", "funding", ("year",),
               lambda r: data.funding_by_place(r.filters()),
               (C("name_{lang}", "text"), C("committed_eur", "eur"), C("disbursed_eur", "eur")),
               lambda r, df: figures.world_map(df, r.lang),
               lambda r, df: describe.world_map(df, r.lang),
-              credit="credit_world", needs_world=True),
+              credit="credit_world", needs_world=True, page="/world", section="world-map"),
         Chart("flows", "funding", ("year",),
               lambda r: data.flows(r.filters(), r.lang),
               (C("programme", "text"), C("beneficiary_type", "beneficiary"), C("category_name", "text"),
                C("location_name", "text"), C("committed_eur", "eur")),
               lambda r, df: figures.flows_sankey(df, r.lang),
-              lambda r, df: describe.flows_sankey(df, r.lang)),
+              lambda r, df: describe.flows_sankey(df, r.lang), page="/flows", section="flows-sankey"),
         Chart("sectors", "funding", ("year",),
               lambda r: data.sectors(r.filters(), r.lang),
               (C("category_name", "text"), C("sector_name", "text"), C("committed_eur", "eur"),
                C("disbursed_eur", "eur")),
               lambda r, df: figures.sectors_treemap(df, r.lang),
-              lambda r, df: describe.sectors_treemap(df, r.lang)),
+              lambda r, df: describe.sectors_treemap(df, r.lang), page="/sectors", section="sectors-treemap"),
         Chart("jobs-by-departement", "jobs_by_departement", ("year",),
               _jobs,
               (C("name", "text"), C("organisations", "int"), C("headcount", "int"), C("fte", "dec"),
@@ -127,16 +133,17 @@ CHARTS: dict[str, Chart] = {
                                                      value_label=t("jobs_headcount", r.lang)),
               lambda r, df: describe.departements_map(_jobs_frame(df), r.lang,
                                                       value_label=t("jobs_headcount", r.lang)),
-              credit="credit_departements"),
+              credit="credit_departements", page="/at-home", section="jobs-map"),
         Chart("campaign-reach", "campaign_reach", ("year",),
               _campaign,
               (C("departement", "text"), C("events", "int"), C("participants", "int"),
                C("young_participants", "int")),
               lambda r, df: figures.campaign_reach_bars(_campaign_frame(df), r.lang),
-              lambda r, df: describe.campaign_reach_bars(_campaign_frame(df), r.lang)),
+              lambda r, df: describe.campaign_reach_bars(_campaign_frame(df), r.lang),
+              page="/at-home", section="reach-map"),
         Chart("kpi", "kpis", ("year", "indicator"),
               _kpi,
               (C("indicator", "indicator"), C("value", "dec"), C("previous_value", "dec"), C("target", "dec")),
-              None, None, defaults={"indicator": "committed_eur"}),
+              None, None, defaults={"indicator": "committed_eur"}, page="/"),
     )
 }

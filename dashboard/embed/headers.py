@@ -54,7 +54,7 @@ def csp(ancestors: str, frames: bool = False) -> str:
 def _build_id() -> str:
     # changes when the embed code or plotly.js changes, so an ETag never outlives a deploy
     digest = hashlib.sha256(plotly.__version__.encode())
-    for path in sorted(HERE.rglob("*")):
+    for path in [*sorted(HERE.rglob("*")), HERE.parent / "assets" / "plotly-locale-fr.js"]:
         if path.is_file() and path.suffix in {".py", ".html", ".js", ".css"}:
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

@@ -22,11 +22,11 @@ import polars as pl
 from plotly.io.json import to_json_plotly
 
 from dashboard import data, kpi
-from dashboard.downloads import LICENCE, SOURCE, published_numbers
+from dashboard.downloads import LICENCE, PUBLISHER, SOURCE, published_numbers
 from dashboard.embed.catalogue import CHARTS, Chart, EmbedRequest
 from dashboard.embed.labels import et
 from dashboard.embed.queries import country_name
-from dashboard.figures import beneficiary_label
+from dashboard.figures import beneficiary_label, graph_config
 from dashboard.i18n import day, euros, has_label, number, t
 from dashboard.plotly_text import safe_figure
 from pipelines.inert import inert_frame
@@ -51,6 +51,7 @@ class Links:
     zip: str
     canonical: str  # the URL to cite
     version: str = ""  # appended to static URLs so they can be cached for a year
+    dashboard: str = ""  # the officials' page the chart comes from, same filters (opened in a new tab)
 
 
 def title(req: EmbedRequest) -> str:
@@ -128,6 +129,7 @@ def page(req: EmbedRequest, links: Links, meta_csp: str | None = None) -> str:
         "sample_banner": t("sample_banner", req.lang),
         "source_line": source_line(req.lang),
         "credit": et(spec.credit, req.lang) if spec.credit else "",
+        "publisher": et("published_by", req.lang, publisher=PUBLISHER),
         "links": links,
         "headers": headers,
         "rows": rows,
@@ -147,8 +149,9 @@ def page(req: EmbedRequest, links: Links, meta_csp: str | None = None) -> str:
         context["description"] = kpi.sentence(card, req.lang) if row else t("no_data", req.lang)
     else:
         context["figure_json"] = figure_json(spec.figure(req, frame))
-        config = {"displaylogo": False, "responsive": True, "displayModeBar": False,
-                  "topojsonURL": links.static + "topojson/", "locale": req.lang}
+        # the dashboard's toolbar (a PNG, a reset; no share/cloud, no logo), in the page's language
+        config = graph_config(req.lang, f"{req.chart}-{'-'.join(req.query().values())}",
+                              topojson_url=links.static + "topojson/")
         context["config_json"] = markupsafe.Markup(json.dumps(config).replace("<", "\\u003c"))
         context["description"] = spec.describe(req, frame)
     return ENV.get_template("embed.html").render(context)

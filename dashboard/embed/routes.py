@@ -55,6 +55,8 @@ def static_files() -> dict[str, tuple[bytes, str]]:
         "embed.js": ((HERE / "static" / "embed.js").read_bytes(), "text/javascript; charset=utf-8"),
         "builder.js": ((HERE / "static" / "builder.js").read_bytes(), "text/javascript; charset=utf-8"),
         "embed.css": ((HERE / "static" / "embed.css").read_bytes(), "text/css; charset=utf-8"),
+        # the toolbar's French tooltips: the dashboard's own copy (dashboard/assets/)
+        "plotly-locale-fr.js": ((ASSETS / "plotly-locale-fr.js").read_bytes(), "text/javascript; charset=utf-8"),
         # plotly.js reads a preloaded topojson before it would fetch one: works from file:// too
         "world_110m.js": (preload, "text/javascript; charset=utf-8"),
         "topojson/world_110m.json": (world, "application/json"),
@@ -137,6 +139,8 @@ def live_links(req: EmbedRequest, root: str) -> render.Links:
         zip=f"/embed/{req.chart}.zip?{query}",
         canonical=f"{root.rstrip('/')}/embed/{req.chart}?{query}",
         version=f"?v={headers.BUILD_ID}",
+        # a path: in the iframe it is this server's page, whatever Host a request names
+        dashboard=CHARTS[req.chart].dashboard_path(req),
     )
 
 
