@@ -28,7 +28,7 @@ import os
 import sys
 from pathlib import Path
 
-from bench.common import OUT, PROJECT_PYTHON, ROOT, emit, header, run_child, table
+from bench.common import OUT, PROJECT_PYTHON, ROOT, header, run_child, table
 
 WORK = OUT / "bounded"
 MB = 1_000_000
@@ -69,22 +69,25 @@ def random_bytes(size_mb: int) -> Path:
     return path
 
 
-def work_ingest(path: str) -> dict:
-    import duckdb
-
-    from pipelines.ingest import ingest_source
-    from pipelines.sources.contracts import GRANT_TABLES
-    from pipelines.sources.scdl import read_grants
-
-    db = WORK / f"ingest-{os.getpid()}.duckdb"
-    conn = duckdb.connect(str(db))
-    try:
-        stats = ingest_source(conn, "grants", [Path(path)], read_grants, GRANT_TABLES)
-        error = conn.execute("select error from quality.file_loads").fetchone()[0]
-    finally:
-        conn.close()
-        db.unlink(missing_ok=True)
-    return {"rows_read": stats["rows_read"], "rows_accepted": stats["rows_accepted"], "refused": error}
+# The ingest worker, as code: run with the measured tree first on sys.path (`-m` would put
+# this checkout's directory first and measure it whatever --tree says).
+_INGEST = """
+import json, os, sys
+from pathlib import Path
+import duckdb
+from pipelines.ingest import ingest_source
+from pipelines.sources.contracts import GRANT_TABLES
+from pipelines.sources.scdl import read_grants
+path, db = sys.argv[1], sys.argv[2]
+conn = duckdb.connect(db)
+try:
+    stats = ingest_source(conn, "grants", [Path(path)], read_grants, GRANT_TABLES)
+    error = conn.execute("select error from quality.file_loads").fetchone()[0]
+finally:
+    conn.close()
+    os.unlink(db)
+print(json.dumps({"rows_read": stats["rows_read"], "rows_accepted": stats["rows_accepted"], "refused": error}))
+"""
 
 
 def measure(kind: str, path: Path, tree: Path | None, env: dict | None = None) -> dict:
@@ -97,8 +100,8 @@ def measure(kind: str, path: Path, tree: Path | None, env: dict | None = None) -
         outcome = "refused" if ": refused" in last else last.split(": ", 1)[-1]
         reason = run.stdout.strip().splitlines()[0][:140] if outcome == "refused" and run.stdout.strip() else ""
     else:
-        run = run_child([str(PROJECT_PYTHON), "-m", "bench.bounded_memory", "--worker", str(path)], env=env,
-                        cwd=ROOT)
+        db = WORK / f"ingest-{os.getpid()}.duckdb"
+        run = run_child([str(PROJECT_PYTHON), "-c", _INGEST, str(path), str(db)], env=env, cwd=tree or ROOT)
         r = run.result
         if not r:
             outcome, reason = f"crashed (exit {run.returncode})", run.stderr.strip().splitlines()[-1:]
@@ -115,11 +118,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="20,200,2000", help="MB, comma-separated")
     ap.add_argument("--tree", type=Path, help="another checkout to measure (PYTHONPATH)")
     ap.add_argument("--raise-limit", action="store_true")
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.worker:
-        emit(work_ingest(args.worker))
-        return
     WORK.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
     print(header("Bounded inputs: grants CSV through validate and the ingest"))

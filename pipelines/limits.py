@@ -65,12 +65,14 @@ MiB = 1 << 20
 GRANTS_CSV_BYTES = Limit(
     "SOLIDARITY_MAX_GRANTS_CSV_BYTES", 100_000_000, "bytes", "for a grants CSV (SCDL)",
     "The SCDL reader holds the whole file (its rules need all rows: repeated lines, total lines), "
-    "about 12x its size at the peak: 100 MB is ~1.2 GB. Real SCDL files are at most a few tens of MB "
-    "(the largest in tests/data/real and shared/reference: 2.4 MB for 11 years of a département).")
+    "~6x its size at the peak (200 MB of realistic SCDL: 1.2 GB; bench/bounded_memory.py): 100 MB is "
+    "~700 MB. Real SCDL files are at most a few tens of MB (the largest in tests/data/real and "
+    "shared/reference: 2.4 MB for 11 years of a département).")
 LOCAL_CSV_BYTES = Limit(
-    "SOLIDARITY_MAX_LOCAL_CSV_BYTES", 50_000_000, "bytes", "for an organisations, jobs or events CSV",
-    "Read line by line, but every row is kept (as Python objects, ~1-2 kB each until the frame is built): "
-    "50 MB is ~500,000 rows. A region's directory or agenda is a few thousand rows.")
+    "SOLIDARITY_MAX_LOCAL_CSV_BYTES", 20_000_000, "bytes", "for an organisations, jobs or events CSV",
+    "Read line by line, but every row is kept as Python objects until the frame is built (~2 kB a row: "
+    "10 MB, 148,000 organisations, took 314 MB and 17 s): 20 MB is ~300,000 rows, ~600 MB. A region's "
+    "directory or agenda is a few thousand rows.")
 LINE_BYTES = Limit(
     "SOLIDARITY_MAX_LINE_BYTES", 1 * MiB, "bytes", "for one line of a CSV or iCalendar file",
     "A 100 MB line is one string the size of the line (and csv copies it): a garbage or sparse file has "
@@ -78,12 +80,13 @@ LINE_BYTES = Limit(
     "an iCalendar line is folded at 75 octets.")
 ICS_BYTES = Limit(
     "SOLIDARITY_MAX_ICS_BYTES", 100_000_000, "bytes", "for an iCalendar file",
-    "Read event by event, so memory does not grow with the bytes, but time does (icalendar: ~0.4 ms "
-    "an event): 100 MB is ~300,000 small events, minutes of reading. An agenda export is a few MB.")
+    "Read event by event, so memory does not grow with the bytes, but time does (icalendar: ~0.5 ms "
+    "an event): 100 MB is ~350,000 small events, minutes of reading. An agenda export is a few MB.")
 ICS_EVENTS = Limit(
     "SOLIDARITY_MAX_ICS_EVENTS", 200_000, "events", "in an iCalendar file",
-    "Each event read is kept as a row (~1 kB) until the frame is built, and costs ~0.4 ms to parse: "
-    "200,000 events is ~80 s and ~300 MB. A year of the campaign's agenda is a few thousand events.")
+    "Each event read is kept as a row (~1 kB) and costs ~0.5 ms to parse (100,000 events: 153 MB, 65 s "
+    "on the shared machine): 200,000 events is ~2 minutes and ~250 MB. Counted before any is parsed. "
+    "A year of the campaign's agenda is a few thousand events.")
 ICS_COMPONENT_BYTES = Limit(
     "SOLIDARITY_MAX_ICS_COMPONENT_BYTES", 4 * MiB, "bytes",
     "for one iCalendar event (or the calendar's lines outside its events)",
@@ -91,8 +94,8 @@ ICS_COMPONENT_BYTES = Limit(
     "hundred bytes; 4 MiB leaves room for a long description or an attachment.")
 WORKBOOK_BYTES = Limit(
     "SOLIDARITY_MAX_WORKBOOK_BYTES", 100_000_000, "bytes", "for a workbook file (xlsx, ods, xls)",
-    "The first bound on every workbook, and the only one on a legacy .xls (OLE2, its own format caps "
-    "a sheet at 65,536 x 256 cells). Real SCDL workbooks are under 1 MB.")
+    "The first bound on every workbook, checked with stat; a legacy .xls is then read whole from its OLE2 "
+    "container to scan its records, so this bounds that too. Real SCDL workbooks are under 1 MB.")
 WORKBOOK_UNZIPPED_BYTES = Limit(
     "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES", 500_000_000, "bytes",
     "unzipped in a workbook (xlsx, ods: the sum of its parts)",
@@ -107,11 +110,12 @@ TABLE_CELLS = Limit(
     "SOLIDARITY_MAX_TABLE_CELLS", 10_000_000, "cells",
     "in a grants table (rows x columns of a CSV, or of a workbook's sheets from their first to their last "
     "cell with a value)",
-    "Reading costs 50-120 bytes a cell whatever the cell holds (a 20 MB CSV of empty cells took 1.2 GB), and "
+    "Reading costs 50-120 bytes a cell whatever the cell holds (a 20 MB CSV of empty cells took 1.3 GB), and "
     "calamine allocates a sheet's whole range at once (32 bytes a cell): two cells A1 and XFD1048576 ask for "
     "550 GB and the process aborts (it cannot be caught). Counted before the table is built: CSV lines x the "
     "first record's cells, and each record as it is split; a workbook's sheet XML (or .xls records) streamed "
-    "before calamine sees it. 10 million cells is ~500,000 grants of 19 columns (~80 MB of real SCDL CSV).")
+    "before calamine sees it. 10 million cells is ~625,000 grants of 16 columns (~160 MB of realistic SCDL "
+    "CSV: the bytes limit comes first for real files).")
 COLUMNS = Limit(
     "SOLIDARITY_MAX_COLUMNS", 1_000, "columns", "in a grants table (cells in one CSV record or sheet row)",
     "Each column costs ~9 kB of frame and expressions whatever its length: a 400 kB CSV of four lines of "

@@ -28,6 +28,10 @@ How a file is read
   row 1 is empty the reported row numbers are shifted by the empty rows above.
 
 Whole-file errors (SourceError naming file, line and column)
+- over a limit of `pipelines/limits.py`, checked before the file is read whole: its size,
+  a line, a record's cells (columns) or the table's cells; a workbook's zip (parts, unzipped
+  bytes, ratio) or its sheets' ranges, streamed before calamine opens it
+  (`workbook_guard`; docs/security.md, "Bounded inputs");
 - empty or undecodable file, unknown format, no CSV separator found; XML or iCalendar
   content (told by the first bytes, whatever the name: it belongs in iati/ or events/);
 - no header naming an amount (`montant`), something giving the year (`dateConvention`, a
