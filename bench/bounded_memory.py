@@ -118,15 +118,17 @@ def main() -> None:
     ap.add_argument("--sizes", default="20,200,2000", help="MB, comma-separated")
     ap.add_argument("--tree", type=Path, help="another checkout to measure (PYTHONPATH)")
     ap.add_argument("--raise-limit", action="store_true")
+    ap.add_argument("--kinds", default="realistic,sparse,random", help="which inputs, comma-separated")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
     print(header("Bounded inputs: grants CSV through validate and the ingest"))
     if args.tree:
         print(f"Code measured: {args.tree}\n")
-    inputs = [(f"realistic {s} MB", realistic(s), None) for s in sizes]
-    inputs += [(f"sparse {s} MB", sparse(s), None) for s in sizes]
-    inputs += [(f"random {s} MB", random_bytes(s), None) for s in sizes if s <= 200]
+    kinds = args.kinds.split(",")
+    inputs = [(f"realistic {s} MB", realistic(s), None) for s in sizes if "realistic" in kinds]
+    inputs += [(f"sparse {s} MB", sparse(s), None) for s in sizes if "sparse" in kinds]
+    inputs += [(f"random {s} MB", random_bytes(s), None) for s in sizes if s <= 200 and "random" in kinds]
     if args.raise_limit:
         inputs += [(f"realistic {s} MB, limits raised", realistic(s), RAISED) for s in sizes if s <= 200]
     rows = []
