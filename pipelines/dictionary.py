@@ -59,6 +59,13 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "sector_name_en": ("DAC sector name in English (the category's when only a category is known)", None),
     "category_name_fr": ("DAC 3-digit category name in French", None),
     "category_name_en": ("DAC 3-digit category name in English", None),
+    "funding_reconciliation.origin": ("Where the money comes from: 'grant' (committed: an SCDL grant's amount), "
+                                      "'cofinancing' (committed: an IATI commitment of an activity no grant "
+                                      "funds) or 'payment' (disbursed: IATI disbursements and expenditures)", None),
+    "funding_reconciliation.payments_tracked": ("True when the money has an IATI activity, the only place a "
+                                                "payment is recorded; false for a grant no activity describes "
+                                                "(its payments are not tracked: 'non suivi', not 0 paid)",
+                                                "boolean"),
     "grants": ("Number of grants (SCDL rows, duplicates counted once)", "count"),
     "beneficiaries": ("Number of distinct beneficiary SIRETs among those grants", "count"),
     # public grants

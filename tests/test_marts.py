@@ -834,6 +834,8 @@ RECONCILIATIONS = {
     "campaign_reconciles": "update marts.campaign_reach set events = events + 1 where year = 2019",
     "funding_by_country_reconciles": "delete from marts.funding_by_country where year = 2018 and country_code = "
                                      "(select min(country_code) from marts.funding_by_country where year = 2018)",
+    "funding_reconciliation_reconciles": "update marts.funding_reconciliation set origin = 'cofinancing' "
+                                         "where year = 2021 and origin = 'grant'",
 }
 
 

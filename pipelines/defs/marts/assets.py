@@ -37,6 +37,7 @@ MARTS = {
     "funding_by_country": [mart("funding"), REF],
     "funding_by_sector": [mart("funding"), REF],
     "funding_by_programme": [mart("funding"), stg("grants")],
+    "funding_reconciliation": [stg("allocations")],
     "flows": [mart("funding")],
     "outcomes": [RAW_IATI, stg("location_shares"), stg("sector_shares"), stg("grant_activities")],
     "grants_public": [stg("grants"), stg("grant_activities"), stg("location_shares")],

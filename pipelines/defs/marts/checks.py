@@ -48,6 +48,9 @@ checks = [
         asset=["marts", "funding_by_programme"],
         deps=[["marts", "funding"], ["staging", "grants"]],
     ),
+    # every page's total reconciles with its parts (origin, place, payments tracked)
+    sql_check("funding_reconciliation_reconciles", asset=["marts", "funding_reconciliation"],
+              deps=[["marts", "funding"], ["staging", "grants"], ["marts", "grant_project_reconciliation"]]),
     sql_check("outcomes_match_results", asset=["marts", "outcomes"], deps=[["raw", "iati"]]),
     sql_check("jobs_reconcile", asset=["marts", "jobs_by_departement"], deps=[["staging", "jobs"]]),
     sql_check("campaign_reconciles", asset=["marts", "campaign_reach"], deps=[["staging", "events"]]),

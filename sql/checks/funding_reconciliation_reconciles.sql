@@ -1,0 +1,57 @@
+-- The parts add up to the whole: per year and programme, marts.funding_reconciliation holds
+-- exactly marts.funding's money (committed and disbursed); its 'grant' part is the grants'
+-- amount (staging.grants), its untracked part the grants no IATI activity describes
+-- (marts.grant_project_reconciliation), and no payment or co-financing is untracked.
+-- Returns the (year, programme) pairs that break a rule.
+with parts as (
+    select year, programme,
+        sum(committed_eur) as committed_eur,
+        sum(disbursed_eur) as disbursed_eur,
+        coalesce(sum(committed_eur) filter (where origin = 'grant'), 0) as grant_eur,
+        coalesce(sum(committed_eur) filter (where not payments_tracked), 0) as untracked_eur,
+        count(*) filter (where not payments_tracked and origin <> 'grant') as untracked_not_grant,
+        count(*) filter (where origin = 'payment' and committed_eur <> 0) as payment_committed,
+        count(*) filter (where origin <> 'payment' and disbursed_eur <> 0) as commitment_disbursed,
+    from marts.funding_reconciliation
+    group by all
+),
+
+whole as (
+    select year, programme, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur
+    from marts.funding
+    group by all
+),
+
+grants as (
+    select year, programme, sum(amount_eur) as grant_eur from staging.grants group by all
+),
+
+unlinked as (
+    select year, programme, sum(grants_without_activity_eur) as untracked_eur
+    from marts.grant_project_reconciliation
+    group by all
+),
+
+keys as (
+    select year, programme from parts
+    union
+    select year, programme from whole
+    union
+    select year, programme from grants
+)
+
+select k.year, k.programme, p.committed_eur, w.committed_eur as funding_committed_eur,
+       p.disbursed_eur, w.disbursed_eur as funding_disbursed_eur, p.grant_eur, g.grant_eur as grants_eur,
+       p.untracked_eur, u.untracked_eur as grants_without_activity_eur
+from keys as k
+left join parts as p on p.year is not distinct from k.year and p.programme is not distinct from k.programme
+left join whole as w on w.year is not distinct from k.year and w.programme is not distinct from k.programme
+left join grants as g on g.year is not distinct from k.year and g.programme is not distinct from k.programme
+left join unlinked as u on u.year is not distinct from k.year and u.programme is not distinct from k.programme
+where abs(coalesce(p.committed_eur, 0) - coalesce(w.committed_eur, 0)) >= 0.005
+    or abs(coalesce(p.disbursed_eur, 0) - coalesce(w.disbursed_eur, 0)) >= 0.005
+    or abs(coalesce(p.grant_eur, 0) - coalesce(g.grant_eur, 0)) >= 0.005
+    or abs(coalesce(p.untracked_eur, 0) - coalesce(u.untracked_eur, 0)) >= 0.005
+    or coalesce(p.untracked_not_grant, 0) > 0
+    or coalesce(p.payment_committed, 0) > 0
+    or coalesce(p.commitment_disbursed, 0) > 0
