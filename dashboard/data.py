@@ -574,3 +574,165 @@ def rejected_rows(path: Path | None = None) -> pl.DataFrame:
         "order by source, source_file, source_row",
         path=path,
     )
+
+
+# --- reconciliation (issue 15): each page's total said as the sum of its parts -------------
+
+def funding_parts(filters, path: Path | None = None) -> dict:
+    """The selection's money split the ways the pages' totals differ (marts.funding_reconciliation):
+    committed = grants + IATI co-financing = countries + regions + no known country
+    = known DAC category + none; disbursed split by place alike; and the committed money whose
+    payments are not tracked (no IATI activity records them). Same filters as `funding`."""
+    where, params = _funding_where(filters, alias="r")
+    parts = (  # (name, summed column, condition)
+        ("committed_eur", "committed_eur", None),
+        ("grant_eur", "committed_eur", "r.origin = 'grant'"),
+        ("cofinancing_eur", "committed_eur", "r.origin = 'cofinancing'"),
+        ("country_eur", "committed_eur", "r.location_kind = 'country'"),
+        ("region_eur", "committed_eur", "r.location_kind = 'region'"),
+        ("unknown_place_eur", "committed_eur", "r.location_kind = 'unallocated'"),
+        ("known_category_eur", "committed_eur", "r.category_code <> 'unallocated'"),
+        ("unknown_category_eur", "committed_eur", "r.category_code = 'unallocated'"),
+        ("tracked_eur", "committed_eur", "r.payments_tracked"),
+        ("untracked_eur", "committed_eur", "not r.payments_tracked"),
+        ("disbursed_eur", "disbursed_eur", None),
+        ("disbursed_country_eur", "disbursed_eur", "r.location_kind = 'country'"),
+        ("disbursed_region_eur", "disbursed_eur", "r.location_kind = 'region'"),
+        ("disbursed_unknown_place_eur", "disbursed_eur", "r.location_kind = 'unallocated'"),
+        ("disbursed_known_category_eur", "disbursed_eur", "r.category_code <> 'unallocated'"),
+        ("disbursed_unknown_category_eur", "disbursed_eur", "r.category_code = 'unallocated'"),
+    )
+    columns = ", ".join(
+        f"coalesce(sum(r.{column})" + (f" filter (where {condition})" if condition else "") + f", 0) as {name}"
+        for name, column, condition in parts)
+    frame = query(
+        f"select {columns}, count(distinct r.location_code) filter (where r.location_kind = 'country') as countries "
+        f"from funding_reconciliation as r where {where}",
+        params, path=path,
+    )
+    return frame.row(0, named=True)
+
+
+def untracked_by_programme(filters, path: Path | None = None) -> pl.DataFrame:
+    """Per programme of the selection, committed money and the part whose payments are not
+    tracked (no IATI activity), largest first; programmes with none left out."""
+    where, params = _funding_where(filters, alias="r")
+    return query(
+        f"select r.programme, sum(r.committed_eur) as committed_eur, "
+        f"sum(r.committed_eur) filter (where not r.payments_tracked) as untracked_eur "
+        f"from funding_reconciliation as r where {where} group by r.programme "
+        f"having sum(r.committed_eur) filter (where not r.payments_tracked) <> 0 "
+        f"order by untracked_eur desc, r.programme",
+        params, path=path,
+    )
+
+
+def funding_tracking_by_year(filters, path: Path | None = None) -> pl.DataFrame:
+    """Per year: committed, the committed money whose payments are tracked, and disbursed."""
+    where, params = _funding_where(filters, alias="r")
+    return query(
+        f"select r.year, sum(r.committed_eur) as committed_eur, "
+        f"coalesce(sum(r.committed_eur) filter (where r.payments_tracked), 0) as tracked_eur, "
+        f"sum(r.disbursed_eur) as disbursed_eur "
+        f"from funding_reconciliation as r where {where} group by r.year order by r.year",
+        params, path=path,
+    )
+
+
+def reach_parts(filters, path: Path | None = None) -> dict:
+    """Festival participants of the selection: all of them, and those of a known département
+    (the map) or none ('inconnu')."""
+    where, params = _local_where(filters)
+    frame = query(
+        f"select coalesce(sum(participants), 0) as participants, "
+        f"coalesce(sum(participants) filter (where departement_code <> 'inconnu'), 0) as known, "
+        f"coalesce(sum(participants) filter (where departement_code = 'inconnu'), 0) as unknown "
+        f"from campaign_reach where {where}",
+        params, path=path,
+    )
+    return {k: int(v) for k, v in frame.row(0, named=True).items()}
+
+
+# An indicator is summed only when its measure is a unit count (IATI measure 1, or none given):
+# percentages, nominal, ordinal and qualitative values do not add up.
+_SUMMABLE = "coalesce(o.measure, '1') = '1'"
+# a period is over when it ended before the snapshot was built (no end: its start)
+_OVER = ("coalesce(o.period_end, o.period_start) < "
+         "cast((select max(built_at) from manifest) as date)")
+
+
+def outcome_totals(filters, path: Path | None = None) -> pl.DataFrame:
+    """Results by indicator: the sum of the values reached, and the share of the target reached
+    over the measurements that have both (sum of actuals / sum of targets), with how many
+    measurements are counted and left out. Unit indicators only (see `outcome_parts`).
+
+    Columns: indicator_title, ascending, measurements, actual_total (every measurement with a
+    value reached), with_both, actual_with_target, target_with_actual, target_share (null
+    for an indicator where lower is better), without_actual, without_target."""
+    where, params = _funding_where(filters, alias="o")
+    return query(
+        f"select o.indicator_title, bool_and(coalesce(o.ascending, true)) as ascending, "
+        f"count(*) as measurements, sum(o.actual_value) as actual_total, "
+        f"count(*) filter (where o.actual_value is not null and o.target_value is not null) as with_both, "
+        f"sum(o.actual_value) filter (where o.target_value is not null) as actual_with_target, "
+        f"sum(o.target_value) filter (where o.actual_value is not null) as target_with_actual, "
+        f"case when bool_and(coalesce(o.ascending, true)) then "
+        f"sum(o.actual_value) filter (where o.target_value is not null) "
+        f"/ nullif(sum(o.target_value) filter (where o.actual_value is not null), 0) end as target_share, "
+        f"count(*) filter (where o.actual_value is null) as without_actual, "
+        f"count(*) filter (where o.actual_value is not null and o.target_value is null) as without_target "
+        f"from outcomes as o where {where} and {_SUMMABLE} group by o.indicator_title "
+        f"order by actual_total desc nulls last, o.indicator_title",
+        params, path=path,
+    )
+
+
+def outcome_parts(filters, path: Path | None = None) -> dict:
+    """The selection's result measurements, each in one part: counted (value reached and
+    target), without a target (in the totals, not in the share of target), without a value
+    reached (left out: its period ends after the snapshot was built, or it ended and nothing
+    was reported), not a count (percentages and other measures: never summed)."""
+    where, params = _funding_where(filters, alias="o")
+    frame = query(
+        f"select count(*) as measurements, "
+        f"count(*) filter (where {_SUMMABLE} and o.actual_value is not null and o.target_value is not null) "
+        f"as counted, "
+        f"count(*) filter (where {_SUMMABLE} and o.actual_value is not null and o.target_value is null) "
+        f"as without_target, "
+        f"count(*) filter (where {_SUMMABLE} and o.actual_value is null and not {_OVER}) as without_actual_not_due, "
+        f"count(*) filter (where {_SUMMABLE} and o.actual_value is null and {_OVER}) as without_actual_overdue, "
+        f"count(*) filter (where not {_SUMMABLE}) as not_summable "
+        f"from outcomes as o where {where}",
+        params, path=path,
+    )
+    return {k: int(v) for k, v in frame.row(0, named=True).items()}
+
+
+def outcomes_by_band(filters, path: Path | None = None) -> pl.DataFrame:
+    """Measurements per year by how much of their target was reached (the band chart's table)."""
+    where, params = _funding_where(filters, alias="o")
+    return query(
+        f"select o.year, count(*) filter (where o.achievement < 0.5) as below_half, "
+        f"count(*) filter (where o.achievement >= 0.5 and o.achievement < 1) as half_or_more, "
+        f"count(*) filter (where o.achievement >= 1) as reached, "
+        f"count(*) filter (where o.achievement is null) as no_achievement "
+        f"from outcomes as o where {where} group by o.year order by o.year",
+        params, path=path,
+    )
+
+
+_TRACKED_KEYS = ("year", "programme", "location_code", "category_code", "sector_code")
+
+
+def tracked_by(filters, keys: tuple[str, ...], path: Path | None = None) -> pl.DataFrame:
+    """Committed money whose payments are tracked (it has an IATI activity), per `keys` (columns
+    of `funding`, from a fixed list): what tells a 0 paid from a payment never recorded."""
+    if not keys or any(k not in _TRACKED_KEYS for k in keys):
+        raise ValueError(f"tracked_by keys must be among {_TRACKED_KEYS}")
+    where, params = _funding_where(filters, alias="r")
+    columns = ", ".join(f"r.{k}" for k in keys)
+    return query(
+        f"select {columns}, coalesce(sum(r.committed_eur) filter (where r.payments_tracked), 0) as tracked_eur "
+        f"from funding_reconciliation as r where {where} group by {columns} order by {columns}",
+        params, path=path,
+    )

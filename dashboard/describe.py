@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.figures import beneficiary_label, euros_per_capita, readable_names
+from dashboard.figures import UNKNOWN, euros_per_capita, readable_names, sankey_nodes
 from dashboard.i18n import euros_short, lang_of, number, percent, t
+from dashboard.reconcile import not_tracked
 
 # which participle a measure takes ("engagés" / "committed")
 _VERB = {"committed_eur": "describe.committed", "disbursed_eur": "describe.disbursed"}
@@ -28,8 +29,9 @@ def _list(items: list[str], lang: str) -> str:
     return t("describe.list_last", lang, items=", ".join(items[:-1]), last=items[-1])
 
 
-def _top(df: pl.DataFrame, key: str, value: str, lang: str, n: int = 3, money: bool = True) -> str:
-    total = df[value].sum() or 0
+def _top(df: pl.DataFrame, key: str, value: str, lang: str, n: int = 3, money: bool = True,
+         total: float | None = None) -> str:
+    total = (df[value].sum() or 0) if total is None else total
     ranked = df.group_by(key).agg(pl.col(value).sum()).sort([value, key], descending=[True, False]).head(n)
     items = []
     for name, v in ranked.iter_rows():
@@ -46,9 +48,17 @@ def funding_by_year(df: pl.DataFrame, lang: str = "fr") -> str:
     first, last = by_year["year"][0], by_year["year"][-1]
     committed = euros_short(by_year["committed_eur"].sum(), lang)
     disbursed = euros_short(by_year["disbursed_eur"].sum(), lang)
-    parts = [t("describe.funding_by_year", lang, first=first, last=last, committed=committed, disbursed=disbursed)
-             if first != last else
-             t("describe.funding_by_year_single", lang, year=first, committed=committed, disbursed=disbursed)]
+    # with a `tracked_eur` column (data.funding_tracking_by_year): no payment record is "not tracked", not 0
+    untracked = "tracked_eur" in df.columns and not_tracked(
+        df["committed_eur"].sum(), df["tracked_eur"].sum(), df["disbursed_eur"].sum())
+    if untracked:
+        parts = [t("describe.funding_by_year_not_tracked", lang, first=first, last=last, committed=committed)
+                 if first != last else
+                 t("describe.funding_by_year_single_not_tracked", lang, year=first, committed=committed)]
+    else:
+        parts = [t("describe.funding_by_year", lang, first=first, last=last, committed=committed, disbursed=disbursed)
+                 if first != last else
+                 t("describe.funding_by_year_single", lang, year=first, committed=committed, disbursed=disbursed)]
     if by_year.height >= 2:
         prev, cur = by_year["committed_eur"][-2], by_year["committed_eur"][-1]
         change = percent(cur / prev - 1, lang, signed=True) if prev else "–"
@@ -84,19 +94,30 @@ def _world_per_capita(df: pl.DataFrame, name: str, measure: str, lang: str) -> s
     return " ".join(parts)
 
 
+# per stage, the catalog keys for: its largest node, its only node, none known
+_SANKEY_WORDS = tuple((f"describe.sankey_first_{w}", f"describe.sankey_only_{w}", f"describe.sankey_none_{w}")
+                      for w in ("programme", "type", "category", "place"))
+
+
 def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> str:
+    """'118,8 M€ engagés, du programme au pays. Premier programme : … ; premier type : … ;
+    première catégorie : … ; premier pays ou région : ….' Every stage says something under any
+    filter: its largest node, its only node, or that none is known (a stage left with
+    'unallocated' only). Computed on every node, never on the diagram's grouped ones."""
     if df.is_empty():
         return _no_data(lang)
     total = df["committed_eur"].sum()
-    df = readable_names(df, lang).with_columns(pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang),
-                                                                 return_dtype=pl.String))
-    return t("describe.flows_sankey", lang, total=euros_short(total, lang),
-             programme=_top(df, "programme", "committed_eur", lang, n=1),
-             kind=_top(df, "beneficiary_type", "committed_eur", lang, n=1),
-             category=_top(df.filter(pl.col("category_code") != "unallocated"), "category_name", "committed_eur",
-                           lang, n=1),
-             place=_top(df.filter(pl.col("location_code") != "unallocated"), "location_name", "committed_eur",
-                        lang, n=1))
+    nodes = sankey_nodes(df, lang)
+    parts = []
+    for stage, (first, only, none) in enumerate(_SANKEY_WORDS):
+        known = nodes.filter((pl.col("stage") == stage) & ~pl.col("code").is_in(list(UNKNOWN)))
+        if known.is_empty():
+            parts.append(t(none, lang))
+            continue
+        parts.append(t(first if known.height > 1 else only, lang,
+                       item=_top(known, "label", "committed_eur", lang, n=1, total=total)))
+    said = t("describe.sankey_sep", lang).join(parts)
+    return f"{t('describe.sankey_intro', lang, total=euros_short(total, lang))} {said[:1].upper()}{said[1:]}."
 
 
 def sectors_treemap(df: pl.DataFrame, lang: str = "fr") -> str:
@@ -139,6 +160,23 @@ def outcomes_achievement(df: pl.DataFrame, lang: str = "fr") -> str:
     met = df.filter(pl.col("achievement") >= 1).height
     return t("describe.outcomes_achievement", lang, count=number(n, lang), met=number(met, lang),
              share=percent(met / n, lang))
+
+
+def outcome_totals(df: pl.DataFrame, lang: str = "fr") -> str:
+    """'Nombre d'enfants scolarisés : 343 901 (88 % de la cible) ; …' — the totals the
+    results hold, largest first."""
+    if df.is_empty():
+        return _no_data(lang)
+    items = []
+    for row in df.filter(pl.col("actual_total").is_not_null()).iter_rows(named=True):
+        values = {"total": number(row["actual_total"], lang), "indicator": row["indicator_title"]}
+        if row["target_share"] is not None:
+            items.append(t("describe.outcome_total_item", lang, share=percent(row["target_share"], lang), **values))
+        else:
+            items.append(t("describe.outcome_total_item_no_share", lang, **values))
+    if not items:
+        return t("describe.outcome_totals_none", lang)
+    return t("describe.outcome_totals", lang, items=t("describe.sankey_sep", lang).join(items))
 
 
 def committed_against_target(df: pl.DataFrame, lang: str = "fr") -> str:

@@ -53,7 +53,7 @@ def graph_config(lang: str, name: str = "graphique", topojson_url: str = TOPOJSO
 
 GRAPH_CONFIG = graph_config("fr")
 OTHER = "__other__"
-FLOW_LOCATIONS = 12  # countries shown by name in the Sankey; the rest are grouped
+FLOW_LOCATIONS = 8  # countries and regions shown by name in the Sankey; the rest are grouped
 
 
 def _layout(fig: go.Figure, lang: str, **extra) -> go.Figure:
@@ -284,21 +284,6 @@ def world_map(df: pl.DataFrame, lang: str = "fr", measure: str = "committed_eur"
     return _layout(fig, lang, height=460, margin={"l": 0, "r": 0, "t": 10, "b": 0})
 
 
-def _sankey_frame(df: pl.DataFrame, lang: str) -> pl.DataFrame:
-    """Group small destinations into 'other countries' so the diagram stays readable."""
-    top = (df.group_by("location_code").agg(pl.col("committed_eur").sum())
-           .sort("committed_eur", descending=True).head(FLOW_LOCATIONS)["location_code"].to_list())
-    return df.with_columns(
-        pl.when(pl.col("location_code").is_in(top)).then(pl.col("location_code")).otherwise(pl.lit(OTHER))
-        .alias("location_code"),
-        pl.when(pl.col("location_code").is_in(top)).then(pl.col("location_name"))
-        .otherwise(pl.lit(t("other_countries", lang))).alias("location_name"),
-        pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang), return_dtype=pl.String)
-        .alias("beneficiary_label"),
-        _readable("category_code", "category_name", lang),
-    ).with_columns(_readable("location_code", "location_name", lang))
-
-
 def _readable(code: str, name: str, lang: str) -> pl.Expr:
     """'unallocated' in the reader's language, OECD capitals as sentences."""
     return (pl.when(pl.col(code) == "unallocated").then(pl.lit(t("unallocated", lang)))
@@ -306,46 +291,133 @@ def _readable(code: str, name: str, lang: str) -> pl.Expr:
             .alias(name))
 
 
+# The Sankey's stages: (key column, label column, URL filter parameter, catalog key of the
+# stage's "other" node). Each stage shows its largest nodes by name, at most SANKEY_NAMED of
+# them, and groups the rest into one "other" node (only when it gathers two or more).
+SANKEY_STAGES = (
+    ("programme", "programme", "programme", "sankey.other_programmes"),
+    ("beneficiary_type", "beneficiary_label", None, "sankey.other_types"),
+    ("category_code", "category_name", "sector", "sankey.other_categories"),
+    ("location_code", "location_name", "country", "sankey.other_places"),
+)
+SANKEY_NAMED = (5, 4, 6, FLOW_LOCATIONS)
+UNKNOWN = ("unallocated", "non_renseigne")  # codes that say "not known": drawn after the named nodes
+LAST = UNKNOWN + ("autre",)  # drawn after the named nodes too: "Autres structures" is never read first
+SANKEY_PAD = 12  # px between two nodes of a stage
+SANKEY_HEIGHT = 560
+_SANKEY_PLOT = SANKEY_HEIGHT - 50  # the plot's height in px, about (the figure less its margins)
+_MUTED = "#999999"  # the colour of "other" and "not known" nodes
+
+
+def _sankey_labels(df: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """Node labels in the reader's language: organisation types named, 'unallocated' said,
+    IATI regions called regions, OECD capitals as sentences."""
+    region = pl.col("location_code").str.contains(r"^\d+$")
+    return df.with_columns(
+        pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang), return_dtype=pl.String)
+        .alias("beneficiary_label"),
+        pl.when(pl.col("category_code") == "unallocated").then(pl.lit(t("sankey.unknown_category", lang)))
+        .otherwise(pl.coalesce(pl.col("category_name").map_elements(_title, return_dtype=pl.String),
+                               pl.col("category_code"))).alias("category_name"),
+        pl.when(pl.col("location_code") == "unallocated").then(pl.lit(t("sankey.unknown_place", lang)))
+        .when(region).then(pl.col("location_code").map_elements(lambda c: t("iati_region", lang, code=c),
+                                                               return_dtype=pl.String))
+        .otherwise(pl.coalesce(pl.col("location_name"), pl.col("location_code"))).alias("location_name"),
+        pl.col("programme").fill_null(t("beneficiary_non_renseigne", lang)),
+    )
+
+
+def sankey_nodes(df: pl.DataFrame, lang: str = "fr") -> pl.DataFrame:
+    """Every node of every stage of the flows Sankey, nothing grouped, and the node it is drawn as.
+
+    Columns: stage (0-3), code, label, committed_eur, shown (True when drawn under its own
+    name), drawn_as (the label of the node it is drawn as: its own, or its stage's "other"),
+    order (the drawing order within the stage: named nodes by money, then "not known" (and the
+    'autre' organisation type), then "other": a grouped node is never first unless alone)."""
+    df = _sankey_labels(df, lang)
+    frames = []
+    for stage, ((key, label, _, other_key), named) in enumerate(zip(SANKEY_STAGES, SANKEY_NAMED)):
+        nodes = (df.group_by(key).agg(pl.col(label).first().alias("label"), pl.col("committed_eur").sum())
+                 .rename({key: "code"}).with_columns(pl.col("code").cast(pl.String)))
+        nodes = nodes.with_columns(pl.col("code").is_in(list(LAST)).alias("_unknown")).sort(
+            ["_unknown", "committed_eur", "label"], descending=[False, True, False])
+        known = nodes.filter(~pl.col("_unknown"))
+        keep = named if known.height > named + 1 else known.height  # "other" gathers two or more
+        kept = set(known.head(keep)["code"].to_list()) | set(nodes.filter(pl.col("_unknown"))["code"].to_list())
+        other = t(other_key, lang, n=known.height - keep)
+        frames.append(nodes.with_columns(
+            pl.lit(stage).alias("stage"),
+            pl.col("code").is_in(list(kept)).alias("shown"),
+        ).with_columns(
+            pl.when(pl.col("shown")).then(pl.col("label")).otherwise(pl.lit(other)).alias("drawn_as"),
+            # named nodes first (by money), then the unknown ones, then "other"
+            pl.when(~pl.col("shown")).then(pl.lit(2)).when(pl.col("_unknown")).then(pl.lit(1)).otherwise(pl.lit(0))
+            .alias("_group"),
+        ).with_row_index("_rank").with_columns(
+            (pl.col("_group") * 1_000_000 + pl.col("_rank")).rank("dense").cast(pl.Int64).alias("order"),
+        ).select("stage", "code", "label", "committed_eur", "shown", "drawn_as", "order"))
+    return pl.concat(frames).sort("stage", "order")
+
+
 def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
-    """Programme → organisation type → DAC category → country; node customdata is its URL filter."""
+    """Programme → organisation type → DAC category → country; node customdata is its URL filter.
+
+    Each stage draws its largest nodes by name and one "other" node for the rest
+    (`sankey_nodes`); nodes are placed by the figure, largest at the top, "not known" and
+    "other" at the bottom, so no grouped node is ever the first thing read."""
     if df.is_empty():
         return _empty(lang)
-    df = _sankey_frame(df, lang)
-    stages = (  # (column holding the node key, column holding its label, URL filter parameter)
-        ("programme", "programme", "programme"),
-        ("beneficiary_type", "beneficiary_label", None),
-        ("category_code", "category_name", "sector"),
-        ("location_code", "location_name", "country"),
-    )
+    nodes = sankey_nodes(df, lang)
+    labelled = _sankey_labels(df, lang)
+    drawn = (nodes.group_by("stage", "drawn_as")
+             .agg(pl.col("order").min(), pl.col("committed_eur").sum(), pl.col("shown").all(),
+                  pl.col("code").first())
+             .sort("stage", "order"))
     index: dict[tuple[int, str], int] = {}
-    labels, filters, colours = [], [], []
-    for stage, (key, label, param) in enumerate(stages):
-        nodes = (df.group_by(key).agg(pl.col(label).first().alias("_label"), pl.col("committed_eur").sum())
-                 .sort("committed_eur", descending=True))
-        for code, name in zip(nodes[key].to_list(), nodes["_label"].to_list()):
-            index[(stage, code)] = len(labels)
-            labels.append(name if name is not None else str(code))
-            usable = param and code not in (OTHER, "unallocated", None)
+    labels, filters, colours, hover, xs, ys = [], [], [], [], [], []
+    total = max(sum(max(v, 0.0) for v in drawn.filter(pl.col("stage") == 0)["committed_eur"].to_list()), 1e-9)
+    most = max(drawn.group_by("stage").len()["len"].to_list())
+    pad = SANKEY_PAD / _SANKEY_PLOT
+    scale = max(1 - (most - 1) * pad, 0.2) / total  # a euro's height, as plotly will draw it
+    for stage, (key, _, param, _) in enumerate(SANKEY_STAGES):
+        column = drawn.filter(pl.col("stage") == stage)
+        heights = [max(v, 0.0) * scale for v in column["committed_eur"].to_list()]
+        gap = (1 - sum(heights)) / (len(heights) - 1) if len(heights) > 1 else 0.0
+        top = 0.0
+        for (name, value, shown, code), height in zip(
+                column.select("drawn_as", "committed_eur", "shown", "code").iter_rows(), heights):
+            index[(stage, name)] = len(labels)
+            labels.append(name)
+            usable = param and shown and code not in UNKNOWN
             filters.append(f"{param}={code}" if usable else "")
-            colours.append(OKABE_ITO[stage])
-    sources, targets, values, hover = [], [], [], []
-    for stage in range(len(stages) - 1):
-        left, right = stages[stage][0], stages[stage + 1][0]
-        links = df.group_by(left, right).agg(pl.col("committed_eur").sum()).sort(left, right)
+            colours.append(OKABE_ITO[stage] if shown and code not in UNKNOWN else _MUTED)
+            hover.append(f"{name} : {euros(value, lang)}")
+            xs.append(max(stage / (len(SANKEY_STAGES) - 1), 0.001))
+            ys.append(min(max(top + height / 2, 0.001), 0.999))  # plotly ignores a 0 position
+            top += height + gap
+    # each row's key at every stage, as the node it is drawn as
+    for stage, (key, _, _, _) in enumerate(SANKEY_STAGES):
+        mapping = nodes.filter(pl.col("stage") == stage).select(pl.col("code").alias(key), "drawn_as")
+        labelled = (labelled.with_columns(pl.col(key).cast(pl.String)).join(mapping, on=key, how="left")
+                    .rename({"drawn_as": f"_node{stage}"}))
+    sources, targets, values, link_hover = [], [], [], []
+    for stage in range(len(SANKEY_STAGES) - 1):
+        left, right = f"_node{stage}", f"_node{stage + 1}"
+        links = labelled.group_by(left, right).agg(pl.col("committed_eur").sum()).sort(left, right)
         for a, b, v in links.iter_rows():
             sources.append(index[(stage, a)])
             targets.append(index[(stage + 1, b)])
             values.append(v)
-            hover.append(euros(v, lang))
+            link_hover.append(euros(v, lang))
     fig = go.Figure(go.Sankey(
         arrangement="fixed",  # draggable nodes swallow clicks, and clicks are how a node filters
-        node={"label": labels, "color": colours, "customdata": filters, "pad": 12, "thickness": 14,
-              "hovertemplate": "%{label}<extra></extra>"},
-        link={"source": sources, "target": targets, "value": values, "customdata": hover,
+        node={"label": labels, "color": colours, "customdata": filters, "pad": SANKEY_PAD, "thickness": 14,
+              "x": xs, "y": ys, "hovertemplate": t("sankey.node_hover", lang)},
+        link={"source": sources, "target": targets, "value": values, "customdata": link_hover,
               "color": "rgba(0,114,178,0.25)",
               "hovertemplate": "%{source.label} → %{target.label} : %{customdata}<extra></extra>"},
     ))
-    return _layout(fig, lang, height=560)
+    return _layout(fig, lang, height=SANKEY_HEIGHT)
 
 
 def readable_names(df: pl.DataFrame, lang: str) -> pl.DataFrame:
@@ -474,3 +546,37 @@ def outcomes_achievement(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
                     hovertemplate="%{x} : %{customdata}<extra>%{fullData.name}</extra>")
     return _layout(fig, lang, barmode="stack", legend={"orientation": "h", "y": 1.1},
                    xaxis={"type": "category"}, yaxis={"gridcolor": "#eee"})
+
+
+def outcome_totals(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
+    """Results by indicator (data.outcome_totals): one bar per indicator, the share of its target
+    reached (sum of values reached / sum of targets, over the measurements with both), labelled
+    with the total reached; a dashed line at 100 %. An indicator with no share (lower is better,
+    or no target) has its total written, and no bar."""
+    from dashboard.i18n import percent
+
+    df = df.filter(pl.col("actual_total").is_not_null())
+    if df.is_empty():
+        return _empty(lang)
+    df = df.sort(["actual_total", "indicator_title"], descending=[False, True])  # largest at the top
+    shares = df["target_share"].to_list()
+    names = [name or "–" for name in df["indicator_title"].to_list()]
+    labels = [number(total, lang) + (f" ({percent(share, lang)})" if share is not None else "")
+              for total, share in zip(df["actual_total"].to_list(), shares)]
+    hover = [t("outcomes.hover", lang, total=number(total, lang), target=number(target, lang),
+               share=percent(share, lang), n=number(n, lang))
+             for total, target, share, n in df.select("actual_with_target", "target_with_actual", "target_share",
+                                                      "with_both").iter_rows()]
+    top = max([1.0] + [s for s in shares if s is not None])
+    fig = go.Figure(go.Bar(
+        x=[s if s is not None else 0 for s in shares], y=names, orientation="h", marker_color=OKABE_ITO[2],
+        # the total inside its bar (clear of the 100 % line); beside it where there is no bar
+        text=labels, textposition=["inside" if s is not None else "outside" for s in shares],
+        insidetextanchor="end", insidetextfont={"color": "white"}, cliponaxis=False, customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>",
+    ))
+    fig.add_vline(x=1, line_dash="dash", line_color=OKABE_ITO[7])
+    return _layout(fig, lang, height=max(260, 70 * df.height + 60), showlegend=False,
+                   xaxis={"tickformat": ".0%", "range": [0, top * 1.35], "title": t("outcomes.target_share", lang),
+                          "gridcolor": "#eee"},
+                   yaxis={"automargin": True}, margin={"l": 10, "r": 20, "t": 30, "b": 10})

@@ -17,9 +17,13 @@ class Kpi:
     previous: float | None
     target: float | None
     unit: str
+    # False for money paid where no payment can be known (no IATI activity): 'non suivi', never 0
+    tracked: bool = True
 
 
 def formatted(kpi: Kpi, lang: str) -> str:
+    if not kpi.tracked:
+        return t("not_tracked", lang)
     if kpi.unit == "EUR":
         return euros_short(kpi.value, lang)
     return number(kpi.value, lang, digits=1 if kpi.unit == "FTE" else 0)
@@ -40,6 +44,8 @@ def target_share(kpi: Kpi) -> float | None:
 def sentence(kpi: Kpi, lang: str) -> str:
     """'2024 : 9,8 M€ engagés, 98 % de l'objectif' — the line read aloud at council."""
     sep = "\u00a0: " if lang == "fr" else ": "
+    if not kpi.tracked:
+        return f"{kpi.year}{sep}{t('payments.card_not_tracked', lang)}"
     parts = [f"{kpi.year}{sep}{formatted(kpi, lang)} {t('phrase_' + kpi.indicator, lang)}"]
     share = target_share(kpi)
     if share is not None:

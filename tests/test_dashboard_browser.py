@@ -48,3 +48,41 @@ def test_overview_in_english_for_a_given_year(dash_duo, app):
     dash_duo.wait_for_text_to_equal("#kpi-committed_eur", euros_short(committed, "en"), timeout=20)
     dash_duo.wait_for_contains_text("#sample-banner", "sample data")
     assert dash_duo.get_logs() == []
+
+
+def test_results_page_draws_within_seconds_after_an_in_app_click(dash_duo, app):
+    """Issue 15: reached from another page, /outcomes froze the tab for 23-68 s (Dash 4.4 makes
+    each newly drawn component notify every mounted one: 3,000 table cells). Now a click from
+    /flows draws it like the other pages, and so does a year link on it."""
+    import time
+
+    from selenium.webdriver.common.by import By
+
+    dash_app, serving = app
+    with duckdb.connect(str(serving), read_only=True) as conn:
+        measurements = conn.execute("select count(*) from outcomes").fetchall()[0][0]
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/flows")
+    dash_duo.wait_for_element("#flows-sankey .main-svg", timeout=30)
+
+    def drawn() -> bool:
+        return dash_duo.driver.execute_script(
+            "var s = document.getElementById('outcome-totals'); return !!(s && s.querySelector('.main-svg'))")
+
+    start = time.time()
+    dash_duo.driver.find_element(By.CSS_SELECTOR, "#nav a[href^='/outcomes']").click()
+    while not drawn() and time.time() - start < 60:
+        time.sleep(0.05)
+    elapsed = time.time() - start
+    print(f"/flows -> /outcomes drawn in {elapsed:.2f} s")
+    assert drawn() and elapsed < 10, elapsed
+    dash_duo.wait_for_contains_text("#outcomes-reconciliation", f"{number(measurements, 'fr')} mesures")
+    start = time.time()
+    dash_duo.driver.find_element(By.CSS_SELECTOR, ".year-links a[href*='years=2024']").click()
+    dash_duo.wait_for_contains_text("#active-filters", "2024", timeout=10)
+    while not drawn() and time.time() - start < 60:
+        time.sleep(0.05)
+    elapsed = time.time() - start
+    print(f"/outcomes year 2024 drawn in {elapsed:.2f} s")
+    assert elapsed < 10, elapsed
+    assert dash_duo.get_logs() == []

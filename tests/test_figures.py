@@ -90,15 +90,76 @@ def test_flows_sankey_conserves_money_at_every_stage_and_groups_small_countries(
         stage[t_] = stage[s] + 1
     for level in range(3):
         assert sum(v for s, v in zip(sources, values) if stage[s] == level) == pytest.approx(total)
-    # 12 named destinations + one "other" node
-    last = [labels[i] for i in range(len(labels)) if stage.get(i) == 3]
-    assert len(last) == figures.FLOW_LOCATIONS + 1 and "Autres pays et régions" in last
-    assert "Non affecté" in labels and "Collectivités" in labels
+    # the largest destinations by name, then one "other" node for the 12 smallest, drawn last
+    last = [i for i in range(len(labels)) if stage.get(i) == 3]
+    assert len(last) == figures.FLOW_LOCATIONS + 1
+    assert labels[last[-1]] == "Autres pays et régions (12)" and trace.node.customdata[last[-1]] == ""
+    assert [labels[i] for i in last[:3]] == ["Pays 19", "Pays 18", "Pays 17"]
+    assert "Catégorie CAD non connue" in labels and "Collectivités" in labels
     filters = list(trace.node.customdata)
     assert "programme=P1" in filters and "country=X19" in filters and "sector=122" in filters
-    assert filters[labels.index("Autres pays et régions")] == ""
+    assert "country=X00" not in filters  # grouped: its row in the page's table is its link
     text = describe.flows_sankey(frame, "fr")
     assert text.startswith(euros_short(total, "fr")) and "Pays 19 (20 k€" in text
+
+
+def _stage_of(trace) -> dict[int, int]:
+    stage = {}
+    for s in trace.link.source:
+        stage.setdefault(s, 0)
+    for s, t_ in zip(trace.link.source, trace.link.target):
+        stage[t_] = stage[s] + 1
+    return stage
+
+
+def test_sankey_draws_other_and_unknown_nodes_last_in_every_stage():
+    # 30 places where the long tail is bigger than any country, as in the sample
+    kinds = ("ong", "collectivite", "autre", "cooperative", "commerce_equitable", "non_renseigne",
+             "etablissement_scolaire", "personne_physique")
+    rows = [{"programme": f"P{i % 9}", "beneficiary_type": kinds[i % 8],
+             "category_code": "unallocated" if i % 5 == 0 else str(110 + i % 12), "category_name": f"Cat {i % 12}",
+             "location_code": "unallocated" if i % 7 == 0 else f"X{i:02d}", "location_name": f"Pays {i}",
+             "committed_eur": 1000.0 + i} for i in range(60)]
+    frame = pl.DataFrame(rows)
+    (trace,) = figures.flows_sankey(frame, "fr").data
+    stage = _stage_of(trace)
+    labels, ys = list(trace.node.label), list(trace.node.y)
+    for level in range(4):
+        nodes = sorted((ys[i], labels[i]) for i in stage if stage[i] == level)
+        assert not nodes[0][1].startswith("Autres") and nodes[-1][1].startswith("Autres"), nodes
+        assert len(nodes) <= figures.SANKEY_NAMED[level] + 3  # named + unknown + other
+        # placed top to bottom without overlapping (centres increase)
+        assert [y for y, _ in nodes] == sorted(y for y, _ in nodes) and 0 < nodes[0][0] and nodes[-1][0] < 1
+    unknown = [labels[i] for i in stage if stage[i] == 3 and labels[i] == "Pays non connu"]
+    assert unknown and all(trace.node.color[labels.index(name)] == "#999999" for name in unknown)
+    assert len(labels) <= sum(figures.SANKEY_NAMED) + 8
+
+
+def test_sankey_sentence_when_a_filter_empties_a_stage():
+    frame = pl.DataFrame({"programme": ["Commerce équitable"] * 2, "beneficiary_type": ["commerce_equitable", "cooperative"],
+                          "category_code": ["unallocated"] * 2, "category_name": [None, None],
+                          "location_code": ["unallocated"] * 2, "location_name": [None, None],
+                          "committed_eur": [750.0, 250.0]})
+    text = describe.flows_sankey(frame, "fr")
+    k, part = euros_short(1000, "fr"), euros_short(750, "fr")
+    assert text == (f"{k} engagés, du programme au pays. Programme\u00a0: Commerce équitable ({k}, 100\u202f%) ; "
+                    f"premier type de structure\u00a0: Commerce équitable ({part}, 75\u202f%) ; "
+                    "aucune catégorie CAD connue ; aucun pays connu.")
+    assert describe.flows_sankey(frame, "en").endswith("no known DAC category; no known country.")
+    (trace,) = figures.flows_sankey(frame, "fr").data
+    assert list(trace.node.customdata).count("") == 4  # the unknown nodes and the organisation types filter nothing
+
+
+def test_outcome_totals_sum_the_values_reached_against_their_targets():
+    frame = pl.DataFrame({"indicator_title": ["Enfants scolarisés", "Points d'eau"], "ascending": [True, False],
+                          "measurements": [3, 2], "actual_total": [900.0, 12.0], "with_both": [2, 2],
+                          "actual_with_target": [600.0, 12.0], "target_with_actual": [800.0, 10.0],
+                          "target_share": [0.75, None], "without_actual": [1, 0], "without_target": [0, 0]})
+    (bar,) = figures.outcome_totals(frame, "fr").data
+    assert list(bar.y) == ["Points d'eau", "Enfants scolarisés"]  # largest total at the top
+    assert list(bar.x) == [0, 0.75] and list(bar.text) == ["12", "900 (75\u202f%)"]
+    assert describe.outcome_totals(frame, "fr") == ("Enfants scolarisés\u00a0: 900 (75\u202f% de la cible) ; "
+                                                    "Points d'eau\u00a0: 12.")
 
 
 def test_sectors_treemap_categories_hold_their_sectors():

@@ -10,7 +10,7 @@ import dash
 import polars as pl
 from dash import html
 
-from dashboard import data, describe, figures
+from dashboard import data, describe, figures, reconcile
 from dashboard.components import chart_block, filter_bar, table
 from dashboard.filters import parse
 from dashboard.i18n import euros_short, t
@@ -73,6 +73,8 @@ def layout(**query) -> html.Div:
             ),
         ], className="two-columns equal"),
         html.P(t("map_credit", lang), className="hint"),
+        # the map's participants and the chart's below, said as one total (issue 15)
+        reconcile.reach_line("at-home-reconciliation", filters, lang),
         chart_block(
             "reach-bars", t("reach_title", lang), figures.campaign_reach_bars(reach_by_year, lang),
             describe.campaign_reach_bars(reach_by_year, lang),

@@ -1,4 +1,9 @@
-"""Flows: money per year, and programme → organisation type → DAC category → country."""
+"""Flows: money per year, and programme → organisation type → DAC category → country.
+
+Above the charts, the page's total as the sum of its parts (grants + IATI co-financing; of
+which no known country), and what "versés" counts ("non suivi" where no payment is recorded).
+The Sankey draws each stage's largest nodes and one "other" node; its table lists every node.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import dash
 import polars as pl
 from dash import html
 
-from dashboard import data, describe, figures
+from dashboard import data, describe, figures, reconcile
 from dashboard.components import chart_block, filter_bar, table
 from dashboard.filters import parse
 from dashboard.i18n import t
@@ -14,39 +19,55 @@ from dashboard.i18n import t
 dash.register_page(__name__, path="/flows", name="flows", order=1)
 
 PATH = "/flows"
+STAGE_NAMES = ("programme", "org_type", "category", "country_or_region")  # catalog keys, by stage
 
 
 def layout(**query) -> html.Div:
     allowed = data.filter_allowlists()
     filters = parse(query, allowed)
     lang = filters.lang
-    by_year = data.funding_by_year(filters)
+    by_year = reconcile.with_disbursed_text(data.funding_tracking_by_year(filters), lang)
     flows = data.flows(filters, lang)
-    links = (flows.with_columns(pl.col("beneficiary_type").map_elements(
-        lambda c: figures.beneficiary_label(c, lang), return_dtype=pl.String).alias("beneficiary_label")))
     return html.Div([
         html.H2(t("flows", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
+        reconcile.committed_line("flows-reconciliation", filters, lang),
         chart_block(
             "funding-by-year", f"{t('committed_eur', lang)} / {t('disbursed_eur', lang)}",
             figures.funding_by_year(by_year, lang), describe.funding_by_year(by_year, lang),
             table(by_year, [("year", t("year", lang), "text"), ("committed_eur", t("committed_eur", lang), "euros"),
-                            ("disbursed_eur", t("disbursed_eur", lang), "euros")], lang),
+                            ("disbursed_text", t("disbursed_eur", lang), "text")], lang),
             "funding_by_year", filters, lang,
         ),
+        reconcile.payments_note("flows-payments", filters, lang),
         chart_block(
             "flows-sankey", t("flows_title", lang), figures.flows_sankey(flows, lang),
             describe.flows_sankey(flows, lang),
-            _flows_table(links, filters, lang),
+            _nodes_table(flows, filters, lang),
             "flows", filters, lang, clickable=True,
         ),
     ])
 
 
-def _flows_table(links: pl.DataFrame, filters, lang: str) -> html.Div:
-    frame = links.rename({"location_code": "country"})
-    return table(frame, [("programme", "Programme", "text"), ("beneficiary_label", t("org_type", lang), "text"),
-                         ("category_name", t("category", lang), "text"),
-                         ("location_name", t("country_or_region", lang), "text"),
-                         ("committed_eur", t("committed_eur", lang), "euros")],
-                 lang, link=("location_name", "country", PATH), filters=filters)
+def _nodes_table(flows: pl.DataFrame, filters, lang: str) -> html.Div:
+    """Every node of every stage, with its share of the stage and where the diagram draws it;
+    a country links to the page filtered on it."""
+    if flows.is_empty():
+        return html.Div(html.P(t("no_data", lang)))
+    nodes = figures.sankey_nodes(flows, lang)
+    totals = nodes.group_by("stage").agg(pl.col("committed_eur").sum().alias("_total"))
+    frame = nodes.join(totals, on="stage").with_columns(
+        pl.col("stage").map_elements(lambda s: t(STAGE_NAMES[s], lang), return_dtype=pl.String).alias("stage_name"),
+        (pl.col("committed_eur") / pl.when(pl.col("_total") != 0).then(pl.col("_total"))).alias("share"),
+        pl.when(pl.col("shown")).then(pl.lit("")).otherwise(pl.col("drawn_as")).alias("grouped_in"),
+        # a country or region is a link (the page filtered on it), never 'unallocated'
+        pl.when((pl.col("stage") == 3) & (pl.col("code") != "unallocated")).then(pl.col("code")).alias("country"),
+    ).sort("stage", "order")
+    return html.Div([
+        table(frame, [("stage_name", t("flows.stage", lang), "text"), ("label", t("flows.node", lang), "text"),
+                      ("committed_eur", t("committed_eur", lang), "euros"),
+                      ("share", t("flows.share", lang), "percent"),
+                      ("grouped_in", t("flows.drawn_as", lang), "text")],
+              lang, link=("label", "country", PATH), filters=filters),
+        html.P(t("flows.table_note", lang), className="hint"),
+    ])

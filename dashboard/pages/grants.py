@@ -11,7 +11,7 @@ import dash
 import dash_ag_grid as dag
 from dash import html
 
-from dashboard import data
+from dashboard import data, reconcile
 from dashboard.components import download_links, filter_bar
 from dashboard.filters import parse, to_query
 from dashboard.grants_grid import BLOCK, KEYBOARD_OPTIONS, grid_id
@@ -60,6 +60,8 @@ def layout(**query) -> html.Div:
         filter_bar(filters, PATH, lang, years=allowed.years),
         html.P(t("grants_intro", lang, count=number(count, lang), total=euros_short(total, lang)),
                id="grants-count"),
+        # the grants' total said as the programme's, part by part (issue 15)
+        reconcile.grants_line("grants-reconciliation", filters, lang),
         *sector_note,
         dag.AgGrid(
             # the id carries the filters: another filter is another grid, which fetches its own rows

@@ -1,11 +1,19 @@
-"""Outcomes: IATI result indicators — baseline, target, actual — with the grant decision behind each."""
+"""Outcomes: what the projects achieved — the totals of their IATI result indicators (children
+schooled, people with safe water…) against their targets — and how many measurements are left
+out of those totals, and why.
+
+The page holds small tables only (one row per indicator, one per year): every measurement is
+in the download. Dash 4.4's renderer makes each newly drawn component notify every mounted
+one, so a page of thousands of table cells froze the tab for tens of seconds (issue 15: the
+300-row measurement table was 3,000 cells; 1,854 store updates at ~9 ms each).
+"""
 
 from __future__ import annotations
 
 import dash
 from dash import html
 
-from dashboard import data, describe, figures
+from dashboard import data, describe, figures, reconcile
 from dashboard.components import chart_block, filter_bar, table
 from dashboard.filters import parse
 from dashboard.i18n import t
@@ -19,21 +27,36 @@ def layout(**query) -> html.Div:
     allowed = data.filter_allowlists()
     filters = parse(query, allowed)
     lang = filters.lang
-    outcomes = data.outcomes(filters)
+    totals = data.outcome_totals(filters)
+    bands = data.outcomes_by_band(filters)
+    measurements = data.outcomes(filters)  # (year, achievement) per measurement: the band chart's bars
     return html.Div([
         html.H2(t("outcomes", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
+        reconcile.outcomes_line("outcomes-reconciliation", filters, lang),
         chart_block(
-            "outcomes-achievement", t("outcomes_title", lang), figures.outcomes_achievement(outcomes, lang),
-            describe.outcomes_achievement(outcomes, lang),
-            table(outcomes.rename({"location_code": "country"}),
-                  [("year", t("year", lang), "text"), ("country", t("country_or_region", lang), "text"),
-                   ("category_code", t("category", lang), "text"), ("activity_title", t("activity", lang), "text"),
-                   ("reference_decision", t("decision", lang), "text"),
-                   ("indicator_title", t("indicator", lang), "text"),
-                   ("baseline_value", t("baseline", lang), "number"), ("target_value", t("target", lang), "number"),
-                   ("actual_value", t("actual", lang), "number"), ("achievement", t("achievement", lang), "percent")],
-                  lang, link=("country", "country", PATH), filters=filters),
+            "outcome-totals", t("outcomes.totals_title", lang), figures.outcome_totals(totals, lang),
+            describe.outcome_totals(totals, lang),
+            html.Div([
+                table(totals, [("indicator_title", t("indicator", lang), "text"),
+                               ("actual_total", t("outcomes.reached_total", lang), "number"),
+                               ("target_with_actual", t("outcomes.target_total", lang), "number"),
+                               ("target_share", t("outcomes.target_share", lang), "percent"),
+                               ("measurements", t("outcomes.measurements", lang), "number"),
+                               ("with_both", t("outcomes.counted", lang), "number"),
+                               ("without_actual", t("outcomes.without_actual", lang), "number"),
+                               ("without_target", t("outcomes.without_target", lang), "number")], lang),
+                html.P(t("outcomes.download_note", lang), className="hint"),
+            ]),
             "outcomes", filters, lang,
+        ),
+        html.P(t("outcomes.totals_note", lang), className="hint", id="outcomes-totals-note"),
+        chart_block(
+            "outcomes-achievement", t("outcomes.bands_title", lang),
+            figures.outcomes_achievement(measurements, lang), describe.outcomes_achievement(measurements, lang),
+            table(bands, [("year", t("year", lang), "text"), ("below_half", "< 50\u202f%", "number"),
+                          ("half_or_more", "50–99\u202f%", "number"), ("reached", "≥ 100\u202f%", "number"),
+                          ("no_achievement", t("outcomes.band_none", lang), "number")], lang),
+            "outcomes", filters, lang, download_key="outcomes-bands",
         ),
     ])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import data, describe, figures
+from dashboard import data, describe, figures, reconcile
 from dashboard.components import chart_block, table
-from dashboard.filters import parse
+from dashboard.filters import Filters, parse
 from dashboard.i18n import lang_of, t
 from dashboard.kpi import HEADLINE, Kpi, formatted, sentence
 
@@ -21,11 +21,13 @@ def layout(year: str | None = None, lang: str | None = None, years: str | None =
     chosen = _chosen_year(year or (years or "").rpartition("-")[2], available)
     rows = {r["indicator"]: r for r in data.kpis(chosen).iter_rows(named=True)} if chosen else {}
     cards = []
+    year_filter = Filters(year_from=chosen, year_to=chosen, lang=lang)
     for indicator in HEADLINE:
         row = rows.get(indicator)
         if row is None:
             continue
-        kpi = Kpi(indicator, chosen, row["value"], row["previous_value"], row["target"], row["unit"])
+        kpi = Kpi(indicator, chosen, row["value"], row["previous_value"], row["target"], row["unit"],
+                  tracked=indicator != "disbursed_eur" or _payments_tracked(year_filter))
         cards.append(
             html.Article(
                 [
@@ -49,6 +51,9 @@ def layout(year: str | None = None, lang: str | None = None, years: str | None =
                 **{"aria-label": t("year", lang)},
             ),
             html.Section(cards or [html.P(t("no_data", lang))], className="kpi-grid"),
+            # how the year's money is made, and what "versés" counts (issue 15)
+            *([reconcile.committed_line("overview-reconciliation", year_filter, lang),
+               reconcile.payments_note("overview-payments", year_filter, lang)] if chosen else []),
             _against_target(lang),
         ]
     )
@@ -64,6 +69,11 @@ def _against_target(lang: str) -> html.Section:
                         ("target", t("target", lang), "euros")], lang),
         "committed_against_target", parse({"lang": lang}, data.filter_allowlists()), lang,
     )
+
+
+def _payments_tracked(filters: Filters) -> bool:
+    parts = data.funding_parts(filters)
+    return not reconcile.not_tracked(parts["committed_eur"], parts["tracked_eur"], parts["disbursed_eur"])
 
 
 def _chosen_year(year: str | None, available: list[int]) -> int | None:

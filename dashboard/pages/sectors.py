@@ -7,7 +7,7 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, describe, figures
+from dashboard import data, describe, figures, reconcile
 from dashboard.components import chart_block, filter_bar, table
 from dashboard.filters import parse, to_query
 from dashboard.i18n import t
@@ -23,6 +23,9 @@ def layout(**query) -> html.Div:
     lang = filters.lang
     sectors = data.sectors(filters, lang)
     rows = sectors.with_columns(pl.col("sector_code").alias("sector"))
+    # disbursed reads 'non suivi' where no payment can be known (issue 15)
+    rows = reconcile.disbursed_texts(rows, filters, {"category_code": "category_code", "sector_code": "sector_code"},
+                                     lang)
     by_category = data.grants_by_category(filters, lang).with_columns(
         pl.col("category_code").alias("sector"),
         pl.when(pl.col("category_code") == "unallocated").then(pl.lit(t("unallocated", lang)))
@@ -30,19 +33,23 @@ def layout(**query) -> html.Div:
     return html.Div([
         html.H2(t("sectors", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
+        # the treemap's total and the grants table's, each said as the programme's (issue 15)
+        reconcile.sectors_line("sectors-reconciliation", filters, lang),
+        reconcile.payments_note("sectors-payments", filters, lang),
         chart_block(
             "sectors-treemap", t("sectors_title", lang), figures.sectors_treemap(sectors, lang),
             describe.sectors_treemap(sectors, lang),
             table(rows, [("category_name", t("category", lang), "text"), ("sector_code", "Code", "text"),
                          ("sector_name", t("sector", lang), "text"),
                          ("committed_eur", t("committed_eur", lang), "euros"),
-                         ("disbursed_eur", t("disbursed_eur", lang), "euros")],
+                         ("disbursed_text", t("disbursed_eur", lang), "text")],
                   lang, link=("sector_name", "sector", PATH), filters=filters),
             "sectors", filters, lang, clickable=True,
         ),
         html.Section([
             html.H3(t("grants_by_category", lang), id="sectors-grants-title"),
             html.P(t("grants_by_category_note", lang), className="hint"),
+            reconcile.grants_line("sectors-grants-reconciliation", filters, lang),
             # each category links to the grants page filtered on it, the other filters kept
             table(by_category, [("category_name", t("category", lang), "text"),
                                 ("grants", t("grant_count", lang), "number"),

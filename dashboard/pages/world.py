@@ -13,7 +13,7 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, describe, figures
+from dashboard import data, describe, figures, reconcile
 from dashboard.components import chart_block, filter_bar, table
 from dashboard.filters import parse, to_params
 from dashboard.i18n import t
@@ -37,6 +37,8 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
         pl.when(pl.col("location_kind") == "region")
         .then(pl.col("country_code").map_elements(lambda c: t("iati_region", lang, code=c), return_dtype=pl.String))
         .otherwise(pl.lit(t("unallocated", lang))).alias("label"))
+    # disbursed reads 'non suivi' where no payment can be known (issue 15)
+    others = reconcile.disbursed_texts(others, filters, {"country_code": "location_code"}, lang)
     name = "name_en" if lang == "en" else "name_fr"
     switches = html.Div([
         html.P([
@@ -62,13 +64,17 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
                    ("committed_eur_per_capita_text", t("committed_eur_per_capita", lang), "text"),
                    ("disbursed_eur_per_capita_text", t("disbursed_eur_per_capita", lang), "text")]
     else:
+        rows = reconcile.disbursed_texts(rows, filters, {"country_code": "location_code"}, lang)
         columns = [(name, t("country", lang), "text"),
                    ("committed_eur", t("committed_eur", lang), "euros"),
-                   ("disbursed_eur", t("disbursed_eur", lang), "euros")]
+                   ("disbursed_text", t("disbursed_eur", lang), "text")]
     return html.Div([
         html.H2(t("world", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
         switches,
+        # the map's total said as the programme's, part by part (issue 15)
+        reconcile.places_line("world-reconciliation", filters, lang, measure),
+        reconcile.payments_note("world-payments", filters, lang),
         html.Div([
             chart_block(
                 "world-map", title,
@@ -81,7 +87,7 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
                 html.H3(t("regions_unallocated", lang)),
                 table(others, [("label", t("country_or_region", lang), "text"),
                                ("committed_eur", t("committed_eur", lang), "euros"),
-                               ("disbursed_eur", t("disbursed_eur", lang), "euros")], lang),
+                               ("disbursed_text", t("disbursed_eur", lang), "text")], lang),
                 html.P(t("per_capita_note", lang), className="hint"),
                 html.P(missing_population(countries, name, lang), className="hint", id="world-no-population"),
             ], className="side-panel"),
