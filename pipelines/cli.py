@@ -4,7 +4,7 @@
     solidarity materialize [--raw DIR] [--warehouse FILE] [--serving FILE]
     solidarity serve [--serving FILE] [--host H] [--port P] [--workers N] [--threads N] [--no-compress]
     solidarity validate FILE...
-    solidarity export-embeds --out DIR [--serving FILE]
+    solidarity export-embeds --out DIR [--serving FILE] [--dashboard-url URL]
 
 Paths default to SOLIDARITY_RAW_DIR, SOLIDARITY_WAREHOUSE and SOLIDARITY_SERVING,
 then to files under data/.
@@ -102,6 +102,8 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Files to check be
 def export_embeds(
     out: Annotated[Path, typer.Option(help="Folder to write the self-contained chart pages into")],
     serving: ServingOpt = None,
+    dashboard_url: Annotated[Optional[str], typer.Option(
+        help="Public address of the dashboard the charts link back to [env SOLIDARITY_PUBLIC_URL]")] = None,
 ) -> None:
     """Write every public chart as static HTML (+ CSV, zip, local plotly.js and topojson), no CDN."""
     from dashboard.embed.export import export_embeds as export
@@ -110,7 +112,11 @@ def export_embeds(
     if not Path(path).exists():
         typer.echo(f"no serving snapshot at {path}: run `solidarity materialize` first", err=True)
         raise typer.Exit(2)
-    written = export(out, Path(path))
+    try:
+        written = export(out, Path(path), dashboard_url)
+    except ValueError as exc:  # no or no http(s) dashboard address: the links back need one
+        typer.echo(f"export-embeds: {exc} (give --dashboard-url or set SOLIDARITY_PUBLIC_URL)", err=True)
+        raise typer.Exit(2)
     typer.echo(f"{len(written)} files written to {out}; open {out / 'index.html'}")
 
 

@@ -413,7 +413,17 @@ def test_class3_siren_is_an_organisation_and_persons_need_evidence(warehouse):
     records = text_records(scdl_path(name), "utf-8", ";")
     col = records[0].index("Identification du bénéficiaire")
     nine = [r[col] for r in records[1:] if re.fullmatch(r"\d{9}", r[col].strip() if len(r) > col else "")]
-    assert sirens[0] >= len(nine) * 0.95 and sirens[1] == 0
+    assert sirens[0] >= len(nine) * 0.95
+    # A SIREN of unknown legal category makes a person only on the sole-trader evidence
+    # (issue 20: a sole trader has a SIRET and is a person): on this file of grants to
+    # associations that reads 202 of 18,025 SIREN grants (61 names such as "HERMINE NANTES
+    # ATLANTIQUE") as persons — the measured price of not naming sole traders, bounded here.
+    from pipelines.sources.person_names import reads_as_sole_trader
+
+    names = [r[records[0].index("Nom du bénéficiaire")] for r in records[1:]
+             if len(r) > col and re.fullmatch(r"\d{9}", r[col].strip())]
+    expected = sum(1 for n in names if reads_as_sole_trader(n))  # the rule, applied to the raw cells
+    assert sirens[1] == expected and expected / len(names) < 0.012
 
 
 def test_class4_negative_iati_money_publishes_and_is_named(snapshot):
