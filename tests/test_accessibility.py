@@ -5,7 +5,8 @@ French and English, on a desktop (1366×900) and a phone (390×844) viewport; an
   open; the moderate and minor ones are printed in a summary at the end of the module (it
   shows in pytest's output, `-s` not needed) but do not fail the test. No duplicate id
   either (axe 4.12 no longer has that rule) and no Content-Security-Policy refusal.
-- `<html lang>` is the page's language in the first HTML and after an in-app move.
+- `<html lang>` is the page's language in the first HTML and after an in-app move; each
+  page has its own title ("<heading> — <app title>") in that language.
 - A year link, a filter chip or a menu link activated with Enter leaves the focus on a
   control of the new page (the same link, else the page heading), never on <body>.
 - A chart is reached with Tab (its figure, then plotly's toolbar, then its data table);
@@ -267,6 +268,10 @@ def test_html_lang_in_the_first_html_and_after_an_in_app_move(server, desktop):
     wait_until(desktop, "return document.documentElement.lang === 'fr'", "<html lang> back to fr")
     wait_until(desktop, "return document.querySelector('#skip-link').textContent === 'Aller au contenu'",
                "the skip link in French")
+    # each page its own title, in its language
+    wait_until(desktop, "const h = document.querySelector('#main h2');"
+                        "return !!h && h.textContent === 'Secteurs' && document.title === "
+                        "'Secteurs — ' + document.querySelector('#app-title').textContent;", "the page's own title")
 
 
 def _enter_on(driver, selector: str) -> str:

@@ -8,6 +8,8 @@
  *    document. The focus then goes to the same control in the new page (same id, same
  *    address, or same words in the same kind of control), else to the page's heading.
  *    A link of the main menu sends the focus to the new page's heading.
+ * 3. Each page has its own title, in its language: "<page heading> — <app title>" (Dash
+ *    gives every page the app's French title).
  */
 (function () {
   "use strict";
@@ -88,7 +90,17 @@
     }
   }, true);
 
+  function retitle() {
+    var h = document.querySelector("#main h2");
+    var app = document.getElementById("app-title");
+    if (h && app && app.textContent) {
+      var title = h.textContent.trim() + " — " + app.textContent.trim();
+      if (document.title !== title) { document.title = title; }
+    }
+  }
+
   function settle() {
+    retitle();
     if (toHeading) {
       var h = document.querySelector("#main h2");
       if (Date.now() - toHeading.at > 15000) {
@@ -110,6 +122,8 @@
 
   function start() {
     new MutationObserver(settle).observe(document.body, { childList: true, subtree: true });
+    var title = document.querySelector("title");
+    if (title) { new MutationObserver(retitle).observe(title, { childList: true, characterData: true, subtree: true }); }
   }
   if (document.body) { start(); } else { document.addEventListener("DOMContentLoaded", start); }
 })();
