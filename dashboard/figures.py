@@ -550,10 +550,12 @@ def outcomes_achievement(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
 
 def outcome_totals(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
     """Results by indicator (data.outcome_totals): one bar per indicator, the share of its target
-    reached (sum of values reached / sum of targets, over the measurements with both), labelled
-    with the total reached; a dashed line at 100 %. An indicator with no share (lower is better,
-    or no target) has its total written, and no bar."""
+    reached (sum of values reached / sum of targets, over the measurements with both), with the
+    indicator's name and total written above it, full width (a phone has no room for names
+    beside the bars); a dashed line at 100 %. An indicator with no share (lower is better, or no
+    target) has its name and total, and no bar."""
     from dashboard.i18n import percent
+    from dashboard.plotly_text import escape_text
 
     df = df.filter(pl.col("actual_total").is_not_null())
     if df.is_empty():
@@ -568,15 +570,20 @@ def outcome_totals(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
              for total, target, share, n in df.select("actual_with_target", "target_with_actual", "target_share",
                                                       "with_both").iter_rows()]
     top = max([1.0] + [s for s in shares if s is not None])
+    rows = list(range(len(names)))
     fig = go.Figure(go.Bar(
-        x=[s if s is not None else 0 for s in shares], y=names, orientation="h", marker_color=OKABE_ITO[2],
-        # the total inside its bar (clear of the 100 % line); beside it where there is no bar
-        text=labels, textposition=["inside" if s is not None else "outside" for s in shares],
-        insidetextanchor="end", insidetextfont={"color": "white"}, cliponaxis=False, customdata=hover,
+        x=[s if s is not None else 0 for s in shares], y=rows, orientation="h", width=0.45,
+        marker_color=OKABE_ITO[2], text=names, customdata=hover, textposition="none",
         hovertemplate="%{customdata}<extra></extra>",
     ))
+    for row, name, label in zip(rows, names, labels):
+        # layout text is not escaped by plotly_text.safe_figure: the name is data, escaped here
+        fig.add_annotation(x=0, y=row + 0.25, xref="x", yref="y", xanchor="left", yanchor="bottom",
+                           showarrow=False, align="left", bgcolor="rgba(255,255,255,0.85)",  # over the 100 % line
+                           text=t("outcomes.bar_label", lang, name=escape_text(name), total=label))
     fig.add_vline(x=1, line_dash="dash", line_color=OKABE_ITO[7])
-    return _layout(fig, lang, height=max(260, 70 * df.height + 60), showlegend=False,
-                   xaxis={"tickformat": ".0%", "range": [0, top * 1.35], "title": t("outcomes.target_share", lang),
+    return _layout(fig, lang, height=max(220, 64 * len(rows) + 70), showlegend=False,
+                   xaxis={"tickformat": ".0%", "range": [0, top * 1.08], "title": t("outcomes.target_share", lang),
                           "gridcolor": "#eee"},
-                   yaxis={"automargin": True}, margin={"l": 10, "r": 20, "t": 30, "b": 10})
+                   yaxis={"visible": False, "range": [-0.5, len(rows) - 0.2]},
+                   margin={"l": 10, "r": 20, "t": 30, "b": 10})

@@ -155,9 +155,15 @@ def test_outcome_totals_sum_the_values_reached_against_their_targets():
                           "measurements": [3, 2], "actual_total": [900.0, 12.0], "with_both": [2, 2],
                           "actual_with_target": [600.0, 12.0], "target_with_actual": [800.0, 10.0],
                           "target_share": [0.75, None], "without_actual": [1, 0], "without_target": [0, 0]})
-    (bar,) = figures.outcome_totals(frame, "fr").data
-    assert list(bar.y) == ["Points d'eau", "Enfants scolarisés"]  # largest total at the top
-    assert list(bar.x) == [0, 0.75] and list(bar.text) == ["12", "900 (75\u202f%)"]
+    fig = figures.outcome_totals(frame, "fr")
+    (bar,) = fig.data
+    assert list(bar.text) == ["Points d'eau", "Enfants scolarisés"]  # largest total at the top
+    assert list(bar.x) == [0, 0.75]
+    assert [a.text for a in fig.layout.annotations] == ["Points d'eau\u00a0: <b>12</b>",
+                                                        "Enfants scolarisés\u00a0: <b>900 (75\u202f%)</b>"]
+    # a name is data: escaped where plotly would read it as markup (layout text is not escaped later)
+    odd = frame.with_columns(pl.lit("<a href='x'>Clic</a>").alias("indicator_title")).head(1)
+    assert "<a " not in figures.outcome_totals(odd, "fr").layout.annotations[0].text
     assert describe.outcome_totals(frame, "fr") == ("Enfants scolarisés\u00a0: 900 (75\u202f% de la cible) ; "
                                                     "Points d'eau\u00a0: 12.")
 

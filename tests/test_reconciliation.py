@@ -261,6 +261,14 @@ def test_overview_year_reconciles_and_says_what_versés_counts(pages, sql, year)
     note = _by_id(layout, "overview-payments").children
     assert note.startswith("Versés = paiements enregistrés dans les fichiers IATI")
     assert "Commerce équitable" in note and "ce qui ne veut pas dire 0\u00a0€ versé" in note
+    # the disbursed card says how much has no payment record: the grants no IATI activity describes
+    untracked = sql("select sum(grants_without_activity_eur) from grant_project_reconciliation where year = $y",
+                    {"y": year})
+    assert untracked > 0
+    card = _by_id(layout, "kpi-disbursed_eur-untracked").children
+    assert card.startswith(f"Non suivi pour {euros_short(untracked, 'fr')} des {euros_short(total, 'fr')} engagés")
+    assert json.loads(_by_id(layout, "overview-payments").to_plotly_json()["props"]["data-untracked"]) == \
+        pytest.approx(untracked, abs=CENT)
 
 
 # ---- "non suivi": no payment record is not 0 € paid

@@ -32,6 +32,7 @@ def layout(**query) -> html.Div:
         html.H2(t("flows", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
         reconcile.committed_line("flows-reconciliation", filters, lang),
+        reconcile.payments_note("flows-payments", filters, lang),
         chart_block(
             "funding-by-year", f"{t('committed_eur', lang)} / {t('disbursed_eur', lang)}",
             figures.funding_by_year(by_year, lang), describe.funding_by_year(by_year, lang),
@@ -39,7 +40,6 @@ def layout(**query) -> html.Div:
                             ("disbursed_text", t("disbursed_eur", lang), "text")], lang),
             "funding_by_year", filters, lang,
         ),
-        reconcile.payments_note("flows-payments", filters, lang),
         chart_block(
             "flows-sankey", t("flows_title", lang), figures.flows_sankey(flows, lang),
             describe.flows_sankey(flows, lang),

@@ -8,7 +8,7 @@ from dash import dcc, html
 from dashboard import data, describe, figures, reconcile
 from dashboard.components import chart_block, table
 from dashboard.filters import Filters, parse
-from dashboard.i18n import lang_of, t
+from dashboard.i18n import euros_short, lang_of, t
 from dashboard.kpi import HEADLINE, Kpi, formatted, sentence
 
 dash.register_page(__name__, path="/", name="overview", order=0)
@@ -34,6 +34,7 @@ def layout(year: str | None = None, lang: str | None = None, years: str | None =
                     html.H3(t(indicator, lang), className="kpi-label"),
                     html.P(formatted(kpi, lang), className="kpi-value", id=f"kpi-{indicator}"),
                     html.P(sentence(kpi, lang), className="kpi-sentence"),
+                    *(_untracked_part(year_filter, lang) if indicator == "disbursed_eur" and kpi.tracked else []),
                 ],
                 className="kpi-card",
             )
@@ -69,6 +70,16 @@ def _against_target(lang: str) -> html.Section:
                         ("target", t("target", lang), "euros")], lang),
         "committed_against_target", parse({"lang": lang}, data.filter_allowlists()), lang,
     )
+
+
+def _untracked_part(filters: Filters, lang: str) -> list:
+    """On the disbursed card: how much of the year's committed money has no payment record."""
+    parts = data.funding_parts(filters)
+    if abs(parts["untracked_eur"]) < reconcile.CENT:
+        return []
+    return [html.P(t("payments.card_partial", lang, amount=euros_short(parts["untracked_eur"], lang),
+                     committed=euros_short(parts["committed_eur"], lang)),
+                   className="kpi-sentence", id="kpi-disbursed_eur-untracked")]
 
 
 def _payments_tracked(filters: Filters) -> bool:
