@@ -91,7 +91,7 @@ class ResponseCache:
 
     A callback whose inputs are only the URL (pathname, search) or the grants grid's row
     request is a pure view of the snapshot: the same body gives the same bytes. Once built
-    and serialised (the /outcomes page is 400 kB of JSON, 30–60 ms to encode) its response is
+    and serialised (a page is 20–120 kB of JSON, tens of ms to encode) its response is
     replayed. Bounded by total size (LRU); the key starts with the snapshot stamp, so a new
     snapshot misses at once. Callbacks with any other input (a click) are never cached.
     A response is kept as sent, compressed or not (the request's Accept-Encoding is part of

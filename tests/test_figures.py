@@ -136,7 +136,8 @@ def test_sankey_draws_other_and_unknown_nodes_last_in_every_stage():
 
 
 def test_sankey_sentence_when_a_filter_empties_a_stage():
-    frame = pl.DataFrame({"programme": ["Commerce équitable"] * 2, "beneficiary_type": ["commerce_equitable", "cooperative"],
+    frame = pl.DataFrame({"programme": ["Commerce équitable"] * 2,
+                          "beneficiary_type": ["commerce_equitable", "cooperative"],
                           "category_code": ["unallocated"] * 2, "category_name": [None, None],
                           "location_code": ["unallocated"] * 2, "location_name": [None, None],
                           "committed_eur": [750.0, 250.0]})
