@@ -202,13 +202,20 @@ def summary(pytestconfig):
     yield
     if not _REPORT:
         return
-    lines = [f"axe-core {AXE_VERSION}: violations by impact (rules violated; critical/serious/moderate/minor)"]
+    total = sum((by_impact(v) for v in _REPORT.values()), Counter())
+    lines = [f"axe-core {AXE_VERSION}, {len(_REPORT)} audits: rules violated by impact "
+             f"(critical/serious/moderate/minor) " + "/".join(str(total[i]) for i in IMPACTS)]
+    pages: dict[str, list[str]] = {}
     for key, violations in _REPORT.items():
+        page, _, where = key.partition("?lang=")
         counts = by_impact(violations)
-        lines.append(f"  {key:45} " + "/".join(str(counts[i]) for i in IMPACTS))
+        pages.setdefault(page, []).append(where.replace(" @", " ") + " " + "/".join(str(counts[i]) for i in IMPACTS))
+    for page, cells in pages.items():
+        lines.append(f"  {page:28} " + " · ".join(cells))
+    for key, violations in _REPORT.items():
         below = [v for v in violations if v["impact"] not in FAILING]
         if below:
-            lines.append(describe(below))
+            lines.append(f"  {key}:\n" + describe(below))
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
     capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
     if reporter is None or capture is None:
@@ -229,8 +236,7 @@ def test_no_serious_or_critical_violation(server, driver, path, lang):
     set_viewport(driver, "desktop")
     driver.get_log("browser")  # only this page's messages below
     open_page(driver, f"{server}{path}?lang={lang}", embed=embed)
-    if not embed:
-        assert driver.execute_script("return document.documentElement.lang") == lang
+    html_lang = driver.execute_script("return document.documentElement.lang")
     duplicates = driver.execute_script(_DUPLICATE_IDS)
     open_every_table(driver)
     failing = []
@@ -244,6 +250,7 @@ def test_no_serious_or_critical_violation(server, driver, path, lang):
     assert not failing, f"{path}?lang={lang}:\n" + "\n".join(failing)
     assert not duplicates, f"{path}?lang={lang}: ids used more than once: {duplicates}"
     assert csp_refusals(driver) == []
+    assert html_lang == lang
 
 
 # ----------------------------------------------------------------------- keyboard
