@@ -128,6 +128,8 @@ def callback_problem(body: Any, callbacks: Mapping[str, Mapping]) -> str | None:
     if not isinstance(output, str) or output not in callbacks:
         return "no such callback"
     declared = callbacks[output]
+    if "callback" not in declared:  # a clientside callback runs in the browser, never here
+        return "no such callback on the server"
     for key in ("inputs", "state"):
         got, want = body.get(key, []), declared.get(key) or []
         if not isinstance(got, list) or len(got) != len(want):

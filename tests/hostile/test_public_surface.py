@@ -289,7 +289,10 @@ def _malformed_bodies() -> list:
             node[path[-1]] = value
         return body
 
-    bodies: list = [None, 1, "x", [], {}, [good], {"output": None}, {"output": 5}, {"output": "nope"}]
+    bodies: list = [None, 1, "x", [], {}, [good], {"output": None}, {"output": 5}, {"output": "nope"},
+                    # Dash pages' clientside callback: it runs in the browser, the server has no function for it
+                    {"output": "_pages_dummy.children", "outputs": {"id": "_pages_dummy", "property": "children"},
+                     "inputs": [{"id": "_pages_store", "property": "data", "value": {}}], "changedPropIds": []}]
     for base in (good, grid, click):
         for key in ("inputs", "outputs", "changedPropIds", "output"):
             bodies += [changed(base, [key], KeyError), changed(base, [key], None), changed(base, [key], 7),

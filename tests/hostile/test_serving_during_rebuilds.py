@@ -72,7 +72,8 @@ def test_no_failed_or_mixed_response_while_rebuilding(small_raw: Path, tmp_path:
         values = {("url", "pathname"): "/", ("url", "search"): "",
                   ("_pages_location", "pathname"): "/", ("_pages_location", "search"): ""}
         callbacks = {dep["output"]: _payload(dep, values) for dep in deps
-                     if all((i["id"], i["property"]) in values for i in dep["inputs"])}
+                     if all((i["id"], i["property"]) in values for i in dep["inputs"])
+                     and not dep.get("clientside_function")}  # a browser runs those itself
         assert any("footer.children" in o for o in callbacks) and any("_pages_content" in o for o in callbacks)
         index = requests.get(base + "/embed/", timeout=30)
         embeds = ["/embed/"] if index.status_code == 200 else []
