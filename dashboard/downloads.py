@@ -13,7 +13,8 @@ separator Excel expects with it (`;` where the decimal sign is a comma: French E
 on `;`), numbers never in scientific notation, dates and times as Excel reads them, and
 every header a label from the PO catalogs (`csv.<column>`, or `csv.<dataset>.<column>` where
 a name means something else in that dataset). CSV and Parquet carry `meta_source`, `meta_licence`, `meta_built_at`,
-`meta_snapshot_version` and `meta_is_sample` columns (prefixed so they never clash with
+`meta_snapshot_version` and `meta_is_sample` columns (and `meta_euros`, the base of constant
+euros, when the page shows them: `euros=constant` converts every euro column) (prefixed so they never clash with
 a data column such as rejected rows' `source`; Parquet also as file metadata); Excel
 has a `metadata` sheet.
 """
@@ -31,7 +32,7 @@ from babel.numbers import get_decimal_symbol
 from dashboard import data
 from dashboard.built_once import built_once, default_root
 from dashboard.filters import Filters, parse, to_query
-from dashboard.i18n import LOCALES, catalog, lang_of
+from dashboard.i18n import LOCALES, catalog, lang_of, t
 from pipelines.inert import XLSX_OPTIONS, inert_frame
 
 # The programme publishes its data under Etalab's open licence, the French public-sector default.
@@ -51,7 +52,7 @@ FORMATS = {
 # dataset name -> frame for the page's filters (the same query the chart uses)
 DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
     "funding_by_year": data.funding_by_year,
-    "committed_against_target": lambda f: data.indicator_by_year("committed_eur").rename(
+    "committed_against_target": lambda f: data.indicator_by_year("committed_eur", f).rename(
         {"value": "committed_eur", "target": "target_eur"}),  # euros, named as euros (cents in files)
     "funding_by_country": data.funding_by_place,
     "flows": lambda f: data.flows(f, f.lang),
@@ -180,6 +181,8 @@ def register(server: flask.Flask) -> None:
             flask.abort(404)
         filters = parse(flask.request.args.to_dict(), data.filter_allowlists())
         meta = provenance()
+        if filters.constant_euros:  # the amounts' basis travels in the file (`meta_euros`), named
+            meta["euros"] = t("euros.basis", filters.lang, year=data.price_base())
         # the key is the format and the validated filters (language included), not the raw query:
         # `?x=1` cannot force a new build, and a French and an English spreadsheet CSV are two files
         # the snapshot file's identity (inode, mtime) too: a changed copy is another snapshot

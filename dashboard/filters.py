@@ -1,6 +1,8 @@
 """URL filters: the query string parsed against allowlists, and written back.
 
 Every view is a permalink: `?years=2019-2024&programme=...&country=MLI&sector=122&lang=en`.
+`euros=constant` shows every amount in euros of the latest year with an INSEE consumer price
+index (docs/money-rules.md, "Constant euros"); current euros are the default and leave it out.
 A value not in its allowlist (taken from the snapshot) is dropped, never passed on,
 so a hand-edited or hostile URL shows the unfiltered view instead of an error.
 """
@@ -13,7 +15,9 @@ from urllib.parse import parse_qs, urlencode
 
 from dashboard.i18n import lang_of
 
-PARAMS = ("years", "programme", "country", "sector", "departement", "lang")
+PARAMS = ("years", "programme", "country", "sector", "departement", "euros", "lang")
+# the one word of the URL for the money basis, on pages and embeds alike; current euros by default
+CONSTANT_EUROS = "constant"
 _YEARS = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
 
 
@@ -24,6 +28,9 @@ class Allowed:
     countries: frozenset[str] = frozenset()  # ISO-3 countries and IATI region codes
     sectors: frozenset[str] = frozenset()  # DAC 3-digit categories and 5-digit sectors
     departements: frozenset[str] = frozenset()
+    # the latest year with a consumer price index (the constant euros' base), None when the
+    # snapshot has none: `euros=constant` is then dropped like any value the data cannot honour
+    price_base: int | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,11 @@ class Filters:
     sector: str | None = None
     departement: str | None = None
     lang: str = "fr"
+    euros: str = "current"  # or CONSTANT_EUROS: a display basis, not a filter (is_empty ignores it)
+
+    @property
+    def constant_euros(self) -> bool:
+        return self.euros == CONSTANT_EUROS
 
     @property
     def is_empty(self) -> bool:
@@ -67,6 +79,7 @@ def parse(query: dict[str, str | list[str] | None], allowed: Allowed) -> Filters
         sector=q.get("sector") if q.get("sector") in allowed.sectors else None,
         departement=q.get("departement") if q.get("departement") in allowed.departements else None,
         lang=lang_of(q.get("lang")),
+        euros=CONSTANT_EUROS if q.get("euros") == CONSTANT_EUROS and allowed.price_base else "current",
     )
 
 
@@ -83,6 +96,8 @@ def to_params(filters: Filters) -> dict[str, str]:
         value = getattr(filters, name)
         if value:
             params[name] = value
+    if filters.constant_euros:
+        params["euros"] = CONSTANT_EUROS
     if filters.lang != "fr":
         params["lang"] = filters.lang
     return params

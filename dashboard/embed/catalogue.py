@@ -32,14 +32,17 @@ class EmbedRequest:
     year: int | None = None
     country: str | None = None
     indicator: str | None = None
+    euros: str | None = None  # CONSTANT_EUROS, or None: current euros (the pages' `euros` word)
 
     def query(self) -> dict[str, str]:
         """The canonical query string (fixed order), used in links and cache keys."""
-        out = {"year": self.year, "country": self.country, "indicator": self.indicator, "lang": self.lang}
+        out = {"year": self.year, "country": self.country, "indicator": self.indicator, "euros": self.euros,
+               "lang": self.lang}
         return {k: str(v) for k, v in out.items() if v is not None}
 
     def filters(self) -> Filters:
-        return Filters(year_from=self.year, year_to=self.year, country=self.country, lang=self.lang)
+        return Filters(year_from=self.year, year_to=self.year, country=self.country, lang=self.lang,
+                       euros=self.euros or "current")
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def _campaign_frame(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _kpi(req: EmbedRequest) -> pl.DataFrame:
-    frame = data.kpis(req.year).filter(pl.col("indicator") == req.indicator)
+    frame = data.kpis(req.year, filters=req.filters()).filter(pl.col("indicator") == req.indicator)
     return frame.select(pl.lit(req.year).alias("year"), pl.all())
 
 
@@ -102,24 +105,24 @@ C = Column
 CHARTS: dict[str, Chart] = {
     c.slug: c
     for c in (
-        Chart("funding-by-year", None, ("country",),
+        Chart("funding-by-year", None, ("country", "euros"),
               lambda r: data.funding_by_year(r.filters()),
               (C("year", "int"), C("committed_eur", "eur"), C("disbursed_eur", "eur")),
               lambda r, df: figures.funding_by_year(df, r.lang),
               lambda r, df: describe.funding_by_year(df, r.lang), page="/flows", section="funding-by-year"),
-        Chart("world-map", "funding", ("year",),
+        Chart("world-map", "funding", ("year", "euros"),
               lambda r: data.funding_by_place(r.filters()),
               (C("name_{lang}", "text"), C("committed_eur", "eur"), C("disbursed_eur", "eur")),
               lambda r, df: figures.world_map(df, r.lang),
               lambda r, df: describe.world_map(df, r.lang),
               credit="credit_world", needs_world=True, page="/world", section="world-map"),
-        Chart("flows", "funding", ("year",),
+        Chart("flows", "funding", ("year", "euros"),
               lambda r: data.flows(r.filters(), r.lang),
               (C("programme", "text"), C("beneficiary_type", "beneficiary"), C("category_name", "text"),
                C("location_name", "text"), C("committed_eur", "eur")),
               lambda r, df: figures.flows_sankey(df, r.lang),
               lambda r, df: describe.flows_sankey(df, r.lang), page="/flows", section="flows-sankey"),
-        Chart("sectors", "funding", ("year",),
+        Chart("sectors", "funding", ("year", "euros"),
               lambda r: data.sectors(r.filters(), r.lang),
               (C("category_name", "text"), C("sector_name", "text"), C("committed_eur", "eur"),
                C("disbursed_eur", "eur")),
@@ -141,7 +144,7 @@ CHARTS: dict[str, Chart] = {
               lambda r, df: figures.campaign_reach_bars(_campaign_frame(df), r.lang),
               lambda r, df: describe.campaign_reach_bars(_campaign_frame(df), r.lang),
               page="/at-home", section="reach-map"),
-        Chart("kpi", "kpis", ("year", "indicator"),
+        Chart("kpi", "kpis", ("year", "indicator", "euros"),
               _kpi,
               (C("indicator", "indicator"), C("value", "dec"), C("previous_value", "dec"), C("target", "dec")),
               None, None, defaults={"indicator": "committed_eur"}, page="/"),

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from werkzeug.datastructures import MultiDict
 
-from dashboard.data import serving_path, snapshot_info
+from dashboard.data import price_base, serving_path, snapshot_info
 from dashboard.embed import queries
 from dashboard.embed.catalogue import CHARTS, EmbedRequest
+from dashboard.filters import CONSTANT_EUROS
 from dashboard.i18n import LANGS
 
 MAX_VALUE = 16  # longer than any allowed value: refuse before looking further
@@ -38,6 +39,7 @@ class Allowlists:
     years: dict[str, tuple[int, ...]]  # per mart
     countries: frozenset[str]
     indicators: tuple[str, ...]
+    price_base: int | None = None  # latest year with a consumer price index (constant euros' base)
 
 
 def allowlists(path: Path | None = None) -> Allowlists:
@@ -53,6 +55,7 @@ def _allowlists(path: str, version: str) -> Allowlists:  # version: a new snapsh
         years={table: queries.years_of(table, p) for table in sorted(tables)},
         countries=queries.funded_countries(p),
         indicators=queries.indicators(p),
+        price_base=price_base(p),
     )
 
 
@@ -96,4 +99,13 @@ def validate(chart: str, args: MultiDict, path: Path | None = None) -> EmbedRequ
         if not (raw and INDICATOR.fullmatch(raw) and raw in lists.indicators):
             raise EmbedError(400, "Parameter indicator must be one of: " + ", ".join(lists.indicators) + ".")
         fields["indicator"] = raw
+    # the money basis: the pages' word and value; current euros (the default) by leaving it out
+    if "euros" in spec.params and "euros" in args:
+        raw = args["euros"]
+        if raw == "current":
+            pass
+        elif raw == CONSTANT_EUROS and lists.price_base:
+            fields["euros"] = CONSTANT_EUROS
+        else:
+            raise EmbedError(400, "Parameter euros must be 'constant' (or 'current', the default).")
     return EmbedRequest(**fields)

@@ -55,14 +55,22 @@ class Links:
 
 
 def title(req: EmbedRequest) -> str:
+    """The chart's name, its filters, and in constant euros their base (the title is what the
+    page, the citation and the zip's README say: the basis travels with the numbers)."""
     if req.chart == "kpi":
-        return f"{t(req.indicator, req.lang)} — {req.year}"
+        return f"{t(req.indicator, req.lang)} — {req.year}" + _basis(req)
     text = et(req.chart, req.lang)
     if req.country:
         text += " — " + country_name(req.country, req.lang)
     if req.year is not None:
         text += f" — {req.year}"
-    return text
+    return text + _basis(req)
+
+
+def _basis(req: EmbedRequest) -> str:
+    if not req.euros or (req.chart == "kpi" and not (req.indicator or "").endswith("_eur")):
+        return ""  # a count is the same in any euros
+    return " — " + t("euros.constant", req.lang, year=data.price_base())
 
 
 def figure_json(fig) -> markupsafe.Markup:
