@@ -17,12 +17,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import dash
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from dash import MATCH, Input, Output
 
 from dashboard import data
 from dashboard.figures import beneficiary_label
 from dashboard.filters import Filters, parse_search
-from dashboard.i18n import day, euros
+from dashboard.i18n import LOCALES, day, euros, lang_of, sentence_case, t
 
 BLOCK = 100  # rows per request (4 pages of 25)
 
@@ -33,6 +34,27 @@ BLOCK = 100  # rows per request (4 pages of 25)
 KEYBOARD_OPTIONS = {"tabToNextCell": {"function": "false"}, "tabToNextHeader": {"function": "false"}}
 MAX_BLOCK = 500  # a request for more rows than this gets this many
 _MAX_CONDITIONS = 4
+
+
+# The words ag-grid draws itself (pager, filter menus, overlays), by their localeText keys in
+# the AG Grid bundled with dash-ag-grid 35 (read in its dash_ag_grid.min.js): each is the
+# catalog's `grid.<key>`, French on a French page ("Taille de la page", "1 à 25 sur 5 840").
+LOCALE_KEYS = (
+    "page", "to", "of", "more", "pageLastRowUnknown", "pageSizeSelectorLabel", "ariaPageSizeSelectorLabel",
+    "firstPage", "previousPage", "nextPage", "lastPage", "loadingOoo", "loadingError", "noRowsToShow",
+    "filterOoo", "applyFilter", "clearFilter", "resetFilter", "cancelFilter", "andCondition", "orCondition",
+    "contains", "notContains", "equals", "notEqual", "startsWith", "endsWith", "blank", "notBlank",
+    "lessThan", "greaterThan", "lessThanOrEqual", "greaterThanOrEqual", "inRange", "inRangeStart",
+    "inRangeEnd", "textFilter", "numberFilter", "empty",
+)
+
+
+def locale_text(lang: str) -> dict[str, str]:
+    """ag-grid's localeText for the page's language: its words from the catalogs, and the
+    number separators (the pager's counts) from Babel's CLDR data, as `i18n.number` writes them."""
+    locale = LOCALES[lang_of(lang)]
+    words = {key: t(f"grid.{key}", lang) for key in LOCALE_KEYS}
+    return {**words, "thousandSeparator": get_group_symbol(locale), "decimalSeparator": get_decimal_symbol(locale)}
 
 
 def grid_id(query: str) -> dict:
@@ -99,11 +121,23 @@ def _block(stamp: tuple, filters: Filters, sort: tuple, conditions: tuple, start
 
 
 def format_row(row: dict, lang: str) -> dict:
+    """A row as the grid shows it: dates and euros in the language, and names for codes:
+    organisation type, country or IATI region, DAC category (sentence case); a grant with no
+    known country or category says so, in the words the other pages use."""
     when = row["date_convention"]
+    lang = lang_of(lang)
+    place, category = row.get(f"location_{lang}"), row.get(f"category_{lang}")
     return {**row, "date_convention": when.isoformat() if when else None,
             "beneficiary_type": beneficiary_label(row["beneficiary_type"], lang),
+            "location_text": place or _unnamed(row["main_location_code"], "unknown_place", lang),
+            "category_text": sentence_case(category) or _unnamed(row["main_category_code"], "unknown_category", lang),
             "amount_text": euros(row["amount_eur"], lang) if row["amount_eur"] is not None else "",
             "date_text": day(when, lang) if when else ""}
+
+
+def _unnamed(code: str | None, unknown_key: str, lang: str) -> str:
+    # 'unallocated' (or nothing) is the unknown part; a code the reference lists lack stays a code
+    return t(unknown_key, lang) if code in (None, "", "unallocated") else code
 
 
 def register(app: dash.Dash) -> None:

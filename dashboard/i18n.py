@@ -79,3 +79,33 @@ def day(value: date | datetime | str, lang: str) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return format_date(value, "medium", locale=LOCALES[lang_of(lang)])
+
+
+def sentence_case(name: str | None) -> str | None:
+    """A name as a sentence: the OECD's DAC lists write some category names in capitals
+    ('WATER AND SANITATION'); every page, embed and download shows them as 'Water and
+    sanitation'. Names already in mixed case are left as their source writes them."""
+    if name and name.isupper():
+        return name[0] + name[1:].lower()
+    return name
+
+
+def label(prefix: str, code: str | None, lang: str) -> str:
+    """The catalog's name for a code (`source.grants` -> 'Subventions (SCDL)'); a code the
+    catalog does not know yet is shown as it is rather than hidden."""
+    if code is None or code == "":
+        return ""
+    key = f"{prefix}.{code}"
+    return t(key, lang) if has_label(key) else code
+
+
+def reason_id(reason: str | None) -> str:
+    """The stable rule id of a stored reason: what the readers write before the ':'
+    ('montant_format: read as 58000.00' -> 'montant_format'), else the whole constant text
+    ('amount is not a number'). Reasons are stored in English in the warehouse; the pages
+    translate them at display through `reason.<id>` in the catalogs, and nowhere else."""
+    return (reason or "").split(":", 1)[0].strip()
+
+
+def reason_label(reason: str | None, lang: str) -> str:
+    return label("reason", reason_id(reason), lang)

@@ -26,7 +26,7 @@ from dashboard.downloads import LICENCE, PUBLISHER, SOURCE, published_numbers
 from dashboard.embed.catalogue import CHARTS, Chart, EmbedRequest
 from dashboard.embed.labels import et
 from dashboard.embed.queries import country_name
-from dashboard.figures import beneficiary_label, graph_config
+from dashboard.figures import UNKNOWN_KEYS, beneficiary_label, graph_config, readable_names
 from dashboard.i18n import day, euros, has_label, number, t
 from dashboard.plotly_text import safe_figure
 from pipelines.inert import inert_frame
@@ -96,16 +96,21 @@ def _cell(row: dict, name: str, kind: str, lang: str) -> str:
         return beneficiary_label(value, lang)
     if kind == "indicator":
         return t(value, lang) if has_label(value) else value
-    if value == "unallocated":
-        return et("unallocated", lang)
-    if row.get("location_kind") == "region":  # an IATI region code: say what it is
-        return f"{et('iati_region', lang)} {value}"
+    if value == "unallocated":  # what is not known, in the words the dashboard's pages use
+        return t(UNKNOWN_KEYS[_CODE_OF.get(name, "location_code")], lang)
+    if row.get("location_kind") == "region" and value == row.get("country_code"):
+        return t("iati_region", lang, code=value)  # a region code the IATI codelist shipped lacks
     return str(value)
+
+
+# the code column a name column names (others, the world map's name_fr/name_en, name places)
+_CODE_OF = {"category_name": "category_code", "sector_name": "sector_code"}
 
 
 def table(spec: Chart, req: EmbedRequest, frame: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
     columns = [(c.name.format(lang=req.lang), c.kind) for c in spec.columns]
     headers = [_header(name, req.lang) for name, _ in columns]
+    frame = readable_names(frame, req.lang)  # the pages' names: no known country or category, never a code
     rows = [[_cell(row, name, kind, req.lang) for name, kind in columns] for row in frame.iter_rows(named=True)]
     return headers, rows
 

@@ -12,9 +12,9 @@ import dash_ag_grid as dag
 from dash import html
 
 from dashboard import data, reconcile
-from dashboard.components import download_links, filter_bar
+from dashboard.components import download_links, euros_switch, filter_bar
 from dashboard.filters import parse, to_query
-from dashboard.grants_grid import BLOCK, KEYBOARD_OPTIONS, grid_id
+from dashboard.grants_grid import BLOCK, KEYBOARD_OPTIONS, grid_id, locale_text
 from dashboard.i18n import euros_short, number, t
 
 dash.register_page(__name__, path="/grants", name="grants_page", order=6)
@@ -33,13 +33,16 @@ def columns(lang: str) -> list[dict]:
         {"field": "date_convention", "headerName": t("date", lang), "width": 120, "filter": False,
          "valueFormatter": {"function": "params.data ? params.data.date_text : ''"}},
         {"field": "reference_decision", "headerName": t("decision", lang), "width": 150, **_TEXT},
-        {"field": "programme", "headerName": "Programme", **_TEXT},
+        {"field": "programme", "headerName": t("programme", lang), **_TEXT},
         {"field": "beneficiary_name", "headerName": t("beneficiary", lang), **_TEXT},
         # labelled in the row, filtered on the code: no free-text filter on a translated label
         {"field": "beneficiary_type", "headerName": t("org_type", lang), "filter": False},
         {"field": "purpose", "headerName": t("purpose", lang), "flex": 2, **_TEXT},
-        {"field": "main_location_code", "headerName": t("country_or_region", lang), "width": 110, **_TEXT},
-        {"field": "main_category_code", "headerName": t("category", lang), "width": 110, **_TEXT},
+        # names, never codes: sorted and filtered on the name in the page's language (data.GRANT_NAMES)
+        {"field": f"location_{lang}", "headerName": t("country_or_region", lang), "width": 140, **_TEXT,
+         "valueFormatter": {"function": "params.data ? params.data.location_text : ''"}},
+        {"field": f"category_{lang}", "headerName": t("category", lang), "width": 160, **_TEXT,
+         "valueFormatter": {"function": "params.data ? params.data.category_text : ''"}},
         # sorted by the number, shown in the language's format
         {"field": "amount_eur", "headerName": t("amount", lang), "type": "rightAligned", "width": 140,
          "valueFormatter": {"function": "params.data ? params.data.amount_text : ''"}, **_NUMBER},
@@ -53,10 +56,12 @@ def layout(**query) -> html.Div:
         filters = filters.with_(sector=filters.sector[:3])
     lang = filters.lang
     count, total = data.grants_summary(filters)
-    sector_note = ([html.P(t("grants_sector_note", lang, category=filters.sector), id="grants-sector-note",
+    sector_note = ([html.P(t("grants_sector_note", lang, category=data.filter_labels(filters)["sector"]),
+                           id="grants-sector-note",
                            className="hint")] if filters.sector else [])
     return html.Div([
         html.H2(t("grants_page", lang)),
+        euros_switch(filters, PATH, lang),
         filter_bar(filters, PATH, lang, years=allowed.years),
         html.P(t("grants_intro", lang, count=number(count, lang), total=euros_short(total, lang)),
                id="grants-count"),
@@ -71,7 +76,9 @@ def layout(**query) -> html.Div:
             defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 100},
             dashGridOptions={"pagination": True, "paginationPageSize": 25, "cacheBlockSize": BLOCK,
                              "maxBlocksInCache": 20, "infiniteInitialRowCount": min(count, BLOCK),
-                             "enableCellTextSelection": True, "ensureDomOrder": True, **KEYBOARD_OPTIONS},
+                             "enableCellTextSelection": True, "ensureDomOrder": True, **KEYBOARD_OPTIONS,
+                             # the pager and filter menus in the page's language ("1 à 25 sur 5 840")
+                             "localeText": locale_text(lang)},
             style={"height": "640px"},
             className="ag-theme-alpine",
         ),

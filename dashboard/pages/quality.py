@@ -9,7 +9,7 @@ from dash import html
 from dashboard import data
 from dashboard.components import download_links, table
 from dashboard.filters import Filters
-from dashboard.i18n import day, lang_of, number, percent, t
+from dashboard.i18n import day, label, lang_of, number, percent, reason_label, t
 
 dash.register_page(__name__, path="/data-quality", name="data_quality", order=7)
 
@@ -20,8 +20,12 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         pl.struct("metric", "value").map_elements(lambda r: _value(r["metric"], r["value"], lang),
                                                   return_dtype=pl.String).alias("shown"),
         pl.col("latest_file_at").map_elements(lambda d: day(d, lang), return_dtype=pl.String).alias("latest"),
+        _named("source", "source", lang), _named("metric", "metric", lang),
     )
-    rejected = data.rejected_counts()
+    # names, never identifiers: sources, severities and reasons as the catalogs say them
+    rejected = data.rejected_counts().with_columns(
+        _named("source", "source", lang), _named("severity", "severity", lang),
+        pl.col("reason").map_elements(lambda r: reason_label(r, lang), return_dtype=pl.String))
     return html.Div([
         html.H2(t("data_quality", lang)),
         html.P(t("quality_intro", lang)),
@@ -36,6 +40,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             html.H3(t("reconciliation_title", lang)),
             html.P(t("reconciliation_intro", lang)),
             table(data.money_reconciliation().with_columns(
+                      _named("source", "source", lang),
                       pl.col("outcome").map_elements(lambda o: t("outcome_" + o, lang), return_dtype=pl.String),
                       pl.col("reason").map_elements(lambda r: t("setaside_" + r, lang) if r else "",
                                                     return_dtype=pl.String)),
@@ -49,7 +54,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.Section([
             html.H3(t("compliance_title", lang)),
             html.P(t("compliance_intro", lang)),
-            table(data.publication_compliance(), [
+            table(data.publication_compliance().with_columns(_named("missing_field", "scdl", lang)), [
                 ("year", t("year", lang), "text"),
                 ("grants_over_threshold", t("grants_over_threshold", lang), "number"),
                 ("grants_complete", t("grants_complete", lang), "number"),
@@ -130,10 +135,16 @@ def _open_data(lang: str) -> html.Section:
     ], className="chart-block", id="open-data")
 
 
+def _named(column: str, prefix: str, lang: str) -> pl.Expr:
+    """A column of codes shown by name (`<prefix>.<code>` in the catalogs)."""
+    return pl.col(column).map_elements(lambda code: label(prefix, code, lang), return_dtype=pl.String)
+
+
 def _value(metric: str, value: float | None, lang: str) -> str:
-    # shares are stored as fractions, counts as floats: show each as what it is
+    # shares are stored as fractions, counts as floats (transactions_without_rate is a
+    # count of transactions): show each as what it is
     if value is None:
         return "–"
-    if "coverage" in metric or "share" in metric or metric == "transactions_without_rate":
+    if "coverage" in metric or "share" in metric:
         return percent(value, lang)
     return number(value, lang)

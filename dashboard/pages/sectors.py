@@ -8,7 +8,7 @@ import polars as pl
 from dash import dcc, html
 
 from dashboard import data, describe, figures, reconcile
-from dashboard.components import chart_block, filter_bar, table
+from dashboard.components import chart_block, euros_switch, filter_bar, table
 from dashboard.filters import parse, to_query
 from dashboard.i18n import t
 
@@ -22,16 +22,18 @@ def layout(**query) -> html.Div:
     filters = parse(query, allowed)
     lang = filters.lang
     sectors = data.sectors(filters, lang)
-    rows = sectors.with_columns(pl.col("sector_code").alias("sector"))
+    # names as every page says them (figures.readable_names): no known category, never a bare code
+    rows = figures.readable_names(sectors, lang).with_columns(
+        pl.col("sector_code").alias("sector"),
+        pl.when(pl.col("sector_code") != "unallocated").then(pl.col("sector_code")).alias("sector_code_text"))
     # disbursed reads 'non suivi' where no payment can be known (issue 15)
     rows = reconcile.disbursed_texts(rows, filters, {"category_code": "category_code", "sector_code": "sector_code"},
                                      lang)
-    by_category = data.grants_by_category(filters, lang).with_columns(
-        pl.col("category_code").alias("sector"),
-        pl.when(pl.col("category_code") == "unallocated").then(pl.lit(t("unallocated", lang)))
-        .otherwise(pl.col("category_name")).alias("category_name"))
+    by_category = figures.readable_names(data.grants_by_category(filters, lang), lang).with_columns(
+        pl.col("category_code").alias("sector"))
     return html.Div([
         html.H2(t("sectors", lang)),
+        euros_switch(filters, PATH, lang),
         filter_bar(filters, PATH, lang, years=allowed.years),
         # the treemap's total and the grants table's, each said as the programme's (issue 15)
         reconcile.sectors_line("sectors-reconciliation", filters, lang),
@@ -39,7 +41,7 @@ def layout(**query) -> html.Div:
         chart_block(
             "sectors-treemap", t("sectors_title", lang), figures.sectors_treemap(sectors, lang),
             describe.sectors_treemap(sectors, lang),
-            table(rows, [("category_name", t("category", lang), "text"), ("sector_code", "Code", "text"),
+            table(rows, [("category_name", t("category", lang), "text"), ("sector_code_text", t("dac_code", lang), "text"),
                          ("sector_name", t("sector", lang), "text"),
                          ("committed_eur", t("committed_eur", lang), "euros"),
                          ("disbursed_text", t("disbursed_eur", lang), "text")],
