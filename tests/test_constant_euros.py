@@ -167,7 +167,7 @@ def _nav(http, pathname: str, search: str) -> tuple[list[str], str]:
     return [link["props"]["href"] for link in shell["nav"]["children"]], shell["lang-switch"]["href"]
 
 
-def test_the_parameter_survives_navigation_and_an_unknown_value_is_ignored(app_client, built):
+def test_the_parameter_survives_navigation_and_an_unknown_value_is_ignored(app_client):
     from dashboard import data
     from dashboard.filters import merge, parse
 
@@ -202,7 +202,7 @@ def test_the_parameter_survives_navigation_and_an_unknown_value_is_ignored(app_c
     assert [r["committed_eur"] for r in embed_rows] == [r["committed_eur"] for r in page_csv]
 
 
-def test_the_switch_works_by_keyboard_in_chromium(app_client, built):
+def test_the_switch_works_by_keyboard_in_chromium(app_client):
     """Tab to "Euros constants", press Enter: the URL says so and the committed card shows the
     deflated amount (computed here from the CSV and the snapshot)."""
     from selenium import webdriver
