@@ -406,6 +406,31 @@ def test_embed_tables_name_places_and_sectors(app, codes, lang):
         assert not [c for c in found if re.search(r"[A-Z]{4,} [A-Z]{2,}", c)], chart  # no name in capitals
 
 
+# --------------------------------------------------------------------- downloads
+
+def test_downloads_label_columns_carry_names(app, codes):
+    """The French 'CSV pour Excel' of the pages' charts: a column whose header is a name
+    ('Catégorie CAD', 'Lieu', 'Nom en français') holds names, never 'unallocated' or a code."""
+    client, _, _ = app
+
+    def table(dataset: str) -> list[dict[str, str]]:
+        text = client.get(f"/download/{dataset}.excel.csv").get_data().decode("utf-8-sig")
+        return list(csv.DictReader(text.splitlines(), delimiter=";"))
+
+    places = table("funding_by_country")
+    for code in codes["regions"]:
+        row = next(r for r in places if r["Code pays ou région"] == code)
+        assert (row["Nom en français"], row["Nom en anglais"]) == (_xml_regions()[code]["fr"],
+                                                                  _xml_regions()[code]["en"])
+    for dataset, columns in (("funding_by_country", ("Nom en français", "Nom en anglais")),
+                             ("flows", ("Catégorie CAD", "Lieu")), ("sectors", ("Catégorie CAD", "Secteur CAD"))):
+        rows = table(dataset)
+        assert rows and all(column in rows[0] for column in columns), dataset
+        names = {row[column] for row in rows for column in columns}
+        assert "unallocated" not in names and not [n for n in names if re.fullmatch(r"[A-Z]{3}|\d{3,5}", n)]
+        assert "Pays non connu" in names or "Catégorie CAD non connue" in names, dataset
+
+
 # ------------------------------------------------------------------ the pager
 
 @pytest.mark.parametrize("lang", LANGS)
