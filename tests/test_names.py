@@ -362,6 +362,30 @@ def test_the_data_quality_page_speaks_french(app):
     assert "Lignes rejetées" in texts and "Le montant n'est pas un nombre" in texts
 
 
+def test_unconverted_transactions_are_named_by_the_iati_codelist(app, tmp_path):
+    """An IATI amount with no euro rate is listed with its transaction type's name: the
+    TransactionType codelist's own, read here from the IATI codelist file the reference tests
+    read (../shared/reference), not from the catalogs."""
+    import shutil
+
+    from dashboard.app import create_app
+
+    _, _, serving = app
+    copy = tmp_path / "serving.duckdb"
+    shutil.copy(serving, copy)
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("insert into unconverted_money (source_file, currency, year, transaction_type, transactions, "
+                     "value) values ('activities.xml', 'NGN', 2012, '2', 1, 1000)")
+    codelist = Path(__file__).resolve().parents[2] / "shared" / "reference" / "codelists" / "iati_embedded"
+    names = {item.findtext("code"): {n.get(XML_LANG, "en"): n.text for n in item.find("name").findall("narrative")}
+             for item in ET.parse(codelist / "TransactionType.xml").getroot().iter("codelist-item")}
+    client = create_app(copy).server.test_client()
+    for lang in LANGS:
+        page = _page((client, client.get("/_dash-dependencies").get_json(), copy), "/data-quality", _search(lang))
+        cells = _texts(_by_id(page, "unconverted-money-table"))
+        assert names["2"][lang] in cells and "2" not in cells, lang
+
+
 def test_every_reason_a_reader_writes_has_a_name_in_both_languages(app):
     """Rule ids are read from the readers' own source (`warn(field, value, "<id>", ...)`,
     `"<id>: ..."` strings) and from the snapshot: each has a label in both catalogs."""

@@ -95,7 +95,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.Section([
             html.H3(t("unconverted_title", lang)),
             html.P(t("unconverted_intro", lang)),
-            table(data.unconverted_money(), [
+            table(data.unconverted_money().with_columns(_named("transaction_type", "iati_transaction", lang)), [
                 ("year", t("year", lang), "text"), ("source_file", t("file", lang), "text"),
                 ("currency", t("currency", lang), "text"), ("transaction_type", t("transaction_type", lang), "text"),
                 ("transactions", t("transactions", lang), "number"), ("value", t("amount_read", lang), "number")],
