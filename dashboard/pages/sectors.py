@@ -41,7 +41,8 @@ def layout(**query) -> html.Div:
         chart_block(
             "sectors-treemap", t("sectors_title", lang), figures.sectors_treemap(sectors, lang),
             describe.sectors_treemap(sectors, lang),
-            table(rows, [("category_name", t("category", lang), "text"), ("sector_code_text", t("dac_code", lang), "text"),
+            table(rows, [("category_name", t("category", lang), "text"),
+                         ("sector_code_text", t("dac_code", lang), "text"),
                          ("sector_name", t("sector", lang), "text"),
                          ("committed_eur", t("committed_eur", lang), "euros"),
                          ("disbursed_text", t("disbursed_eur", lang), "text")],
