@@ -82,6 +82,7 @@ class Figures:
     year: int | None
     kpis: tuple[Kpi, ...]
     reconciliation: str
+    payments: str
     charts: tuple[Chart, ...]
     filters_said: tuple[str, ...]
     basis: str | None  # 'euros constants de 2025…' when the page shows constant euros
@@ -99,13 +100,13 @@ def _year(filters: Filters, available: list[int]) -> int | None:
 
 
 def committed_sentence(filters: Filters, lang: str) -> str:
-    """The overview's reconciliation line (reconcile.committed_line), as text."""
-    p = data.funding_parts(filters)
-    return reconcile.sentence(("reconcile.total_committed", p["committed_eur"]),
-                              [("reconcile.part_grants", p["grant_eur"]),
-                               ("reconcile.part_cofinancing", p["cofinancing_eur"])],
-                              lang, of_which=[("reconcile.part_unknown_place", p["unknown_place_eur"]),
-                                              ("reconcile.part_regions", p["region_eur"])])
+    """The overview's reconciliation line, as text: the very sentence the page shows."""
+    return reconcile.committed_line("brief-reconciliation", filters, lang).children
+
+
+def payments_sentence(filters: Filters, lang: str) -> str:
+    """What "versés" counts and which committed money has no payment record (the page's note)."""
+    return reconcile.payments_note("brief-payments", filters, lang).children
 
 
 def figures(filters: Filters, url: str) -> Figures:
@@ -153,7 +154,8 @@ def figures(filters: Filters, url: str) -> Figures:
     source = t("source_line", lang, sources=t("sources", lang), built_at=day(info.built_at, lang),
                version=info.version)
     return Figures(year, tuple(kpis), committed_sentence(selection, lang) if year is not None else "",
-                   tuple(charts), tuple(said), basis, source, info.is_sample, url, info.built_at)
+                   payments_sentence(selection, lang) if year is not None else "", tuple(charts),
+                   tuple(said), basis, source, info.is_sample, url, info.built_at)
 
 
 def _kpi_cells(kpi: Kpi, lang: str) -> list[str]:
@@ -177,7 +179,7 @@ def _chart(chart: Chart, lang: str) -> str:
     bars = []
     for year, value in zip(chart.years, chart.values):
         amount = float(value or 0)  # geometry only: the label is the exact amount, formatted
-        height = max(amount, 0) / top * 2.2
+        height = max(amount, 0) / top * 1.9
         label = euros_short(value, lang) if value is not None else "–"
         bars.append(f"bar({height:.4f}, {typst_string(label)}, {typst_string(year)})")
     return (f"chart({typst_string(chart.programme)}, ({', '.join(bars)},))")
@@ -204,7 +206,7 @@ def brief_source(fig: Figures, lang: str) -> str:
         '#let chart(name, bars) = block(breakable: false, width: 100%, inset: (bottom: 4pt), {',
         '  text(weight: "bold", size: 8.5pt, name)',
         '  v(2pt)',
-        '  box(height: 3.3cm, align(bottom, stack(dir: ltr, spacing: 4pt, ..bars)))',
+        '  box(height: 2.8cm, align(bottom, stack(dir: ltr, spacing: 4pt, ..bars)))',
         '  line(length: 100%, stroke: 0.4pt + luma(150))',
         '})',
         f'#text(size: 16pt, weight: "bold", {typst_string(title)})',
@@ -238,6 +240,8 @@ def brief_source(fig: Figures, lang: str) -> str:
         lines += [markup(t("no_data", lang)), '']
     if fig.reconciliation:
         lines += [f'== {markup(t("brief.reconciliation", lang))}', markup(fig.reconciliation), '']
+    if fig.payments:
+        lines += [f'#text(size: 8.5pt, {typst_string(fig.payments)})', '']
     if fig.charts:
         lines += [f'== {markup(t("brief.charts", lang, first=fig.charts[0].years[0], last=fig.charts[0].years[-1]))}',
                   '#grid(columns: (1fr, 1fr, 1fr), column-gutter: 14pt, row-gutter: 8pt,',
