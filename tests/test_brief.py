@@ -261,3 +261,13 @@ def test_every_page_links_to_the_brief_with_its_filters(client):
     # the link is in the shell every page is drawn in, and the brief it points at answers
     assert '"id": "brief-link"' in client.get("/_dash-layout").get_data(as_text=True).replace('":"', '": "')
     assert client.get(out["href"]).status_code == 200
+
+
+def test_the_brief_carries_the_security_headers_and_drops_hostile_filters(client):
+    plain = client.get("/brief")
+    for url in ("/brief.pdf", "/brief?programme=%3Cscript%3E&country=..%2F..%2Fetc&years=abc"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.data == plain.data, url  # values outside the allowlists are dropped: the plain brief
