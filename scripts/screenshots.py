@@ -1,9 +1,13 @@
-"""`make screenshots`: a PNG of every dashboard page (French, plus a filtered and an English view).
+"""`make screenshots`: every dashboard page on a desktop and on a phone, as PNGs.
+
+Each page of PAGES (French, plus a filtered and an English view) is shot twice, whole
+(top to bottom): `<name>-desktop.png` at 1366 px wide and `<name>-phone.png` at 390 px
+wide with a device scale of 2 (an iPhone 12-15's viewport, drawn as its screen does).
 
 Serves the app in this process against a snapshot (SOLIDARITY_SERVING, or --serving; when
 none exists, the sample is written and materialised into a temporary folder first) and
-drives Debian's headless Chromium through Selenium. Also fails loudly if a page asked
-for anything outside the app's own host.
+drives Debian's headless Chromium through Selenium. Fails loudly if a page asked for
+anything outside the app's own host, and says which pages are wider than the screen.
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ PAGES = {
     "data-quality": "/data-quality",
     "world-en": "/world?lang=en&measure=disbursed_eur",
 }
+# (name, CSS width, first height, device scale, mobile): the height grows to the page's
+DEVICES = (("desktop", 1366, 900, 1, False), ("phone", 390, 844, 2, True))
+MAX_HEIGHT = 8000  # CSS px: a longer page is cut there (Chromium's screenshots get slow and huge past it)
+# --readme DIR: the two pictures README.md shows, one screen each (not the whole page), small
+# enough for a repository: (file, page, device, element scrolled to the top or None)
+# (the desktop 1000 px tall: the map's colour scale is in; the phone at a device scale of 1:
+# at 2 the Sankey's screen is 470 kB, at 1 about 170 kB)
+README_SHOTS = (("world-desktop.png", "/world", ("desktop", 1366, 1000, 1, False), None),
+                ("flows-phone.png", "/flows", ("phone", 390, 844, 1, True), "#flows-sankey"))
 
 
 def ensure_snapshot(serving: Path | None) -> Path:
@@ -52,9 +65,47 @@ def driver():
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--window-size=1280,1000", "--hide-scrollbars"):
+                 "--window-size=1366,900", "--hide-scrollbars"):
         options.add_argument(flag)
     return webdriver.Chrome(options=options)
+
+
+def _emulate(browser, width: int, height: int, scale: int, mobile: bool) -> None:
+    # Chromium's device emulation: the page is laid out at `width` CSS px (the viewport meta
+    # tag honoured as a phone honours it) and drawn at `scale` device pixels per CSS pixel
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile})
+
+
+def shoot(browser, url: str, out: Path, device: tuple) -> int:
+    """One whole page at one device's width; returns how many CSS px it overflows sideways."""
+    _, width, height, scale, mobile = device
+    _emulate(browser, width, height, scale, mobile)
+    browser.get(url)
+    _wait_rendered(browser)
+    full = browser.execute_script("return document.documentElement.scrollHeight")
+    _emulate(browser, width, min(max(full, height), MAX_HEIGHT), scale, mobile)
+    time.sleep(0.8)  # plotly re-lays out at the new size (responsive charts listen to resize)
+    browser.save_screenshot(str(out))
+    overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    return max(overflow, 0)
+
+
+def readme_shot(browser, url: str, out: Path, device: tuple, anchor: str | None) -> int:
+    """One screen of a page (scrolled to `anchor`), as the device shows it; returns its size in bytes."""
+    import base64
+
+    _, width, height, scale, mobile = device
+    _emulate(browser, width, height, scale, mobile)
+    browser.get(url)
+    _wait_rendered(browser)
+    if anchor:
+        browser.execute_script("var e = document.querySelector(arguments[0]);"
+                               "window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 8)", anchor)
+        time.sleep(0.5)
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+    out.write_bytes(base64.b64decode(shot["data"]))
+    return out.stat().st_size
 
 
 def main() -> None:
@@ -62,6 +113,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
     parser.add_argument("--serving", type=Path, default=None)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--readme", type=Path, default=None,
+                        help="also write README's two pictures there (docs/screenshots)")
     args = parser.parse_args()
 
     import logging
@@ -78,21 +131,31 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     browser = driver()
     foreign: set[str] = set()
+    too_wide: list[str] = []
     try:
-        for name, path in PAGES.items():
-            browser.get(base + path)
-            _wait_rendered(browser)
-            height = browser.execute_script("return document.documentElement.scrollHeight")
-            browser.set_window_size(1280, min(max(height, 800), 6000))
-            time.sleep(0.5)  # let plotly re-lay out at the new size
-            browser.save_screenshot(str(args.out / f"{name}.png"))
-            entries = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-            foreign |= {u for u in entries if urlparse(u).hostname not in ("127.0.0.1", "localhost", None)}
-            browser.set_window_size(1280, 1000)
-            print(f"{args.out / (name + '.png')}  {path}")
+        for device in DEVICES:
+            for name, path in PAGES.items():
+                target = args.out / f"{name}-{device[0]}.png"
+                overflow = shoot(browser, base + path, target, device)
+                entries = browser.execute_script(
+                    "return performance.getEntriesByType('resource').map(e => e.name)")
+                foreign |= {u for u in entries if urlparse(u).hostname not in ("127.0.0.1", "localhost", None)}
+                if overflow:
+                    too_wide.append(f"{target.name}: {overflow} px wider than the screen")
+                print(f"{target}  {path}")
+        if args.readme:
+            args.readme.mkdir(parents=True, exist_ok=True)
+            for file, path, device, anchor in README_SHOTS:
+                size = readme_shot(browser, base + path, args.readme / file, device, anchor)
+                foreign |= {u for u in browser.execute_script(
+                    "return performance.getEntriesByType('resource').map(e => e.name)")
+                    if urlparse(u).hostname not in ("127.0.0.1", "localhost", None)}
+                print(f"{args.readme / file}  {path}  {size // 1024} kB")
     finally:
         browser.quit()
         server.shutdown()
+    for line in too_wide:
+        print(f"warning: {line}")
     if foreign:
         raise SystemExit(f"requests left the app's host: {sorted(foreign)}")
 
