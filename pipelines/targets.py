@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +13,8 @@ from pipelines.settings import CONFIG_DIR
 TARGETS_FILE = CONFIG_DIR / "targets.toml"
 TARGETS_SCHEMA = {
     "indicator": pl.String,
-    "target": pl.Float64,
+    # a budget target is money: exact as written in the file (DECIMAL(38, 10), docs/money-rules.md)
+    "target": pl.Decimal(38, 10),
     "from_year": pl.Int32,
     "to_year": pl.Int32,
     "note": pl.String,
@@ -21,11 +23,11 @@ TARGETS_SCHEMA = {
 
 def load_targets(path: Path = TARGETS_FILE) -> pl.DataFrame:
     with open(path, "rb") as handle:
-        blocks = tomllib.load(handle).get("target", [])
+        blocks = tomllib.load(handle, parse_float=Decimal).get("target", [])
     rows = [
         {
             "indicator": b["indicator"],
-            "target": float(b["target"]),
+            "target": Decimal(b["target"]),
             "from_year": int(b["from_year"]),
             "to_year": int(b["to_year"]) if "to_year" in b else None,
             "note": b.get("note"),

@@ -34,9 +34,38 @@ FILE_LOADS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# Exact division for money (docs/money-rules.md, "Exact money"): DuckDB divides DECIMALs in
+# DOUBLE, so n / d is done on the integers n * 10^10 and d * 10^10 (UHUGEINT: the doubled
+# numerator, up to 2 * 10^38, fits) and rounded half away from zero to 10 places, as DuckDB
+# rounds a DECIMAL it narrows. Exact for |n|, |d| < 10^18; a result of 10^28 or more fails
+# loudly (DECIMAL overflow). Null when d is null or 0. Used for euros at an exchange rate,
+# percentage shares and ratios of money. `money_per_person(n, people)` is the same division by
+# a whole number of people, rounded to 20 places (DECIMAL(38, 20)): 0.00035 € per inhabitant
+# keeps 15 significant digits, where 10 places would keep 5.
+MONEY_DIV = """
+create or replace macro money_div(n, d) as (
+    case when d <> 0 then
+        cast(sign(n) * sign(d) as decimal(38, 0))
+        * cast((2 * cast(abs(cast(n as decimal(38, 10)) * 10000000000) as uhugeint) * 10000000000
+                 // cast(abs(cast(d as decimal(38, 10)) * 10000000000) as uhugeint) + 1) // 2 as decimal(38, 0))
+        * cast(0.0000000001 as decimal(38, 10))
+    end
+);
+create or replace macro money_per_person(n, people) as (
+    case when people <> 0 then
+        cast(sign(n) * sign(people) as decimal(38, 0))
+        * cast((2 * cast(abs(cast(n as decimal(38, 10)) * 10000000000) as uhugeint) * 10000000000
+                 // cast(abs(people) as uhugeint) + 1) // 2 as decimal(38, 0))
+        * cast(0.00000000000000000001 as decimal(38, 20))
+    end
+)
+"""
+
+
 def ensure_layers(conn: duckdb.DuckDBPyConnection) -> None:
     for layer in LAYERS:
         conn.execute(f"create schema if not exists {layer}")
+    conn.execute(MONEY_DIV)
     conn.execute(
         """
         create table if not exists quality.rejected_rows (

@@ -176,19 +176,19 @@ def _csv(client, url: str) -> list[dict]:
 def test_csv_totals_equal_sql_over_the_snapshot(client, serving):
     total = _sql(serving, "select sum(committed_eur), sum(disbursed_eur) from funding")[0]
     rows = _csv(client, "/embed/funding-by-year.csv")
-    assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(total[0], rel=1e-9)
-    assert sum(float(r["disbursed_eur"]) for r in rows) == pytest.approx(total[1], rel=1e-9)
+    assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(float(total[0]), rel=1e-9)
+    assert sum(float(r["disbursed_eur"]) for r in rows) == pytest.approx(float(total[1]), rel=1e-9)
 
     by_year = dict(_sql(serving, "select year, sum(committed_eur) from funding group by year"))
     for year in (2016, 2020, 2024):
         for slug in ("world-map", "flows", "sectors"):
             rows = _csv(client, f"/embed/{slug}.csv?year={year}")
-            assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(by_year[year], rel=1e-9), slug
+            assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(float(by_year[year]), rel=1e-9), slug
 
     country = _sql(serving, "select location_code, sum(committed_eur) as s from funding "
                             "where location_kind = 'country' group by 1 order by s desc limit 1")[0]
     rows = _csv(client, f"/embed/funding-by-year.csv?country={country[0].lower()}")
-    assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(country[1], rel=1e-9)
+    assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(float(country[1]), rel=1e-9)
 
     jobs = _sql(serving, "select sum(headcount) from jobs_by_departement where year = 2022")[0][0]
     assert sum(int(r["headcount"]) for r in _csv(client, "/embed/jobs-by-departement.csv?year=2022")) == jobs
@@ -383,4 +383,4 @@ def test_static_export_is_self_contained(serving, tmp_path):
     assert '<script src="world_110m.js"></script>' in world  # geometry preloaded: no fetch, works from disk
     rows = list(csv.DictReader((out / "data" / "funding-by-year.fr.csv").open(encoding="utf-8")))
     assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(
-        _sql(serving, "select sum(committed_eur) from funding")[0][0], rel=1e-9)
+        float(_sql(serving, "select sum(committed_eur) from funding")[0][0]), rel=1e-9)

@@ -49,7 +49,7 @@ def snapshot(serving: Path, sql: str) -> dict[tuple, list[Decimal]]:
         rows = conn.sql(sql).fetchall()
     out: dict[tuple, list[Decimal]] = {}
     for *key, committed, disbursed in rows:
-        out[tuple(key)] = [Decimal(repr(float(committed or 0))), Decimal(repr(float(disbursed or 0)))]
+        out[tuple(key)] = [Decimal(committed or 0), Decimal(disbursed or 0)]
     return out
 
 
@@ -118,7 +118,7 @@ class Reread:
             assert tx["currency"] == "EUR", tx
             assert tx["transaction_type"] in ("2", "3", "4"), tx
             column = 0 if tx["transaction_type"] == "2" else 1
-            value = Decimal(repr(tx["value"]))
+            value = Decimal(tx["value"])
             identifier = tx["iati_identifier"]
             if tx["recipient_country"]:
                 places = {(self.alpha3.get(tx["recipient_country"], "unallocated"),): 1.0}
@@ -142,7 +142,7 @@ class Reread:
         """Per year and type, no split: exact Decimal sums of the values as written."""
         out: dict[tuple, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
         for tx in self.transactions:
-            out[(tx["transaction_date"].year,)][0 if tx["transaction_type"] == "2" else 1] += Decimal(repr(tx["value"]))
+            out[(tx["transaction_date"].year,)][0 if tx["transaction_type"] == "2" else 1] += Decimal(tx["value"])
         return dict(out)
 
 
@@ -266,7 +266,7 @@ def test_no_natural_person_is_named_in_the_sample_export(exported, sample_dir):
                if a.findtext("title/narrative") == "Subvention à une personne physique"]
     assert len(neutral) == persons == report.natural_persons > 0
     written = sum(Decimal(a.xpath("transaction[transaction-type/@code='2']/value")[0].text) for a in neutral)
-    assert abs(written - Decimal(repr(amount))) < CENT
+    assert abs(written - Decimal(amount)) < CENT
     for act in neutral:
         implementing = act.find("participating-org[@role='4']")
         assert implementing.get("ref") is None and implementing.find("narrative") is None

@@ -39,6 +39,7 @@ BOM = b"\xef\xbb\xbf"
 # IATI 1.0x TransactionType codes by their codelist names, independent of iati_codes.
 V1_TO_V2 = {"C": "2", "D": "3", "E": "4", "IF": "1", "IR": "5", "LR": "6", "R": "7", "QP": "8", "QS": "9",
             "CG": "10"}
+CENT = Decimal("0.01")  # each euro figure is an exact DECIMAL; the sums of exact quotients here are not rounded
 MAX_LAG = timedelta(days=7)  # weekends and TARGET holidays (docs/money-rules.md)
 
 
@@ -329,7 +330,7 @@ def test_figures_net_negative_money_and_convert_back_to_1999(real, expected, ecb
     got = {k: v for k, v in got.items() if v != 0 or k in want}
     assert got.keys() == want.keys()
     for key, total in want.items():
-        assert got[key] == pytest.approx(float(total), abs=0.01), key
+        assert abs(got[key] - total) <= CENT, key  # exact DECIMALs against exact quotients
     # CAFOD's 2010-2013 GBP (and the Global Fund's 2009-2012 USD) are converted, not lost:
     # with rates cut at 2014 all of it was unconverted
     cafod = [t for t in txs if t.source_file.endswith("cafod-drc.xml") and counted(t)]
@@ -342,7 +343,7 @@ def test_figures_net_negative_money_and_convert_back_to_1999(real, expected, ecb
     old_2013 = Decimal(80000) / usd[1][usd[0].index(date(2013, 1, 10))] \
         - Decimal(20000) / usd[1][usd[0].index(date(2013, 6, 10))]
     assert want[(2013, "committed")] == old_2013
-    assert got[(2013, "committed")] == pytest.approx(float(old_2013), abs=0.01)
+    assert abs(got[(2013, "committed")] - old_2013) <= CENT
     # 1999-01-04 is the ECB's first day: that GBP disbursement converts at 0.7111
     first = next(t for t in txs if t.day == date(1999, 1, 4))
     assert eur[first] == Decimal(250000) / Decimal("0.7111")
@@ -356,7 +357,7 @@ def test_negative_money_mart_lists_activity_years_that_net_below_zero(real, expe
     for t in txs:
         if counted(t) and eur[t] is not None:
             groups[(t.source_file, t.identifier, t.day.year, counted(t))].append(eur[t])
-    want = {k: (sum(v), len(v)) for k, v in groups.items() if sum(v) < Decimal("-0.005")}
+    want = {k: (sum(v), len(v)) for k, v in groups.items() if sum(v) < 0}  # exact money: any net below zero
     with duckdb.connect(str(serving), read_only=True) as conn:
         rows = conn.sql("select source_file, iati_identifier, year, flow_kind, amount_eur, transactions "
                         "from negative_money").fetchall()
@@ -369,7 +370,7 @@ def test_negative_money_mart_lists_activity_years_that_net_below_zero(real, expe
     assert (old, "XM-TEST-OLD-1", 2012, "disbursed") in want
     assert (old, "XM-TEST-OLD-1", 2013, "committed") not in want
     for key, (amount, n) in want.items():
-        assert got[key][0] == pytest.approx(float(amount), abs=0.01), key
+        assert abs(got[key][0] - amount) <= CENT, key
         assert got[key][1] == n, key
 
 

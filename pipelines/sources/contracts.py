@@ -10,6 +10,10 @@ import polars as pl
 
 S, D, F, I32, I64, B = pl.String, pl.Date, pl.Float64, pl.Int32, pl.Int64, pl.Boolean
 DT = pl.Datetime("us")
+# Money as read, exact: an amount in its own currency, and a co-financing share, held to 10
+# decimal places (docs/money-rules.md, "Exact money"); DuckDB's DECIMAL(38, 10).
+MONEY_SCALE = 10
+M = pl.Decimal(38, MONEY_SCALE)
 
 _ORIGIN = {"source_file": S, "source_row": S}
 
@@ -18,9 +22,9 @@ GRANT_TABLES = {
         "source_file": S, "source_row": I64,
         "attribuant_nom": S, "attribuant_id": S, "date_convention": D, "year": I32,
         "reference_decision": S, "beneficiaire_nom": S, "beneficiaire_id": S,
-        "rna_beneficiaire": S, "objet": S, "montant_eur": F, "nature": S,
+        "rna_beneficiaire": S, "objet": S, "montant_eur": M, "nature": S,
         "conditions_versement": S, "versement_debut": D, "versement_fin": D, "id_rae": S,
-        "notification_ue": B, "pourcentage_subvention": F, "dispositif_aide": S,
+        "notification_ue": B, "pourcentage_subvention": M, "dispositif_aide": S,
         "extra": S, "flags": S,
         "beneficiaire_siren": S, "name_reads_as_person": B,
         "name_reads_as_sole_trader": B, "record_hash": S,
@@ -28,7 +32,7 @@ GRANT_TABLES = {
     # Rows read with a readable amount that are not grants: total lines and rejected rows.
     # Their euros are read but set aside, each with its reason (money is conserved per file).
     "grants_set_aside": {
-        "source_file": S, "source_row": I64, "year": I32, "montant_eur": F, "reason": S,
+        "source_file": S, "source_row": I64, "year": I32, "montant_eur": M, "reason": S,
     },
 }
 
@@ -45,13 +49,13 @@ IATI_TABLES = {
     "activity_sectors": {**_ORIGIN, "iati_identifier": S, "vocabulary": S, "code": S, "percentage": F},
     "transactions": {
         **_ORIGIN, "iati_identifier": S, "transaction_index": I32, "transaction_type": S,
-        "transaction_date": D, "value": F, "currency": S, "value_date": D,
+        "transaction_date": D, "value": M, "currency": S, "value_date": D,
         "recipient_country": S, "recipient_region": S, "sector_vocabulary": S, "sector_code": S,
         "provider_org_ref": S, "receiver_org_ref": S,
     },
     "budgets": {
         **_ORIGIN, "iati_identifier": S, "budget_type": S, "status": S, "period_start": D,
-        "period_end": D, "value": F, "currency": S, "value_date": D,
+        "period_end": D, "value": M, "currency": S, "value_date": D,
     },
     "results": {
         **_ORIGIN, "iati_identifier": S, "result_index": I32, "result_type": S, "result_title": S,

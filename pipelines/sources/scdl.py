@@ -44,7 +44,8 @@ and one warning is reported on the header line. Headers: `scdl_headers.csv` (dat
 
 Row errors (severity "error": the row is rejected, not in `grants`) — only when its money
 cannot be known:
-- `montant`: missing, not a number (e.g. "NC", "mille euros"), or beyond a float (1e400);
+- `montant`: missing, not a number (e.g. "NC", "mille euros"), or too large to be euros
+  (10^18 or more: 1e400);
 - no year: `dateConvention` missing or unreadable and no budget year, decision date or
   payment period to take it from;
 - more cells than the header that are not one unquoted decimal comma beside `montant` (a
@@ -189,9 +190,9 @@ def read_grants(path: str | Path) -> ReadResult:
                                      rows["_line"].search_sorted(grants["source_row"])))
     grants, totals, rejected_money = _total_lines(grants, rejected_money)
     problems += [
-        Problem(name, str(line), "_row", amount, f"total_line: {why}, not a grant: set aside", "error")
-        for line, amount, why, was_grant in totals.select(
-            "source_row", pl.col("montant_eur").cast(pl.String), "why", "_grant").rows()
+        Problem(name, str(line), "_row", _plain(amount),
+                f"total_line: {why}, not a grant: set aside", "error")
+        for line, amount, why, was_grant in totals.select("source_row", "montant_eur", "why", "_grant").rows()
         if was_grant  # a total line without a year is already rejected, with its own cause
     ]
     set_aside = pl.concat([
@@ -267,7 +268,7 @@ def _total_lines(grants: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataF
     candidates = rows.select(pl.arg_where(empty | labelled)).to_series().to_list()
     totals: dict[int, str] = {}
     if candidates:
-        amounts = [Decimal(repr(v)) for v in rows["montant_eur"].to_list()]
+        amounts = rows["montant_eur"].to_list()  # exact Decimals (the contract's DECIMAL(38, 10))
         counted = rows["_grant"].to_list()
         section_start = 0  # first row after the previous total line
         for k in candidates:
@@ -275,9 +276,9 @@ def _total_lines(grants: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataF
             every = [amounts[i] for i in range(k) if counted[i] and i not in totals]
             needed = 1 if rows["beneficiaire_nom"][k] is not None else 2  # one row is no total
             if len(above) >= needed and amounts[k] == sum(above):
-                totals[k] = f"equals the sum of the {len(above)} rows above ({sum(above)} €)"
+                totals[k] = f"equals the sum of the {len(above)} rows above ({_plain(sum(above))} €)"
             elif totals and len(every) >= needed and amounts[k] == sum(every):
-                totals[k] = f"equals the sum of all {len(every)} grants above ({sum(every)} €)"
+                totals[k] = f"equals the sum of all {len(every)} grants above ({_plain(sum(every))} €)"
             else:
                 continue
             section_start = k + 1
@@ -286,6 +287,11 @@ def _total_lines(grants: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataF
     found = found.filter(pl.col("source_row").is_in(list(lines)))
     return (grants.filter(~pl.col("source_row").is_in(list(lines))), found,
             rejected.filter(~pl.col("source_row").is_in(list(lines))))
+
+
+def _plain(amount: Decimal) -> str:
+    """An exact amount as a person writes it: 15000, 1234.5 (not 15000.0000000000)."""
+    return format(amount.normalize(), "f")
 
 
 def _first_errors(found: pl.DataFrame) -> pl.DataFrame:

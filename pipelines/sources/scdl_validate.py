@@ -16,13 +16,14 @@ name, amount, date, SIRET, ... percentage.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import polars as pl
 
 from pipelines.sources.common import Problem
+from pipelines.sources.contracts import MONEY_SCALE
 from pipelines.sources.person_names import reads_as_person, reads_as_sole_trader
 from pipelines.sources.scdl_header import _ANNEE, _DATE_DECISION, SCDL_REQUIRED, _VERSEMENT_DEBUT, _VERSEMENT_FIN
 from pipelines.sources.scdl_values import (
@@ -30,6 +31,11 @@ from pipelines.sources.scdl_values import (
     parse_period,
 )
 from pipelines.sources.siret import SIREN_FROM_SIRET, SIRET_CLEANED, clean_rna, clean_siret, read_identifier
+
+# Amounts are exact decimals to MONEY_SCALE places (DECIMAL(38, 10) in the warehouse). Below
+# 10^18 (far beyond any budget), so that sums over a billion rows stay within 38 digits.
+_MONEY_STEP = Decimal(1).scaleb(-MONEY_SCALE)
+_MAX_AMOUNT = Decimal(10) ** 18
 
 
 class _Row:
@@ -87,9 +93,16 @@ def _montant(cells, row, ctx):
         amount, reformatted = parse_amount(amount_text)
         if amount is None:
             row.error("montant", amount_text, "amount is not a number")
-        elif not math.isfinite(float(amount)):
+        elif not amount.is_finite() or abs(amount) >= _MAX_AMOUNT:
             row.error("montant", amount_text[:40], "amount too large to be a number of euros")
+            amount = None
         else:
+            exact = amount.quantize(_MONEY_STEP, rounding=ROUND_HALF_EVEN)
+            if exact != amount:
+                # a spreadsheet's float noise (0.30000000000000004): said, never silently cut
+                row.warn("montant", amount_text, "montant_rounded",
+                         f"more than {MONEY_SCALE} decimal places, read as {format(exact.normalize(), 'f')}")
+                amount = exact
             if reformatted:
                 row.warn("montant", amount_text, "montant_format", "read as " + format(amount, "f"))
             if amount == 0:
@@ -97,7 +110,7 @@ def _montant(cells, row, ctx):
             elif amount < 0:
                 # a cancellation or a reduction, published as such: real money, kept and counted net
                 row.warn("montant", amount_text, "montant_negative", "negative amount (a cancellation or reduction), kept")
-    return {"montant_eur": None if amount is None or not math.isfinite(float(amount)) else float(amount)}
+    return {"montant_eur": amount}
 
 
 def _date(cells, row, ctx):
@@ -266,7 +279,7 @@ def _percent(cells, row, ctx):
         if value is None or not (0 < value <= 1):
             row.warn("pourcentageSubvention", pct_text, "percent_invalid", "expected a number in (0, 1]")
             value = None
-        pct = None if value is None else float(value)
+        pct = None if value is None else value.quantize(_MONEY_STEP, rounding=ROUND_HALF_EVEN)
     return {"pourcentage_subvention": pct}
 
 

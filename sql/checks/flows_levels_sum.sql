@@ -23,4 +23,4 @@ funding as (
 select l.year, l.level, l.total, f.total as funding_total
 from levels as l
 inner join funding as f using (year)
-where abs(l.total - f.total) >= 0.005
+where l.total <> f.total

@@ -15,5 +15,5 @@ select t.year, t.committed_eur, c.committed_eur as by_country_committed_eur,
        t.disbursed_eur, c.disbursed_eur as by_country_disbursed_eur
 from total as t
 left join by_country as c using (year)
-where abs(t.committed_eur - coalesce(c.committed_eur, 0)) >= 0.005
-    or abs(t.disbursed_eur - coalesce(c.disbursed_eur, 0)) >= 0.005
+where t.committed_eur <> coalesce(c.committed_eur, 0)
+    or t.disbursed_eur <> coalesce(c.disbursed_eur, 0)

@@ -20,6 +20,6 @@ select t.year, t.committed_eur, p.committed_eur as by_programme_committed_eur,
 from total as t
 left join by_programme as p using (year)
 left join grants as g using (year)
-where abs(t.committed_eur - coalesce(p.committed_eur, 0)) >= 0.005
-    or abs(t.disbursed_eur - coalesce(p.disbursed_eur, 0)) >= 0.005
+where t.committed_eur <> coalesce(p.committed_eur, 0)
+    or t.disbursed_eur <> coalesce(p.disbursed_eur, 0)
     or coalesce(g.grants, 0) <> coalesce(p.grants, 0)

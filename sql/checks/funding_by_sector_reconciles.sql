@@ -15,5 +15,5 @@ select t.year, t.committed_eur, s.committed_eur as by_sector_committed_eur,
        t.disbursed_eur, s.disbursed_eur as by_sector_disbursed_eur
 from total as t
 left join by_sector as s using (year)
-where abs(t.committed_eur - coalesce(s.committed_eur, 0)) >= 0.005
-    or abs(t.disbursed_eur - coalesce(s.disbursed_eur, 0)) >= 0.005
+where t.committed_eur <> coalesce(s.committed_eur, 0)
+    or t.disbursed_eur <> coalesce(s.disbursed_eur, 0)

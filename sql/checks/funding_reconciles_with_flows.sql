@@ -1,5 +1,5 @@
 -- Placed + unallocated = total: for every year and kind, the funding mart holds exactly
--- the money of staging.money_flows (to the cent). Returns the years that differ.
+-- the money of staging.money_flows (exact decimals: to the last decimal place). Returns the years that differ.
 with expected as (
     select year, flow_kind, sum(amount_eur) as amount_eur
     from staging.money_flows
@@ -15,4 +15,4 @@ placed as (
 select e.year, e.flow_kind, e.amount_eur as expected_eur, coalesce(p.amount_eur, 0) as placed_eur
 from expected as e
 left join placed as p on p.year = e.year and p.flow_kind = e.flow_kind
-where abs(e.amount_eur - coalesce(p.amount_eur, 0)) >= 0.005
+where e.amount_eur <> coalesce(p.amount_eur, 0)

@@ -48,10 +48,10 @@ left join parts as p on p.year is not distinct from k.year and p.programme is no
 left join whole as w on w.year is not distinct from k.year and w.programme is not distinct from k.programme
 left join grants as g on g.year is not distinct from k.year and g.programme is not distinct from k.programme
 left join unlinked as u on u.year is not distinct from k.year and u.programme is not distinct from k.programme
-where abs(coalesce(p.committed_eur, 0) - coalesce(w.committed_eur, 0)) >= 0.005
-    or abs(coalesce(p.disbursed_eur, 0) - coalesce(w.disbursed_eur, 0)) >= 0.005
-    or abs(coalesce(p.grant_eur, 0) - coalesce(g.grant_eur, 0)) >= 0.005
-    or abs(coalesce(p.untracked_eur, 0) - coalesce(u.untracked_eur, 0)) >= 0.005
+where coalesce(p.committed_eur, 0) <> coalesce(w.committed_eur, 0)
+    or coalesce(p.disbursed_eur, 0) <> coalesce(w.disbursed_eur, 0)
+    or coalesce(p.grant_eur, 0) <> coalesce(g.grant_eur, 0)
+    or coalesce(p.untracked_eur, 0) <> coalesce(u.untracked_eur, 0)
     or coalesce(p.untracked_not_grant, 0) > 0
     or coalesce(p.payment_committed, 0) > 0
     or coalesce(p.commitment_disbursed, 0) > 0

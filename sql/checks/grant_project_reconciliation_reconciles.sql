@@ -20,6 +20,6 @@ left join expected as e on e.year = r.year and e.programme = r.programme
 left join committed as c on c.year = r.year and c.programme = r.programme
 where r.grants <> coalesce(e.grants, 0)
     or r.grants <> r.grants_linked + r.grants_without_activity
-    or abs(r.grants_eur - r.grants_linked_eur - r.grants_without_activity_eur) >= 0.005
-    or abs(r.grants_eur - coalesce(e.grants_eur, 0)) >= 0.005
-    or abs(r.committed_eur - coalesce(c.committed_eur, 0)) >= 0.005
+    or r.grants_eur <> r.grants_linked_eur + r.grants_without_activity_eur
+    or r.grants_eur <> coalesce(e.grants_eur, 0)
+    or r.committed_eur <> coalesce(c.committed_eur, 0)

@@ -16,7 +16,7 @@ unbalanced as (
     select 'read <> counted + set aside' as problem, source, source_file, year, currency,
         value_read as expected, value_out as found
     from by_key
-    where rows_read <> rows_out or abs(value_read - value_out) >= 0.005
+    where rows_read <> rows_out or value_read <> value_out
 ),
 
 counted as (
@@ -38,4 +38,4 @@ select 'counted <> money_flows', coalesce(c.source, f.source), null, coalesce(c.
     coalesce(c.value_eur, 0), coalesce(f.value_eur, 0)
 from counted as c
 full join flows as f on f.source = c.source and f.year is not distinct from c.year
-where abs(coalesce(c.value_eur, 0) - coalesce(f.value_eur, 0)) >= 0.005
+where coalesce(c.value_eur, 0) <> coalesce(f.value_eur, 0)

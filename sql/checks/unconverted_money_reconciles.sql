@@ -1,6 +1,6 @@
 -- Every IATI transaction without a euro rate is in marts.unconverted_money, once: per
 -- currency, the mart's number of transactions and sum in that currency equal those of
--- the rate_missing rows in staging (the sums within float rounding of large totals).
+-- the rate_missing rows in staging (exact decimals: equal to the last decimal place).
 with staged as (
     select currency, count(*) as transactions, sum(value) as value
     from staging.transactions_eur where rate_missing group by currency
@@ -20,4 +20,4 @@ select
 from staged as s
 full join mart as m on m.currency = s.currency
 where s.transactions is distinct from m.transactions
-    or abs(coalesce(s.value, 0) - coalesce(m.value, 0)) > 0.005 + 1e-12 * abs(coalesce(s.value, 0))
+    or coalesce(s.value, 0) <> coalesce(m.value, 0)

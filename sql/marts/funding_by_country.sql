@@ -1,6 +1,7 @@
 -- Money by year and place: ISO 3166 alpha-3 country, IATI region code, or 'unallocated'.
 -- Per-capita amounts divide by the country's GeoNames population (one figure, no year:
 -- data/reference/SOURCES.md); null for regions, 'unallocated' and countries without one.
+-- Exact: euros per person rounded half away from zero to 20 decimal places (money_per_person).
 with funding as (
     select * from marts.funding
 ),
@@ -27,6 +28,6 @@ by_place as (
 
 select
     *,
-    committed_eur / nullif(population, 0) as committed_eur_per_capita,
-    disbursed_eur / nullif(population, 0) as disbursed_eur_per_capita,
+    money_per_person(committed_eur, population) as committed_eur_per_capita,
+    money_per_person(disbursed_eur, population) as disbursed_eur_per_capita,
 from by_place

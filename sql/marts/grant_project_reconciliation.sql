@@ -78,8 +78,9 @@ select
     coalesce(u.activities_without_grant_eur, 0) as activities_without_grant_eur,
     coalesce(p.committed_eur, 0) as committed_eur,
     coalesce(p.committed_unknown_country_eur, 0) as committed_unknown_country_eur,
-    coalesce(p.committed_known_country_eur, 0) / nullif(p.committed_eur, 0) as committed_share_known_country,
-    coalesce(p.committed_known_sector_eur, 0) / nullif(p.committed_eur, 0) as committed_share_known_sector,
+    -- shares of money, exact to 10 decimal places (money_div; null when nothing is committed)
+    money_div(coalesce(p.committed_known_country_eur, 0), p.committed_eur) as committed_share_known_country,
+    money_div(coalesce(p.committed_known_sector_eur, 0), p.committed_eur) as committed_share_known_sector,
 from keys as k
 left join per_grant as g on g.year = k.year and g.programme = k.programme
 left join review as r on r.year = k.year and r.programme = k.programme

@@ -1,5 +1,7 @@
 -- One row per year × indicator: value, previous year's value, target and unit.
 -- Targets come from data/config/targets.toml (ref.targets), editable by officials' staff.
+-- Values are DECIMAL(38, 10) whatever the unit: money stays exact, counts are whole, FTE
+-- (a measure read as a double) is kept to 10 decimal places.
 with funding as (
     select year, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur
     from marts.funding
@@ -42,16 +44,16 @@ years as (
 wide as (
     select
         y.year,
-        f.committed_eur,
-        f.disbursed_eur,
-        c.partner_countries,
-        g.grants,
-        g.ngos_funded,
-        j.jobs_headcount,
-        j.jobs_fte,
-        e.events,
-        e.participants,
-        e.young_participants,
+        cast(f.committed_eur as decimal(38, 10)) as committed_eur,
+        cast(f.disbursed_eur as decimal(38, 10)) as disbursed_eur,
+        cast(c.partner_countries as decimal(38, 10)) as partner_countries,
+        cast(g.grants as decimal(38, 10)) as grants,
+        cast(g.ngos_funded as decimal(38, 10)) as ngos_funded,
+        cast(j.jobs_headcount as decimal(38, 10)) as jobs_headcount,
+        cast(j.jobs_fte as decimal(38, 10)) as jobs_fte,
+        cast(e.events as decimal(38, 10)) as events,
+        cast(e.participants as decimal(38, 10)) as participants,
+        cast(e.young_participants as decimal(38, 10)) as young_participants,
     from years as y
     left join funding as f using (year)
     left join countries as c using (year)
@@ -79,8 +81,8 @@ units as (
 select
     cast(l.year as integer) as year,
     l.indicator,
-    cast(l.value as double) as value,
-    cast(p.value as double) as previous_value,
+    l.value,
+    p.value as previous_value,
     t.target,
     u.unit,
 from long as l

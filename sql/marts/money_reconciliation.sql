@@ -57,7 +57,7 @@ outcomes as (
 )
 
 select source, source_file, year, currency, 'read' as outcome, cast(null as varchar) as reason,
-    count(*) as rows, sum(value) as value, cast(null as double) as value_eur,
+    count(*) as rows, sum(value) as value, cast(null as decimal(38, 10)) as value_eur,
 from outcomes
 group by all
 union all

@@ -1,5 +1,5 @@
 -- IATI money that nets below zero: one row per source file, activity, year and flow kind
--- whose counted transactions sum to less than zero (half a cent, as the other money checks).
+-- whose counted transactions sum to less than zero (exact decimals: any amount below zero).
 -- Publishers report cancellations, de-obligations and reimbursements as negative
 -- commitments and disbursements; they are real money and count, netted (docs/money-rules.md).
 -- The selection is money_flows' own: disbursements and expenditures (types 3, 4), and
@@ -31,5 +31,5 @@ select
     count(*) as transactions,
 from counted
 group by all
-having sum(value_eur) < -0.005
+having sum(value_eur) < 0
 order by source_file, iati_identifier, year, flow_kind

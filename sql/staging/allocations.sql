@@ -2,18 +2,23 @@
 -- A transaction's own recipient country/region or sector wins; otherwise the
 -- activity's shares apply. Money that cannot be placed is 'unallocated', never dropped:
 -- for each flow, its shares sum to 1, so allocated + unallocated = total.
+-- Exact (docs/money-rules.md, "Exact money"): each part is the flow's DECIMAL(38, 10) amount
+-- times its share (place share × sector share, rounded to 10 decimal places), rounded half away
+-- from zero to 10 decimal places; the flow's largest part (ties: by code) then takes what the
+-- rounding left over, so a flow's parts sum to its amount exactly, not to within a tolerance.
 with flows as (
     select * from staging.money_flows
 ),
 
 flow_places as (
     select f.flow_id, coalesce(c.alpha3, 'unallocated') as location_code,
-           case when c.alpha3 is null then 'unallocated' else 'country' end as location_kind, 1.0 as share
+           case when c.alpha3 is null then 'unallocated' else 'country' end as location_kind,
+           cast(1 as decimal(38, 10)) as share
     from flows as f
     left join ref.countries as c on c.alpha2 = upper(f.tx_country)
     where f.tx_country is not null
     union all
-    select f.flow_id, f.tx_region, 'region', 1.0
+    select f.flow_id, f.tx_region, 'region', cast(1 as decimal(38, 10))
     from flows as f
     where f.tx_country is null and f.tx_region is not null
     union all
@@ -26,7 +31,7 @@ flow_places as (
 places as (
     select flow_id, location_code, location_kind, share from flow_places
     union all
-    select f.flow_id, 'unallocated', 'unallocated', 1.0
+    select f.flow_id, 'unallocated', 'unallocated', cast(1 as decimal(38, 10))
     from flows as f
     anti join flow_places as p on p.flow_id = f.flow_id
 ),
@@ -37,7 +42,7 @@ flow_sectors as (
            case when f.tx_sector_vocabulary = '2' or k.code3 is null then 'unallocated' else f.tx_sector_code end
                as sector_code,
            coalesce(k.code3, 'unallocated') as category_code,
-           1.0 as share
+           cast(1 as decimal(38, 10)) as share
     from flows as f
     left join ref.dac_categories as k
         on k.code3 = case when coalesce(f.tx_sector_vocabulary, '1') = '1' then left(f.tx_sector_code, 3)
@@ -53,24 +58,50 @@ flow_sectors as (
 sectors as (
     select flow_id, sector_code, category_code, share from flow_sectors
     union all
-    select f.flow_id, 'unallocated', 'unallocated', 1.0
+    select f.flow_id, 'unallocated', 'unallocated', cast(1 as decimal(38, 10))
     from flows as f
     anti join flow_sectors as s on s.flow_id = f.flow_id
 )
+,
+
+parts as (
+    select
+        f.flow_id,
+        f.flow_kind,
+        f.origin,
+        f.year,
+        f.programme,
+        f.beneficiary_type,
+        f.iati_identifier,
+        p.location_kind,
+        p.location_code,
+        s.sector_code,
+        coalesce(s.category_code, 'unallocated') as category_code,
+        f.amount_eur as flow_amount_eur,
+        cast(p.share * s.share as decimal(38, 10)) as share,
+        cast(f.amount_eur * cast(p.share * s.share as decimal(38, 10)) as decimal(38, 10)) as rounded_eur,
+    from flows as f
+    inner join places as p on p.flow_id = f.flow_id
+    inner join sectors as s on s.flow_id = f.flow_id
+)
 
 select
-    f.flow_id,
-    f.flow_kind,
-    f.origin,
-    f.year,
-    f.programme,
-    f.beneficiary_type,
-    f.iati_identifier,
-    p.location_kind,
-    p.location_code,
-    s.sector_code,
-    coalesce(s.category_code, 'unallocated') as category_code,
-    f.amount_eur * p.share * s.share as amount_eur,
-from flows as f
-inner join places as p on p.flow_id = f.flow_id
-inner join sectors as s on s.flow_id = f.flow_id
+    flow_id,
+    flow_kind,
+    origin,
+    year,
+    programme,
+    beneficiary_type,
+    iati_identifier,
+    location_kind,
+    location_code,
+    sector_code,
+    category_code,
+    case
+        when row_number() over (
+            partition by flow_id order by share desc, location_kind, location_code, sector_code, category_code
+        ) = 1
+            then flow_amount_eur - (sum(rounded_eur) over (partition by flow_id) - rounded_eur)
+        else rounded_eur
+    end as amount_eur,
+from parts

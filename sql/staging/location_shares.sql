@@ -14,7 +14,8 @@ with locations as (
             when l.kind = 'country' then coalesce(c.alpha3, 'unallocated')
             else l.code
         end as location_code,
-        l.percentage,
+        -- the percentage as written (the reader's double back through its shortest text)
+        cast(cast(l.percentage as varchar) as decimal(38, 10)) as percentage,
     from raw.activity_locations as l
     semi join staging.activity_copies as k
         on k.iati_identifier = l.iati_identifier and k.source_file = l.source_file
@@ -36,10 +37,13 @@ select
     iati_identifier,
     location_kind,
     location_code,
+    -- exact: each share is rounded half away from zero to 10 decimal places (money_div); the
+    -- shares of an activity may then sum to 1 ± a few 10^-10, which staging.allocations
+    -- absorbs so that every flow's money is kept whole to the last decimal
     sum(
         case
-            when places_with_percentage = places and percentage_total > 0 then percentage / percentage_total
-            else 1.0 / places
+            when places_with_percentage = places and percentage_total > 0 then money_div(percentage, percentage_total)
+            else money_div(1, places)
         end
     ) as share,
     bool_or(

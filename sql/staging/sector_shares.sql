@@ -7,7 +7,8 @@ with sectors as (
         iati_identifier,
         coalesce(vocabulary, '1') as vocabulary,
         code,
-        percentage,
+        -- the percentage as written (the reader's double back through its shortest text)
+        cast(cast(percentage as varchar) as decimal(38, 10)) as percentage,
     from raw.activity_sectors as s
     where coalesce(vocabulary, '1') in ('1', '2')
         and exists (select 1 from staging.activity_copies as k
@@ -57,10 +58,13 @@ select
     iati_identifier,
     coalesce(sector_code, 'unallocated') as sector_code,
     category_code,
+    -- exact: each share is rounded half away from zero to 10 decimal places (money_div); the
+    -- shares of an activity may then sum to 1 ± a few 10^-10, which staging.allocations
+    -- absorbs so that every flow's money is kept whole to the last decimal
     sum(
         case
-            when sectors_with_percentage = sectors and percentage_total > 0 then percentage / percentage_total
-            else 1.0 / sectors
+            when sectors_with_percentage = sectors and percentage_total > 0 then money_div(percentage, percentage_total)
+            else money_div(1, sectors)
         end
     ) as share,
     bool_or(

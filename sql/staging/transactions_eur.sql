@@ -2,7 +2,11 @@
 -- Rate: the ECB euro reference rate of the value date, else the last published one
 -- within 7 days (weekends, holidays); currencies pegged to the euro (CFA francs...)
 -- at their legal parity. No rate → value_eur is null and the row is flagged, never
--- silently counted as euros.
+-- silently counted as euros. Exact (docs/money-rules.md, "Exact money"): the value is the
+-- file's DECIMAL(38, 10); a rate is the published decimal (the reference table's double read
+-- back through its shortest text, which is the ECB's 4-6 significant digits); value_eur is
+-- value / rate rounded half away from zero to 10 decimal places (macro money_div), the only
+-- rounding of a converted amount.
 with transactions as (
     select
         *,
@@ -15,13 +19,14 @@ with transactions as (
 ),
 
 rates as (
-    select upper(currency) as currency, cast(date as date) as rate_date, eur_rate, 7 as max_age_days
+    select upper(currency) as currency, cast(date as date) as rate_date,
+        cast(cast(eur_rate as varchar) as decimal(38, 10)) as eur_rate, 7 as max_age_days
     from ref.ecb_rates
     union all
-    select upper(currency), date '1900-01-01', eur_rate, 1000000
+    select upper(currency), date '1900-01-01', cast(cast(eur_rate as varchar) as decimal(38, 10)), 1000000
     from ref.pegged_currencies
     union all
-    select 'EUR', date '1900-01-01', 1.0, 1000000
+    select 'EUR', date '1900-01-01', cast(1 as decimal(38, 10)), 1000000
 ),
 
 converted as (
@@ -48,7 +53,7 @@ select
     currency_code as currency,
     rate_date as value_date,
     case when has_rate then eur_rate end as eur_rate,
-    case when has_rate then value / eur_rate end as value_eur,
+    case when has_rate then money_div(value, eur_rate) end as value_eur,
     not has_rate as rate_missing,
     recipient_country,
     recipient_region,
