@@ -1,0 +1,130 @@
+"""Project pages (issue 16): `/project/<grant key>`, opened from a row of the grants grid or
+from a country profile's list of grants.
+
+The key is `grants_public.grant_key`, '<source file>:<line>' — stable across rebuilds of the
+same files, and the grant's provenance at once. The page shows the grant as the public list
+has it (a natural person's name and purpose are already replaced in the mart: "Personne
+physique (anonymisée)", as in the grid), its payments ("non suivi": no payment file is read
+yet), the IATI activity results linked to its decision, and where the row comes from (file,
+line and the file's sha256 from the snapshot's manifest). What the snapshot does not publish
+(the activity's places, sectors and transactions) is said, not guessed.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+import dash
+from dash import dcc, html
+
+from dashboard import data, security
+from dashboard.components import euros_switch, table
+from dashboard.figures import beneficiary_label
+from dashboard.filters import parse, to_query
+from dashboard.i18n import day, euros, sentence_case, t
+
+PREFIX = "/project/"
+
+dash.register_page(__name__, path="/project", path_template="/project/<key>", name="project_page",
+                   nav=False, order=92)
+
+
+def known_key(value: str) -> bool:
+    return data.grant(unquote(value)) is not None
+
+
+security.DYNAMIC_PATHS[PREFIX] = known_key
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """'subventions_2023.csv:349' -> ('subventions_2023.csv', '349'): the file and its line."""
+    file, _, line = key.rpartition(":")
+    return file, line
+
+
+def layout(key: str | None = None, **query) -> html.Div:
+    allowed = data.filter_allowlists()
+    filters = parse(query, allowed).with_(country=None, departement=None)
+    lang = filters.lang
+    key = unquote(key or "")
+    row = data.grant(key, filters) if key and key != "none" else None
+    if row is None:  # the app's own "page not found" (security.py sends it with a 404)
+        return html.Div([html.H2(t("not_found", lang)), dcc.Link(t("back_home", lang), href="/")])
+    return html.Div([
+        html.H2(t("project.title", lang, reference=row["reference_decision"] or key), id="project-title"),
+        html.P(dcc.Link(t("project.back_to_grants", lang), href="/grants" + to_query(filters)), className="hint"),
+        euros_switch(filters, PREFIX + quote(key, safe=":"), lang),
+        _grant(row, filters, allowed, lang),
+        _payments(lang),
+        _activity(row, lang),
+        _provenance(key, lang),
+    ], className="project-page")
+
+
+def _field(label: str, value, field_id: str) -> list:
+    return [html.Dt(label), html.Dd(value if value not in (None, "") else "–", id=f"project-{field_id}")]
+
+
+def _grant(row: dict, filters, allowed, lang: str) -> html.Section:
+    place = row["main_location_code"]
+    place_name = row.get(f"location_{lang}") or (t("unknown_place", lang) if place in (None, "unallocated") else place)
+    # a known place links to its profile, with the reader's filters
+    place_cell = (dcc.Link(place_name, href=f"/country/{place}" + to_query(filters), id="project-country-link")
+                  if place in allowed.countries else place_name)
+    category = row["main_category_code"]
+    category_name = (sentence_case(row.get(f"category_{lang}"))
+                     or (t("unknown_category", lang) if category in (None, "unallocated") else category))
+    when = row["date_convention"]
+    fields = [
+        *_field(t("beneficiary", lang), row["beneficiary_name"], "beneficiary"),
+        *_field(t("org_type", lang), beneficiary_label(row["beneficiary_type"], lang), "type"),
+        *_field(t("purpose", lang), row["purpose"], "purpose"),
+        *_field(t("amount", lang), euros(row["amount_eur"], lang) if row["amount_eur"] is not None else None, "amount"),
+        *_field(t("decision", lang), row["reference_decision"], "decision"),
+        *_field(t("date", lang), day(when, lang) if when else None, "date"),
+        *_field(t("year", lang), str(row["year"]) if row["year"] is not None else None, "year"),
+        *_field(t("programme", lang), row["programme"], "programme"),
+        *_field(t("country_or_region", lang), place_cell, "country"),
+        *_field(t("category", lang), category_name, "category"),
+    ]
+    return html.Section([html.H3(t("project.grant", lang)), html.Dl(fields, className="project-fields")],
+                        className="chart-block", id="project-grant")
+
+
+def _payments(lang: str) -> html.Section:
+    # no payment file is read yet (issue 16's later part): never 0 €, "non suivi"
+    return html.Section([html.H3(t("project.payments", lang)),
+                         html.P(t("not_tracked", lang), className="kpi-value", id="project-payments"),
+                         html.P(t("project.payments_note", lang), className="hint")],
+                        className="chart-block")
+
+
+def _activity(row: dict, lang: str) -> html.Section:
+    """The IATI activity results linked to the grant's decision, baseline/target/actual."""
+    results = data.decision_outcomes(row["reference_decision"]) if row["reference_decision"] else None
+    if results is None or results.is_empty():
+        body = [html.P(t("project.no_activity", lang), id="project-activity-none")]
+    else:
+        ids = sorted(set(results["iati_identifier"].to_list()))
+        titles = {r["iati_identifier"]: r["activity_title"] for r in results.iter_rows(named=True)}
+        body = [
+            html.Ul([html.Li([html.Code(i), " — ", titles.get(i) or "–"]) for i in ids], id="project-activities"),
+            table(results, [("indicator_title", t("country.indicator", lang), "text"),
+                            ("period_end", t("project.period_end", lang), "text"),
+                            ("baseline_value", t("country.baseline", lang), "number1"),
+                            ("target_value", t("country.target", lang), "number1"),
+                            ("actual_value", t("country.actual", lang), "number1")], lang),
+        ]
+    return html.Section([html.H3(t("project.activity", lang)), *body,
+                         html.P(t("project.not_published", lang), className="hint", id="project-not-published")],
+                        className="chart-block", id="project-activity")
+
+
+def _provenance(key: str, lang: str) -> html.Section:
+    file, line = split_key(key)
+    source = data.source_file("grants", file)
+    fields = [*_field(t("project.file", lang), file, "file"),
+              *_field(t("project.line", lang), line, "line"),  # a line number, not a quantity: no separators
+              *_field("sha256", html.Code(source["sha256"]) if source and source["sha256"] else None, "sha256")]
+    return html.Section([html.H3(t("project.provenance", lang)), html.Dl(fields, className="project-fields")],
+                        className="chart-block", id="project-provenance")
