@@ -284,3 +284,39 @@ def test_every_programme_page_is_reached_from_the_overview(app, server, browser,
     assert reached == list(slugs)
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == [], severe
+
+
+SHELL = ("..app-title.children...nav.children...lang-switch.children...lang-switch.href..."
+         "sample-banner.children...sample-banner.hidden...footer.children..")
+
+
+def _nav(http, pathname: str, search: str) -> tuple[list[str], str]:
+    """The shell's callback as the browser calls it: (nav hrefs, language switch href)."""
+    body = {"output": SHELL,
+            "outputs": [{"id": i, "property": p} for i, p in (
+                ("app-title", "children"), ("nav", "children"), ("lang-switch", "children"),
+                ("lang-switch", "href"), ("sample-banner", "children"), ("sample-banner", "hidden"),
+                ("footer", "children"))],
+            "inputs": [{"id": "url", "property": "pathname", "value": pathname},
+                       {"id": "url", "property": "search", "value": search}],
+            "changedPropIds": ["url.search"]}
+    answer = http.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200
+    shell = answer.get_json()["response"]
+    return [link["props"]["href"] for link in shell["nav"]["children"]], shell["lang-switch"]["href"]
+
+
+def test_the_language_switch_keeps_the_programme_page(app):
+    """The shell builds its links from known paths only: a programme page is one, so the
+    language switch stays on it (with the filters); an unknown slug falls back to home."""
+    flask_app, serving = app
+    http = flask_app.server.test_client()
+    year = max(r[0] for r in duckdb.connect(str(serving), read_only=True).execute(
+        "select distinct year from funding").fetchall())
+    hrefs, switch = _nav(http, "/programme/commerce-equitable", f"?years={year}")
+    assert switch == f"/programme/commerce-equitable?years={year}&lang=en"
+    assert hrefs and not any(h.startswith("/programme") for h in hrefs)  # reached from the overview, not a menu item
+    _, switch = _nav(http, "/programme/festival-des-solidarites", "?lang=en")
+    assert switch == "/programme/festival-des-solidarites?lang=fr"
+    _, switch = _nav(http, "/programme/no-such-programme", "")
+    assert switch == "/?lang=en"
