@@ -19,8 +19,8 @@ from dash import dcc, html
 
 from dashboard import data, figures, programmes, reconcile, security
 from dashboard.components import chart_block, euros_switch, filter_bar, table
-from dashboard.filters import Filters, parse
-from dashboard.i18n import euros, euros_short, number, percent, t
+from dashboard.filters import Filters, parse, to_query
+from dashboard.i18n import euros, number, percent, t
 from dashboard.kpi import Kpi, formatted, sentence
 
 dash.register_page(__name__, path="/programme", path_template="/programme/<slug>", name="programmes",
@@ -133,7 +133,7 @@ def _describe(frame: pl.DataFrame, filters: Filters, lang: str) -> str:
              n=number(frame.height, lang))
 
 
-def _money_block(kind: str, frame: pl.DataFrame, slug: str, filters: Filters, lang: str) -> html.Section:
+def _money_block(kind: str, frame: pl.DataFrame, filters: Filters, lang: str) -> html.Section:
     header = {"country": "country_or_region", "category": "category", "type": "org_type"}[kind]
     return chart_block(
         f"programme-by-{kind}", t(f"programme.by_{kind}", lang), figures.money_bars(frame, lang),
@@ -202,14 +202,12 @@ def _programme(slug: str, name: str, filters: Filters, allowed, lang: str) -> ht
         _share_line(name, filters, lang),
         reconcile.committed_line("programme-reconciliation", own, lang),
         reconcile.payments_note("programme-payments", own, lang),
-        *[_money_block(kind, money[kind], slug, own, lang) for kind in ("country", "category", "type")],
+        *[_money_block(kind, money[kind], own, lang) for kind in ("country", "category", "type")],
         _indicators(name, filters, lang),
     ])
 
 
 def _keep(filters: Filters) -> str:
-    from dashboard.filters import to_query
-
     return to_query(filters.with_(programme=None, departement=None))
 
 
