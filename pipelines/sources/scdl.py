@@ -65,6 +65,8 @@ Row warnings (severity "warning": the row is accepted, the code is added to `fla
 - `date_serial`: a spreadsheet date stored as a day number;
 - `montant_format`: decimal comma, thousands spaces (incl. U+00A0/U+202F), "€"/"euros";
 - `montant_zero`: a zero amount;
+- `montant_rounded`: more than 10 decimal places (a spreadsheet's float noise), rounded half to
+  even to the 10 the warehouse keeps (DECIMAL(38, 10), docs/money-rules.md "Exact money");
 - `percent_0_100`: `pourcentageSubvention` given in 0–100 (divided by 100);
 - `percent_invalid`: a percentage that is not a number in (0, 1] after that (null);
 - `siret_invalid`: `idBeneficiaire` present but no valid SIRET: its SIREN is kept when valid
