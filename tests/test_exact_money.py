@@ -7,6 +7,7 @@
     the shipped ECB file read with gzip + csv, each conversion rounded as the doc says — equal
     the warehouse's EXACTLY (==, no tolerance, no rounding to the cent).
 (c) A download's euro amounts are the snapshot's exact amounts rounded to the cent.
+And at the readers' boundary: an SCDL amount or an IATI value is the decimal the file wrote.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from pipelines.run import materialize_all
@@ -336,3 +338,48 @@ def test_a_download_carries_the_snapshots_exact_amounts_to_the_cent(built):
     rows = _download(serving, "grants", f"?years={year}")
     assert len(rows) == len(grants) > 100
     assert sorted(_cells(rows, "amount_eur")) == grants
+
+
+# --- the readers' boundary ------------------------------------------------------------------
+
+SCDL_HEADER = ("nomAttribuant,idAttribuant,dateConvention,referenceDecision,nomBeneficiaire,idBeneficiaire,"
+               "rnaBeneficiaire,objet,montant,nature,conditionsVersement,datesPeriodeVersement,idRAE,"
+               "notificationUE,pourcentageSubvention,dispositifAide")
+
+
+def _scdl_line(reference: str, amount: str) -> str:
+    return (f'Région X,23350001600040,2024-03-01,{reference},Assoc A,38047555800058,W380475558,Projet,"{amount}",'
+            "aide en numéraire,unique,2024-04-01,,non,1,")
+
+
+def test_scdl_amounts_are_kept_as_written_and_noise_beyond_10_places_is_said(tmp_path):
+    from pipelines.sources.scdl import read_grants
+
+    written = {"D-1": "12345678901234567.89", "D-2": "0.1", "D-3": "1234,5678", "D-4": "0.30000000000000004",
+               "D-5": "1e400"}
+    path = tmp_path / "subventions.csv"
+    path.write_text("\n".join([SCDL_HEADER, *(_scdl_line(r, a) for r, a in written.items())]) + "\n",
+                    encoding="utf-8")
+    result = read_grants(path)
+    got = dict(result.tables["grants"].select("reference_decision", "montant_eur").rows())
+    # 17 significant digits (beyond a double's 15-17) come back exactly, a decimal comma too
+    assert got == {"D-1": Decimal("12345678901234567.89"), "D-2": Decimal("0.1"), "D-3": Decimal("1234.5678"),
+                   "D-4": Decimal("0.3000000000")}
+    reasons = {(p.source_row, p.field): p.reason for p in result.problems}
+    assert "montant_rounded" in reasons[("5", "montant")]  # the float noise, rounded with a warning
+    assert "too large" in reasons[("6", "montant")]  # 10^400 €: rejected, never counted
+
+
+def test_iati_values_reach_the_warehouse_as_the_file_wrote_them(tmp_path):
+    from pipelines.sources.iati import read_activities
+
+    values = ["4221459.27", "0.1", "123456789012.34", "-0.3", "885.6000"]
+    txs = "".join(f'<transaction><transaction-type code="3"/><transaction-date iso-date="2023-03-0{i + 1}"/>'
+                  f'<value currency="EUR">{v}</value></transaction>' for i, v in enumerate(values))
+    path = tmp_path / "a.xml"
+    path.write_text('<?xml version="1.0"?>\n<iati-activities version="2.03"><iati-activity>'
+                    f"<iati-identifier>XM-1</iati-identifier>{txs}</iati-activity></iati-activities>\n",
+                    encoding="utf-8")
+    frame = read_activities(path).tables["transactions"]
+    assert frame.schema["value"] == pl.Decimal(38, 10)
+    assert frame["value"].to_list() == [Decimal(v) for v in values]
