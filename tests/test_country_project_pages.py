@@ -1,0 +1,446 @@
+"""Country profiles (`/country/<ISO3>`) and project pages (`/project/<grant key>`), issue 16.
+
+Every figure a page shows is read again from the snapshot with SQL written here, over other
+tables where the snapshot has them (`funding` for the money the pages take from
+`funding_reconciliation`, `countries` for the context, the raw file itself for the sha256);
+natural persons' names come from the warehouse (the snapshot has none) and must appear on no
+page. A browser (Chromium) opens a profile by clicking the world map and a project page by
+clicking a grants-grid row, at 1366 and 390 px, in French and English.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from urllib.parse import quote, unquote, urlsplit
+
+import duckdb
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from werkzeug.serving import make_server
+
+from dashboard.components import markdown_cell
+from dashboard.i18n import day, euros, euros_short, number, t
+
+
+@pytest.fixture(scope="module")
+def serving(built):
+    outcome, _, serving = built
+    assert outcome.success
+    return serving
+
+
+@pytest.fixture(scope="module")
+def client(serving):
+    from dashboard.app import create_app
+
+    return create_app(serving).server.test_client()
+
+
+def _sql(path, sql: str, params: dict | None = None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute(sql, params or {}).fetchall()
+
+
+def _render(client, pathname: str, search: str = ""):
+    """The page's component tree as the app sends it to the browser."""
+    deps = client.get("/_dash-dependencies").get_json()
+    page = next(d for d in deps if "_pages_content" in d["output"])
+    body = {"output": page["output"], "outputs": [{"id": "_pages_content", "property": "children"},
+                                                  {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                       {"id": "_pages_location", "property": "search", "value": search}],
+            "changedPropIds": ["_pages_location.pathname"], "state": []}
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return answer.get_json()["response"]["_pages_content"]["children"]
+
+
+def _nodes(tree):
+    if isinstance(tree, list):
+        for item in tree:
+            yield from _nodes(item)
+    elif isinstance(tree, dict) and "props" in tree:
+        yield tree
+        yield from _nodes(tree["props"].get("children"))
+
+
+def _text(tree) -> str:
+    if isinstance(tree, (str, int, float)):
+        return str(tree)
+    if isinstance(tree, list):
+        return " ".join(_text(t) for t in tree)
+    if isinstance(tree, dict) and "props" in tree:
+        return _text(tree["props"].get("children"))
+    return ""
+
+
+def _by_id(tree, node_id):
+    return next(n for n in _nodes(tree) if n["props"].get("id") == node_id)
+
+
+def _figure(tree, chart_id: str) -> dict:
+    return next(n for n in _nodes(tree) if n["props"].get("id") == {"type": "chart", "id": chart_id})["props"]["figure"]
+
+
+def _top_country(serving) -> str:
+    """The country with the most committed money that also has IATI results."""
+    return _sql(serving, "select f.location_code from funding as f where f.location_kind = 'country' "
+                         "and f.location_code in (select location_code from outcomes) "
+                         "group by 1 order by sum(f.committed_eur) desc limit 1")[0][0]
+
+
+# ------------------------------------------------------------------ country profile
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_country_profile_figures_equal_the_snapshot(serving, client, lang):
+    code = _top_country(serving)
+    years = [y for (y,) in _sql(serving, "select distinct year from funding where location_code = $c "
+                                         "order by year", {"c": code})]
+    first, last = years[-3], years[-1]
+    search = f"?years={first}-{last}" + ("&lang=en" if lang == "en" else "")
+    tree = _render(client, f"/country/{code}", search)
+    where, params = "location_code = $c and year between $a and $b", {"c": code, "a": first, "b": last}
+
+    # names and context from the reference table
+    name_fr, name_en, ldc, population, region_fr, region_en = _sql(
+        serving, "select name_fr, name_en, ldc, population, dac_region_fr, dac_region_en from countries "
+                 "where alpha3 = $c", {"c": code})[0]
+    assert _text(_by_id(tree, "country-name")) == (name_fr if lang == "fr" else name_en)
+    assert _text(_by_id(tree, "country-ldc")) == t("country.ldc_yes" if ldc else "country.ldc_no", lang)
+    assert number(population, lang) in _text(_by_id(tree, "country-population"))
+    assert (region_fr if lang == "fr" else region_en) in _text(_by_id(tree, "country-region"))
+
+    # KPIs: committed and paid from `funding` (the page reads funding_reconciliation)
+    committed, disbursed = _sql(serving, f"select sum(committed_eur), sum(disbursed_eur) from funding where {where}",
+                                params)[0]
+    tracked = _sql(serving, f"select coalesce(sum(committed_eur) filter (where payments_tracked), 0) "
+                            f"from funding_reconciliation where {where}", params)[0][0]
+    card = _by_id(tree, "country-committed_eur")["props"]
+    assert float(card["data-value"]) == pytest.approx(float(committed), rel=1e-12)
+    assert _text(card["children"]) == euros_short(committed, lang)
+    paid = _by_id(tree, "country-disbursed_eur")["props"]
+    if tracked == 0 and not disbursed:
+        assert _text(paid["children"]) == t("not_tracked", lang) and paid["data-value"] == ""
+    else:
+        assert _text(paid["children"]) == euros_short(disbursed, lang)
+
+    # money by year: the chart's bars
+    by_year = {y: (c, d) for y, c, d in _sql(serving, f"select year, sum(committed_eur), sum(disbursed_eur) "
+                                                      f"from funding where {where} group by 1", params)}
+    bars = {trace["name"]: dict(zip(trace["x"], trace["y"])) for trace in _figure(tree, "country-years")["data"]}
+    assert set(bars[t("committed_eur", lang)]) == set(by_year)
+    for year, (c, d) in by_year.items():
+        assert bars[t("committed_eur", lang)][year] == pytest.approx(float(c), rel=1e-12)
+        assert bars[t("disbursed_eur", lang)][year] == pytest.approx(float(d or 0), rel=1e-12, abs=1e-9)
+
+    # by programme and by DAC category: every row in the table, the bars add up to the total
+    for chart, column in (("country-programmes", "programme"), ("country-categories", "category_code")):
+        expected = _sql(serving, f"select {column}, sum(committed_eur) from funding where {where} "
+                                 f"group by 1 order by round(sum(committed_eur), 2) desc, 1", params)
+        figure = _figure(tree, chart)
+        drawn = figure["data"][0]["x"]
+        assert sum(drawn) == pytest.approx(float(committed), rel=1e-9)
+        assert drawn[0] == pytest.approx(float(expected[0][1]), rel=1e-12)  # the largest first
+        assert len(drawn) == (len(expected) if len(expected) <= 9 else 9)
+        table = _text(_by_id(tree, chart))
+        for _, amount in expected:
+            assert markdown_cell(euros(amount, lang)) in table
+
+    # the region's organisations there: names from grants_public, natural persons left out
+    orgs = _sql(serving, "select beneficiary_name, sum(amount_eur) from grants_public where main_location_code = $c "
+                         "and year between $a and $b and beneficiary_type is distinct from 'personne_physique' "
+                         "group by beneficiary_name, beneficiary_type order by 2 desc, 1", params)
+    block = _text(_by_id(tree, "country-organisations"))
+    assert t("country.organisations_note", lang, count=number(len(orgs), lang)) in block
+    for name, amount in orgs[:300]:
+        assert markdown_cell(name) in block
+    persons = _sql(serving, "select count(*), sum(amount_eur) from grants_public where main_location_code = $c "
+                            "and year between $a and $b and beneficiary_type = 'personne_physique'", params)[0]
+    if persons[0]:
+        assert _text(_by_id(tree, "country-persons")) == t("country.persons", lang, count=number(persons[0], lang),
+                                                            amount=euros_short(persons[1], lang))
+
+    # projects: the largest grants, each linking to its project page with the filters
+    keys = [k for (k,) in _sql(serving, "select grant_key from grants_public where main_location_code = $c "
+                                         "and year between $a and $b order by amount_eur desc, grant_key limit 50",
+                               params)]
+    links = [n["props"]["href"] for n in _nodes(_by_id(tree, "country-projects")) if n["type"] == "Link"]
+    assert [unquote(urlsplit(h).path.removeprefix("/project/")) for h in links] == keys
+    assert all(urlsplit(h).query == search.lstrip("?") for h in links)
+
+    # results: every outcomes row of the place and years
+    results = _sql(serving, "select count(*) from outcomes where location_code = $c and year between $a and $b",
+                   params)[0][0]
+    assert t("country.results_note", lang, count=number(results, lang)) in _text(_by_id(tree, "country-results"))
+
+
+def test_a_country_profile_keeps_the_programme_filter_and_drops_a_country_one(serving, client):
+    code = _top_country(serving)
+    programme, amount = _sql(serving, "select programme, sum(committed_eur) from funding where location_code = $c "
+                                      "group by 1 order by 2 desc limit 1", {"c": code})[0]
+    other = _sql(serving, "select location_code from funding where location_kind = 'country' "
+                          "and location_code <> $c limit 1", {"c": code})[0][0]
+    tree = _render(client, f"/country/{code}", f"?programme={quote(programme)}&country={other}")
+    card = _by_id(tree, "country-committed_eur")["props"]
+    assert float(card["data-value"]) == pytest.approx(float(amount), rel=1e-12)
+    assert _figure(tree, "country-programmes")["data"][0]["x"] == [pytest.approx(float(amount), rel=1e-12)]
+
+
+def test_unknown_or_unfunded_places_and_grants_answer_404(serving, client):
+    code = _top_country(serving)
+    unfunded = _sql(serving, "select alpha3 from countries where alpha3 not in "
+                             "(select location_code from funding) order by 1 limit 1")[0][0]
+    key = _sql(serving, "select grant_key from grants_public order by grant_key limit 1")[0][0]
+    for path in (f"/country/{code}", f"/project/{quote(key, safe=':')}"):
+        assert client.get(path).status_code == 200, path
+    for path in (f"/country/{unfunded}", "/country/XXX", "/country/<script>", f"/country/{code}/x",
+                 "/project/nope", f"/project/{key}0000", "/project/..%2F..%2Fetc"):
+        assert client.get(path).status_code == 404, path
+    tree = _render(client, f"/country/{unfunded}")
+    assert _text(tree).startswith(t("not_found", "fr"))
+
+
+# ------------------------------------------------------------------ project page
+
+def _linked_grant(serving) -> tuple:
+    """A grant to an organisation whose decision has IATI results and a known country."""
+    return _sql(serving, "select g.* from grants_public as g where g.beneficiary_type <> 'personne_physique' "
+                         "and g.main_location_code in (select alpha3 from countries) and g.reference_decision in "
+                         "(select reference_decision from outcomes) order by g.amount_eur desc, g.grant_key limit 1")[0]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_project_page_fields_equal_the_snapshot_row(serving, client, sample_dir, lang):
+    columns = [c for (c,) in _sql(serving, "select column_name from information_schema.columns "
+                                           "where table_name = 'grants_public' order by ordinal_position")]
+    row = dict(zip(columns, _linked_grant(serving)))
+    key = row["grant_key"]
+    tree = _render(client, f"/project/{quote(key, safe=':')}", "?lang=en" if lang == "en" else "")
+    field = lambda name: _text(_by_id(tree, f"project-{name}"))  # noqa: E731
+    assert field("beneficiary") == row["beneficiary_name"]
+    assert field("purpose") == row["purpose"]
+    assert field("amount") == euros(row["amount_eur"], lang)
+    assert field("decision") == row["reference_decision"]
+    assert field("date") == day(row["date_convention"], lang)
+    assert field("year") == str(row["year"])
+    assert field("programme") == row["programme"]
+    country = _sql(serving, f"select name_{lang} from countries where alpha3 = $c", {"c": row["main_location_code"]})
+    assert field("country") == country[0][0]
+    assert _by_id(tree, "project-country-link")["props"]["href"].startswith(f"/country/{row['main_location_code']}")
+    assert field("payments") == t("not_tracked", lang)
+    # results of the activities linked to the decision
+    measurements = _sql(serving, "select count(*), list(distinct iati_identifier) from outcomes "
+                                 "where reference_decision = $r", {"r": row["reference_decision"]})[0]
+    activities = _text(_by_id(tree, "project-activities"))
+    assert all(identifier in activities for identifier in measurements[1])
+    table = _text(_by_id(tree, "project-activity"))
+    assert table.count("\n|") == measurements[0] + 1  # header's rule line and one line per measurement
+    # provenance: the file and line of the key, the sha256 of the raw file itself
+    file, line = key.rsplit(":", 1)
+    assert field("file") == file and field("line") == line
+    raw = next(p for p in sample_dir.rglob(file.split("/")[-1]) if p.is_file())
+    assert field("sha256") == hashlib.sha256(raw.read_bytes()).hexdigest()
+
+
+def test_no_natural_person_is_named_on_any_country_or_project_page(built, client):
+    """Names of natural persons (the warehouse's; the snapshot replaced them) on no profile of a
+    country they got a grant in, and on none of their grants' project pages."""
+    _, warehouse, serving = built
+    people = _sql(warehouse, "select g.grant_key, g.beneficiary_name, g.purpose from staging.grants as g "
+                             "where g.is_natural_person")
+    assert people, "the sample has natural persons: the test needs some"
+    names = {name for _, name, _ in people if name}
+    keys = [k for k, _, _ in people]
+    places = {c for (c,) in _sql(serving, "select distinct main_location_code from grants_public where grant_key in "
+                                          "(select unnest($k)) and main_location_code <> 'unallocated'", {"k": keys})}
+    assert places
+    pages = [(f"/country/{c}", lang) for c in sorted(places) for lang in ("", "?lang=en")]
+    pages += [(f"/project/{quote(k, safe=':')}", "") for k in keys[:25]]
+    # organisations may bear a person's name ('Lycée Louise Michel', a natural person 'Louise Michel'):
+    # their names, as written and as a Markdown table writes them, are taken out before looking
+    organisations = {n for (n,) in _sql(serving, "select distinct beneficiary_name from grants_public "
+                                                 "where beneficiary_type is distinct from 'personne_physique'")}
+    written = sorted({w for n in organisations for w in (n, markdown_cell(n))}, key=len, reverse=True)
+    for path, search in pages:
+        text = json.dumps(_render(client, path, search), ensure_ascii=False)
+        for organisation in written:
+            text = text.replace(organisation, "")
+        leaked = [n for n in names if n in text or markdown_cell(n) in text]
+        assert not leaked, (path, leaked[:3])
+    # and a person's project page says who in the grid's words, never their purpose
+    tree = _render(client, f"/project/{quote(keys[0], safe=':')}")
+    anonymised = _sql(serving, "select beneficiary_name from grants_public where grant_key = $k", {"k": keys[0]})[0][0]
+    assert _text(_by_id(tree, "project-beneficiary")) == anonymised
+    assert _text(_by_id(tree, "project-purpose")) == "–"
+
+
+# ------------------------------------------------------------------ clicks (callbacks)
+
+def _click_body(chart: str, customdata: str, search: str) -> dict:
+    return {"output": '{"id":["MATCH"],"type":"chart-nav"}.href',
+            "outputs": {"id": {"type": "chart-nav", "id": chart}, "property": "href"},
+            "inputs": [{"id": {"type": "chart", "id": chart}, "property": "clickData",
+                        "value": {"points": [{"customdata": customdata}]}}],
+            "state": [{"id": "url", "property": "pathname", "value": "/world"},
+                      {"id": "url", "property": "search", "value": search}],
+            "changedPropIds": [json.dumps({"id": chart, "type": "chart"}, separators=(",", ":")) + ".clickData"]}
+
+
+def test_a_map_click_opens_the_profile_and_other_charts_still_filter(serving, client):
+    code = _top_country(serving)
+    year = _sql(serving, "select max(year) from funding")[0][0]
+    answer = client.post("/_dash-update-component", json=_click_body(
+        "world-map", f"country={code}", f"?years={year}&measure=disbursed_eur&lang=en"))
+    href = answer.get_json()["response"][json.dumps({"id": "world-map", "type": "chart-nav"},
+                                                    separators=(",", ":"))]["href"]
+    assert href == f"/country/{code}?years={year}&lang=en"
+    # a Sankey node still filters its page
+    answer = client.post("/_dash-update-component", json=_click_body("flows", f"country={code}", ""))
+    assert answer.get_json()["response"][json.dumps({"id": "flows", "type": "chart-nav"},
+                                                    separators=(",", ":"))]["href"] == f"/world?country={code}"
+    # a code the snapshot has no money for opens nothing
+    answer = client.post("/_dash-update-component", json=_click_body("world-map", "country=<script>", ""))
+    assert "/country/" not in answer.get_data(as_text=True)
+    # and the world table's country names link to the profiles, filters kept
+    tree = _render(client, "/world", f"?years={year}")
+    links = {n["props"]["href"] for n in _nodes(tree) if n["type"] == "Link" and
+             n["props"]["href"].startswith("/country/")}
+    assert f"/country/{code}?years={year}" in links
+
+
+def test_a_grid_row_click_opens_its_project_page(serving, client):
+    year = _sql(serving, "select max(year) from grants_public")[0][0]
+    key = _sql(serving, "select grant_key from grants_public where year = $y limit 1", {"y": year})[0][0]
+    query = f"?years={year}&lang=en"
+
+    def body(row_id):
+        grid = {"type": "grants-grid", "query": query}
+        return {"output": '{"query":["MATCH"],"type":"grants-nav"}.href',
+                "outputs": {"id": {"type": "grants-nav", "query": query}, "property": "href"},
+                "inputs": [{"id": grid, "property": "cellClicked",
+                            "value": {"colId": "purpose", "rowIndex": 0, "rowId": row_id, "value": "x"}}],
+                "changedPropIds": [json.dumps(grid, separators=(",", ":")) + ".cellClicked"]}
+
+    answer = client.post("/_dash-update-component", json=body(key))
+    assert answer.status_code == 200
+    assert list(answer.get_json()["response"].values())[0]["href"] == f"/project/{quote(key, safe=':')}{query}"
+    for bad in ("nope", 5, None, "x" * 5000):
+        assert client.post("/_dash-update-component", json=body(bad)).status_code in (204, 400)
+
+
+# ------------------------------------------------------------------ in a browser
+
+@pytest.fixture(scope="module")
+def server(serving):
+    from dashboard.app import create_app
+
+    httpd = make_server("127.0.0.1", 0, create_app(serving).server, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module", params=[(1366, 900), (390, 844)], ids=["desktop", "phone"])
+def browser(request):
+    width, height = request.param
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 "--hide-scrollbars"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options)
+    try:
+        driver.set_window_size(width, height)
+        driver.get("about:blank")
+        inner = driver.execute_script("return window.innerWidth")
+        if inner != width:  # the window's frame: make the page itself `width` px wide
+            driver.set_window_size(2 * width - inner, height)
+        assert driver.execute_script("return window.innerWidth") == width
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _drawn(driver, path_prefix: str) -> None:
+    from bench.page_load import wait_drawn
+
+    deadline = time.time() + 60
+    while not driver.execute_script("return location.pathname").startswith(path_prefix):
+        assert time.time() < deadline, f"never reached {path_prefix}: {driver.current_url}"
+        time.sleep(0.1)
+    wait_drawn(driver, time.perf_counter())
+
+
+def _no_overflow(driver) -> None:
+    width = driver.execute_script("return window.innerWidth")
+    wide = driver.execute_script("document.querySelectorAll('details').forEach(function (d) { d.open = true; });"
+                                 "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+    assert wide <= width, f"{driver.current_url}: {wide} px wide at {width}"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_map_click_opens_a_profile_and_grid_row_a_project_page(server, browser, serving, lang):
+    search = "?lang=en" if lang == "en" else ""
+    browser.get_log("browser")  # the console log starts here
+    # the world map: click the country drawn largest until the app navigates (plotly binds its
+    # click handler once drawn)
+    browser.get(server + "/world" + search)
+    _drawn(browser, "/world")
+    deadline = time.time() + 30  # the countries are drawn once the map's topojson has loaded
+    while not browser.find_elements(By.CSS_SELECTOR, "#world-map path.choroplethlocation"):
+        assert time.time() < deadline, "the world map drew no country"
+        time.sleep(0.2)
+    for _ in range(5):
+        target = browser.execute_script("""
+            var paths = Array.from(document.querySelectorAll('#world-map path.choroplethlocation'));
+            paths.sort(function (a, b) { var x = a.getBoundingClientRect(), y = b.getBoundingClientRect();
+                                         return y.width * y.height - x.width * x.height; });
+            return paths[0];""")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+        ActionChains(browser).move_to_element(target).pause(0.3).click().perform()
+        deadline = time.time() + 5
+        while "/country/" not in browser.current_url and time.time() < deadline:
+            time.sleep(0.2)
+        if "/country/" in browser.current_url:
+            break
+    _drawn(browser, "/country/")
+    code = urlsplit(browser.current_url).path.removeprefix("/country/")
+    name = _sql(serving, f"select name_{lang} from countries where alpha3 = $c", {"c": code})[0][0]
+    assert browser.find_element(By.CSS_SELECTOR, "#country-name").text == name
+    assert urlsplit(browser.current_url).query == search.lstrip("?")
+    _no_overflow(browser)
+    # the grants grid: a click on a row's cell opens its project page
+    browser.get(server + "/grants" + search)
+    _drawn(browser, "/grants")
+    # the grid draws its first block, then redraws it with the rows' ids: click until it navigates
+    for _ in range(10):
+        try:
+            cell = browser.find_element(By.CSS_SELECTOR, ".ag-row[row-index='0'] .ag-cell[col-id='reference_decision']")
+            decision = cell.text
+            browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+            cell.click()
+        except StaleElementReferenceException:
+            time.sleep(0.3)
+            continue
+        deadline = time.time() + 5
+        while "/project/" not in browser.current_url and time.time() < deadline:
+            time.sleep(0.2)
+        if "/project/" in browser.current_url:
+            break
+    _drawn(browser, "/project/")
+    key = unquote(urlsplit(browser.current_url).path.removeprefix("/project/"))
+    assert _sql(serving, "select reference_decision from grants_public where grant_key = $k", {"k": key})[0][0] \
+        == decision
+    assert browser.find_element(By.CSS_SELECTOR, "#project-decision").text == decision
+    assert browser.find_element(By.CSS_SELECTOR, "#project-title").text == t("project.title", lang, reference=decision)
+    _no_overflow(browser)
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe
