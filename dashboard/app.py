@@ -9,7 +9,7 @@ import dash
 import flask
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard import analyst, components, data, downloads, security
+from dashboard import analyst, brief, components, data, downloads, security
 from dashboard.filters import parse_search, to_query
 from dashboard.embed import register_embeds
 from dashboard.i18n import day, lang_of, t
@@ -60,6 +60,7 @@ def create_app(serving_path: str | Path) -> dash.Dash:
     register_embeds(app.server)  # /embed/<chart>, its CSV and zip, the /embed/ builder
     downloads.register(app.server)  # /download/<dataset>.<csv|xlsx|parquet>
     analyst.register(app.server)  # /analyst/rejected.csv, HTTP Basic from env vars
+    brief.register(app.server)  # /brief: the council brief, a PDF of one or two pages
     components.register_callbacks(app)  # click a chart element -> filtered URL
     return app
 
@@ -89,6 +90,8 @@ def shell() -> html.Div:
                     html.H1(id="app-title", className="app-title"),
                     html.Nav(id="nav", **{"aria-label": "Pages"}),
                     html.A(id="lang-switch", className="lang-switch"),
+                    # the council brief with the page's filters (issue 16); hidden in print like the switch
+                    html.A(id="brief-link", className="lang-switch brief-link", href="/brief"),
                     # inside the banner landmark: no content outside a landmark (axe `region`)
                     html.Div(id="sample-banner", className="sample-banner", role="note"),
                 ],
@@ -123,6 +126,17 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         lang = lang_of(_query(search).get("lang"))
         other = "en" if lang == "fr" else "fr"
         return t("ui.skip_to_content", lang), other, other
+
+    @app.callback(
+        Output("brief-link", "children"),
+        Output("brief-link", "href"),
+        Output("brief-link", "title"),
+        Input("url", "search"),
+    )
+    def brief_link(search: str | None):
+        # the same validated filters the navigation carries: /brief?years=…&lang=en
+        filters = parse_search(search, data.filter_allowlists())
+        return t("brief.link", filters.lang), "/brief" + to_query(filters), t("brief.link_title", filters.lang)
 
     @app.callback(
         Output("app-title", "children"),

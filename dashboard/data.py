@@ -15,6 +15,7 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache, wraps
 from pathlib import Path
 
@@ -200,9 +201,10 @@ def years(path: Path | None = None) -> list[int]:
     return frame["year"].to_list()
 
 
-def kpis(year: int, path: Path | None = None) -> pl.DataFrame:
+def kpis(year: int, path: Path | None = None, filters=None) -> pl.DataFrame:
     return query(
-        "select indicator, value, previous_value, target, unit from kpis where year = $year order by indicator",
+        f"select indicator, value, previous_value, target, unit from {money_source('kpis', filters)} as k "
+        f"where year = $year order by indicator",
         {"year": year},
         path=path,
     )
@@ -213,7 +215,8 @@ def kpis(year: int, path: Path | None = None) -> pl.DataFrame:
 def indicator_by_year(indicator: str = "committed_eur", filters=None, path: Path | None = None) -> pl.DataFrame:
     """One KPI across the years with its target (the overview's chart): year, value, target."""
     return query(
-        "select year, value, target from kpis where indicator = $indicator and value is not null order by year",
+        f"select year, value, target from {money_source('kpis', filters)} as k "
+        f"where indicator = $indicator and value is not null order by year",
         {"indicator": indicator},
         path=path,
     )
@@ -245,7 +248,60 @@ def filter_allowlists(path: Path | None = None):
     def of(kind: str) -> frozenset[str]:
         return frozenset(codes.filter(pl.col("kind") == kind)["code"].drop_nulls().to_list())
 
-    return Allowed(tuple(years["year"].to_list()), of("p"), of("c"), of("s"), of("d"))
+    return Allowed(tuple(years["year"].to_list()), of("p"), of("c"), of("s"), of("d"), price_base(path))
+
+
+# --- constant euros (issue 15): the one place a money column is turned into euros of the base year ----
+
+# Per year with an index: the latest index over the year's, as DECIMAL(18, 12) (the ratio to 10⁻¹²:
+# under a thousandth of a cent on 100 M€; the base year's is exactly 1). A DECIMAL money column
+# times it stays DECIMAL (38, scale + 12), exact, and the base year's amounts are unchanged to
+# the last digit; a DOUBLE one stays DOUBLE. Rounded for display only (pages, files), never here.
+_DEFLATORS = ("(select year, cast((select max_by(cpi, year) from consumer_prices) / cpi as decimal(18, 12)) "
+              "as factor from consumer_prices)")
+# table -> (money column -> which year's index deflates it, as an offset from the row's year;
+# the condition that says the row is money). A KPI's previous value is last year's money.
+_MONEY_COLUMNS = {
+    "funding": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
+    "funding_reconciliation": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
+    "grants_public": ({"amount_eur": 0}, "true"),
+    "kpis": ({"value": 0, "previous_value": -1, "target": 0}, "t.unit = 'EUR'"),
+}
+
+
+def money_source(table: str, filters=None) -> str:
+    """`table` as a query reads it: itself in current euros; with `euros=constant`, the same
+    columns with every money column × (latest index / its year's index). A year without an
+    index (not yet published) keeps its nominal amount: `unindexed_years` names those years,
+    and the pages say so. `table` is one of `_MONEY_COLUMNS`' fixed names, never a user value."""
+    columns, is_money = _MONEY_COLUMNS[table]
+    if filters is None or not getattr(filters, "constant_euros", False):
+        return table
+    offsets = sorted(set(columns.values()))
+    joins = " ".join(f"left join {_DEFLATORS} as d{i} on d{i}.year = t.year + ({offset})"
+                     for i, offset in enumerate(offsets))
+    replaced = ", ".join(
+        f"case when {is_money} then t.{column} * coalesce(d{offsets.index(offset)}.factor, 1) "
+        f"else t.{column} end as {column}" for column, offset in columns.items())
+    return f"(select t.* replace ({replaced}) from {table} as t {joins})"
+
+
+def price_base(path: Path | None = None) -> int | None:
+    """The constant euros' base: the latest year with a consumer price index in the snapshot
+    (None when the snapshot has no index table, e.g. one built before it existed)."""
+    has = query("select count(*) as n from information_schema.tables where table_name = 'consumer_prices'",
+                path=path)
+    if not has["n"][0]:
+        return None
+    return query("select max(year) as year from consumer_prices", path=path)["year"][0]
+
+
+def unindexed_years(path: Path | None = None) -> list[int]:
+    """Years with money but no consumer price index yet: their amounts stay in current euros."""
+    return query(
+        "select distinct year from (select year from funding union all select year from grants_public "
+        "union all select year from kpis where unit = 'EUR') where year is not null "
+        "and year not in (select year from consumer_prices) order by year", path=path)["year"].to_list()
 
 
 def _funding_where(filters, alias: str = "f") -> tuple[str, dict]:
@@ -272,11 +328,21 @@ def _name(lang: str) -> str:
     return "name_en" if lang == "en" else "name_fr"
 
 
+def _names(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """Name columns as every reader of these frames sees them (pages, embeds, downloads):
+    DAC names as sentences, 'unallocated' as what is not known ('Pays non connu', 'Catégorie
+    CAD non connue'), a code no list names said with what it is (figures.readable_names, the
+    one rule). The cached frame is left as it is: a new one is returned."""
+    from dashboard.figures import readable_names
+
+    return readable_names(frame, lang)
+
+
 def funding_by_year(filters, path: Path | None = None) -> pl.DataFrame:
     where, params = _funding_where(filters)
     return query(
         f"select f.year, sum(f.committed_eur) as committed_eur, sum(f.disbursed_eur) as disbursed_eur "
-        f"from funding as f where {where} group by f.year order by f.year",
+        f"from {money_source('funding', filters)} as f where {where} group by f.year order by f.year",
         params, path=path,
     )
 
@@ -284,48 +350,57 @@ def funding_by_year(filters, path: Path | None = None) -> pl.DataFrame:
 def funding_by_place(filters, path: Path | None = None) -> pl.DataFrame:
     """Every destination: countries (ISO-3), IATI regions and 'unallocated', with names, and
     for countries their population and the amounts per inhabitant (null where unknown)."""
+    from dashboard.i18n import t
+
     where, params = _funding_where(filters)
-    return query(
+    frame = query(
         f"select *, committed_eur / nullif(population, 0) as committed_eur_per_capita, "
         f"disbursed_eur / nullif(population, 0) as disbursed_eur_per_capita from ("
         f"select f.location_code as country_code, f.location_kind, "
-        f"coalesce(c.name_fr, f.location_code) as name_fr, coalesce(c.name_en, f.location_code) as name_en, "
+        # a region is named from the IATI Region codelist (ref table iati_regions)
+        f"coalesce(c.name_fr, r.name_fr, f.location_code) as name_fr, "
+        f"coalesce(c.name_en, r.name_en, f.location_code) as name_en, "
         f"case when f.location_kind = 'country' then c.population end as population, "
         f"sum(f.committed_eur) as committed_eur, sum(f.disbursed_eur) as disbursed_eur "
-        f"from funding as f left join countries as c on c.alpha3 = f.location_code "
+        f"from {money_source('funding', filters)} as f left join countries as c on c.alpha3 = f.location_code "
+        f"left join iati_regions as r on r.code = f.location_code and f.location_kind = 'region' "
         f"where {where} group by all) order by committed_eur desc, country_code",
         params, path=path,
     )
+    # the money no country is known for is named so, in both name columns' languages
+    return frame.with_columns(pl.when(pl.col("location_kind") == "unallocated").then(pl.lit(t("unknown_place", lang)))
+                              .otherwise(pl.col(f"name_{lang}")).alias(f"name_{lang}") for lang in ("fr", "en"))
 
 
 def flows(filters, lang: str, path: Path | None = None) -> pl.DataFrame:
     where, params = _funding_where(filters)
     name = _name(lang)
-    return query(
+    return _names(query(
         f"select f.programme, f.beneficiary_type, f.category_code, "
         f"coalesce(k.{name}, f.category_code) as category_name, f.location_code, "
-        f"coalesce(c.{name}, f.location_code) as location_name, sum(f.committed_eur) as committed_eur "
-        f"from funding as f left join dac_categories as k on k.code3 = f.category_code "
+        f"coalesce(c.{name}, r.{name}, f.location_code) as location_name, sum(f.committed_eur) as committed_eur "
+        f"from {money_source('funding', filters)} as f left join dac_categories as k on k.code3 = f.category_code "
         f"left join countries as c on c.alpha3 = f.location_code "
+        f"left join iati_regions as r on r.code = f.location_code and f.location_kind = 'region' "
         # a full order (cents, then the keys): equal amounts come out the same way every build
         f"where {where} group by all order by round(sum(f.committed_eur), 2) desc, f.programme, f.beneficiary_type, "
         f"f.category_code, f.location_code",
         params, path=path,
-    )
+    ), lang)
 
 
 def sectors(filters, lang: str, path: Path | None = None) -> pl.DataFrame:
     where, params = _funding_where(filters)
     name = _name(lang)
-    return query(
+    return _names(query(
         f"select f.category_code, coalesce(k.{name}, f.category_code) as category_name, f.sector_code, "
         f"coalesce(s.{name}, f.sector_code) as sector_name, sum(f.committed_eur) as committed_eur, "
         f"sum(f.disbursed_eur) as disbursed_eur "
-        f"from funding as f left join dac_categories as k on k.code3 = f.category_code "
+        f"from {money_source('funding', filters)} as f left join dac_categories as k on k.code3 = f.category_code "
         f"left join dac_sectors as s on s.code5 = f.sector_code "
         f"where {where} group by all order by f.category_code, f.sector_code",
         params, path=path,
-    )
+    ), lang)
 
 
 def outcomes(filters, path: Path | None = None) -> pl.DataFrame:
@@ -367,7 +442,7 @@ def grants(filters, path: Path | None = None) -> pl.DataFrame:
     clauses, params = _grants_where(filters)
     return query(
         f"select {_GRANT_COLUMNS} "
-        f"from grants_public as g where {' and '.join(clauses)} order by g.date_convention desc, g.reference_decision",
+        f"from {money_source('grants_public', filters)} as g where {' and '.join(clauses)} order by g.date_convention desc, g.reference_decision",
         params, path=path,
     )
 
@@ -376,13 +451,13 @@ def grants_by_category(filters, lang: str, path: Path | None = None) -> pl.DataF
     """Grants counted and summed by their main DAC category (the sectors page's drill-down)."""
     clauses, params = _grants_where(filters)
     name = _name(lang)
-    return query(
+    return _names(query(
         f"select g.main_category_code as category_code, coalesce(k.{name}, g.main_category_code) as category_name, "
         f"count(*) as grants, sum(g.amount_eur) as amount_eur "
-        f"from grants_public as g left join dac_categories as k on k.code3 = g.main_category_code "
+        f"from {money_source('grants_public', filters)} as g left join dac_categories as k on k.code3 = g.main_category_code "
         f"where {' and '.join(clauses)} group by all order by amount_eur desc, category_code",
         params, path=path,
-    )
+    ), lang)
 
 
 # The grants table pages through the snapshot (ag-grid's infinite row model): the grid's
@@ -393,8 +468,17 @@ GRANT_SORTABLE = {"year": "g.year", "date_convention": "g.date_convention",
                   "beneficiary_name": "g.beneficiary_name", "beneficiary_type": "g.beneficiary_type",
                   "purpose": "g.purpose", "main_location_code": "g.main_location_code",
                   "main_category_code": "g.main_category_code", "amount_eur": "g.amount_eur"}
+# The grid shows a grant's country (or IATI region) and DAC category by name, in the page's
+# language, and sorts and filters on that name (null where not known: 'blank' finds them);
+# lower() so capitals in the OECD's list sort with the rest.
+_PLACE_NAME = ("coalesce((select c.name_{l} from countries as c where c.alpha3 = g.main_location_code), "
+               "(select r.name_{l} from iati_regions as r where r.code = g.main_location_code))")
+_CATEGORY_NAME = "(select k.name_{l} from dac_categories as k where k.code3 = g.main_category_code)"
+GRANT_NAMES = {f"{kind}_{lang}": expr.format(l=lang) for lang in ("fr", "en")
+               for kind, expr in (("location", _PLACE_NAME), ("category", _CATEGORY_NAME))}
+GRANT_SORTABLE.update({field: f"lower({expr})" for field, expr in GRANT_NAMES.items()})
 GRANT_TEXT_FILTERS = ("reference_decision", "programme", "beneficiary_name", "purpose", "main_location_code",
-                      "main_category_code")
+                      "main_category_code", *GRANT_NAMES)
 GRANT_NUMBER_FILTERS = ("amount_eur",)
 GRANT_TEXT_OPS = {  # {c} a column expression, {v} the bound value; case-insensitive like the grid's own
     "contains": "contains(lower(coalesce({c}, '')), lower({v}))",
@@ -437,13 +521,33 @@ def _grid_where(conditions: tuple[tuple[str, tuple[GridCondition, ...]], ...], p
     return clauses
 
 
-def grants_summary(filters, conditions: tuple = (), path: Path | None = None) -> tuple[int, float]:
-    """How many grants match the page's filters and the grid's, and their total."""
+def grants_summary(filters, conditions: tuple = (), path: Path | None = None) -> tuple[int, Decimal]:
+    """How many grants match the page's filters and the grid's, and their total (exact DECIMAL)."""
     clauses, params = _grants_where(filters)
     clauses += _grid_where(conditions, params)
-    frame = query(f"select count(*) as n, coalesce(sum(g.amount_eur), 0) as total from grants_public as g "
+    frame = query(f"select count(*) as n, coalesce(sum(g.amount_eur), 0) as total from {money_source('grants_public', filters)} as g "
                   f"where {' and '.join(clauses)}", params, path=path)
-    return int(frame["n"][0]), float(frame["total"][0])
+    return int(frame["n"][0]), frame["total"][0]
+
+
+def grant_counts(filters, path: Path | None = None) -> dict:
+    """The selection's grants (programme pages, issue 16): how many, how many organisations
+    (distinct SIRET: natural persons have none, and are never named) and how many grants went
+    to natural persons."""
+    clauses, params = _grants_where(filters)
+    frame = query(f"select count(*) as grants, count(distinct g.beneficiary_siret) as organisations, "
+                  f"count(*) filter (where g.beneficiary_type = 'personne_physique') as person_grants "
+                  f"from grants_public as g where {' and '.join(clauses)}", params, path=path)
+    return {k: int(v) for k, v in frame.row(0, named=True).items()}
+
+
+def campaign_events_of_type(filters, event_type: str, path: Path | None = None) -> dict:
+    """Festival events of one type (e.g. 'marche_equitable') and their participants."""
+    where, params = _local_where(filters)
+    frame = query(f"select coalesce(sum(events), 0) as events, coalesce(sum(participants), 0) as participants "
+                  f"from campaign_reach where {where} and event_type = $event_type",
+                  {**params, "event_type": event_type}, path=path)
+    return {k: int(v) for k, v in frame.row(0, named=True).items()}
 
 
 def grants_rows(filters, sort: tuple[tuple[str, str], ...], conditions: tuple, offset: int, limit: int,
@@ -455,9 +559,11 @@ def grants_rows(filters, sort: tuple[tuple[str, str], ...], conditions: tuple, o
              for field, direction in sort]
     order += ["g.date_convention desc nulls last", "g.reference_decision", "g.grant_key"]
     params.update(limit=int(limit), offset=int(offset))
+    names = ", ".join(f"{expr} as {field}" for field, expr in GRANT_NAMES.items())
     return query(
-        f"select {_GRANT_COLUMNS} from grants_public as g where {' and '.join(clauses)} "
-        f"order by {', '.join(order)} limit $limit offset $offset",
+        # grant_key: each row's project page (issue 16), the grid's row id
+        f"select {_GRANT_COLUMNS}, g.grant_key, {names} from {money_source('grants_public', filters)} as g "
+        f"where {' and '.join(clauses)} order by {', '.join(order)} limit $limit offset $offset",
         params, path=path,
     )
 
@@ -607,7 +713,7 @@ def funding_parts(filters, path: Path | None = None) -> dict:
         for name, column, condition in parts)
     frame = query(
         f"select {columns}, count(distinct r.location_code) filter (where r.location_kind = 'country') as countries "
-        f"from funding_reconciliation as r where {where}",
+        f"from {money_source('funding_reconciliation', filters)} as r where {where}",
         params, path=path,
     )
     return frame.row(0, named=True)
@@ -620,7 +726,7 @@ def untracked_by_programme(filters, path: Path | None = None) -> pl.DataFrame:
     return query(
         f"select r.programme, sum(r.committed_eur) as committed_eur, "
         f"sum(r.committed_eur) filter (where not r.payments_tracked) as untracked_eur "
-        f"from funding_reconciliation as r where {where} group by r.programme "
+        f"from {money_source('funding_reconciliation', filters)} as r where {where} group by r.programme "
         f"having sum(r.committed_eur) filter (where not r.payments_tracked) <> 0 "
         f"order by untracked_eur desc, r.programme",
         params, path=path,
@@ -634,7 +740,7 @@ def funding_tracking_by_year(filters, path: Path | None = None) -> pl.DataFrame:
         f"select r.year, sum(r.committed_eur) as committed_eur, "
         f"coalesce(sum(r.committed_eur) filter (where r.payments_tracked), 0) as tracked_eur, "
         f"sum(r.disbursed_eur) as disbursed_eur "
-        f"from funding_reconciliation as r where {where} group by r.year order by r.year",
+        f"from {money_source('funding_reconciliation', filters)} as r where {where} group by r.year order by r.year",
         params, path=path,
     )
 
@@ -733,6 +839,170 @@ def tracked_by(filters, keys: tuple[str, ...], path: Path | None = None) -> pl.D
     columns = ", ".join(f"r.{k}" for k in keys)
     return query(
         f"select {columns}, coalesce(sum(r.committed_eur) filter (where r.payments_tracked), 0) as tracked_eur "
-        f"from funding_reconciliation as r where {where} group by {columns} order by {columns}",
+        f"from {money_source('funding_reconciliation', filters)} as r where {where} group by {columns} order by {columns}",
         params, path=path,
     )
+
+
+# --- names, never codes (issue 15): what a filter's code is called on screen ----------------
+
+def place_name(code: str, lang: str, path: Path | None = None) -> str | None:
+    """A country's (ISO-3) or an IATI region's name in the language; None when neither list has it."""
+    name = _name(lang)
+    frame = query(f"select coalesce((select {name} from countries where alpha3 = $code), "
+                  f"(select {name} from iati_regions where code = $code)) as name", {"code": code}, path=path)
+    return frame["name"][0]
+
+
+def sector_name(code: str, lang: str, path: Path | None = None) -> str | None:
+    """A DAC category's (3 digits) or sector's (5 digits) name in the language, as a sentence."""
+    from dashboard.i18n import sentence_case
+
+    name = _name(lang)
+    table, key = ("dac_categories", "code3") if len(code) == 3 else ("dac_sectors", "code5")
+    frame = query(f"select {name} as name from {table} where {key} = $code", {"code": code}, path=path)
+    return sentence_case(frame["name"][0]) if frame.height else None
+
+
+def departement_name(code: str, path: Path | None = None) -> str | None:
+    frame = query("select name from departements where code = $code", {"code": code}, path=path)
+    return frame["name"][0] if frame.height else None
+
+
+def filter_labels(filters, path: Path | None = None) -> dict[str, str]:
+    """The active filters' names for the filter chips: 'Burkina Faso', not 'BFA'; 'Éducation
+    de base', not '112'; 'Isère (38)', as départements are written in France. A code no list
+    names stays as it is."""
+    lang, labels = filters.lang, {}
+    if filters.country:
+        labels["country"] = place_name(filters.country, lang, path) or filters.country
+    if filters.sector:  # a code newer than the shipped DAC list is said with what it is
+        from dashboard.i18n import t
+
+        unnamed = "unnamed_category" if len(filters.sector) == 3 else "unnamed_sector"
+        labels["sector"] = sector_name(filters.sector, lang, path) or t(unnamed, lang, code=filters.sector)
+    if filters.departement:
+        name = departement_name(filters.departement, path)
+        labels["departement"] = f"{name} ({filters.departement})" if name else filters.departement
+    return labels
+
+
+# --- country profiles and project pages (issue 16) -------------------------------------------
+
+def place(code: str, path: Path | None = None) -> dict | None:
+    """A country's (ISO-3) or an IATI region's reference row: `kind` ('country' or 'region'),
+    names, and for a country its LDC status, DAC region and population (GeoNames' single
+    figure, docs/reference-data.md); None when neither list has the code."""
+    frame = query(
+        "select 'country' as kind, name_fr, name_en, ldc, dac_region_fr, dac_region_en, population "
+        "from countries where alpha3 = $code union all "
+        "select 'region', name_fr, name_en, cast(null as boolean), cast(null as varchar), cast(null as varchar), "
+        "cast(null as bigint) from iati_regions where code = $code",
+        {"code": code}, path=path)
+    return frame.row(0, named=True) if frame.height else None
+
+
+_MONEY_BY = ("year", "programme", "category_code")
+
+
+def money_by(filters, key: str, lang: str, path: Path | None = None) -> pl.DataFrame:
+    """The selection's money per `key` (year, programme or DAC category, from a fixed list):
+    committed, the committed part whose payments are tracked, disbursed — what a table needs
+    to say 'non suivi' (reconcile.with_disbursed_text). Largest first; years in order."""
+    if key not in _MONEY_BY:
+        raise ValueError(f"money_by key must be among {_MONEY_BY}")
+    where, params = _funding_where(filters, alias="r")
+    name = _name(lang)
+    named = key == "category_code"
+    frame = query(
+        f"select r.{key}" + (f", coalesce(k.{name}, r.category_code) as category_name" if named else "")
+        + ", sum(r.committed_eur) as committed_eur, "
+        "coalesce(sum(r.committed_eur) filter (where r.payments_tracked), 0) as tracked_eur, "
+        f"sum(r.disbursed_eur) as disbursed_eur from {money_source('funding_reconciliation', filters)} as r "
+        + ("left join dac_categories as k on k.code3 = r.category_code " if named else "")
+        + f"where {where} group by all order by "
+        + ("r.year" if key == "year" else f"round(sum(r.committed_eur), 2) desc, r.{key}"),
+        params, path=path)
+    return _names(frame, lang) if named else frame
+
+
+# the organisation types whose grants name no one (the mart already replaced the name)
+NATURAL_PERSON_TYPE = "personne_physique"
+
+
+def place_organisations(filters, path: Path | None = None) -> pl.DataFrame:
+    """The region's organisations funded in the selection's place (grants counted whole under
+    their main country, as on the grants page): name, type, grants, amount. Natural persons
+    are never listed (they are counted by `place_persons`)."""
+    clauses, params = _grants_where(filters)
+    params["person"] = NATURAL_PERSON_TYPE
+    return query(
+        f"select g.beneficiary_name, g.beneficiary_type, count(*) as grants, sum(g.amount_eur) as amount_eur "
+        f"from {money_source('grants_public', filters)} as g where {' and '.join(clauses)} "
+        f"and g.beneficiary_type is distinct from $person group by all "
+        f"order by round(sum(g.amount_eur), 2) desc, g.beneficiary_name",
+        params, path=path)
+
+
+def place_persons(filters, path: Path | None = None) -> tuple[int, object]:
+    """Grants to natural persons in the selection: how many and how much (never who)."""
+    clauses, params = _grants_where(filters)
+    params["person"] = NATURAL_PERSON_TYPE
+    frame = query(f"select count(*) as n, coalesce(sum(g.amount_eur), 0) as total "
+                  f"from {money_source('grants_public', filters)} as g where {' and '.join(clauses)} "
+                  f"and g.beneficiary_type = $person", params, path=path)
+    return int(frame["n"][0]), frame["total"][0]
+
+
+def place_grants(filters, limit: int, path: Path | None = None) -> pl.DataFrame:
+    """The selection's largest grants with their key (each one's project page)."""
+    clauses, params = _grants_where(filters)
+    params["limit"] = int(limit)
+    return query(
+        f"select g.grant_key, g.year, g.reference_decision, g.programme, g.beneficiary_name, g.beneficiary_type, "
+        f"g.amount_eur from {money_source('grants_public', filters)} as g where {' and '.join(clauses)} "
+        f"order by g.amount_eur desc, g.grant_key limit $limit",
+        params, path=path)
+
+
+def grant(key: str, filters=None, path: Path | None = None) -> dict | None:
+    """One public grant by its key (`grants_public.grant_key`, '<source file>:<line>'), with its
+    place's and category's names in both languages; None when the snapshot has no such grant."""
+    names = ", ".join(f"{expr} as {field}" for field, expr in GRANT_NAMES.items())
+    frame = query(f"select g.*, {names} from {money_source('grants_public', filters)} as g "
+                  f"where g.grant_key = $key", {"key": key}, path=path)
+    return frame.row(0, named=True) if frame.height else None
+
+
+def grant_keys(path: Path | None = None) -> frozenset[str]:
+    """Every grant with a project page."""
+    return frozenset(query("select grant_key from grants_public", path=path)["grant_key"].to_list())
+
+
+def source_file(source: str, name: str, path: Path | None = None) -> dict | None:
+    """The manifest's row of one raw file (sha256, size, modification time), None if absent."""
+    frame = query("select source_file, sha256, size_bytes, cast(modified_at as varchar) as modified_at "
+                  "from manifest where source = $source and source_file = $name",
+                  {"source": source, "name": name}, path=path)
+    return frame.row(0, named=True) if frame.height else None
+
+
+def project_activity(key: str, path: Path | None = None) -> dict | None:
+    """A grant's linked IATI activity (marts.project_activities): identifier, title, how it was
+    linked, its places, sectors (lists of {code, share}) and transactions; None when no activity
+    is linked (or the snapshot predates the table)."""
+    has = query("select count(*) as n from information_schema.tables where table_name = 'project_activities'",
+                path=path)
+    if not has["n"][0]:
+        return None
+    frame = query("select * from project_activities where grant_key = $key", {"key": key}, path=path)
+    return frame.row(0, named=True) if frame.height else None
+
+
+def activity_outcomes(iati_identifier: str, path: Path | None = None) -> pl.DataFrame:
+    """An IATI activity's results (`outcomes`): baseline, target and value reached per period."""
+    return query(
+        "select o.result_title, o.indicator_title, o.baseline_year, o.baseline_value, o.period_start, o.period_end, "
+        "o.target_value, o.actual_value, o.achievement from outcomes as o where o.iati_identifier = $id "
+        "order by o.result_index, o.indicator_index, o.period_start",
+        {"id": iati_identifier}, path=path)

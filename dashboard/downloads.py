@@ -90,14 +90,15 @@ def with_provenance(frame: pl.DataFrame, meta: dict[str, str]) -> pl.DataFrame:
 def published_numbers(frame: pl.DataFrame) -> pl.DataFrame:
     """Numbers as a file should carry them: euro columns (`*_eur`) as decimals of two places,
     other fractional numbers (ratios, full-time equivalents) to 12 significant digits (a ratio
-    of 0.0093 € per inhabitant keeps its precision; the noise is in the 16th). The warehouse still
-    sums money as floating point, whose last digits may differ between two builds of the same
-    inputs (parallel sums: 42.800000000000004 one day, 42.8 the next); a download is the same
-    from one build to the next."""
+    of 0.0093 € per inhabitant keeps its precision; the noise is in the 16th). The snapshot's money
+    is exact DECIMAL(38, 10) (docs/money-rules.md, "Exact money"): a euro column is that exact
+    value rounded to the cent (half to even) here, for display only; a float euro column (a
+    figure the dashboard computes) is rounded the same way. Other exact decimals stay as stored."""
     return frame.with_columns(
-        pl.col(name).round(2).cast(pl.Decimal(20, 2)) if name.endswith("_eur")
+        pl.col(name).round(2).cast(pl.Decimal(38, 2)) if name.endswith("_eur")
         else pl.col(name).round_sig_figs(12)
-        for name, dtype in frame.schema.items() if dtype.is_float())
+        for name, dtype in frame.schema.items()
+        if dtype.is_float() or (dtype.is_decimal() and name.endswith("_eur")))
 
 
 def column_label(dataset: str, column: str, lang: str) -> str | None:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from decimal import Decimal
 
 import plotly.graph_objects as go
 import polars as pl
 from babel.numbers import format_decimal
 from plotly.subplots import make_subplots
 
-from dashboard.i18n import LOCALES, euros, lang_of, number, t
+from dashboard.i18n import LOCALES, euros, lang_of, number, sentence_case, t
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable by every common colour-vision type.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -32,6 +33,21 @@ TOPOJSON_URL = "/assets/topojson/"
 # upload to a third party (plotly.js shows one by default), no Chart Studio link, no logo.
 MODEBAR_BUTTONS = ("toImage", "resetViews")
 MODEBAR_BAND = 32  # px kept free at the top of every figure for the toolbar (25 px tall, 2 px down)
+
+
+def map_colorbar(title: str) -> dict:
+    """A map's colour bar, lying under the map: beside it, it took a third of a phone's width
+    and left the map 70 px wide; under it, the map has the whole width at any size."""
+    return {"title": {"text": title, "side": "top"}, "thickness": 12, "orientation": "h",
+            "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top", "len": 0.8}
+
+
+def sized_by_css(fig: go.Figure) -> go.Figure:
+    """A figure as tall as its page's style.css says (a map: 460 px, less on a phone): a fixed
+    height left a phone's narrow map floating in blank space. Without a height, dcc.Graph
+    (responsive) fills its container."""
+    fig.layout.height = None
+    return fig
 
 
 def graph_config(lang: str, name: str = "graphique", topojson_url: str = TOPOJSON_URL) -> dict:
@@ -127,6 +143,10 @@ def _trace_values(trace) -> tuple[str, list]:
     return "yaxis" + (trace.yaxis or "y")[1:], list(trace.y or ())
 
 
+# what a trace's value may be: plotly keeps the snapshot's exact money as Decimal objects
+_NUMBER = (int, float, Decimal)
+
+
 def _localised_ticks(fig: go.Figure, lang: str) -> None:
     """Value axes and colour bars reaching a thousand get their ticks written in the language;
     smaller ones keep plotly's ticks, French already through `separators`."""
@@ -135,7 +155,7 @@ def _localised_ticks(fig: go.Figure, lang: str) -> None:
     sums: dict[tuple[str, object], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for trace in fig.data:
         axis, values = _trace_values(trace)
-        numbers = [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+        numbers = [float(v) for v in values if isinstance(v, _NUMBER) and math.isfinite(v)]
         if not axis or not numbers:
             continue
         if axis == "colorbar":
@@ -150,7 +170,7 @@ def _localised_ticks(fig: go.Figure, lang: str) -> None:
         if stacked and trace.type == "bar":
             keys = trace.y if trace.orientation == "h" else trace.x
             for key, value in zip(keys or range(len(values)), values):
-                if isinstance(value, (int, float)) and math.isfinite(value):
+                if isinstance(value, _NUMBER) and math.isfinite(value):
                     sums[(axis, key)][0 if value >= 0 else 1] += float(value)
     for (axis, _), (positive, negative) in sums.items():
         ranges[axis].extend((positive, negative))
@@ -274,7 +294,7 @@ def world_map(df: pl.DataFrame, lang: str = "fr", measure: str = "committed_eur"
         reversescale=True,  # dark = more money, on a light map
         marker_line_color="white",
         marker_line_width=0.5,
-        colorbar={"title": {"text": unit}, "thickness": 12},
+        colorbar=map_colorbar(unit),
         customdata=[f"country={c}" for c in df["country_code"].to_list()],
         hovertext=text,
         hoverinfo="text",
@@ -284,10 +304,28 @@ def world_map(df: pl.DataFrame, lang: str = "fr", measure: str = "committed_eur"
     return _layout(fig, lang, height=460, margin={"l": 0, "r": 0, "t": 10, "b": 0})
 
 
+# What 'unallocated' means in each column: no known country, or no known DAC category (a grant
+# or an activity without a sector has neither a category nor a sector). One wording per meaning.
+UNKNOWN_KEYS = {"location_code": "unknown_place", "category_code": "unknown_category",
+                "sector_code": "unknown_category"}
+# A name the reference lists lack comes back as its code: said with what the code is
+UNNAMED_KEYS = {"location_code": "unnamed_place", "category_code": "unnamed_category",
+                "sector_code": "unnamed_sector"}
+
+
+def _unnamed(column: str, code: str, lang: str) -> str:
+    # a region code the IATI codelist shipped lacks (a newer one) is still said to be a region
+    key = "iati_region" if column == "location_code" and code.isdigit() else UNNAMED_KEYS[column]
+    return t(key, lang, code=code)
+
+
 def _readable(code: str, name: str, lang: str) -> pl.Expr:
-    """'unallocated' in the reader's language, OECD capitals as sentences."""
-    return (pl.when(pl.col(code) == "unallocated").then(pl.lit(t("unallocated", lang)))
-            .otherwise(pl.coalesce(pl.col(name).map_elements(_title, return_dtype=pl.String), pl.col(code)))
+    """'unallocated' in the reader's language (what is not known), OECD capitals as sentences,
+    a code no list names said with what it is ('Secteur CAD 12264'), never alone."""
+    unnamed = pl.col(code).map_elements(lambda c: _unnamed(code, c, lang), return_dtype=pl.String)
+    return (pl.when(pl.col(code) == "unallocated").then(pl.lit(t(UNKNOWN_KEYS[code], lang)))
+            .when(pl.col(name).is_null() | (pl.col(name) == pl.col(code))).then(unnamed)
+            .otherwise(pl.col(name).map_elements(_title, return_dtype=pl.String))
             .alias(name))
 
 
@@ -310,19 +348,11 @@ _MUTED = "#999999"  # the colour of "other" and "not known" nodes
 
 
 def _sankey_labels(df: pl.DataFrame, lang: str) -> pl.DataFrame:
-    """Node labels in the reader's language: organisation types named, 'unallocated' said,
-    IATI regions called regions, OECD capitals as sentences."""
-    region = pl.col("location_code").str.contains(r"^\d+$")
-    return df.with_columns(
+    """Node labels in the reader's language: organisation types named, and countries, IATI
+    regions and categories as `readable_names` says them (the pages' one wording)."""
+    return readable_names(df, lang).with_columns(
         pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang), return_dtype=pl.String)
         .alias("beneficiary_label"),
-        pl.when(pl.col("category_code") == "unallocated").then(pl.lit(t("sankey.unknown_category", lang)))
-        .otherwise(pl.coalesce(pl.col("category_name").map_elements(_title, return_dtype=pl.String),
-                               pl.col("category_code"))).alias("category_name"),
-        pl.when(pl.col("location_code") == "unallocated").then(pl.lit(t("sankey.unknown_place", lang)))
-        .when(region).then(pl.col("location_code").map_elements(lambda c: t("iati_region", lang, code=c),
-                                                               return_dtype=pl.String))
-        .otherwise(pl.coalesce(pl.col("location_name"), pl.col("location_code"))).alias("location_name"),
         pl.col("programme").fill_null(t("beneficiary_non_renseigne", lang)),
     )
 
@@ -359,12 +389,14 @@ def sankey_nodes(df: pl.DataFrame, lang: str = "fr") -> pl.DataFrame:
     return pl.concat(frames).sort("stage", "order")
 
 
-def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
+def flows_sankey(df: pl.DataFrame, lang: str = "fr", stages: tuple[int, ...] = (0, 1, 2, 3)) -> go.Figure:
     """Programme → organisation type → DAC category → country; node customdata is its URL filter.
 
     Each stage draws its largest nodes by name and one "other" node for the rest
     (`sankey_nodes`); nodes are placed by the figure, largest at the top, "not known" and
-    "other" at the bottom, so no grouped node is ever the first thing read."""
+    "other" at the bottom, so no grouped node is ever the first thing read.
+    `stages` (indexes into SANKEY_STAGES, in order) draws some stages only: a phone's 390 px
+    hold two columns of names (programme → country), not four."""
     if df.is_empty():
         return _empty(lang)
     nodes = sankey_nodes(df, lang)
@@ -375,13 +407,15 @@ def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
              .sort("stage", "order"))
     index: dict[tuple[int, str], int] = {}
     labels, filters, colours, hover, xs, ys = [], [], [], [], [], []
-    total = max(sum(max(v, 0.0) for v in drawn.filter(pl.col("stage") == 0)["committed_eur"].to_list()), 1e-9)
-    most = max(drawn.group_by("stage").len()["len"].to_list())
+    # node geometry is drawing, not money: the exact DECIMAL euros become floats here
+    total = max(sum(max(float(v), 0.0) for v in drawn.filter(pl.col("stage") == 0)["committed_eur"].to_list()), 1e-9)
+    most = max(drawn.filter(pl.col("stage").is_in(list(stages))).group_by("stage").len()["len"].to_list())
     pad = SANKEY_PAD / _SANKEY_PLOT
     scale = max(1 - (most - 1) * pad, 0.2) / total  # a euro's height, as plotly will draw it
-    for stage, (key, _, param, _) in enumerate(SANKEY_STAGES):
+    for place, stage in enumerate(stages):
+        key, _, param, _ = SANKEY_STAGES[stage]
         column = drawn.filter(pl.col("stage") == stage)
-        heights = [max(v, 0.0) * scale for v in column["committed_eur"].to_list()]
+        heights = [max(float(v), 0.0) * scale for v in column["committed_eur"].to_list()]
         gap = (1 - sum(heights)) / (len(heights) - 1) if len(heights) > 1 else 0.0
         top = 0.0
         for (name, value, shown, code), height in zip(
@@ -392,7 +426,7 @@ def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
             filters.append(f"{param}={code}" if usable else "")
             colours.append(OKABE_ITO[stage] if shown and code not in UNKNOWN else _MUTED)
             hover.append(f"{name} : {euros(value, lang)}")
-            xs.append(max(stage / (len(SANKEY_STAGES) - 1), 0.001))
+            xs.append(max(place / (len(stages) - 1), 0.001))
             ys.append(min(max(top + height / 2, 0.001), 0.999))  # plotly ignores a 0 position
             top += height + gap
     # each row's key at every stage, as the node it is drawn as
@@ -401,12 +435,12 @@ def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
         labelled = (labelled.with_columns(pl.col(key).cast(pl.String)).join(mapping, on=key, how="left")
                     .rename({"drawn_as": f"_node{stage}"}))
     sources, targets, values, link_hover = [], [], [], []
-    for stage in range(len(SANKEY_STAGES) - 1):
-        left, right = f"_node{stage}", f"_node{stage + 1}"
+    for stage, after in zip(stages, stages[1:]):
+        left, right = f"_node{stage}", f"_node{after}"
         links = labelled.group_by(left, right).agg(pl.col("committed_eur").sum()).sort(left, right)
         for a, b, v in links.iter_rows():
             sources.append(index[(stage, a)])
-            targets.append(index[(stage + 1, b)])
+            targets.append(index[(after, b)])
             values.append(v)
             link_hover.append(euros(v, lang))
     fig = go.Figure(go.Sankey(
@@ -418,6 +452,31 @@ def flows_sankey(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
               "hovertemplate": "%{source.label} → %{target.label} : %{customdata}<extra></extra>"},
     ))
     return _layout(fig, lang, height=SANKEY_HEIGHT)
+
+
+def money_bars(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
+    """Committed euros by one key (programme pages: by country, DAC category, organisation type):
+    one horizontal bar per row of `df` (columns `label`, `committed_eur`), in the frame's order
+    from the top, so an 'others' row the caller put last stays last. Labels sit inside the
+    plot above each bar: a phone has no room for names beside the bars."""
+    if df.is_empty():
+        return _empty(lang)
+    labels, values = df["label"].to_list(), df["committed_eur"].to_list()
+    rows = list(range(len(labels)))[::-1]
+    fig = go.Figure(go.Bar(x=values, y=rows, orientation="h", width=0.45, marker_color=COMMITTED,
+                           customdata=[f"{name} : {euros(v, lang)}" for name, v in zip(labels, values)],
+                           hovertemplate="%{customdata}<extra></extra>"))
+    from dashboard.plotly_text import escape_text
+
+    for row, name, value in zip(rows, labels, values):
+        # layout text is not escaped by plotly_text.safe_figure: the name is data, escaped here
+        fig.add_annotation(x=0, y=row + 0.25, xref="x", yref="y", xanchor="left", yanchor="bottom",
+                           showarrow=False, align="left",
+                           text="<br>".join(escape_text(_lines(f"{name} : {euros(value, lang)}", 44))))
+    return _layout(fig, lang, height=max(200, 52 * len(rows) + 80), showlegend=False,
+                   xaxis={"title": MONEY_TITLE, "gridcolor": "#eee", "rangemode": "tozero"},
+                   yaxis={"visible": False, "range": [-0.5, len(rows) - 0.2]},
+                   margin={"l": 10, "r": 20, "t": 30, "b": 10})
 
 
 def readable_names(df: pl.DataFrame, lang: str) -> pl.DataFrame:
@@ -462,10 +521,8 @@ def sectors_treemap(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
 
 
 def _title(name: str | None) -> str | None:
-    # the OECD list writes some category names in capitals; read them as sentences
-    if name and name.isupper():
-        return name.capitalize()
-    return name
+    # the OECD list writes some category names in capitals: the one rule, i18n.sentence_case
+    return sentence_case(name)
 
 
 def departements_map(df: pl.DataFrame, geojson: dict, lang: str = "fr", value_label: str = "") -> go.Figure:
@@ -484,7 +541,7 @@ def departements_map(df: pl.DataFrame, geojson: dict, lang: str = "fr", value_la
         colorscale=SEQUENTIAL,
         reversescale=True,
         marker_line_color="white",
-        colorbar={"title": {"text": value_label}, "thickness": 12},
+        colorbar=map_colorbar(value_label),
         customdata=[f"departement={c}" for c in df["departement_code"].to_list()],
         hovertext=[f"{n} : {number(v, lang)}" for n, v in zip(df["name"], values)],
         hoverinfo="text",
@@ -548,6 +605,22 @@ def outcomes_achievement(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
                    xaxis={"type": "category"}, yaxis={"gridcolor": "#eee"})
 
 
+# an indicator's name is cut into lines of at most this many characters (at a word): the last
+# line and the total beside it (`343 901 (88 %)`) stay inside a phone's 358 px; plotly's
+# annotations never wrap, and the longer names ran out of the figure
+OUTCOME_LINE = 28
+
+
+def _lines(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [text]
+
+
 def outcome_totals(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
     """Results by indicator (data.outcome_totals): one bar per indicator, the share of its target
     reached (sum of values reached / sum of targets, over the measurements with both), with the
@@ -576,13 +649,16 @@ def outcome_totals(df: pl.DataFrame, lang: str = "fr") -> go.Figure:
         marker_color=OKABE_ITO[2], text=names, customdata=hover, textposition="none",
         hovertemplate="%{customdata}<extra></extra>",
     ))
-    for row, name, label in zip(rows, names, labels):
+    wrapped = [_lines(name, OUTCOME_LINE) for name in names]
+    for row, lines, label in zip(rows, wrapped, labels):
         # layout text is not escaped by plotly_text.safe_figure: the name is data, escaped here
         fig.add_annotation(x=0, y=row + 0.25, xref="x", yref="y", xanchor="left", yanchor="bottom",
                            showarrow=False, align="left", bgcolor="rgba(255,255,255,0.85)",  # over the 100 % line
-                           text=t("outcomes.bar_label", lang, name=escape_text(name), total=label))
+                           text=t("outcomes.bar_label", lang, name="<br>".join(escape_text(lines)), total=label))
+    most = max(len(lines) for lines in wrapped)
+    row_px = 64 if most == 1 else 30 + 26 * most  # a name on two or three lines pushes the bars apart
     fig.add_vline(x=1, line_dash="dash", line_color=OKABE_ITO[7])
-    return _layout(fig, lang, height=max(220, 64 * len(rows) + 70), showlegend=False,
+    return _layout(fig, lang, height=max(220, row_px * len(rows) + 70), showlegend=False,
                    xaxis={"tickformat": ".0%", "range": [0, top * 1.08], "title": t("outcomes.target_share", lang),
                           "gridcolor": "#eee"},
                    yaxis={"visible": False, "range": [-0.5, len(rows) - 0.2]},

@@ -3,6 +3,8 @@ numbers and dates in each locale's conventions (Babel's CLDR data)."""
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -81,13 +83,27 @@ def day(value: date | datetime | str, lang: str) -> str:
     return format_date(value, "medium", locale=LOCALES[lang_of(lang)])
 
 
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 def sentence_case(name: str | None) -> str | None:
-    """A name as a sentence: the OECD's DAC lists write some category names in capitals
-    ('WATER AND SANITATION'); every page, embed and download shows them as 'Water and
-    sanitation'. Names already in mixed case are left as their source writes them."""
-    if name and name.isupper():
+    """A DAC name as a sentence. The OECD's lists write some names in capitals ('WATER AND
+    SANITATION') and the current IATI copies many in title case ('Banques et Services
+    Financiers'); every page, embed and download shows 'Water and sanitation', 'Banques et
+    services financiers'. Only a capitalised word (one capital, then lower case) after the
+    first is lowered: acronyms ('PME', 'NGOs', 'VIH/sida', 'COVID-19') stay as written. DAC
+    purpose and category names hold no proper noun (tests/test_reference.py reads them all)."""
+    if not name:
+        return name
+    if name.isupper():
         return name[0] + name[1:].lower()
-    return name
+
+    def lower(word: re.Match) -> str:
+        text = word.group()
+        title = len(text) > 1 and text[0].isupper() and text[1:].islower()
+        return text.lower() if title and word.start() > 0 else text
+
+    return _WORD.sub(lower, name)
 
 
 def label(prefix: str, code: str | None, lang: str) -> str:

@@ -186,5 +186,5 @@ def disbursed_texts(frame: pl.DataFrame, filters, keys: dict[str, str], lang: st
     frame's key columns to `funding`'s ({"country_code": "location_code"})."""
     tracked = data.tracked_by(filters, tuple(keys.values())).rename({v: k for k, v in keys.items()})
     joined = (frame.join(tracked, on=list(keys), how="left", maintain_order="left")
-              .with_columns(pl.col("tracked_eur").fill_null(0.0)))
+              .with_columns(pl.col("tracked_eur").fill_null(0)))  # 0, not 0.0: the DECIMAL stays exact
     return with_disbursed_text(joined, lang, short)

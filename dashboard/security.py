@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import dash
@@ -60,8 +60,22 @@ def dashboard_csp(script_hashes: list[str]) -> str:
 
 
 def page_paths() -> frozenset[str]:
+    # a page registered with `index=False` exists only with its variable part (`/country/<ISO3>`)
     return frozenset(page["relative_path"].rstrip("/") or "/" for page in dash.page_registry.values()
-                     if page["module"] != "pages.not_found_404")
+                     if page["module"] != "pages.not_found_404" and page.get("index", True))
+
+
+# Pages with a variable part (`/programme/<slug>`): prefix -> is this rest of the path a page?
+# Filled by those pages when they register (dashboard/pages/programme.py); an unknown slug is 404.
+DYNAMIC_PATHS: dict[str, Callable[[str], bool]] = {}
+
+
+def known_path(pathname: str | None) -> bool:
+    path = (pathname or "/").rstrip("/") or "/"
+    if path in page_paths():
+        return True
+    return any(path.startswith(prefix) and "/" not in path[len(prefix):] and known(path[len(prefix):])
+               for prefix, known in DYNAMIC_PATHS.items())
 
 
 def safe_path(pathname: str | None) -> str:
@@ -70,12 +84,12 @@ def safe_path(pathname: str | None) -> str:
     `//evil.example/` is a valid path to a server and a protocol-relative URL to a
     browser: a link built from it would leave the site."""
     path = (pathname or "/").rstrip("/") or "/"
-    return path if path in page_paths() else "/"
+    return path if known_path(path) else "/"
 
 
 # ----------------------------------------------------------------------- callbacks
 _TEXT_PROPERTIES = frozenset({"pathname", "search", "href", "hash"})
-_OBJECT_PROPERTIES = frozenset({"clickData", "getRowsRequest", "data"})
+_OBJECT_PROPERTIES = frozenset({"clickData", "getRowsRequest", "data", "cellClicked"})
 _WILDCARDS = ('["MATCH"]', '["ALL"]', '["ALLSMALLER"]')
 
 
@@ -190,7 +204,7 @@ def register(app: dash.Dash) -> None:
     @server.after_request
     def headers(response: flask.Response) -> flask.Response:
         if flask.request.endpoint in DASH_INDEX_ENDPOINTS and response.status_code == 200 \
-                and (flask.request.path.rstrip("/") or "/") not in page_paths():
+                and not known_path(flask.request.path):
             response.status_code = 404  # the index still draws the app's own not-found page
         if "Content-Security-Policy" not in response.headers:
             if not hashes:  # Dash's inline scripts are known once the first index is rendered

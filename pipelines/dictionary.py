@@ -98,6 +98,17 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "actual_value": ("Value reached in the period", "indicator unit"),
     "achievement": ("(actual - baseline) / (target - baseline): 1 means the target is met", "ratio"),
     "outcomes.year": ("Year of the period's end (else start)", "year"),
+    # project_activities (a grant's project page, issue 16)
+    "project_activities.link_method": ("How the grant was linked to the activity: 'decision_reference', "
+                                       "'identifier' or both joined by '+'", None),
+    "project_activities.places": ("The activity's places, largest first: location_kind, location_code (ISO "
+                                  "alpha-3, IATI region code or 'unallocated') and share (of the activity's "
+                                  "money, 0-1, summing to 1)", None),
+    "project_activities.sectors": ("The activity's DAC sectors, largest first: sector_code, category_code and "
+                                   "share (of the activity's money, 0-1, summing to 1)", None),
+    "project_activities.transactions": ("The activity's counted transactions in date order: transaction_type "
+                                        "(IATI code), transaction_date, value and currency as published, value_eur "
+                                        "at the ECB rate of the value date (null without a rate), all exact decimals", None),
     "outcomes.location_code": ("The activity's largest place (ISO alpha-3, region code or 'unallocated')", "code"),
     "outcomes.sector_code": ("The activity's largest DAC 5-digit sector, or 'unallocated'", "code"),
     "outcomes.category_code": ("The activity's largest DAC 3-digit category, or 'unallocated'", "code"),
@@ -249,7 +260,16 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "code5": ("OECD DAC 5-digit purpose code", "code"),
     "category3": ("The 5-digit code's 3-digit category", "code"),
     "dac_sectors.status": ("Whether the code is active or withdrawn in the codelist", None),
+    "dac_categories.status": ("Whether the category is active or withdrawn in the codelist", None),
+    "iati_regions.code": ("IATI Region code (OECD DAC regional recipient code, e.g. 289)", "code"),
+    "iati_regions.name_fr": ("The region's name in French, from the IATI Region codelist", None),
+    "iati_regions.name_en": ("The region's name in English, from the IATI Region codelist", None),
+    "iati_regions.status": ("Whether the code is active or withdrawn in the codelist", None),
     "region_code": ("INSEE region code", "code"),
+    "consumer_prices.year": ("Calendar year of the index", "year"),
+    "consumer_prices.cpi": ("INSEE consumer price index, all households, France, annual average, base 2015 = 100 "
+                            "(BDM series 001764363); the dashboard's constant euros: amount × latest cpi / "
+                            "the year's cpi (docs/money-rules.md)", "index"),
     # the dictionary itself
     "table_name": ("Table of the snapshot", None),
     "column_name": ("Column of that table", None),

@@ -31,7 +31,9 @@ PRIVATE_MARTS: frozenset[str] = frozenset()
 # public download or embed: grant-level lists an analyst works from.
 ANALYST_MARTS: frozenset[str] = frozenset({"publication_gaps", "link_review"})
 SNAPSHOT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "marts").glob("*.sql") if p.stem not in PRIVATE_MARTS))
-SNAPSHOT_REFERENCE = ("countries", "dac_sectors", "dac_categories", "departements", "regions", "targets")
+# consumer_prices: the dashboard's constant euros (docs/money-rules.md) read it from the snapshot
+SNAPSHOT_REFERENCE = ("countries", "dac_sectors", "dac_categories", "iati_regions", "departements", "regions", "targets",
+                      "consumer_prices")
 IDENTIFYING_FIELDS = ("nomBeneficiaire", "beneficiaire_nom", "idBeneficiaire", "beneficiaire_id", "objet",
                       "nom", "organiser_name", "nom_organisateur", "title", "titre", "SUMMARY", "ORGANIZER")
 

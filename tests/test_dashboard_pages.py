@@ -74,7 +74,9 @@ def test_every_page_opens_with_and_without_filters_offline(dash_duo, app):
     mali = _sql(serving, "select sum(committed_eur) from funding where location_code = 'MLI' "
                          "and year between 2020 and 2025")
     dash_duo.wait_for_contains_text("#flows-sankey-description", f"{euros_short(mali, 'fr')} engagés", timeout=20)
-    dash_duo.wait_for_contains_text("#active-filters", "MLI")
+    # the chip names the country (issue 15: names, never codes)
+    mali_name = _sql(serving, "select name_fr from countries where alpha3 = 'MLI'")[0][0]
+    dash_duo.wait_for_contains_text("#active-filters", mali_name)
     # the world map drew its countries from the local topojson
     _open(dash_duo, "/world", "Où va l'argent")
     dash_duo.wait_for_element("#world-map .choroplethlocation", timeout=30)
@@ -101,7 +103,8 @@ def test_a_sankey_click_filters_the_page_and_the_language_switch_keeps_it(dash_d
         if "country=MLI" in dash_duo.driver.current_url:
             break
     assert urlparse(dash_duo.driver.current_url).query == "country=MLI"
-    dash_duo.wait_for_contains_text("#active-filters", "MLI", timeout=20)
+    dash_duo.wait_for_contains_text("#active-filters", _sql(serving, "select name_fr from countries "
+                                                                     "where alpha3 = 'MLI'")[0][0], timeout=20)
     mali_total = _sql(serving, "select sum(committed_eur) from funding where location_code = 'MLI'")
     dash_duo.wait_for_contains_text("#flows-sankey-description", euros_short(mali_total, "fr"), timeout=20)
     dash_duo.find_element("#lang-switch").click()
@@ -124,8 +127,8 @@ def test_the_csv_offered_beside_a_chart_matches_the_snapshot(dash_duo, app):
         "fetch(arguments[0]).then(r => r.text()).then(done);", href)
     frame = pl.read_csv(io.BytesIO(text.encode()))
     expected = _sql(serving, "select sum(committed_eur) from funding where year = 2024")
-    assert frame["committed_eur"].sum() == pytest.approx(expected)
+    assert frame["committed_eur"].sum() == pytest.approx(float(expected))  # cents read back as floats
     by_country = _sql(serving, "select sum(committed_eur) from funding_by_country where year = 2024")
-    assert frame["committed_eur"].sum() == pytest.approx(by_country)
+    assert frame["committed_eur"].sum() == pytest.approx(float(by_country))
     assert frame["meta_snapshot_version"].n_unique() == 1
     assert dash_duo.get_logs() == []

@@ -185,7 +185,7 @@ def test_sectors_treemap_categories_hold_their_sectors():
         children = [i for i, p in zip(trace.ids, trace.parents) if p == root]
         assert sum(value[c] for c in children) == value[root]
     labels = dict(zip(trace.ids, trace.labels))
-    assert labels["c311"] == "Agriculture" and labels["cunallocated"] == "Non affecté"
+    assert labels["c311"] == "Agriculture" and labels["cunallocated"] == "Catégorie CAD non connue"
     assert "sector=12240" in trace.customdata
     assert "dans 2 catégories et 3 secteurs" in describe.sectors_treemap(frame, "fr")
 
@@ -287,8 +287,8 @@ def test_excel_and_parquet_downloads(client):
     parquet = pl.read_parquet(io.BytesIO(http.get("/download/sectors.parquet?lang=en").data))
     with duckdb.connect(str(serving), read_only=True) as conn:
         total = conn.execute("select sum(committed_eur) from funding").fetchall()[0][0]
-    assert data_sheet["committed_eur"].sum() == pytest.approx(total)
-    assert float(parquet["committed_eur"].sum()) == pytest.approx(total)  # a Decimal(20, 2) column: cents
+    assert data_sheet["committed_eur"].sum() == pytest.approx(float(total))  # the sheet's cells are floats
+    assert float(parquet["committed_eur"].sum()) == pytest.approx(float(total))  # a Decimal(38, 2) column: cents
     assert set(meta_sheet["field"]) == {"source", "licence", "built_at", "snapshot_version", "is_sample"}
     assert http.get("/download/rejected_rows.csv").status_code == 404  # row detail is not a public dataset
     assert http.get("/download/flows.exe").status_code == 404

@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -166,7 +167,7 @@ def test_world_page_per_capita_follows_the_url(serving, population_by_iso3):
     drawn = dict(zip(trace["locations"], trace["z"]))
     assert drawn.keys() == expected.keys()
     for code, value in expected.items():
-        assert drawn[code] == pytest.approx(value, rel=1e-12)
+        assert drawn[code] == pytest.approx(float(value), rel=1e-12)  # the map draws floats
     top = max(expected, key=expected.get)
     top_name = _sql(serving, "select name_fr from countries where alpha3 = $c", {"c": top})[0][0]
     description = _text(_by_id(tree, "world-map-description"))
@@ -174,7 +175,8 @@ def test_world_page_per_capita_follows_the_url(serving, population_by_iso3):
     assert f"{top_name} ({euros_per_capita(expected[top], 'fr')})" in description
     assert "population" in _text(_by_id(tree, "world-no-population"))
     # the table's first row is the highest per-inhabitant country, with its population
-    table = next(n for n in _nodes(tree) if n["props"].get("className") == "data-table")
+    # (the country table links each row to its filter: a component table, not a Markdown one)
+    table = next(n for n in _nodes(tree) if n["type"] == "Table" and n["props"].get("className") == "data-table")
     first = [_text(c) for c in list(_nodes(table)) if c["type"] == "Td"][:4]
     assert first[0] == top_name and first[3] == euros_per_capita(expected[top], "fr")
     assert first[1].replace("\u202f", "") == str(population_by_iso3[top])
@@ -185,7 +187,7 @@ def test_world_page_per_capita_follows_the_url(serving, population_by_iso3):
     body = client.get(f"/download/funding_by_country.csv?years={year}").get_data(as_text=True)
     rows = {r["country_code"]: r for r in csv.DictReader(io.StringIO(body))}
     for code, value in expected.items():
-        assert float(rows[code]["disbursed_eur_per_capita"]) == pytest.approx(value, rel=1e-12)
+        assert float(rows[code]["disbursed_eur_per_capita"]) == pytest.approx(float(value), rel=1e-12)
         assert int(rows[code]["population"]) == population_by_iso3[code]
     assert all(r["population"] == "" for r in rows.values() if r["location_kind"] != "country")
 
@@ -215,7 +217,7 @@ def test_grants_main_category_is_the_activity_s_largest(built):
     _, warehouse, serving = built
     shares = _sql(warehouse, "select ga.grant_key, s.category_code, s.share from staging.grant_activities as ga "
                              "join staging.sector_shares as s using (iati_identifier)")
-    by_grant: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    by_grant: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))  # shares are exact DECIMALs
     for key, category, share in shares:
         by_grant[key][category] += share
     expected = {k: min(c, key=lambda code: (-c[code], code)) for k, c in by_grant.items()}
@@ -260,5 +262,9 @@ def test_sectors_page_drills_down_to_the_grants_of_a_category(serving):
     sector5 = _sql(serving, "select min(sector_code) from funding where category_code = $c "
                             "and sector_code <> 'unallocated'", {"c": category})[0][0]
     tree, _ = _render(serving, "/grants", "?" + urlparse(href).query.replace(f"sector={category}", f"sector={sector5}"))
-    assert category in _text(_by_id(tree, "grants-sector-note"))
+    # named, never a code (issue 15): the category's French name, capitals read as a sentence
+    name = _sql(serving, "select name_fr from dac_categories where code3 = $c", {"c": category})[0][0]
+    name = name[0] + name[1:].lower() if name.isupper() else name
+    note = _text(_by_id(tree, "grants-sector-note"))
+    assert name in note and category not in note
     assert _text(_by_id(tree, "grants-count")).startswith(f"{number(count, 'fr')} subventions")

@@ -11,7 +11,7 @@ import polars as pl
 from dash import html
 
 from dashboard import data, describe, figures, reconcile
-from dashboard.components import chart_block, filter_bar, table
+from dashboard.components import chart_block, euros_switch, filter_bar, table
 from dashboard.filters import parse
 from dashboard.i18n import euros_short, t
 
@@ -45,13 +45,14 @@ def layout(**query) -> html.Div:
     committed = money["committed_eur"].sum() if money.height else None
     return html.Div([
         html.H2(t("at_home", lang)),
+        euros_switch(filters, PATH, lang),
         filter_bar(filters, PATH, lang, years=allowed.years,
                    labels={"departement": _dep_name(filters.departement, jobs, reach)}),
         html.P(f"{t('committed_eur', lang)} : {euros_short(committed, lang)}", className="lead", id="at-home-money"),
         html.Div([
             chart_block(
                 "jobs-map", t("jobs_map_title", lang) + year_label,
-                figures.departements_map(jobs_map, geo, lang, t("jobs_headcount", lang)),
+                figures.sized_by_css(figures.departements_map(jobs_map, geo, lang, t("jobs_headcount", lang))),
                 describe.departements_map(jobs_map, lang, t("jobs_headcount", lang)),
                 table(jobs.rename({"departement_code": "departement"}),
                       [("departement", "Code", "text"), ("name", t("departement", lang), "text"),
@@ -63,7 +64,7 @@ def layout(**query) -> html.Div:
             ),
             chart_block(
                 "reach-map", t("reach_map_title", lang),
-                figures.departements_map(reach_by_dep, geo, lang, t("participants", lang)),
+                figures.sized_by_css(figures.departements_map(reach_by_dep, geo, lang, t("participants", lang))),
                 describe.departements_map(reach_by_dep, lang, t("participants", lang)),
                 table(reach_by_dep.rename({"departement_code": "departement"}),
                       [("departement", "Code", "text"), ("name", t("departement", lang), "text"),

@@ -12,7 +12,7 @@ import polars as pl
 from dash import html
 
 from dashboard import data, describe, figures, reconcile
-from dashboard.components import chart_block, filter_bar, table
+from dashboard.components import chart_block, euros_switch, filter_bar, table
 from dashboard.filters import parse
 from dashboard.i18n import t
 
@@ -20,6 +20,7 @@ dash.register_page(__name__, path="/flows", name="flows", order=1)
 
 PATH = "/flows"
 STAGE_NAMES = ("programme", "org_type", "category", "country_or_region")  # catalog keys, by stage
+PHONE_STAGES = (0, 3)  # the Sankey on a phone: programme → country or region
 
 
 def layout(**query) -> html.Div:
@@ -30,6 +31,7 @@ def layout(**query) -> html.Div:
     flows = data.flows(filters, lang)
     return html.Div([
         html.H2(t("flows", lang)),
+        euros_switch(filters, PATH, lang),
         filter_bar(filters, PATH, lang, years=allowed.years),
         reconcile.committed_line("flows-reconciliation", filters, lang),
         reconcile.payments_note("flows-payments", filters, lang),
@@ -45,6 +47,9 @@ def layout(**query) -> html.Div:
             describe.flows_sankey(flows, lang),
             _nodes_table(flows, filters, lang),
             "flows", filters, lang, clickable=True,
+            # a phone draws programme → country only: four columns of names do not fit 390 px;
+            # the table below lists every node of every stage
+            narrow_figure=figures.flows_sankey(flows, lang, stages=PHONE_STAGES),
         ),
     ])
 

@@ -5,23 +5,27 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import data, describe, figures, reconcile
-from dashboard.components import chart_block, table
-from dashboard.filters import Filters, parse
+from dashboard import data, describe, figures, programmes, reconcile
+from dashboard.components import chart_block, euros_switch, table
+from dashboard.filters import Filters, parse, to_query
 from dashboard.i18n import euros_short, lang_of, t
 from dashboard.kpi import HEADLINE, Kpi, formatted, sentence
 
 dash.register_page(__name__, path="/", name="overview", order=0)
 
 
-def layout(year: str | None = None, lang: str | None = None, years: str | None = None, **_query) -> html.Div:
+def layout(year: str | None = None, lang: str | None = None, years: str | None = None, euros: str | None = None,
+           **_query) -> html.Div:
     lang = lang_of(lang)
+    # the money basis (`euros=constant`), validated like every URL value
+    basis = parse({"lang": lang, "euros": euros or ""}, data.filter_allowlists()).euros
     available = data.years()
     # `years=2020-2024` copied from another page's address means its last year here
     chosen = _chosen_year(year or (years or "").rpartition("-")[2], available)
-    rows = {r["indicator"]: r for r in data.kpis(chosen).iter_rows(named=True)} if chosen else {}
+    year_filter = Filters(year_from=chosen, year_to=chosen, lang=lang, euros=basis)
+    rows = ({r["indicator"]: r for r in data.kpis(chosen, filters=year_filter).iter_rows(named=True)}
+            if chosen else {})
     cards = []
-    year_filter = Filters(year_from=chosen, year_to=chosen, lang=lang)
     for indicator in HEADLINE:
         row = rows.get(indicator)
         if row is None:
@@ -44,31 +48,37 @@ def layout(year: str | None = None, lang: str | None = None, years: str | None =
             html.H2(f"{t('overview', lang)} — {chosen}" if chosen else t("overview", lang)),
             html.Nav(
                 [
-                    dcc.Link(str(y), href=f"/?years={y}" + (f"&lang={lang}" if lang != "fr" else ""),
+                    dcc.Link(str(y), href="/" + to_query(year_filter.with_(year_from=y, year_to=y)),
                              className="year-link" + (" active" if y == chosen else ""))
                     for y in available
                 ],
                 className="year-links",
                 **{"aria-label": t("year", lang)},
             ),
+            euros_switch(year_filter, "/", lang),
             html.Section(cards or [html.P(t("no_data", lang))], className="kpi-grid"),
             # how the year's money is made, and what "versés" counts (issue 15)
             *([reconcile.committed_line("overview-reconciliation", year_filter, lang),
                reconcile.payments_note("overview-payments", year_filter, lang)] if chosen else []),
-            _against_target(lang),
+            # each programme's page, with the year's money (issue 16)
+            *([html.Section([html.H3(t("programme.overview_title", lang)),
+                             html.P(t("programme.overview_hint", lang, year=chosen), className="hint"),
+                             programmes.links(year_filter, lang)], id="overview-programmes")] if chosen else []),
+            _against_target(lang, basis),
         ]
     )
 
 
-def _against_target(lang: str) -> html.Section:
+def _against_target(lang: str, basis: str = "current") -> html.Section:
     """Every year's committed money against the budget target: the first question at council."""
-    by_year = data.indicator_by_year("committed_eur")
+    view = parse({"lang": lang, "euros": basis}, data.filter_allowlists())
+    by_year = data.indicator_by_year("committed_eur", view)
     return chart_block(
         "committed-against-target", t("committed_against_target", lang),
         figures.committed_against_target(by_year, lang), describe.committed_against_target(by_year, lang),
         table(by_year, [("year", t("year", lang), "text"), ("value", t("committed_eur", lang), "euros"),
                         ("target", t("target", lang), "euros")], lang),
-        "committed_against_target", parse({"lang": lang}, data.filter_allowlists()), lang,
+        "committed_against_target", view, lang,
     )
 
 

@@ -14,7 +14,7 @@ import polars as pl
 from dash import dcc, html
 
 from dashboard import data, describe, figures, reconcile
-from dashboard.components import chart_block, filter_bar, table
+from dashboard.components import PROFILE, chart_block, euros_switch, filter_bar, table
 from dashboard.filters import parse, to_params
 from dashboard.i18n import t
 
@@ -34,9 +34,9 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
     places = data.funding_by_place(filters)
     countries = places.filter(pl.col("location_kind") == "country")
     others = places.filter(pl.col("location_kind") != "country").with_columns(
-        pl.when(pl.col("location_kind") == "region")
-        .then(pl.col("country_code").map_elements(lambda c: t("iati_region", lang, code=c), return_dtype=pl.String))
-        .otherwise(pl.lit(t("unallocated", lang))).alias("label"))
+        # regions named from the IATI codelist (data.funding_by_place); the rest has no known country
+        pl.when(pl.col("location_kind") == "region").then(pl.col("name_en" if lang == "en" else "name_fr"))
+        .otherwise(pl.lit(t("unknown_place", lang))).alias("label"))
     # disbursed reads 'non suivi' where no payment can be known (issue 15)
     others = reconcile.disbursed_texts(others, filters, {"country_code": "location_code"}, lang)
     name = "name_en" if lang == "en" else "name_fr"
@@ -70,6 +70,7 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
                    ("disbursed_text", t("disbursed_eur", lang), "text")]
     return html.Div([
         html.H2(t("world", lang)),
+        euros_switch(filters, PATH, lang, link_to=lambda view: href(view, measure, per_capita)),
         filter_bar(filters, PATH, lang, years=allowed.years),
         switches,
         # the map's total said as the programme's, part by part (issue 15)
@@ -78,9 +79,9 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
         html.Div([
             chart_block(
                 "world-map", title,
-                figures.world_map(countries, lang, measure=measure, per_capita=per_capita),
+                figures.sized_by_css(figures.world_map(countries, lang, measure=measure, per_capita=per_capita)),
                 describe.world_map(countries, lang, measure=measure, per_capita=per_capita),
-                table(rows, columns, lang, link=(name, "country", PATH), filters=filters),
+                table(rows, columns, lang, link=(name, "country", PROFILE), filters=filters),
                 "funding_by_country", filters, lang, clickable=True,
             ),
             html.Aside([
