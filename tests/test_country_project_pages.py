@@ -25,7 +25,7 @@ from selenium.webdriver.common.by import By
 from werkzeug.serving import make_server
 
 from dashboard.components import markdown_cell
-from dashboard.i18n import day, euros, euros_short, number, t
+from dashboard.i18n import day, euros, euros_short, number, percent, t
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +199,7 @@ def test_unknown_or_unfunded_places_and_grants_answer_404(serving, client):
     key = _sql(serving, "select grant_key from grants_public order by grant_key limit 1")[0][0]
     for path in (f"/country/{code}", f"/project/{quote(key, safe=':')}"):
         assert client.get(path).status_code == 200, path
-    for path in (f"/country/{unfunded}", "/country/XXX", "/country/<script>", f"/country/{code}/x",
+    for path in ("/country", "/project", f"/country/{unfunded}", "/country/XXX", "/country/<script>", f"/country/{code}/x",
                  "/project/nope", f"/project/{key}0000", "/project/..%2F..%2Fetc"):
         assert client.get(path).status_code == 404, path
     tree = _render(client, f"/country/{unfunded}")
@@ -209,14 +209,16 @@ def test_unknown_or_unfunded_places_and_grants_answer_404(serving, client):
 # ------------------------------------------------------------------ project page
 
 def _linked_grant(serving) -> tuple:
-    """A grant to an organisation whose decision has IATI results and a known country."""
-    return _sql(serving, "select g.* from grants_public as g where g.beneficiary_type <> 'personne_physique' "
-                         "and g.main_location_code in (select alpha3 from countries) and g.reference_decision in "
-                         "(select reference_decision from outcomes) order by g.amount_eur desc, g.grant_key limit 1")[0]
+    """A grant to an organisation, in a known country, whose linked activity has IATI results."""
+    return _sql(serving, "select g.* from grants_public as g join project_activities as p using (grant_key) "
+                         "where g.beneficiary_type <> 'personne_physique' and g.main_location_code in "
+                         "(select alpha3 from countries) and p.iati_identifier in (select iati_identifier from outcomes) "
+                         "order by g.amount_eur desc, g.grant_key limit 1")[0]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_project_page_fields_equal_the_snapshot_row(serving, client, sample_dir, lang):
+def test_project_page_fields_equal_the_snapshot_row(built, client, sample_dir, lang):
+    _, warehouse, serving = built
     columns = [c for (c,) in _sql(serving, "select column_name from information_schema.columns "
                                            "where table_name = 'grants_public' order by ordinal_position")]
     row = dict(zip(columns, _linked_grant(serving)))
@@ -234,18 +236,41 @@ def test_project_page_fields_equal_the_snapshot_row(serving, client, sample_dir,
     assert field("country") == country[0][0]
     assert _by_id(tree, "project-country-link")["props"]["href"].startswith(f"/country/{row['main_location_code']}")
     assert field("payments") == t("not_tracked", lang)
-    # results of the activities linked to the decision
-    measurements = _sql(serving, "select count(*), list(distinct iati_identifier) from outcomes "
-                                 "where reference_decision = $r", {"r": row["reference_decision"]})[0]
-    activities = _text(_by_id(tree, "project-activities"))
-    assert all(identifier in activities for identifier in measurements[1])
-    table = _text(_by_id(tree, "project-activity"))
-    assert table.count("\n|") == measurements[0] + 1  # header's rule line and one line per measurement
+    # the linked activity, read from the warehouse's link, shares and transactions
+    (identifier,) = _sql(warehouse, "select iati_identifier from staging.grant_activities where grant_key = $k",
+                         {"k": key})[0]
+    assert field("iati-identifier") == identifier
+    block = _text(_by_id(tree, "project-activity"))
+    places = _sql(warehouse, f"select coalesce(c.name_{lang}, l.location_code), l.share from staging.location_shares "
+                             f"as l left join ref.countries as c on c.alpha3 = l.location_code "
+                             f"where l.iati_identifier = $i", {"i": identifier})
+    sectors = _sql(warehouse, "select sector_code, share from staging.sector_shares where iati_identifier = $i",
+                   {"i": identifier})
+    assert places and sectors
+    for name, share in places:
+        assert f"| {markdown_cell(name)} | {markdown_cell(percent(share, lang))} |" in block
+    for _, share in sectors:
+        assert f" | {markdown_cell(percent(share, lang))} |" in block
+    moves = _sql(warehouse, "select value_eur from staging.transactions_eur where iati_identifier = $i", {"i": identifier})
+    assert moves
+    for (value_eur,) in moves:
+        assert markdown_cell(euros(value_eur, lang)) in block
+    # its results: one table line per measurement, after the results' heading
+    measurements = _sql(serving, "select count(*) from outcomes where iati_identifier = $i", {"i": identifier})[0][0]
+    results = block.split(t("country.results", lang), 1)[1]
+    assert measurements > 0 and results.count("\n|") == measurements + 1  # the rule line, then the rows
     # provenance: the file and line of the key, the sha256 of the raw file itself
     file, line = key.rsplit(":", 1)
     assert field("file") == file and field("line") == line
     raw = next(p for p in sample_dir.rglob(file.split("/")[-1]) if p.is_file())
     assert field("sha256") == hashlib.sha256(raw.read_bytes()).hexdigest()
+
+
+def test_a_grant_with_no_linked_activity_says_so(serving, client):
+    key = _sql(serving, "select grant_key from grants_public where grant_key not in "
+                        "(select grant_key from project_activities) order by grant_key limit 1")[0][0]
+    tree = _render(client, f"/project/{quote(key, safe=':')}", "?lang=en")
+    assert _text(_by_id(tree, "project-activity-none")) == t("project.no_activity", "en")
 
 
 def test_no_natural_person_is_named_on_any_country_or_project_page(built, client):

@@ -29,8 +29,9 @@ PREFIX = "/country/"
 TOP = 8  # bars named in the programme and category charts; the rest in one (the tables list all)
 GRANTS_LISTED = 50  # the largest grants, each with its project page; all of them are on /grants
 
+# no index page: `/country` alone is unknown (404), only `/country/<code>` exists
 dash.register_page(__name__, path="/country", path_template="/country/<code>", name="country_page",
-                   nav=False, order=91)
+                   nav=False, index=False, order=91)
 
 
 def known_code(value: str) -> bool:
@@ -126,20 +127,19 @@ def _money(here: Filters, lang: str) -> list[html.Section]:
                     describe.funding_by_year(by_year, lang),
                     table(by_year, _money_columns("year", t("year", lang), "text", lang), lang),
                     "funding_by_year", here, lang, download_key="country-years"),
-        html.Div([
-            chart_block("country-programmes", t("country.by_programme", lang),
-                        figures.sized_by_css(figures.money_bars(_top(by_programme.with_columns(
-                            pl.col("programme").fill_null(t("beneficiary_non_renseigne", lang)).alias("label")), lang),
-                            lang)),
-                        _top_words(by_programme, "programme", lang),
-                        table(by_programme, _money_columns("programme", t("programme", lang), "text", lang), lang),
-                        "flows", here, lang, download_key="country-programmes"),
-            chart_block("country-categories", t("country.by_category", lang),
-                        figures.sized_by_css(figures.money_bars(_top(by_category.rename({"category_name": "label"}), lang), lang)),
-                        _top_words(by_category, "category_name", lang),
-                        table(by_category, _money_columns("category_name", t("category", lang), "text", lang), lang),
-                        "sectors", here, lang, download_key="country-categories"),
-        ], className="two-columns"),
+        # one above the other: a category's name needs the page's width beside its bar
+        chart_block("country-programmes", t("country.by_programme", lang),
+                    figures.sized_by_css(figures.money_bars(_top(by_programme.with_columns(
+                        pl.col("programme").fill_null(t("beneficiary_non_renseigne", lang)).alias("label")), lang),
+                        lang)),
+                    _top_words(by_programme, "programme", lang),
+                    table(by_programme, _money_columns("programme", t("programme", lang), "text", lang), lang),
+                    "flows", here, lang, download_key="country-programmes"),
+        chart_block("country-categories", t("country.by_category", lang),
+                    figures.sized_by_css(figures.money_bars(_top(by_category.rename({"category_name": "label"}), lang), lang)),
+                    _top_words(by_category, "category_name", lang),
+                    table(by_category, _money_columns("category_name", t("category", lang), "text", lang), lang),
+                    "sectors", here, lang, download_key="country-categories"),
     ]
 
 

@@ -5,9 +5,9 @@ The key is `grants_public.grant_key`, '<source file>:<line>' — stable across r
 same files, and the grant's provenance at once. The page shows the grant as the public list
 has it (a natural person's name and purpose are already replaced in the mart: "Personne
 physique (anonymisée)", as in the grid), its payments ("non suivi": no payment file is read
-yet), the IATI activity results linked to its decision, and where the row comes from (file,
-line and the file's sha256 from the snapshot's manifest). What the snapshot does not publish
-(the activity's places, sectors and transactions) is said, not guessed.
+yet), its linked IATI activity (marts.project_activities: places and sectors with their
+shares, transactions, and the activity's results with baseline, target and value reached),
+and where the row comes from (file, line and the file's sha256 from the snapshot's manifest).
 """
 
 from __future__ import annotations
@@ -15,18 +15,20 @@ from __future__ import annotations
 from urllib.parse import quote, unquote
 
 import dash
+import polars as pl
 from dash import dcc, html
 
 from dashboard import data, security
 from dashboard.components import euros_switch, table
 from dashboard.figures import beneficiary_label
 from dashboard.filters import parse, to_query
-from dashboard.i18n import day, euros, sentence_case, t
+from dashboard.i18n import day, euros, number, sentence_case, t
 
 PREFIX = "/project/"
 
+# no index page: `/project` alone is unknown (404), only `/project/<grant key>` exists
 dash.register_page(__name__, path="/project", path_template="/project/<key>", name="project_page",
-                   nav=False, order=92)
+                   nav=False, index=False, order=92)
 
 
 def known_key(value: str) -> bool:
@@ -100,24 +102,71 @@ def _payments(lang: str) -> html.Section:
 
 
 def _activity(row: dict, lang: str) -> html.Section:
-    """The IATI activity results linked to the grant's decision, baseline/target/actual."""
-    results = data.decision_outcomes(row["reference_decision"]) if row["reference_decision"] else None
-    if results is None or results.is_empty():
-        body = [html.P(t("project.no_activity", lang), id="project-activity-none")]
-    else:
-        ids = sorted(set(results["iati_identifier"].to_list()))
-        titles = {r["iati_identifier"]: r["activity_title"] for r in results.iter_rows(named=True)}
-        body = [
-            html.Ul([html.Li([html.Code(i), " — ", titles.get(i) or "–"]) for i in ids], id="project-activities"),
-            table(results, [("indicator_title", t("country.indicator", lang), "text"),
-                            ("period_end", t("project.period_end", lang), "text"),
-                            ("baseline_value", t("country.baseline", lang), "number1"),
-                            ("target_value", t("country.target", lang), "number1"),
-                            ("actual_value", t("country.actual", lang), "number1")], lang),
-        ]
-    return html.Section([html.H3(t("project.activity", lang)), *body,
-                         html.P(t("project.not_published", lang), className="hint", id="project-not-published")],
-                        className="chart-block", id="project-activity")
+    """The grant's linked IATI activity: its places and sectors with their shares, its
+    transactions (as published and in euros) and its results (baseline, target, actual)."""
+    activity = data.project_activity(row["grant_key"])
+    if activity is None:
+        return html.Section([html.H3(t("project.activity", lang)),
+                             html.P(t("project.no_activity", lang), id="project-activity-none")],
+                            className="chart-block", id="project-activity")
+    places = pl.DataFrame(activity["places"] or [], schema={"location_kind": pl.String, "location_code": pl.String,
+                                                            "share": pl.Decimal(38, 10)})
+    places = places.with_columns(pl.col("location_code").map_elements(
+        lambda c: t("unknown_place", lang) if c == "unallocated" else (data.place_name(c, lang) or c),
+        return_dtype=pl.String).alias("name"))
+    sectors = pl.DataFrame(activity["sectors"] or [], schema={"sector_code": pl.String, "category_code": pl.String,
+                                                              "share": pl.Decimal(38, 10)})
+    sectors = sectors.with_columns(pl.struct("sector_code", "category_code").map_elements(
+        lambda r: _sector_words(r["sector_code"], r["category_code"], lang), return_dtype=pl.String).alias("name"))
+    moves = pl.DataFrame(activity["transactions"] or [],
+                         schema={"transaction_type": pl.String, "transaction_date": pl.Date, "value": pl.Decimal(38, 10),
+                                 "currency": pl.String, "value_eur": pl.Decimal(38, 10)})
+    moves = moves.with_columns(
+        pl.col("transaction_type").map_elements(lambda c: _transaction_words(c, lang), return_dtype=pl.String)
+        .alias("type_name"),
+        pl.col("transaction_date").map_elements(lambda d: day(d, lang), return_dtype=pl.String).alias("date_text"),
+        pl.struct("value", "currency").map_elements(lambda r: f"{number(r['value'], lang, digits=2)} {r['currency']}",
+                                                    return_dtype=pl.String).alias("value_text"))
+    results = data.activity_outcomes(activity["iati_identifier"])
+    return html.Section([
+        html.H3(t("project.activity", lang)),
+        html.P([html.Code(activity["iati_identifier"], id="project-iati-identifier"), " — ",
+                activity["activity_title"] or "–"]),
+        html.H4(t("project.places", lang)),
+        table(places, [("name", t("country_or_region", lang), "text"), ("share", t("project.share", lang), "percent")],
+              lang),
+        html.H4(t("project.sectors", lang)),
+        table(sectors, [("name", t("project.sector", lang), "text"), ("share", t("project.share", lang), "percent")],
+              lang),
+        html.H4(t("project.transactions", lang)),
+        table(moves, [("date_text", t("date", lang), "text"), ("type_name", t("project.transaction_type", lang), "text"),
+                      ("value_text", t("project.value", lang), "text"), ("value_eur", t("amount", lang), "euros")],
+              lang),
+        html.H4(t("country.results", lang)),
+        table(results, [("indicator_title", t("country.indicator", lang), "text"),
+                        ("period_end", t("project.period_end", lang), "text"),
+                        ("baseline_value", t("country.baseline", lang), "number1"),
+                        ("target_value", t("country.target", lang), "number1"),
+                        ("actual_value", t("country.actual", lang), "number1")], lang)
+        if results.height else html.P(t("project.no_results", lang), id="project-no-results"),
+    ], className="chart-block", id="project-activity")
+
+
+def _sector_words(sector: str, category: str, lang: str) -> str:
+    """A DAC sector by name ('Éducation de base' ...), else its category's, else what is not known."""
+    if sector and sector != "unallocated":
+        return data.sector_name(sector, lang) or t("unnamed_sector", lang, code=sector)
+    if category and category != "unallocated":
+        return data.sector_name(category, lang) or t("unnamed_category", lang, code=category)
+    return t("unknown_category", lang)
+
+
+def _transaction_words(code: str, lang: str) -> str:
+    """An IATI transaction type by its codelist name ('Décaissement'), else its code."""
+    try:
+        return t(f"iati_transaction.{code}", lang)
+    except KeyError:
+        return code
 
 
 def _provenance(key: str, lang: str) -> html.Section:
