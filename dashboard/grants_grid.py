@@ -22,7 +22,7 @@ from dash import MATCH, Input, Output
 
 from dashboard import data
 from dashboard.figures import beneficiary_label
-from dashboard.filters import Filters, parse_search
+from dashboard.filters import Filters, parse_search, to_query
 from dashboard.i18n import LOCALES, day, euros, lang_of, sentence_case, t
 
 BLOCK = 100  # rows per request (4 pages of 25)
@@ -59,6 +59,21 @@ def locale_text(lang: str) -> dict[str, str]:
 
 def grid_id(query: str) -> dict:
     return {"type": "grants-grid", "query": query}
+
+
+def nav_id(query: str) -> dict:
+    """The grid's dcc.Location: a row click opens the grant's project page (issue 16)."""
+    return {"type": "grants-nav", "query": query}
+
+
+def project_href(row_id, query: str) -> str | None:
+    """The project page of a clicked row (its id is its grant key), with the grid's filters;
+    None when the id is no grant of the snapshot."""
+    from urllib.parse import quote
+
+    if not isinstance(row_id, str) or len(row_id) > 300 or data.grant(row_id) is None:
+        return None
+    return "/project/" + quote(row_id, safe=":") + query
 
 
 def _condition(field: str, model: dict) -> tuple | None:
@@ -151,3 +166,17 @@ def register(app: dash.Dash) -> None:
         query = dash.ctx.triggered_id["query"] if isinstance(dash.ctx.triggered_id, dict) else ""
         filters = parse_search(query, data.filter_allowlists())
         return rows_response(filters, request)
+
+    @app.callback(
+        Output({"type": "grants-nav", "query": MATCH}, "href"),
+        Input({"type": "grants-grid", "query": MATCH}, "cellClicked"),
+        prevent_initial_call=True,
+    )
+    def open_project(cell):
+        query = dash.ctx.triggered_id["query"] if isinstance(dash.ctx.triggered_id, dict) else ""
+        # the grid's filters, validated again (the id comes from the browser), less the country
+        filters = parse_search(query, data.filter_allowlists())
+        href = project_href((cell or {}).get("rowId"), to_query(filters.with_(country=None)))
+        if href is None:
+            raise dash.exceptions.PreventUpdate
+        return href

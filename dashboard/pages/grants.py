@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dash
 import dash_ag_grid as dag
-from dash import html
+from dash import dcc, html
 
 from dashboard import data, reconcile
 from dashboard.components import download_links, euros_switch, filter_bar
 from dashboard.filters import parse, to_query
-from dashboard.grants_grid import BLOCK, KEYBOARD_OPTIONS, grid_id, locale_text
+from dashboard.grants_grid import BLOCK, KEYBOARD_OPTIONS, grid_id, locale_text, nav_id
 from dashboard.i18n import euros_short, number, t
 
 dash.register_page(__name__, path="/grants", name="grants_page", order=6)
@@ -72,6 +72,8 @@ def layout(**query) -> html.Div:
             # the id carries the filters: another filter is another grid, which fetches its own rows
             id=grid_id(to_query(filters)),
             rowModelType="infinite",
+            # a row's id is its grant's key: a click on it opens the project page (grants_grid.register)
+            getRowId="params.data.grant_key",
             columnDefs=columns(lang),
             defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 100},
             dashGridOptions={"pagination": True, "paginationPageSize": 25, "cacheBlockSize": BLOCK,
@@ -82,5 +84,7 @@ def layout(**query) -> html.Div:
             style={"height": "640px"},
             className="ag-theme-alpine",
         ),
+        html.P(t("grants_row_hint", lang), className="hint"),
+        dcc.Location(id=nav_id(to_query(filters)), refresh="callback-nav"),
         download_links("grants", filters, lang),
     ])

@@ -41,6 +41,9 @@ MARTS = {
     "flows": [mart("funding")],
     "outcomes": [RAW_IATI, stg("location_shares"), stg("sector_shares"), stg("grant_activities")],
     "grants_public": [stg("grants"), stg("grant_activities"), stg("location_shares")],
+    # a grant's linked activity for its project page (issue 16)
+    "project_activities": [RAW_IATI, stg("grant_activities"), stg("location_shares"), stg("sector_shares"),
+                           stg("transactions_eur")],
     "jobs_by_departement": [stg("jobs"), REF],
     "campaign_reach": [stg("events"), REF],
     "kpis": [mart("funding"), stg("grants"), mart("jobs_by_departement"), mart("campaign_reach"), REF],
