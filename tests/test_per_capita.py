@@ -7,6 +7,8 @@ warehouse; pages are rendered through the Dash app's own callback endpoint.
 
 from __future__ import annotations
 
+import re
+
 import csv
 import importlib.resources
 import io
@@ -262,9 +264,12 @@ def test_sectors_page_drills_down_to_the_grants_of_a_category(serving):
     sector5 = _sql(serving, "select min(sector_code) from funding where category_code = $c "
                             "and sector_code <> 'unallocated'", {"c": category})[0][0]
     tree, _ = _render(serving, "/grants", "?" + urlparse(href).query.replace(f"sector={category}", f"sector={sector5}"))
-    # named, never a code (issue 15): the category's French name, capitals read as a sentence
+    # named, never a code (issue 15): the category's French name as a sentence (capitals, and
+    # each capitalised word but the first, lowered; acronyms kept)
     name = _sql(serving, "select name_fr from dac_categories where code3 = $c", {"c": category})[0][0]
-    name = name[0] + name[1:].lower() if name.isupper() else name
+    name = (name[0] + name[1:].lower() if name.isupper() else
+            re.sub(r"[^\W\d_]+", lambda m: m.group().lower() if m.start() and len(m.group()) > 1
+                   and m.group()[0].isupper() and m.group()[1:].islower() else m.group(), name))
     note = _text(_by_id(tree, "grants-sector-note"))
     assert name in note and category not in note
     assert _text(_by_id(tree, "grants-count")).startswith(f"{number(count, 'fr')} subventions")
