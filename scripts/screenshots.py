@@ -30,6 +30,11 @@ PAGES = {
     "grants": "/grants",
     "data-quality": "/data-quality",
     "world-en": "/world?lang=en&measure=disbursed_eur",
+    # the pages of one thing (issue 16): a programme, the Festival, a country profile
+    "programme-fair-trade": "/programme/commerce-equitable",
+    "programme-festival": "/programme/festival-des-solidarites",
+    "country-burkina-faso": "/country/BFA",
+    "programme-ngo-en": "/programme/soutien-aux-projets-des-ong?lang=en&years=2024",
 }
 # (name, CSS width, first height, device scale, mobile): the height grows to the page's
 DEVICES = (("desktop", 1366, 900, 1, False), ("phone", 390, 844, 2, True))
@@ -39,7 +44,8 @@ MAX_HEIGHT = 8000  # CSS px: a longer page is cut there (Chromium's screenshots 
 # (the desktop 1000 px tall: the map's colour scale is in; the phone at a device scale of 1:
 # at 2 the Sankey's screen is 470 kB, at 1 about 170 kB)
 README_SHOTS = (("world-desktop.png", "/world", ("desktop", 1366, 1000, 1, False), None),
-                ("flows-phone.png", "/flows", ("phone", 390, 844, 1, True), "#flows-sankey"))
+                ("flows-phone.png", "/flows", ("phone", 390, 844, 1, True), "#flows-sankey"),
+                ("programme-desktop.png", "/programme/commerce-equitable", ("desktop", 1366, 1000, 1, False), None))
 
 
 def ensure_snapshot(serving: Path | None) -> Path:
@@ -114,7 +120,7 @@ def main() -> None:
     parser.add_argument("--serving", type=Path, default=None)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--readme", type=Path, default=None,
-                        help="also write README's two pictures there (docs/screenshots)")
+                        help="also write README's pictures there (docs/screenshots)")
     args = parser.parse_args()
 
     import logging
