@@ -110,3 +110,36 @@ def test_every_page_draws_within_seconds_when_reached_by_the_navigation(dash_duo
     print(" ".join(f"{path} {seconds:.2f} s" for path, seconds in timings.items()))
     assert max(timings.values()) < 10, timings
     assert dash_duo.get_logs() == []
+
+
+def _amounts(text: str) -> list[float]:
+    """Euros written as the French pages write them ('118,8 M€', '711 k€', '7 585 900 €'), in order."""
+    import re
+
+    found = []
+    for digits, unit in re.findall(r"(\d[\d\u202f\xa0 ]*(?:,\d+)?)\s*([Mk]?)€", text):
+        value = float(digits.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", "."))
+        found.append(value * {"M": 1e6, "k": 1e3, "": 1}[unit])
+    return found
+
+
+@pytest.mark.parametrize("path, element", [("/flows", "flows-reconciliation"), ("/world", "world-reconciliation"),
+                                           ("/sectors", "sectors-reconciliation")])
+def test_the_reconciliation_line_in_the_browser_adds_up(dash_duo, app, path, element):
+    """Issue 15: the line under a page's total, as the browser shows it, states the programme's
+    committed total (an independent SQL sum) and parts that add up to it, to the display's
+    rounding (0.05 M€ per figure)."""
+    from selenium.webdriver.common.by import By
+
+    dash_app, serving = app
+    with duckdb.connect(str(serving), read_only=True) as conn:
+        total = float(conn.execute("select sum(committed_eur) from funding").fetchall()[0][0])
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
+    dash_duo.wait_for_contains_text(f"#{element}", "=", timeout=20)
+    text = dash_duo.driver.find_element(By.ID, element).text
+    stated, _, rest = text.partition("=")
+    parts = _amounts(rest.split(";")[0].split(" dont ")[0])
+    assert _amounts(stated) and abs(_amounts(stated)[0] - total) <= 0.05e6, (text, total)
+    assert len(parts) >= 2 and abs(sum(parts) - _amounts(stated)[0]) <= 0.05e6 * len(parts), text
+    assert dash_duo.get_logs() == []
