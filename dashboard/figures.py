@@ -320,12 +320,14 @@ def _unnamed(column: str, code: str, lang: str) -> str:
 
 
 def _readable(code: str, name: str, lang: str) -> pl.Expr:
-    """'unallocated' in the reader's language (what is not known), OECD capitals as sentences,
+    """'unallocated' in the reader's language (what is not known), DAC names as sentences,
     a code no list names said with what it is ('Secteur CAD 12264'), never alone."""
     unnamed = pl.col(code).map_elements(lambda c: _unnamed(code, c, lang), return_dtype=pl.String)
     return (pl.when(pl.col(code) == "unallocated").then(pl.lit(t(UNKNOWN_KEYS[code], lang)))
             .when(pl.col(name).is_null() | (pl.col(name) == pl.col(code))).then(unnamed)
-            .otherwise(pl.col(name).map_elements(_title, return_dtype=pl.String))
+            # sentence case is a rule for DAC names only: places keep their proper nouns ("Amérique du Sud")
+            .otherwise(pl.col(name).map_elements(_title, return_dtype=pl.String) if code != "location_code"
+                       else pl.col(name))
             .alias(name))
 
 

@@ -844,6 +844,10 @@ RECONCILIATIONS = {
                                      "(select min(country_code) from marts.funding_by_country where year = 2018)",
     "funding_reconciliation_reconciles": "update marts.funding_reconciliation set origin = 'cofinancing' "
                                          "where year = 2021 and origin = 'grant'",
+    # a project page that drops its activity's first transaction
+    "project_activities_reconcile": "update marts.project_activities set transactions = "
+                                    "list_slice(transactions, 2, len(transactions)) where grant_key = "
+                                    "(select min(grant_key) from marts.project_activities where len(transactions) > 0)",
 }
 
 

@@ -54,4 +54,7 @@ checks = [
     sql_check("outcomes_match_results", asset=["marts", "outcomes"], deps=[["raw", "iati"]]),
     sql_check("jobs_reconcile", asset=["marts", "jobs_by_departement"], deps=[["staging", "jobs"]]),
     sql_check("campaign_reconciles", asset=["marts", "campaign_reach"], deps=[["staging", "events"]]),
+    # a project page's activity: published grants only, every transaction, the same euros
+    sql_check("project_activities_reconcile", asset=["marts", "project_activities"],
+              deps=[["marts", "grants_public"], ["staging", "transactions_eur"]]),
 ]
