@@ -55,7 +55,10 @@ def wait_drawn(driver, start: float, timeout: float = 60.0, settle: float = 0.15
     raise TimeoutError(f"{driver.current_url} not drawn after {timeout:.0f} s")
 
 
-def chromium(width: int, height: int):
+def chromium(width: int, height: int, logs: tuple[str, ...] = ()):
+    """Debian's headless Chromium whose page is `width` CSS px wide (the window's frame is
+    added when the platform draws one); `logs`: Chrome log types kept ("browser", "performance").
+    One home for the benchmark and the browser tests."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -64,9 +67,22 @@ def chromium(width: int, height: int):
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 f"--window-size={width},{height}"):
+                 "--hide-scrollbars"):
         options.add_argument(flag)
-    return webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    if logs:
+        options.set_capability("goog:loggingPrefs", dict.fromkeys(logs, "ALL"))
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    try:
+        driver.set_window_size(width, height)
+        driver.get("about:blank")
+        inner = driver.execute_script("return window.innerWidth")
+        if inner != width:  # the window's frame: make the page itself `width` px wide
+            driver.set_window_size(2 * width - inner, height)
+        assert driver.execute_script("return window.innerWidth") == width
+    except BaseException:
+        driver.quit()
+        raise
+    return driver
 
 
 def click_nav(driver, path: str) -> None:

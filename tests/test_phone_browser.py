@@ -20,7 +20,6 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
@@ -86,25 +85,16 @@ def server(built):
     httpd.shutdown()
 
 
+LOGS = ("performance", "browser")  # Chrome logs the tests read
+
+
 @pytest.fixture(scope="module", params=[PHONE, DESKTOP], ids=["phone", "desktop"])
 def browser(request):
-    """One Chromium per width, for the whole module, with its network and console logs."""
-    width, height = request.param
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--hide-scrollbars"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(options=options)
+    """One Chromium per width, for the whole module (bench.page_load.chromium)."""
+    from bench.page_load import chromium
+
+    driver = chromium(*request.param, logs=LOGS)
     try:
-        driver.set_window_size(width, height)
-        driver.get("about:blank")
-        inner = driver.execute_script("return window.innerWidth")
-        if inner != width:  # the window's frame: make the page itself `width` px wide
-            driver.set_window_size(2 * width - inner, height)
-        assert driver.execute_script("return window.innerWidth") == width
         yield driver
     finally:
         driver.quit()

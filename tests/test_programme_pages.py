@@ -219,26 +219,16 @@ def server(app):
     httpd.shutdown()
 
 
+LOGS = ("browser",)  # Chrome logs the tests read
+
+
 @pytest.fixture(scope="module", params=[PHONE, DESKTOP], ids=["phone", "desktop"])
 def browser(request):
-    from selenium import webdriver
+    """One Chromium per width, for the whole module (bench.page_load.chromium)."""
+    from bench.page_load import chromium
 
-    width, height = request.param
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--hide-scrollbars"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options)
+    driver = chromium(*request.param, logs=LOGS)
     try:
-        driver.set_window_size(width, height)
-        driver.get("about:blank")
-        inner = driver.execute_script("return window.innerWidth")
-        if inner != width:  # the window's frame: make the page itself `width` px wide
-            driver.set_window_size(2 * width - inner, height)
-        assert driver.execute_script("return window.innerWidth") == width
         yield driver
     finally:
         driver.quit()
