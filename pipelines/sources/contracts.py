@@ -86,3 +86,19 @@ EVENT_TABLES = {
         "event_type": S, "audience": I32, "young_audience": I32, "origin": S, "flags": S,
     }
 }
+
+# The region's payment orders (mandats), as its accounting exports them (issue 16):
+# data/schemas/payments.schema.json. `year` is the payment's year (cash basis); the grant a
+# payment pays is found in staging (docs/money-rules.md, "Payments"), not by the reader.
+PAYMENT_TABLES = {
+    "payments": {
+        "source_file": S, "source_row": I64, "payment_order": S, "payment_date": D, "year": I32,
+        "amount_eur": M, "reference_decision": S, "beneficiary_id": S, "beneficiary_siren": S,
+        "grant_reference": S,
+    },
+    # Rejected rows whose amount could be read: their euros are set aside with the reason,
+    # so the money read in a payments file is conserved (as grants_set_aside does for grants).
+    "payments_set_aside": {
+        "source_file": S, "source_row": I64, "year": I32, "amount_eur": M, "reason": S,
+    },
+}
