@@ -39,6 +39,7 @@ ANALYST_FILES = {
     "rejected": data.rejected_rows,
     "publication_gaps": data.publication_gaps,  # the 23,000 € rule, grant by grant
     "link_review": data.link_review,  # grant <-> activity links to confirm
+    "unmatched_payments": data.unmatched_payments,  # payments no rule gives to one grant
 }
 
 

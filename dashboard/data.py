@@ -264,7 +264,10 @@ _DEFLATORS = ("(select year, cast((select max_by(cpi, year) from consumer_prices
 _MONEY_COLUMNS = {
     "funding": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
     "funding_reconciliation": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
-    "grants_public": ({"amount_eur": 0}, "true"),
+    # a grant's paid total is deflated with its grant year's index (the grid's one figure); its
+    # payments one by one (grant_payments) each with its own year's
+    "grants_public": ({"amount_eur": 0, "paid_eur": 0}, "true"),
+    "grant_payments": ({"amount_eur": 0}, "true"),
     "kpis": ({"value": 0, "previous_value": -1, "target": 0}, "t.unit = 'EUR'"),
 }
 
@@ -433,7 +436,7 @@ def _grants_where(filters) -> tuple[list[str], dict]:
 
 
 _GRANT_COLUMNS = ("g.year, g.date_convention, g.reference_decision, g.programme, g.beneficiary_name, "
-                  "g.beneficiary_type, g.purpose, g.main_location_code, g.main_category_code, g.amount_eur")
+                  "g.beneficiary_type, g.purpose, g.main_location_code, g.main_category_code, g.amount_eur, g.paid_eur")
 
 
 def grants(filters, path: Path | None = None) -> pl.DataFrame:
@@ -467,7 +470,8 @@ GRANT_SORTABLE = {"year": "g.year", "date_convention": "g.date_convention",
                   "reference_decision": "g.reference_decision", "programme": "g.programme",
                   "beneficiary_name": "g.beneficiary_name", "beneficiary_type": "g.beneficiary_type",
                   "purpose": "g.purpose", "main_location_code": "g.main_location_code",
-                  "main_category_code": "g.main_category_code", "amount_eur": "g.amount_eur"}
+                  "main_category_code": "g.main_category_code", "amount_eur": "g.amount_eur",
+                  "paid_eur": "g.paid_eur"}
 # The grid shows a grant's country (or IATI region) and DAC category by name, in the page's
 # language, and sorts and filters on that name (null where not known: 'blank' finds them);
 # lower() so capitals in the OECD's list sort with the rest.
@@ -671,6 +675,45 @@ def grant_project_reconciliation(path: Path | None = None) -> pl.DataFrame:
 def link_review(path: Path | None = None) -> pl.DataFrame:
     """Analysts only: links left to a person (ambiguous or suggested)."""
     return query("select * from link_review order by year desc, review, grant_key", path=path)
+
+
+def payment_matching(path: Path | None = None) -> pl.DataFrame:
+    """Public: the region's payments per year, matched to a grant (by which rule) or set aside
+    (and why), rows and euros (marts.payment_matching: read = matched + set aside)."""
+    return query("select year, outcome, reason, payments, amount_eur from payment_matching "
+                 "order by year desc nulls last, outcome, reason", path=path)
+
+
+def payment_totals(path: Path | None = None) -> dict:
+    """Public: all years of marts.payment_matching in one line: read, matched, set aside
+    (unmatched: no single grant found; other: repeated lines and rejected rows)."""
+    frame = query(
+        "select coalesce(sum(payments), 0) as read, coalesce(sum(amount_eur), 0) as read_eur, "
+        "coalesce(sum(payments) filter (where outcome = 'matched'), 0) as matched, "
+        "coalesce(sum(amount_eur) filter (where outcome = 'matched'), 0) as matched_eur, "
+        "coalesce(sum(payments) filter (where outcome = 'set_aside' and reason not in ('repeated_payment', 'rejected_row')), 0) as unmatched, "
+        "coalesce(sum(amount_eur) filter (where outcome = 'set_aside' and reason not in ('repeated_payment', 'rejected_row')), 0) as unmatched_eur, "
+        "coalesce(sum(payments) filter (where reason in ('repeated_payment', 'rejected_row')), 0) as other, "
+        "coalesce(sum(amount_eur) filter (where reason in ('repeated_payment', 'rejected_row')), 0) as other_eur "
+        "from payment_matching", path=path)
+    return frame.row(0, named=True)
+
+
+def unmatched_payments(path: Path | None = None) -> pl.DataFrame:
+    """Analysts only: each payment no rule could give to one grant, with its file, line and reason."""
+    return query("select * from unmatched_payments order by year desc, source_file, source_row", path=path)
+
+
+def grant_payments(key: str, filters=None, path: Path | None = None) -> pl.DataFrame:
+    """A grant's payments on the region's records (marts.grant_payments), oldest first."""
+    return query(f"select payment_date, year, amount_eur, match_rule from {money_source('grant_payments', filters)} "
+                 f"where grant_key = $key order by payment_date", {"key": key}, path=path)
+
+
+def payment_delays(programme: str, path: Path | None = None) -> pl.DataFrame:
+    """A programme's days from decision to first payment, per grant year (marts.payment_delays)."""
+    return query("select year, grants_paid, min_days, median_days, max_days from payment_delays "
+                 "where programme = $programme order by year desc", {"programme": programme}, path=path)
 
 
 def rejected_rows(path: Path | None = None) -> pl.DataFrame:

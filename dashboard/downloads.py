@@ -39,7 +39,7 @@ from pipelines.inert import XLSX_OPTIONS, inert_frame
 LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab)"
 # Who publishes the data: a proper name, written the same in every language (files, embeds).
 PUBLISHER = "Région — programme de solidarité internationale"
-SOURCE = (f"{PUBLISHER} : subventions (SCDL), projets (IATI), "
+SOURCE = (f"{PUBLISHER} : subventions (SCDL), projets (IATI), paiements (comptabilité), "
           "annuaire des structures, emplois, agenda du Festival des Solidarités")
 EXCEL_CSV = "excel.csv"
 FORMATS = {
@@ -69,6 +69,7 @@ DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
     "publication_compliance": lambda f: data.publication_compliance(),  # the whole table: no filter applies
     "grant_project_reconciliation": lambda f: data.grant_project_reconciliation(),  # the whole table: no filter applies
     "unconverted_money": lambda f: data.unconverted_money(),  # the whole table: no filter applies
+    "payment_matching": lambda f: data.payment_matching(),  # the whole table: no filter applies
 }
 
 

@@ -147,6 +147,8 @@ def format_row(row: dict, lang: str) -> dict:
             "location_text": place or _unnamed(row["main_location_code"], "unknown_place", lang),
             "category_text": sentence_case(category) or _unnamed(row["main_category_code"], "unknown_category", lang),
             "amount_text": euros(row["amount_eur"], lang) if row["amount_eur"] is not None else "",
+            # null paid_eur: no payment record covers the grant ("non suivi", docs/money-rules.md "Payments")
+            "paid_text": t("not_tracked", lang) if row.get("paid_eur") is None else euros(row["paid_eur"], lang),
             "date_text": day(when, lang) if when else ""}
 
 

@@ -8,8 +8,9 @@ cofinancements IATI ; dont 16,1 M€ sans pays connu". The line carries its numb
 (`data-total`, `data-parts`: the equation's exact values), so a test checks that the parts
 add up to the total and that each equals an independent query over the snapshot.
 
-And "versés" (disbursed) is only ever IATI payments: money no IATI activity describes has no
-payment record, so its payments are "non suivi" (not tracked), never "0 €".
+And "versés" (disbursed) is what a payment record says: the region's accounting for the grants
+it covers, an IATI activity's disbursements otherwise; money neither covers has no payment
+record, so its payments are "non suivi" (not tracked), never "0 €" (docs/money-rules.md, "Payments").
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def _grant_filters(filters):
 # ---- payments: "versés" and "non suivi"
 
 def not_tracked(committed: float | None, tracked: float | None, disbursed: float | None) -> bool:
-    """No payment can be known: money committed, none of it with an IATI activity, nothing paid."""
+    """No payment can be known: money committed, none of it covered by a payment record (the
+    region's accounting or an IATI activity), nothing paid."""
     return bool(committed) and abs(tracked or 0) < CENT and abs(disbursed or 0) < CENT
 
 

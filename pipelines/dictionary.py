@@ -28,8 +28,10 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
              "of the job count or of the event's start", "year"),
     "committed_eur": ("Money committed: SCDL grant amounts, plus IATI commitments (type 2) of activities no grant "
                       "links to; split over places and sectors by the activity's shares (docs/money-rules.md)", "EUR"),
-    "disbursed_eur": ("Money paid: IATI disbursements and expenditures (types 3 and 4), converted at the ECB "
-                      "reference rate of the value date", "EUR"),
+    "disbursed_eur": ("Money paid: a grant's payments on the region's payment records (in the payment's year) "
+                      "or, for a grant they do not cover, its IATI activity's disbursements and expenditures "
+                      "(types 3 and 4, converted at the ECB reference rate of the value date); and the "
+                      "disbursements of activities no grant funds (docs/money-rules.md, 'Payments')", "EUR"),
     "programme": ("The grant's programme (SCDL dispositifAide); 'Cofinancements (IATI)' for activities no grant "
                   "links to; 'Non renseigné' when empty", None),
     "beneficiary_type": ("Kind of beneficiary from the organisations directory (ong, collectivite, ...), "
@@ -61,11 +63,43 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "category_name_en": ("DAC 3-digit category name in English", None),
     "funding_reconciliation.origin": ("Where the money comes from: 'grant' (committed: an SCDL grant's amount), "
                                       "'cofinancing' (committed: an IATI commitment of an activity no grant "
-                                      "funds) or 'payment' (disbursed: IATI disbursements and expenditures)", None),
-    "funding_reconciliation.payments_tracked": ("True when the money has an IATI activity, the only place a "
-                                                "payment is recorded; false for a grant no activity describes "
-                                                "(its payments are not tracked: 'non suivi', not 0 paid)",
-                                                "boolean"),
+                                      "funds) or 'payment' (disbursed: the region's payment records, IATI "
+                                      "disbursements and expenditures)", None),
+    "funding_reconciliation.payments_tracked": ("True when a payment of this money could be known: the region's "
+                                                "payment records cover the grant, or an IATI activity describes "
+                                                "it; false for a grant neither covers (its payments are not "
+                                                "tracked: 'non suivi', not 0 paid)", "boolean"),
+    # the region's payment records (issue 16; docs/money-rules.md, 'Payments')
+    "payments_source": ("Where the grant's payments are known from: 'accounting' (the region's payment records), "
+                        "'iati' (its IATI activity's disbursements) or null (not tracked: 'non suivi')", None),
+    "paid_eur": ("What was paid on the grant: the sum of its payments from payments_source; null where its "
+                 "payments are not tracked (never 0 for 'not known')", "EUR"),
+    "first_payment_date": ("Date of the grant's first payment on the region's payment records", "date"),
+    "payment_date": ("Date of the payment (date_paiement of the payment order)", "date"),
+    "grant_payments.year": ("Year of the payment (its date): payments count in the year they are made", "year"),
+    "grant_payments.amount_eur": ("Amount paid, in euros, exact; negative for a reversal", "EUR"),
+    "match_rule": ("How the payment was matched to its grant: 'grant_reference' (the analyst's link), 'decision' "
+                   "(decision reference, and beneficiary when given) or 'beneficiary' (its only grant)", None),
+    "payment_matching.year": ("Year of the payment (its date; null for a rejected row whose date is unreadable)",
+                              "year"),
+    "payment_matching.outcome": ("'matched' (counted as a grant's payment) or 'set_aside' (not counted)", None),
+    "payment_matching.reason": ("The matching rule (matched), or why the payment was set aside: "
+                                "unknown_decision, beneficiary_differs, ambiguous, unknown_beneficiary, "
+                                "unknown_grant_reference, repeated_payment, rejected_row", None),
+    "payments": ("Number of payment lines", "count"),
+    "payment_matching.amount_eur": ("Their euros, exact", "EUR"),
+    "unmatched_payments.source_file": ("Payments file the line comes from", None),
+    "unmatched_payments.source_row": ("Line of that file (header = line 1)", "line"),
+    "payment_order": ("Payment order number (numero_mandat) as the accounting writes it", None),
+    "unmatched_payments.year": ("Year of the payment", "year"),
+    "unmatched_payments.amount_eur": ("Amount paid, in euros, exact", "EUR"),
+    "unmatched_payments.reference_decision": ("Decision reference the payment line gives (may be empty)", None),
+    "grant_reference": ("Grant key the payment line gives ('<SCDL file>:<line>', may be empty)", None),
+    "unmatched_payments.reason": ("Why no single grant was found (see payment_matching.reason)", None),
+    "grants_paid": ("Number of grants with a first payment on the region's records", "count"),
+    "min_days": ("Fewest days from the decision (dateConvention) to the first payment", "days"),
+    "median_days": ("Median days from the decision to the first payment (the lower middle value)", "days"),
+    "max_days": ("Most days from the decision to the first payment", "days"),
     "grants": ("Number of grants (SCDL rows, duplicates counted once)", "count"),
     "beneficiaries": ("Number of distinct beneficiary SIRETs among those grants", "count"),
     # public grants

@@ -35,7 +35,8 @@ SNAPSHOT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "marts").glob("*.sql") 
 SNAPSHOT_REFERENCE = ("countries", "dac_sectors", "dac_categories", "iati_regions", "departements", "regions", "targets",
                       "consumer_prices")
 IDENTIFYING_FIELDS = ("nomBeneficiaire", "beneficiaire_nom", "idBeneficiaire", "beneficiaire_id", "objet",
-                      "nom", "organiser_name", "nom_organisateur", "title", "titre", "SUMMARY", "ORGANIZER")
+                      "nom", "organiser_name", "nom_organisateur", "title", "titre", "SUMMARY", "ORGANIZER",
+                      "siret_beneficiaire")  # a payment's beneficiary: a sole trader's SIRET names a person
 
 
 # Codes the reference tables do not know (warnings on accepted rows, staging.unknown_codes)
@@ -74,7 +75,7 @@ def snapshot_version(file_hashes: list[str], code: str) -> str:
     return digest.hexdigest()[:16]
 
 
-NOT_READ = ("not read: not in a source folder (grants/, iati/, organisations/, jobs/ or events/, "
+NOT_READ = ("not read: not in a source folder (grants/, iati/, organisations/, jobs/, events/ or payments/, "
             "directly); move it there to have it read")
 
 

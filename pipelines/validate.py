@@ -23,7 +23,7 @@ class Report:
 
 
 def reader_for(path: Path) -> tuple[str, Callable[[Path], ReadResult]]:
-    from pipelines.sources import local, scdl
+    from pipelines.sources import local, payments, scdl
     from pipelines.sources.iati import read_activities
 
     kind = content_kind(path)  # by content: a registry download has no .xml suffix
@@ -42,6 +42,8 @@ def reader_for(path: Path) -> tuple[str, Callable[[Path], ReadResult]]:
         return "jobs", local.read_jobs
     if "type_evenement" in first_line:
         return "events", local.events_reader()
+    if "numero_mandat" in first_line:
+        return "payments", payments.read_payments
     return "grants", scdl.read_grants
 
 

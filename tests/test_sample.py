@@ -74,8 +74,8 @@ def test_same_seed_same_bytes_other_seed_other_bytes(sample, tmp_path):
     other = tmp_path / "other"
     write_sample(other, scale=1, seed=7)
     expected = digest(first)
-    # grants ×11, events ×22, iati, orgs, jobs, and the SAMPLE-DATA.txt marker
-    assert len(expected) == 4 + 3 * len(YEARS)
+    # grants ×11, events ×22, payments ×11, iati, orgs, jobs, and the SAMPLE-DATA.txt marker
+    assert len(expected) == 4 + 4 * len(YEARS)
     assert "SAMPLE-DATA.txt" in expected
     assert digest(again) == expected
     other_digest = digest(other)

@@ -46,6 +46,9 @@ def columns(lang: str) -> list[dict]:
         # sorted by the number, shown in the language's format
         {"field": "amount_eur", "headerName": t("amount", lang), "type": "rightAligned", "width": 140,
          "valueFormatter": {"function": "params.data ? params.data.amount_text : ''"}, **_NUMBER},
+        # what was paid: the euros, or "non suivi" where no payment record covers the grant (never 0 €)
+        {"field": "paid_eur", "headerName": t("paid", lang), "type": "rightAligned", "width": 130,
+         "valueFormatter": {"function": "params.data ? params.data.paid_text : ''"}, **_NUMBER},
     ]
 
 

@@ -172,7 +172,7 @@ def _indicators(name: str, filters: Filters, lang: str) -> html.Section:
         counts = data.grant_counts(view)
         lines += [t("programme.youth_people", lang, grants=number(counts["person_grants"], lang))]
     elif slug == "fonds-d-urgence":
-        lines += [t("programme.emergency_delay", lang)]
+        lines += [_payment_delay(name, filters, lang)]
     results = data.outcome_totals(view)
     parts: list = [html.H3(t("programme.indicators", lang))]
     parts += [html.P(line, className="programme-indicator") for line in lines]
@@ -184,6 +184,20 @@ def _indicators(name: str, filters: Filters, lang: str) -> html.Section:
     elif not lines:
         parts.append(html.P(t("programme.no_indicator", lang)))
     return html.Section(parts, id="programme-indicators", className="programme-indicators")
+
+
+def _payment_delay(name: str, filters: Filters, lang: str) -> str:
+    """Days from the decision to the first payment, in the selection's latest year with a paid
+    grant (marts.payment_delays); no source dates a crisis, and the sentence says so."""
+    delays = data.payment_delays(name)
+    if filters.year_from is not None:
+        delays = delays.filter(pl.col("year").is_between(filters.year_from, filters.year_to))
+    if delays.is_empty():
+        return t("programme.emergency_delay_none", lang)
+    latest = delays.row(0, named=True)  # most recent year first
+    return t("programme.emergency_delay_days", lang, year=latest["year"], median=number(latest["median_days"], lang),
+             min=number(latest["min_days"], lang), max=number(latest["max_days"], lang),
+             grants=number(latest["grants_paid"], lang))
 
 
 def _programme(slug: str, name: str, filters: Filters, allowed, lang: str) -> html.Div:

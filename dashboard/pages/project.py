@@ -4,8 +4,9 @@ from a country profile's list of grants.
 The key is `grants_public.grant_key`, '<source file>:<line>' — stable across rebuilds of the
 same files, and the grant's provenance at once. The page shows the grant as the public list
 has it (a natural person's name and purpose are already replaced in the mart: "Personne
-physique (anonymisée)", as in the grid), its payments ("non suivi": no payment file is read
-yet), its linked IATI activity (marts.project_activities: places and sectors with their
+physique (anonymisée)", as in the grid), its payments (from the region's payment records, or
+its IATI activity's disbursements, or "non suivi" where neither covers it: never 0 € for "not
+known"; docs/money-rules.md "Payments"), its linked IATI activity (marts.project_activities: places and sectors with their
 shares, transactions, and the activity's results with baseline, target and value reached),
 and where the row comes from (file, line and the file's sha256 from the snapshot's manifest).
 """
@@ -22,7 +23,7 @@ from dashboard import data, security
 from dashboard.components import euros_switch, table
 from dashboard.figures import beneficiary_label
 from dashboard.filters import parse, to_query
-from dashboard.i18n import day, euros, number, sentence_case, t
+from dashboard.i18n import day, euros, number, percent, sentence_case, t
 
 PREFIX = "/project/"
 
@@ -57,7 +58,7 @@ def layout(key: str | None = None, **query) -> html.Div:
         html.P(dcc.Link(t("project.back_to_grants", lang), href="/grants" + to_query(filters)), className="hint"),
         euros_switch(filters, PREFIX + quote(key, safe=":"), lang),
         _grant(row, filters, allowed, lang),
-        _payments(lang),
+        _payments(row, filters, lang),
         _activity(row, lang),
         _provenance(key, lang),
     ], className="project-page")
@@ -93,12 +94,33 @@ def _grant(row: dict, filters, allowed, lang: str) -> html.Section:
                         className="chart-block", id="project-grant")
 
 
-def _payments(lang: str) -> html.Section:
-    # no payment file is read yet (issue 16's later part): never 0 €, "non suivi"
-    return html.Section([html.H3(t("project.payments", lang)),
-                         html.P(t("not_tracked", lang), className="kpi-value", id="project-payments"),
-                         html.P(t("project.payments_note", lang), className="hint")],
-                        className="chart-block")
+def _payments(row: dict, filters, lang: str) -> html.Section:
+    """What was paid and where that is known from: the region's records (each payment listed),
+    the IATI activity (its transactions below), or nowhere ("non suivi")."""
+    source, amount = row.get("payments_source"), row["amount_eur"]
+    parts: list = [html.H3(t("project.payments", lang))]
+    if source is None:
+        parts += [html.P(t("not_tracked", lang), className="kpi-value", id="project-payments"),
+                  html.P(t("project.payments_not_tracked", lang), className="hint")]
+        return html.Section(parts, className="chart-block", id="project-payments-block")
+    payments = data.grant_payments(row["grant_key"], filters) if source == "accounting" else None
+    # the records' payments one by one (each in its own year's euros); the IATI total otherwise
+    paid = sum(payments["amount_eur"], start=0) if payments is not None else (row["paid_eur"] or 0)
+    share = (f" ({percent(float(paid) / float(amount), lang)})" if amount else "")
+    parts.append(html.P(t("project.paid_total", lang, paid=euros(paid, lang), amount=euros(amount, lang)) + share,
+                        className="kpi-value", id="project-payments", **{"data-paid": repr(float(paid))}))
+    if source == "iati":
+        parts.append(html.P(t("project.payments_iati", lang), className="hint"))
+    elif payments is None or payments.is_empty():
+        parts.append(html.P(t("project.payments_unpaid", lang), className="hint"))
+    else:
+        shown = payments.with_columns(
+            pl.col("payment_date").map_elements(lambda d: day(d, lang), return_dtype=pl.String).alias("date_text"),
+            pl.col("match_rule").map_elements(lambda r: t("payment_rule." + r, lang), return_dtype=pl.String))
+        parts += [html.P(t("project.payments_accounting", lang), className="hint"),
+                  table(shown, [("date_text", t("date", lang), "text"), ("amount_eur", t("amount", lang), "euros"),
+                                ("match_rule", t("project.match_rule", lang), "text")], lang)]
+    return html.Section(parts, className="chart-block", id="project-payments-block")
 
 
 def _activity(row: dict, lang: str) -> html.Section:

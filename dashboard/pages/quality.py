@@ -9,7 +9,7 @@ from dash import html
 from dashboard import data
 from dashboard.components import download_links, table
 from dashboard.filters import Filters
-from dashboard.i18n import day, label, lang_of, number, percent, reason_label, t
+from dashboard.i18n import day, euros, label, lang_of, number, percent, reason_label, t
 
 dash.register_page(__name__, path="/data-quality", name="data_quality", order=7)
 
@@ -50,6 +50,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                    ("amount_eur", t("amount_counted_eur", lang), "number")], lang),
             download_links("money_reconciliation", Filters(lang=lang), lang),
         ], className="chart-block", id="reconciliation-table"),
+        _payments(lang),
         _open_data(lang),
         html.Section([
             html.H3(t("compliance_title", lang)),
@@ -116,6 +117,34 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             download_links("data_dictionary", Filters(lang=lang), lang),
         ], className="chart-block", id="data-dictionary"),
     ])
+
+
+def _payments(lang: str) -> html.Section:
+    """The region's payments, counted publicly: read = matched + not matched + other set-asides
+    (marts.payment_matching); the list of unmatched ones is the analysts' file."""
+    totals = data.payment_totals()
+    matching = data.payment_matching().with_columns(
+        pl.col("outcome").map_elements(lambda o: t("outcome_" + o, lang), return_dtype=pl.String),
+        pl.struct("outcome", "reason").map_elements(
+            # both columns as stored (one with_columns reads the frame before its changes)
+            lambda r: t(("payment_rule." if r["outcome"] == "matched" else "setaside_") + r["reason"], lang),
+            return_dtype=pl.String).alias("reason"))
+    return html.Section([
+        html.H3(t("payments_title", lang)),
+        html.P(t("payments_intro", lang)),
+        html.P(t("payments_line", lang, read=number(totals["read"], lang), read_eur=euros(totals["read_eur"], lang),
+                 matched=number(totals["matched"], lang), matched_eur=euros(totals["matched_eur"], lang),
+                 unmatched=number(totals["unmatched"], lang), unmatched_eur=euros(totals["unmatched_eur"], lang),
+                 other=number(totals["other"], lang), other_eur=euros(totals["other_eur"], lang)),
+               id="payments-line", className="reconciliation",
+               **{"data-parts": repr([totals["read"], totals["matched"], totals["unmatched"], totals["other"]])}),
+        table(matching, [("year", t("year", lang), "text"), ("outcome", t("outcome", lang), "text"),
+                         ("reason", t("reason", lang), "text"), ("payments", t("rows", lang), "number"),
+                         ("amount_eur", t("amount", lang), "euros")], lang),
+        download_links("payment_matching", Filters(lang=lang), lang),
+        html.P([t("analyst_payments_note", lang),
+                html.A("/analyst/unmatched_payments.csv", href="/analyst/unmatched_payments.csv")], className="hint"),
+    ], className="chart-block", id="payments-table")
 
 
 def _open_data(lang: str) -> html.Section:

@@ -9,6 +9,13 @@ Layout (docs/data-contracts.md, "Sample raw formats"):
     jobs/emplois.csv                  jobs per organisation and year
     events/evenements_{year}.csv      campaign events
     events/agenda_{year}.ics          iCalendar agenda (30% of the CSV events, same UID, plus a few only there)
+    payments/mandats_{year}.csv       the region's payment orders paid that year (exercice): UTF-8, `;`,
+                                      CRLF, decimal comma; numero_mandat;date_paiement;montant;
+                                      reference_decision;siret_beneficiaire;reference_subvention.
+                                      A grant with an IATI project is paid its disbursements exactly;
+                                      one without, tranches by the same rule. "Éducation à la
+                                      citoyenneté mondiale" is paid through another budget: no payment
+                                      at all, so its payments are "non suivi" (not tracked), never 0 €.
 
 Same seed and scale give byte-identical files: every draw comes from a
 `random.Random` seeded with a string naming the seed, the file and the year, and
@@ -27,6 +34,25 @@ Deliberate flaws, written once whatever the scale (replica 0 only), for the read
     events/evenements_2023.csv    1 row written twice (exact duplicate line)
     events/agenda_{year}.ics      ~4% of the agenda-only events have an unresolvable LOCATION
                                   ("En ligne", ...), by design rather than by mistake
+    payments/mandats_{year}.csv   (pipelines/sample/payments.py; drawn among grants without an IATI
+                                  project, so project grants stay paid exactly as IATI says)
+                                  ~3% of the paid programmes' grants never paid (no order at all);
+                                  1 order with a decision reference no grant has (CP-2024-99999),
+                                  to an existing organisation's SIRET: unmatched;
+                                  1 order with only a SIRET whose organisation has one grant
+                                  (matched by beneficiary), 1 with only a SIRET whose organisation
+                                  has several (ambiguous: unmatched);
+                                  1 order with no reference but reference_subvention set to the grant
+                                  key `subventions_{year}.csv:{line}` (the analyst's manual link);
+                                  1 order paid twice by mistake (same amount, new numero_mandat, days
+                                  later), then that second order reversed (negative amount);
+                                  mandats_2024.csv repeats the last December 2023 order (same
+                                  numero_mandat and content: exports overlap);
+                                  mandats_2022.csv 1 row: date_paiement written "31/12/2022";
+                                  (and, as for IATI disbursements, ~10% of grants have their last
+                                  tranche cut, so they are paid less than granted).
+                                  The grant rows broken on purpose (GRANT_FLAWS above) are paid as
+                                  they would be: a row the reader rejects leaves its orders unmatched.
 Natural persons (youth grants, "Jeunesse solidaire") appear in grants with no idBeneficiaire;
 they are never named in the IATI file.
 """
@@ -45,6 +71,8 @@ from pipelines.sample.events import EventFactory, calendar_head_and_tail, csv_ro
 from pipelines.sample.grants import Grant, GrantFactory, programme_counts, session_dates
 from pipelines.sample.iati_xml import activities_writer
 from pipelines.sample.orgs import build_organisations, jobs_rows
+from pipelines.sample.payments import FIELDS as PAYMENT_FIELDS
+from pipelines.sample.payments import SourcedGrant, payment_files
 
 SCDL_FIELDS = (
     "nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
@@ -78,14 +106,16 @@ def write_sample(
         raise ValueError(f"scale must be >= 1, got {scale}")
     say = progress or (lambda _msg: None)
     out_dir = Path(out_dir)
-    for sub in ("grants", "iati", "organisations", "jobs", "events"):
+    for sub in ("grants", "iati", "organisations", "jobs", "events", "payments"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     (out_dir / SAMPLE_MARKER).write_text(
         "Generated sample data (solidarity sample, seed %d, scale %d): invented figures, not official ones.\n"
         % (seed, scale),
         encoding="utf-8",
     )
-    counts = dict.fromkeys(("grants", "iati_activities", "organisations", "jobs", "events_csv", "events_ics"), 0)
+    counts = dict.fromkeys(
+        ("grants", "iati_activities", "organisations", "jobs", "events_csv", "events_ics", "payments"), 0,
+    )
 
     used_sirens: set[str] = set()
     orgs = [build_organisations(seed, r, used_sirens) for r in range(scale)]
@@ -95,6 +125,7 @@ def write_sample(
     say(f"jobs: {counts['jobs']} rows")
 
     factories = [GrantFactory(seed, r, orgs[r]) for r in range(scale)]
+    sourced: list[SourcedGrant] = []  # every grant with its file and line, for the payments
     with activities_writer(out_dir / "iati" / "region-activities.xml") as write_activity:
         for year in vocab.YEARS:
             n_by_programme = programme_counts(seed, year)
@@ -106,6 +137,7 @@ def write_sample(
             with path.open("w", encoding="cp1252" if cp1252 else "utf-8", newline="") as fh:
                 writer = csv.writer(fh, delimiter="," if cp1252 else ";", lineterminator="\r\n")
                 writer.writerow(SCDL_FIELDS)
+                line = 1  # the header; one physical line per row (no field holds a line break)
                 for replica, factory in enumerate(factories):
                     grants = factory.grants(year, n_by_programme, sessions, next_ref)
                     if replica == 0 and year in GRANT_FLAWS:
@@ -113,6 +145,8 @@ def write_sample(
                     linked = 0
                     for grant in grants:
                         writer.writerow(_scdl_row(grant, cp1252))
+                        line += 1
+                        sourced.append(SourcedGrant(f"{path.name}:{line}", replica, grant))
                         if grant.project is not None:
                             write_activity(grant.project)
                             linked += 1
@@ -123,6 +157,10 @@ def write_sample(
                     counts["grants"] += len(grants)
                     counts["iati_activities"] += linked
             say(f"grants and IATI activities {year}: {counts['grants']} grants so far")
+
+    for year, rows in payment_files(seed, sourced).items():
+        counts["payments"] += _write_payments(out_dir / "payments" / f"mandats_{year}.csv", rows)
+    say(f"payments: {counts['payments']} payment orders")
 
     event_factories = [EventFactory(seed, r, orgs[r]) for r in range(scale)]
     for year in vocab.YEARS:
@@ -158,6 +196,14 @@ def _write_jobs(path: Path, seed: int, orgs_by_replica) -> int:
                 writer.writerow((siret, year, headcount, f"{fte:.1f}", volunteers))
                 n += 1
     return n
+
+
+def _write_payments(path: Path, rows: list[list[str]]) -> int:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        writer.writerow(PAYMENT_FIELDS)
+        writer.writerows(rows)
+    return len(rows)
 
 
 def _decimal(value: float, cp1252: bool) -> str:

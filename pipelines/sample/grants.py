@@ -15,6 +15,12 @@ from pipelines.sample import vocab
 from pipelines.sample.orgs import Org, active_ngos
 
 REFERENCE_DATE = date(2025, 12, 31)  # "today" for project status: fixed, never the clock
+# Days from a date to a grant's first payment (drawn in the window): a project's first tranche
+# after the decision; the emergency fund pays within the month (the programme page shows it);
+# a grant without a project is paid at the start of its payment period (datesPeriodeVersement).
+PROJECT_PAYMENT_DELAY = (20, 90)
+EMERGENCY_PAYMENT_DELAY = (3, 30)
+PERIOD_PAYMENT_DELAY = (0, 14)
 WEST_AFRICA_XOF = ("SN", "BF", "ML", "NE", "BJ", "TG", "CI", "GW")
 _COUNTRY_NAMES = {c[0]: c[1] for c in vocab.COUNTRIES}
 
@@ -177,7 +183,8 @@ class GrantFactory:
         start = when + timedelta(days=rng.randint(0, 60))
         months = rng.choice((6, 12, 12, 18, 24, 36)) if montant >= 10_000 else rng.choice((3, 6, 12))
         planned_end = start + timedelta(days=round(months * 30.4))
-        disbursements = _disbursements(rng, montant, when, months)
+        delay = EMERGENCY_PAYMENT_DELAY if programme == "Fonds d'urgence" else PROJECT_PAYMENT_DELAY
+        disbursements = tranches(rng, montant, months, when, delay)
         where = ", ".join(_COUNTRY_NAMES[c] for c, _ in countries) or "plusieurs pays"
         identifier = f"{vocab.REGION_IATI_REF}-{reference}"
         project = Project(
@@ -267,16 +274,32 @@ class GrantFactory:
         return out
 
 
-def _disbursements(rng: random.Random, montant: float, when: date, months: int) -> list[tuple[date, float]]:
-    """Tranches over the project's life, summing to at most the commitment."""
+def tranches(
+    rng: random.Random, montant: float, months: int, start: date, delay: tuple[int, int] = PROJECT_PAYMENT_DELAY,
+) -> list[tuple[date, float]]:
+    """A grant's payments (EUR): one to three tranches a year apart, summing to at most `montant`,
+    the first `delay` days (drawn) after `start`; none after REFERENCE_DATE (not paid yet).
+
+    The one rule behind an IATI project's disbursements and a project-less grant's payment orders.
+    """
     shares = [1.0] if montant < 10_000 or months <= 6 else rng.choice(([0.6, 0.4], [0.5, 0.5], [0.4, 0.4, 0.2]))
     if rng.random() < 0.1:  # under-spent project: the last tranche is cut
         shares = shares[:-1] + [round(shares[-1] * rng.uniform(0.3, 0.9), 2)]
     out = []
-    first = when + timedelta(days=rng.randint(20, 90))
+    first = start + timedelta(days=_delay_days(rng, delay))
     for i, share in enumerate(shares):
         paid_on = first + timedelta(days=365 * i)
         if paid_on > REFERENCE_DATE:  # not paid yet
             break
         out.append((paid_on, round(montant * share, 2)))
     return out
+
+
+def _delay_days(rng: random.Random, delay: tuple[int, int]) -> int:
+    # Always the same draw (randint over the project window), scaled into `delay`: a draw over
+    # another range may consume other random bits, which would change every later draw of the
+    # stream (the year's other grants, the projects' results) and not just these dates.
+    low, high = delay
+    base_low, base_high = PROJECT_PAYMENT_DELAY
+    drawn = rng.randint(base_low, base_high)
+    return low + (drawn - base_low) * (high - low) // (base_high - base_low)

@@ -127,6 +127,8 @@ def read_jobs(path: str | Path) -> ReadResult:
     table, checked = checked_table(path, "jobs", ["siret"])
     for row in checked:
         check_siret_key(row, "siret", table.labels.get("siret", "siret"), table.source_file)
+        if row.values.get("etp") is not None:
+            row.values["etp"] = float(row.values["etp"])  # the schema reads a Decimal; FTE is a Float64 figure
         fte, headcount = row.values.get("etp"), row.values.get("effectif")
         if fte is not None and headcount is not None and fte > headcount:
             # Nobody works more than full time, so this is likely a swapped column;

@@ -22,6 +22,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -125,18 +126,24 @@ def cast_value(spec: Mapping[str, Any], raw: Any) -> tuple[Any, str | None]:
             return value, None
         raise _CastError("type: expected an integer")
     if kind == "number":
+        # A Table Schema number is decimal: read as Decimal from its text, so money stays exact
+        # (a reader that wants a float, like jobs' FTE, converts it itself).
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return float(raw), None
+            if isinstance(raw, int):
+                return Decimal(raw), None
+            if not math.isfinite(raw):
+                raise _CastError("type: number too large")
+            return Decimal(repr(raw)), None  # the float's shortest text, not its binary expansion
         if isinstance(raw, str):
             text = raw.replace(decimal_char, ".") if decimal_char != "." else raw
             if _NUMBER.match(text):
                 if not math.isfinite(float(text)):
                     raise _CastError("type: number too large")
-                return float(text), None
+                return Decimal(text), None
             # French spreadsheets export "3,5"; with no other reading possible,
             # accept it but say so.
             if decimal_char == "." and _DECIMAL_COMMA.match(raw):
-                return float(raw.replace(",", ".")), "decimal_comma"
+                return Decimal(raw.replace(",", ".")), "decimal_comma"
         raise _CastError(f"type: expected a number with {decimal_char!r} as decimal mark")
     if kind == "boolean":
         if isinstance(raw, bool):

@@ -1,7 +1,8 @@
 -- The parts add up to the whole: per year and programme, marts.funding_reconciliation holds
 -- exactly marts.funding's money (committed and disbursed); its 'grant' part is the grants'
--- amount (staging.grants), its untracked part the grants no IATI activity describes
--- (marts.grant_project_reconciliation), and no payment or co-financing is untracked.
+-- amount (staging.grants), its untracked part the grants no payment record covers (neither
+-- the region's accounting nor an IATI activity: staging.grant_payment_sources), and no payment
+-- or co-financing is untracked.
 -- Returns the (year, programme) pairs that break a rule.
 with parts as (
     select year, programme,
@@ -27,8 +28,10 @@ grants as (
 ),
 
 unlinked as (
-    select year, programme, sum(grants_without_activity_eur) as untracked_eur
-    from marts.grant_project_reconciliation
+    select g.year, g.programme, sum(g.amount_eur) as untracked_eur
+    from staging.grants as g
+    inner join staging.grant_payment_sources as s on s.grant_key = g.grant_key
+    where s.payments_source is null
     group by all
 ),
 
@@ -42,7 +45,7 @@ keys as (
 
 select k.year, k.programme, p.committed_eur, w.committed_eur as funding_committed_eur,
        p.disbursed_eur, w.disbursed_eur as funding_disbursed_eur, p.grant_eur, g.grant_eur as grants_eur,
-       p.untracked_eur, u.untracked_eur as grants_without_activity_eur
+       p.untracked_eur, u.untracked_eur as grants_untracked_eur
 from keys as k
 left join parts as p on p.year is not distinct from k.year and p.programme is not distinct from k.programme
 left join whole as w on w.year is not distinct from k.year and w.programme is not distinct from k.programme

@@ -27,7 +27,7 @@ counted as (
 ),
 
 flows as (
-    select case when origin = 'grant' then 'grants' else 'iati' end as source, year, sum(amount_eur) as value_eur
+    select case origin when 'grant' then 'grants' when 'accounting' then 'payments' else 'iati' end as source, year, sum(amount_eur) as value_eur
     from staging.money_flows
     group by all
 )

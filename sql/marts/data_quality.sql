@@ -2,7 +2,8 @@
 -- the figures rely on (SIRET, country, sector, commune), what share of the money is placed,
 -- how much was rejected, how many codes the references do not know (`unknown_codes`: the
 -- rows are kept, see staging.unknown_codes), and how recent each source is:
--- `latest_file_at` (newest file) and `latest_record_on` (newest date inside the data).
+-- `latest_file_at` (newest file) and `latest_record_on` (newest date inside the data); and how
+-- many of the region's payments were matched to a grant or not (`payments_unmatched`).
 with loads as (
     select
         source,
@@ -58,6 +59,17 @@ freshness as (
     select 'jobs', make_date(max(year), 12, 31) from staging.jobs
     union all
     select 'events', max(cast(starts_at as date)) from staging.events
+    union all
+    select 'payments', max(payment_date) from staging.payments
+),
+
+payment_matching as (
+    -- the region's payment records: matched to a grant, or not (their euros: marts.payment_matching)
+    select
+        count(*) filter (where set_aside_reason is null) as payments_matched,
+        count(*) filter (where set_aside_reason is not null and set_aside_reason <> 'repeated_payment')
+            as payments_unmatched,
+    from staging.payments
 ),
 
 activity_coverage as (
@@ -104,6 +116,8 @@ metrics as (
     union all select 'funding', flow_kind || '_share_placed', money_share_placed from money
     union all select 'funding', flow_kind || '_share_with_sector', money_share_sector from money
     union all select source, metric, value from local_coverage
+    union all select 'payments', 'payments_matched', payments_matched from payment_matching
+    union all select 'payments', 'payments_unmatched', payments_unmatched from payment_matching
 )
 
 select

@@ -4,10 +4,11 @@
 --
 -- origin: 'grant' (committed: an SCDL grant's amount), 'cofinancing' (committed: an IATI
 -- commitment of an activity no grant funds) or 'payment' (disbursed: IATI disbursements
--- and expenditures). payments_tracked: the money has an IATI activity, the only place a
--- payment is ever recorded. A grant no activity describes (fair trade, education at home,
--- or a project not reported yet) has none: its payments are not tracked, which is not the
--- same as nothing paid.
+-- and expenditures, and the region's own payment records). payments_tracked: a payment of
+-- this money could be known — the region's payment records cover the grant, or an IATI activity
+-- describes it (staging.grant_payment_sources). A grant neither covers (a programme paid through
+-- another budget, a project not reported yet) has none: its payments are not tracked, which is
+-- not the same as nothing paid.
 with allocations as (
     select * from staging.allocations
 )
@@ -23,7 +24,7 @@ select
     case when flow_kind = 'disbursed' then 'payment'
          when origin = 'grant' then 'grant'
          else 'cofinancing' end as origin,
-    iati_identifier is not null as payments_tracked,
+    payments_tracked,
     coalesce(sum(amount_eur) filter (where flow_kind = 'committed'), 0) as committed_eur,
     coalesce(sum(amount_eur) filter (where flow_kind = 'disbursed'), 0) as disbursed_eur,
 from allocations

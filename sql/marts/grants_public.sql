@@ -22,6 +22,22 @@ categories as (
         group by all
     ) as s on s.iati_identifier = ga.iati_identifier
     group by ga.grant_key
+),
+
+-- what was paid (docs/money-rules.md, "Payments"): the grant's disbursed money in staging.money_flows,
+-- from the region's payment records or its IATI activity; null where neither tracks it ('non suivi')
+paid as (
+    select grant_key, sum(amount_eur) as paid_eur
+    from staging.money_flows
+    where flow_kind = 'disbursed' and grant_key is not null
+    group by grant_key
+),
+
+first_payments as (
+    select grant_key, min(payment_date) as first_payment_date
+    from staging.payments
+    where grant_key is not null
+    group by grant_key
 )
 
 select
@@ -38,6 +54,12 @@ select
     g.amount_eur,
     coalesce(p.main_location_code, 'unallocated') as main_location_code,
     coalesce(k.main_category_code, 'unallocated') as main_category_code,
+    s.payments_source,
+    case when s.payments_source is not null then coalesce(m.paid_eur, 0) end as paid_eur,
+    f.first_payment_date,
 from grants as g
 left join places as p on p.grant_key = g.grant_key
 left join categories as k on k.grant_key = g.grant_key
+left join staging.grant_payment_sources as s on s.grant_key = g.grant_key
+left join paid as m on m.grant_key = g.grant_key
+left join first_payments as f on f.grant_key = g.grant_key

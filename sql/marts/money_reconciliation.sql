@@ -7,8 +7,13 @@
 -- staging.activity_copies), when they are the commitment of an activity a grant already
 -- counts (`counted_as_grant`), when their type is neither a commitment nor a disbursement
 -- or expenditure (`not_commitment_or_disbursement`: incoming funds, repayments...), or
--- when no euro rate exists for their date (`no_rate`). Rows a reader rejected without a
--- readable amount are counted in quality.file_loads.
+-- when no euro rate exists for their date (`no_rate`), or when they are the disbursements of
+-- an activity whose grant's payments come from the region's payment records
+-- (`paid_per_accounting`: counted there, not twice). Payments (the region's accounting, in
+-- euros): set aside when they pay no grant the rules can find (`unknown_decision`, `ambiguous`,
+-- ... see staging.payments), repeat another line exactly (`repeated_payment`) or were rejected
+-- with a readable amount (`rejected_row`). Rows a reader rejected without a readable amount
+-- are counted in quality.file_loads.
 with grant_outcomes as (
     select g.source_file, g.year, 'EUR' as currency,
         case when d.source_row is not null then 'set_aside' else 'counted' end as outcome,
@@ -26,6 +31,15 @@ linked as (
     select distinct iati_identifier from staging.grant_activities
 ),
 
+paid_per_accounting as (
+    -- activities whose (first) grant is paid per the region's records: their types 3 and 4 are not counted
+    select iati_identifier
+    from staging.grant_activities as ga
+    inner join staging.grant_payment_sources as s on s.grant_key = ga.grant_key
+    group by iati_identifier
+    having arg_min(s.payments_source, ga.grant_key) = 'accounting'
+),
+
 iati_classified as (
     select r.source_file, cast(year(r.transaction_date) as integer) as year,
         upper(coalesce(r.currency, 'EUR')) as currency,
@@ -34,12 +48,14 @@ iati_classified as (
             when t.transaction_type not in ('2', '3', '4') then 'not_commitment_or_disbursement'
             when t.transaction_type = '2' and l.iati_identifier is not null then 'counted_as_grant'
             when t.rate_missing then 'no_rate'
+            when t.transaction_type in ('3', '4') and a.iati_identifier is not null then 'paid_per_accounting'
         end as reason,
         r.value,
         t.value_eur,
     from raw.transactions as r
     left join staging.transactions_eur as t on t.source_file = r.source_file and t.source_row = r.source_row
     left join linked as l on l.iati_identifier = r.iati_identifier
+    left join paid_per_accounting as a on a.iati_identifier = r.iati_identifier
 ),
 
 iati_outcomes as (
@@ -50,10 +66,24 @@ iati_outcomes as (
     from iati_classified
 ),
 
+payment_outcomes as (
+    select source_file, year, 'EUR' as currency,
+        case when set_aside_reason is null then 'counted' else 'set_aside' end as outcome,
+        set_aside_reason as reason,
+        amount_eur as value,
+        case when set_aside_reason is null then amount_eur end as value_eur,
+    from staging.payments
+    union all
+    select source_file, year, 'EUR', 'set_aside', 'rejected_row', amount_eur, null
+    from raw.payments_set_aside
+),
+
 outcomes as (
     select 'grants' as source, * from grant_outcomes
     union all
     select 'iati', * from iati_outcomes
+    union all
+    select 'payments', * from payment_outcomes
 )
 
 select source, source_file, year, currency, 'read' as outcome, cast(null as varchar) as reason,

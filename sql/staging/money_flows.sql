@@ -1,7 +1,12 @@
 -- Every euro the programme commits or pays, once.
 -- Committed = the grant's amount (SCDL montant), or an IATI commitment (transaction
--- type 2) for an activity no grant links to. Disbursed = IATI disbursements and
--- expenditures (types 3 and 4). A grant's own IATI commitment is not counted again.
+-- type 2) for an activity no grant links to. A grant's own IATI commitment is not counted again.
+-- Paid (docs/money-rules.md, "Payments"): a grant's payments come from one place only
+-- (staging.grant_payment_sources): the region's payment records ('accounting': each matched
+-- payment, in its payment year) or, for a grant they do not cover, its IATI activity's
+-- disbursements and expenditures (types 3 and 4) — which then are not counted again; an
+-- activity no grant links to pays through IATI. payments_tracked: a payment could be known
+-- for this money (false only for a grant neither source covers: 'non suivi', never 0 €).
 with grants as (
     select * from staging.grants
 ),
@@ -10,14 +15,21 @@ grant_activities as (
     select * from staging.grant_activities
 ),
 
+sources as (
+    select grant_key, payments_source from staging.grant_payment_sources
+),
+
 activity_grant as (
     -- the grant behind each linked activity (the first, if several link to one)
     select
         ga.iati_identifier,
+        min(g.grant_key) as grant_key,
         arg_min(g.programme, g.grant_key) as programme,
         arg_min(g.beneficiary_type, g.grant_key) as beneficiary_type,
+        arg_min(s.payments_source, g.grant_key) as payments_source,
     from grant_activities as ga
     inner join grants as g on g.grant_key = ga.grant_key
+    inner join sources as s on s.grant_key = g.grant_key
     group by ga.iati_identifier
 ),
 
@@ -30,6 +42,7 @@ granted as (
         'grant:' || g.grant_key as flow_id,
         'committed' as flow_kind,
         'grant' as origin,
+        g.grant_key,
         g.year,
         g.programme,
         g.beneficiary_type,
@@ -39,7 +52,31 @@ granted as (
         cast(null as varchar) as tx_sector_vocabulary,
         cast(null as varchar) as tx_sector_code,
         g.amount_eur,
+        s.payments_source is not null as payments_tracked,
     from grants as g
+    inner join sources as s on s.grant_key = g.grant_key
+    left join grant_activities as ga on ga.grant_key = g.grant_key
+),
+
+paid as (
+    -- a payment is placed as its grant's commitment is: by the grant's IATI activity, if any
+    select
+        'payment:' || p.payment_key as flow_id,
+        'disbursed' as flow_kind,
+        'accounting' as origin,
+        g.grant_key,
+        p.year,
+        g.programme,
+        g.beneficiary_type,
+        ga.iati_identifier,
+        cast(null as varchar) as tx_country,
+        cast(null as varchar) as tx_region,
+        cast(null as varchar) as tx_sector_vocabulary,
+        cast(null as varchar) as tx_sector_code,
+        p.amount_eur,
+        true as payments_tracked,
+    from staging.payments as p
+    inner join grants as g on g.grant_key = p.grant_key
     left join grant_activities as ga on ga.grant_key = g.grant_key
 ),
 
@@ -48,6 +85,7 @@ from_iati as (
         'iati:' || t.iati_identifier || ':' || t.transaction_index as flow_id,
         case when t.transaction_type = '2' then 'committed' else 'disbursed' end as flow_kind,
         'iati' as origin,
+        ag.grant_key,
         cast(year(t.transaction_date) as integer) as year,
         coalesce(ag.programme, 'Cofinancements (IATI)') as programme,
         coalesce(ag.beneficiary_type, 'non_renseigne') as beneficiary_type,
@@ -57,12 +95,15 @@ from_iati as (
         t.sector_vocabulary as tx_sector_vocabulary,
         t.sector_code as tx_sector_code,
         t.value_eur as amount_eur,
+        true as payments_tracked,
     from transactions as t
     left join activity_grant as ag on ag.iati_identifier = t.iati_identifier
-    where t.transaction_type in ('3', '4')
+    where (t.transaction_type in ('3', '4') and coalesce(ag.payments_source, 'iati') = 'iati')
         or (t.transaction_type = '2' and ag.iati_identifier is null)
 )
 
 select * from granted
+union all
+select * from paid
 union all
 select * from from_iati

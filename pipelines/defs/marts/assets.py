@@ -5,6 +5,7 @@ from pipelines.defs.factories import sql_table_asset
 REF = ["ref", "reference_tables"]
 RAW_GRANTS, RAW_IATI = ["raw", "grants"], ["raw", "iati"]
 RAW_ORGS, RAW_JOBS, RAW_EVENTS = ["raw", "organisations"], ["raw", "jobs"], ["raw", "events"]
+RAW_PAYMENTS = ["raw", "payments"]
 
 
 def stg(name: str) -> list[str]:
@@ -25,7 +26,10 @@ STAGING = {
     "transactions_eur": [RAW_IATI, REF, stg("activity_copies")],
     "location_shares": [RAW_IATI, REF, stg("activity_copies")],
     "sector_shares": [RAW_IATI, REF, stg("activity_copies")],
-    "money_flows": [stg("grants"), stg("grant_activities"), stg("transactions_eur")],
+    "payments": [RAW_PAYMENTS, stg("grants")],
+    "grant_payment_sources": [stg("grants"), stg("payments"), stg("grant_activities")],
+    "money_flows": [stg("grants"), stg("grant_activities"), stg("transactions_eur"), stg("payments"),
+                    stg("grant_payment_sources")],
     "allocations": [stg("money_flows"), stg("location_shares"), stg("sector_shares"), REF],
     "jobs": [RAW_JOBS, stg("organisations")],
     "events": [RAW_EVENTS, REF],
@@ -40,24 +44,31 @@ MARTS = {
     "funding_reconciliation": [stg("allocations")],
     "flows": [mart("funding")],
     "outcomes": [RAW_IATI, stg("location_shares"), stg("sector_shares"), stg("grant_activities")],
-    "grants_public": [stg("grants"), stg("grant_activities"), stg("location_shares")],
+    "grants_public": [stg("grants"), stg("grant_activities"), stg("location_shares"), stg("sector_shares"),
+                      stg("grant_payment_sources"), stg("money_flows"), stg("payments")],
+    # the region's payment records: per grant, counted publicly, listed for the analyst, how fast
+    "grant_payments": [stg("payments")],
+    "payment_matching": [stg("payments"), RAW_PAYMENTS],
+    "unmatched_payments": [stg("payments")],
+    "payment_delays": [stg("payments"), stg("grants"), stg("grant_payment_sources")],
     # a grant's linked activity for its project page (issue 16)
     "project_activities": [RAW_IATI, stg("grant_activities"), stg("location_shares"), stg("sector_shares"),
                            stg("transactions_eur")],
     "jobs_by_departement": [stg("jobs"), REF],
     "campaign_reach": [stg("events"), REF],
     "kpis": [mart("funding"), stg("grants"), mart("jobs_by_departement"), mart("campaign_reach"), REF],
-    "negative_money": [stg("transactions_eur"), stg("grant_activities")],
+    "negative_money": [stg("transactions_eur"), stg("money_flows")],
     "unconverted_money": [stg("transactions_eur")],
-    "money_reconciliation": [RAW_GRANTS, stg("grant_duplicates"), stg("transactions_eur"), stg("grant_activities")],
+    "money_reconciliation": [RAW_GRANTS, stg("grant_duplicates"), stg("transactions_eur"), stg("grant_activities"),
+                             stg("grant_payment_sources"), stg("payments"), RAW_PAYMENTS],
     "publication_gaps": [RAW_GRANTS, stg("grants")],
     "publication_compliance": [stg("grants"), mart("publication_gaps")],
     "link_review": [stg("link_candidates"), stg("grant_activities"), stg("grants")],
     "grant_project_reconciliation": [stg("grants"), stg("grant_activities"), stg("allocations"),
                                      stg("money_flows"), mart("link_review")],
     "data_quality": [
-        RAW_GRANTS, RAW_IATI, RAW_ORGS, RAW_JOBS, RAW_EVENTS,
-        stg("grants"), stg("allocations"), stg("transactions_eur"),
+        RAW_GRANTS, RAW_IATI, RAW_ORGS, RAW_JOBS, RAW_EVENTS, RAW_PAYMENTS,
+        stg("grants"), stg("payments"), stg("allocations"), stg("transactions_eur"),
         stg("organisations"), stg("jobs"), stg("events"), stg("unknown_codes"),
     ],
 }

@@ -50,11 +50,14 @@ checks = [
     ),
     # every page's total reconciles with its parts (origin, place, payments tracked)
     sql_check("funding_reconciliation_reconciles", asset=["marts", "funding_reconciliation"],
-              deps=[["marts", "funding"], ["staging", "grants"], ["marts", "grant_project_reconciliation"]]),
+              deps=[["marts", "funding"], ["staging", "grants"], ["staging", "grant_payment_sources"]]),
     sql_check("outcomes_match_results", asset=["marts", "outcomes"], deps=[["raw", "iati"]]),
     sql_check("jobs_reconcile", asset=["marts", "jobs_by_departement"], deps=[["staging", "jobs"]]),
     sql_check("campaign_reconciles", asset=["marts", "campaign_reach"], deps=[["staging", "events"]]),
     # a project page's activity: published grants only, every transaction, the same euros
+    # the region's payment records: read = matched + set aside, matched = paid, per grant exactly
+    sql_check("payments_reconcile", asset=["marts", "payment_matching"],
+              deps=[["staging", "payments"], ["staging", "money_flows"], ["marts", "grants_public"]]),
     sql_check("project_activities_reconcile", asset=["marts", "project_activities"],
               deps=[["marts", "grants_public"], ["staging", "transactions_eur"]]),
 ]

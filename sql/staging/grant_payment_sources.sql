@@ -1,0 +1,40 @@
+-- Where each grant's payments are known from (docs/money-rules.md, "Payments"):
+-- 'accounting' when the region's payment records hold a payment for it, or cover its programme
+-- and year (the programme has a matched payment in the grant's year or an earlier one: the
+-- records are kept by fiscal year, so a grant of a covered year with no payment is unpaid, 0 €);
+-- else 'iati' when an IATI activity describes it (its disbursements and expenditures);
+-- else null: its payments are not tracked ('non suivi'), which is not the same as nothing paid.
+with grants as (
+    select * from staging.grants
+),
+
+matched as (
+    select p.grant_key, g.programme, p.year
+    from staging.payments as p
+    inner join grants as g on g.grant_key = p.grant_key
+),
+
+coverage as (
+    select programme, min(year) as first_year from matched group by programme
+),
+
+paid as (
+    select distinct grant_key from matched
+),
+
+described as (
+    select distinct grant_key from staging.grant_activities
+)
+
+select
+    g.grant_key,
+    g.programme,
+    g.year,
+    case
+        when p.grant_key is not null or g.year >= c.first_year then 'accounting'
+        when d.grant_key is not null then 'iati'
+    end as payments_source,
+from grants as g
+left join paid as p on p.grant_key = g.grant_key
+left join coverage as c on c.programme = g.programme
+left join described as d on d.grant_key = g.grant_key
