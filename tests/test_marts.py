@@ -845,6 +845,9 @@ RECONCILIATIONS = {
     "funding_reconciliation_reconciles": "update marts.funding_reconciliation set origin = 'cofinancing' "
                                          "where year = 2021 and origin = 'grant'",
     # a project page that drops its activity's first transaction
+    # a grant shown as paid one cent more than its payments (the public list's paid_eur)
+    "payments_reconcile": "update marts.grants_public set paid_eur = paid_eur + 0.01 where grant_key = "
+                          "(select min(grant_key) from marts.grants_public where payments_source = 'accounting')",
     "project_activities_reconcile": "update marts.project_activities set transactions = "
                                     "list_slice(transactions, 2, len(transactions)) where grant_key = "
                                     "(select min(grant_key) from marts.project_activities where len(transactions) > 0)",

@@ -1,0 +1,236 @@
+"""The region's payments, end to end on the sample (issue 16; docs/money-rules.md, "Payments").
+
+Everything expected here is read again from the raw files with the csv module and `Decimal`:
+the payment orders (`payments/mandats_*.csv`) and the SCDL grants they pay. The matching rules
+are applied here in their plain words (grant reference, else decision reference kept to the
+beneficiary's SIREN, else the beneficiary's only grant decided by then; an exact repeat of a
+line counts once) over the grants the snapshot publishes, and the snapshot must give:
+- rows read = accepted + rejected for every payments file, and euros read = matched + set aside;
+- each grant's paid amount = the sum of its payments (exactly, `==`), on the public list, in
+  `grant_payments` and on its project page;
+- "non suivi" (no payment source) exactly for the grants of programmes with no payment at all;
+- the unmatched payments counted on the data-quality page, and the emergency fund's delay from
+  decision to first payment on its programme page.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import statistics
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard.i18n import euros, number, t
+from test_country_project_pages import _by_id, _render, _text
+
+
+@pytest.fixture(scope="module")
+def serving(built):
+    outcome, _, serving = built
+    assert outcome.success
+    return serving
+
+
+@pytest.fixture(scope="module")
+def client(serving):
+    from dashboard.app import create_app
+
+    return create_app(serving).server.test_client()
+
+
+def _sql(path, sql: str, params: dict | None = None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute(sql, params or {}).fetchall()
+
+
+def _text_of(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252")
+
+
+def _scdl_grants(sample_dir: Path) -> dict[str, dict]:
+    """Every SCDL line of the sample by its key '<file>:<line>' (header = line 1)."""
+    out = {}
+    for path in sorted((sample_dir / "grants").glob("*.csv")):
+        text = _text_of(path)
+        delimiter = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
+        for line, row in enumerate(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter), start=2):
+            siret = "".join(ch for ch in (row["idBeneficiaire"] or "") if ch.isdigit())
+            out[f"{path.name}:{line}"] = {"reference": row["referenceDecision"], "siren": siret[:9] or None,
+                                          "programme": row["dispositifAide"], "date": _day(row["dateConvention"])}
+    return out
+
+
+def _day(text: str) -> dt.date | None:
+    """An SCDL dateConvention as the sample writes it: ISO, or once DD/MM/YYYY."""
+    for form in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, form).date()
+        except ValueError:
+            pass
+    return None
+
+
+def _payment_lines(sample_dir: Path) -> list[dict]:
+    rows = []
+    for path in sorted((sample_dir / "payments").glob("*.csv")):
+        text = _text_of(path)
+        for line, row in enumerate(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"), start=2):
+            rows.append({"file": path.name, "line": line, **row,
+                         "amount": Decimal(row["montant"].replace(",", "."))})
+    return rows
+
+
+def _iso_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def expected(sample_dir, serving):
+    """Paid per grant, matched and set-aside euros, computed here from the raw files."""
+    published = {key for (key,) in _sql(serving, "select grant_key from grants_public")}
+    scdl = _scdl_grants(sample_dir)
+    grants = {key: value for key, value in scdl.items() if key in published}
+    by_reference, by_siren = defaultdict(list), defaultdict(list)
+    for key, grant in grants.items():
+        by_reference[grant["reference"]].append(key)
+        if grant["siren"]:
+            by_siren[grant["siren"]].append(key)
+    paid, first_paid = defaultdict(Decimal), {}
+    read_eur = matched_eur = Decimal(0)
+    unmatched, rejected, seen = [], [], set()
+    lines = _payment_lines(sample_dir)
+    for row in lines:
+        read_eur += row["amount"]
+        when = _iso_date(row["date_paiement"])
+        if when is None:  # the schema's ISO date: anything else is a rejected row
+            rejected.append(row)
+            continue
+        cells = tuple(row[c] for c in ("numero_mandat", "date_paiement", "montant", "reference_decision",
+                                       "siret_beneficiaire", "reference_subvention"))
+        if cells in seen:  # an exact repeat (overlapping exports) counts once
+            continue
+        seen.add(cells)
+        siren = row["siret_beneficiaire"][:9] or None
+        if row["reference_subvention"]:
+            candidates = [row["reference_subvention"]] if row["reference_subvention"] in grants else []
+        elif row["reference_decision"]:
+            candidates = [k for k in by_reference.get(row["reference_decision"], [])
+                          if siren is None or grants[k]["siren"] == siren]
+        else:
+            candidates = [k for k in by_siren.get(siren, []) if grants[k]["date"] <= when]
+        if len(candidates) != 1:
+            unmatched.append(row)
+            continue
+        key = candidates[0]
+        paid[key] += row["amount"]
+        matched_eur += row["amount"]
+        first_paid[key] = min(first_paid.get(key, when), when)
+    return {"lines": lines, "grants": grants, "paid": paid, "first_paid": first_paid, "read_eur": read_eur,
+            "matched_eur": matched_eur, "unmatched": unmatched, "rejected": rejected}
+
+
+def test_every_payment_line_is_read_and_every_euro_matched_or_set_aside(serving, expected):
+    lines = expected["lines"]
+    loads = _sql(serving, "select coalesce(sum(rows_read), 0), coalesce(sum(rows_accepted), 0), "
+                          "coalesce(sum(rows_rejected), 0) from manifest where source = 'payments'")[0]
+    assert loads == (len(lines), len(lines) - len(expected["rejected"]), len(expected["rejected"]))
+    read, matched = _sql(serving, "select sum(amount_eur), sum(amount_eur) filter (where outcome = 'matched') "
+                                  "from payment_matching")[0]
+    assert read == expected["read_eur"]
+    assert matched == expected["matched_eur"]
+    # the sample's deliberate cases all happen: instalments, an unpaid grant, unmatched payments
+    assert expected["unmatched"] and expected["rejected"]
+    assert any(n > 1 for n in _instalments(expected).values())
+
+
+def _instalments(expected) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for row in expected["lines"]:
+        if row["reference_decision"]:
+            counts[row["reference_decision"]] += 1
+    return counts
+
+
+def test_each_grants_paid_is_the_sum_of_its_payments(serving, expected):
+    rows = _sql(serving, "select grant_key, payments_source, paid_eur from grants_public")
+    covered = {g["programme"] for k, g in expected["grants"].items() if k in expected["paid"]}
+    checked = 0
+    for key, source, paid in rows:
+        programme = expected["grants"][key]["programme"]
+        if programme not in covered:
+            # a programme with no payment record at all: "non suivi", never 0 €
+            assert (source, paid) == (None, None), key
+            continue
+        assert source == "accounting", key
+        assert paid == expected["paid"].get(key, Decimal(0)), key  # exact: Decimal ==
+        checked += 1
+    assert checked > 1000
+    assert any(paid == 0 for _, source, paid in rows if source == "accounting")  # unpaid grants: a real 0 €
+    assert any(paid is not None and 0 < paid < amount
+               for (paid, amount) in _sql(serving, "select paid_eur, amount_eur from grants_public"))  # paid below
+    # the per-payment table says the same, grant by grant
+    listed = dict(_sql(serving, "select grant_key, sum(amount_eur) from grant_payments group by 1"))
+    assert listed == {k: v for k, v in expected["paid"].items()}
+
+
+def test_the_programme_without_payment_data_reads_non_suivi(serving, expected):
+    """The sample's 'Éducation à la citoyenneté mondiale' is paid through another budget."""
+    covered = {g["programme"] for k, g in expected["grants"].items() if k in expected["paid"]}
+    programmes = {g["programme"] for g in expected["grants"].values()}
+    uncovered = programmes - covered
+    assert uncovered == {"Éducation à la citoyenneté mondiale"}
+    untracked = _sql(serving, "select distinct programme from funding_reconciliation where not payments_tracked")
+    assert {p for (p,) in untracked} == uncovered
+
+
+def test_project_page_lists_the_grants_payments(serving, client, expected):
+    key = max(expected["paid"], key=lambda k: (len([r for r in expected["lines"]
+                                                    if r["reference_decision"] == expected["grants"][k]["reference"]]), k))
+    tree = _render(client, f"/project/{key}")
+    paid = expected["paid"][key]
+    node = _by_id(tree, "project-payments")
+    assert Decimal(node["props"]["data-paid"]) == Decimal(repr(float(paid)))
+    assert euros(paid, "fr") in _text(node)
+    block = _text(_by_id(tree, "project-payments-block"))
+    dates = [r["date_paiement"] for r in expected["lines"] if r["reference_decision"] == expected["grants"][key]["reference"]]
+    assert len(dates) > 1
+    for when in dates:
+        assert str(int(when[8:])) in block  # each payment's day is listed
+    # a grant of the programme with no payment data: "non suivi", never 0 €
+    untracked = _sql(serving, "select min(grant_key) from grants_public where payments_source is null")[0][0]
+    tree = _render(client, f"/project/{untracked}")
+    assert _text(_by_id(tree, "project-payments")) == t("not_tracked", "fr")
+
+
+def test_unmatched_payments_are_counted_on_the_data_quality_page(client, expected):
+    tree = _render(client, "/data-quality")
+    line = _text(_by_id(tree, "payments-line"))
+    unmatched = expected["unmatched"]
+    assert number(len(unmatched), "fr") + " non rapprochés" in line
+    assert euros(sum(r["amount"] for r in unmatched), "fr") in line
+    assert number(len(expected["lines"]), "fr") + " paiements lus" in line
+
+
+def test_emergency_fund_page_gives_the_delay_from_decision_to_first_payment(serving, client, expected):
+    emergency = [k for k, g in expected["grants"].items() if g["programme"] == "Fonds d'urgence" and k in expected["first_paid"]]
+    latest = max(expected["grants"][k]["date"].year for k in emergency)
+    days = sorted((expected["first_paid"][k] - expected["grants"][k]["date"]).days
+                  for k in emergency if expected["grants"][k]["date"].year == latest)
+    tree = _render(client, "/programme/fonds-d-urgence")
+    text = _text(_by_id(tree, "programme-indicators"))
+    assert f"({latest})" in text
+    assert f"{statistics.median_low(days)} jours en médiane, de {days[0]} à {days[-1]} jours" in text
+    assert f"pour {number(len(days), 'fr')} subventions payées" in text
