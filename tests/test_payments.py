@@ -16,8 +16,6 @@ line counts once) over the grants the snapshot publishes, and the snapshot must 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import io
 import statistics
 from collections import defaultdict
 from decimal import Decimal
@@ -28,6 +26,7 @@ import pytest
 
 from dashboard.i18n import euros, number, t
 from test_country_project_pages import _by_id, _render, _text
+from test_marts import read_grants, read_organisations, read_payments, read_text
 
 
 @pytest.fixture(scope="module")
@@ -49,97 +48,39 @@ def _sql(path, sql: str, params: dict | None = None) -> list[tuple]:
         return conn.execute(sql, params or {}).fetchall()
 
 
-def _text_of(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252")
+@pytest.fixture(scope="module")
+def expected(sample_dir):
+    """Paid per grant, matched and set-aside euros, computed here from the raw files (the SCDL
+    and payments CSVs read by test_marts' own readers: csv module, Decimal)."""
+    grants = read_grants(sample_dir, read_organisations(sample_dir))
+    payments = read_payments(sample_dir, grants)
+    paid, first_paid = defaultdict(Decimal), {}
+    for p in payments:
+        if p.grant is not None:
+            key = f"{p.grant[0]}:{p.grant[1]}"
+            paid[key] += p.amount
+            first_paid[key] = min(first_paid.get(key, p.day), p.day)
+    lines = _payment_rows(sample_dir)
+    return {"lines": lines, "grants": {f"{g.key[0]}:{g.key[1]}": g for g in grants}, "paid": paid,
+            "first_paid": first_paid, "read_eur": sum((p.amount for p in payments), Decimal(0)),
+            "matched_eur": sum(paid.values(), Decimal(0)),
+            "unmatched": [p for p in payments if p.day is not None and p.grant is None and not _repeat(p, lines)],
+            "rejected": [p for p in payments if p.day is None]}
 
 
-def _scdl_grants(sample_dir: Path) -> dict[str, dict]:
-    """Every SCDL line of the sample by its key '<file>:<line>' (header = line 1)."""
-    out = {}
-    for path in sorted((sample_dir / "grants").glob("*.csv")):
-        text = _text_of(path)
-        delimiter = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
-        for line, row in enumerate(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter), start=2):
-            siret = "".join(ch for ch in (row["idBeneficiaire"] or "") if ch.isdigit())
-            out[f"{path.name}:{line}"] = {"reference": row["referenceDecision"], "siren": siret[:9] or None,
-                                          "programme": row["dispositifAide"], "date": _day(row["dateConvention"])}
-    return out
-
-
-def _day(text: str) -> dt.date | None:
-    """An SCDL dateConvention as the sample writes it: ISO, or once DD/MM/YYYY."""
-    for form in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(text, form).date()
-        except ValueError:
-            pass
-    return None
-
-
-def _payment_lines(sample_dir: Path) -> list[dict]:
+def _payment_rows(sample_dir: Path) -> list[dict]:
     rows = []
     for path in sorted((sample_dir / "payments").glob("*.csv")):
-        text = _text_of(path)
-        for line, row in enumerate(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"), start=2):
-            rows.append({"file": path.name, "line": line, **row,
-                         "amount": Decimal(row["montant"].replace(",", "."))})
+        for line, row in enumerate(csv.DictReader(read_text(path).splitlines(), delimiter=";"), start=2):
+            rows.append({"file": path.name, "line": line, **row})
     return rows
 
 
-def _iso_date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-@pytest.fixture(scope="module")
-def expected(sample_dir, serving):
-    """Paid per grant, matched and set-aside euros, computed here from the raw files."""
-    published = {key for (key,) in _sql(serving, "select grant_key from grants_public")}
-    scdl = _scdl_grants(sample_dir)
-    grants = {key: value for key, value in scdl.items() if key in published}
-    by_reference, by_siren = defaultdict(list), defaultdict(list)
-    for key, grant in grants.items():
-        by_reference[grant["reference"]].append(key)
-        if grant["siren"]:
-            by_siren[grant["siren"]].append(key)
-    paid, first_paid = defaultdict(Decimal), {}
-    read_eur = matched_eur = Decimal(0)
-    unmatched, rejected, seen = [], [], set()
-    lines = _payment_lines(sample_dir)
-    for row in lines:
-        read_eur += row["amount"]
-        when = _iso_date(row["date_paiement"])
-        if when is None:  # the schema's ISO date: anything else is a rejected row
-            rejected.append(row)
-            continue
-        cells = tuple(row[c] for c in ("numero_mandat", "date_paiement", "montant", "reference_decision",
-                                       "siret_beneficiaire", "reference_subvention"))
-        if cells in seen:  # an exact repeat (overlapping exports) counts once
-            continue
-        seen.add(cells)
-        siren = row["siret_beneficiaire"][:9] or None
-        if row["reference_subvention"]:
-            candidates = [row["reference_subvention"]] if row["reference_subvention"] in grants else []
-        elif row["reference_decision"]:
-            candidates = [k for k in by_reference.get(row["reference_decision"], [])
-                          if siren is None or grants[k]["siren"] == siren]
-        else:
-            candidates = [k for k in by_siren.get(siren, []) if grants[k]["date"] <= when]
-        if len(candidates) != 1:
-            unmatched.append(row)
-            continue
-        key = candidates[0]
-        paid[key] += row["amount"]
-        matched_eur += row["amount"]
-        first_paid[key] = min(first_paid.get(key, when), when)
-    return {"lines": lines, "grants": grants, "paid": paid, "first_paid": first_paid, "read_eur": read_eur,
-            "matched_eur": matched_eur, "unmatched": unmatched, "rejected": rejected}
+def _repeat(payment, lines: list[dict]) -> bool:
+    """The line repeats an earlier one exactly (overlapping exports): set aside, not 'unmatched'."""
+    cells = [tuple(v for k, v in r.items() if k not in ("file", "line")) for r in lines]
+    index = next(i for i, r in enumerate(lines) if (r["file"], r["line"]) == (payment.file, payment.line))
+    return cells[index] in cells[:index]
 
 
 def test_every_payment_line_is_read_and_every_euro_matched_or_set_aside(serving, expected):
@@ -166,10 +107,11 @@ def _instalments(expected) -> dict[str, int]:
 
 def test_each_grants_paid_is_the_sum_of_its_payments(serving, expected):
     rows = _sql(serving, "select grant_key, payments_source, paid_eur from grants_public")
-    covered = {g["programme"] for k, g in expected["grants"].items() if k in expected["paid"]}
+    covered = {g.programme for k, g in expected["grants"].items() if k in expected["paid"]}
+    assert {key for key, _, _ in rows} == set(expected["grants"])  # the same grants, read two ways
     checked = 0
     for key, source, paid in rows:
-        programme = expected["grants"][key]["programme"]
+        programme = expected["grants"][key].programme
         if programme not in covered:
             # a programme with no payment record at all: "non suivi", never 0 €
             assert (source, paid) == (None, None), key
@@ -188,8 +130,8 @@ def test_each_grants_paid_is_the_sum_of_its_payments(serving, expected):
 
 def test_the_programme_without_payment_data_reads_non_suivi(serving, expected):
     """The sample's 'Éducation à la citoyenneté mondiale' is paid through another budget."""
-    covered = {g["programme"] for k, g in expected["grants"].items() if k in expected["paid"]}
-    programmes = {g["programme"] for g in expected["grants"].values()}
+    covered = {g.programme for k, g in expected["grants"].items() if k in expected["paid"]}
+    programmes = {g.programme for g in expected["grants"].values()}
     uncovered = programmes - covered
     assert uncovered == {"Éducation à la citoyenneté mondiale"}
     untracked = _sql(serving, "select distinct programme from funding_reconciliation where not payments_tracked")
@@ -198,14 +140,14 @@ def test_the_programme_without_payment_data_reads_non_suivi(serving, expected):
 
 def test_project_page_lists_the_grants_payments(serving, client, expected):
     key = max(expected["paid"], key=lambda k: (len([r for r in expected["lines"]
-                                                    if r["reference_decision"] == expected["grants"][k]["reference"]]), k))
+                                                    if r["reference_decision"] == expected["grants"][k].reference]), k))
     tree = _render(client, f"/project/{key}")
     paid = expected["paid"][key]
     node = _by_id(tree, "project-payments")
     assert Decimal(node["props"]["data-paid"]) == Decimal(repr(float(paid)))
     assert euros(paid, "fr") in _text(node)
     block = _text(_by_id(tree, "project-payments-block"))
-    dates = [r["date_paiement"] for r in expected["lines"] if r["reference_decision"] == expected["grants"][key]["reference"]]
+    dates = [r["date_paiement"] for r in expected["lines"] if r["reference_decision"] == expected["grants"][key].reference]
     assert len(dates) > 1
     for when in dates:
         assert str(int(when[8:])) in block  # each payment's day is listed
@@ -220,15 +162,15 @@ def test_unmatched_payments_are_counted_on_the_data_quality_page(client, expecte
     line = _text(_by_id(tree, "payments-line"))
     unmatched = expected["unmatched"]
     assert number(len(unmatched), "fr") + " non rapprochés" in line
-    assert euros(sum(r["amount"] for r in unmatched), "fr") in line
+    assert euros(sum(p.amount for p in unmatched), "fr") in line
     assert number(len(expected["lines"]), "fr") + " paiements lus" in line
 
 
 def test_emergency_fund_page_gives_the_delay_from_decision_to_first_payment(serving, client, expected):
-    emergency = [k for k, g in expected["grants"].items() if g["programme"] == "Fonds d'urgence" and k in expected["first_paid"]]
-    latest = max(expected["grants"][k]["date"].year for k in emergency)
-    days = sorted((expected["first_paid"][k] - expected["grants"][k]["date"]).days
-                  for k in emergency if expected["grants"][k]["date"].year == latest)
+    emergency = [k for k, g in expected["grants"].items() if g.programme == "Fonds d'urgence" and k in expected["first_paid"]]
+    latest = max(expected["grants"][k].year for k in emergency)
+    days = sorted((expected["first_paid"][k] - expected["grants"][k].day).days
+                  for k in emergency if expected["grants"][k].year == latest)
     tree = _render(client, "/programme/fonds-d-urgence")
     text = _text(_by_id(tree, "programme-indicators"))
     assert f"({latest})" in text

@@ -58,6 +58,10 @@ checks = [
     # the region's payment records: read = matched + set aside, matched = paid, per grant exactly
     sql_check("payments_reconcile", asset=["marts", "payment_matching"],
               deps=[["staging", "payments"], ["staging", "money_flows"], ["marts", "grants_public"]]),
+    sql_check("grant_payments_reconcile", asset=["marts", "grant_payments"], deps=[["marts", "grants_public"]]),
+    sql_check("payment_delays_reconcile", asset=["marts", "payment_delays"], deps=[["marts", "grants_public"]]),
+    sql_check("unmatched_payments_reconcile", asset=["marts", "unmatched_payments"],
+              deps=[["marts", "payment_matching"]]),
     sql_check("project_activities_reconcile", asset=["marts", "project_activities"],
               deps=[["marts", "grants_public"], ["staging", "transactions_eur"]]),
 ]
