@@ -37,6 +37,22 @@ def built(tmp_path_factory, sample_dir):
     return outcome, warehouse, serving
 
 
+@pytest.fixture(scope="session")
+def serving(built) -> Path:
+    """The sample's published serving snapshot (a test module may define its own)."""
+    outcome, _, serving = built
+    assert outcome.success
+    return serving
+
+
+@pytest.fixture(scope="session")
+def client(serving):
+    """A Flask test client of the dashboard over the sample snapshot."""
+    from dashboard.app import create_app
+
+    return create_app(serving).server.test_client()
+
+
 def pytest_setup_options():
     """Chrome options for dash's `dash_duo`: Debian's Chromium, headless, as root, offline."""
     from selenium.webdriver.chrome.options import Options

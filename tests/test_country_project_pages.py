@@ -27,20 +27,6 @@ from dashboard.components import markdown_cell
 from dashboard.i18n import day, euros, euros_short, number, percent, t
 
 
-@pytest.fixture(scope="module")
-def serving(built):
-    outcome, _, serving = built
-    assert outcome.success
-    return serving
-
-
-@pytest.fixture(scope="module")
-def client(serving):
-    from dashboard.app import create_app
-
-    return create_app(serving).server.test_client()
-
-
 def _sql(path, sql: str, params: dict | None = None) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as conn:
         return conn.execute(sql, params or {}).fetchall()

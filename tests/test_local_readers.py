@@ -30,30 +30,18 @@ from pipelines.sources.local import (
 )
 from pipelines.sources.table_schema import load_schema, validate_rows
 
+from luhn import with_key, wrong_key  # the tests' own Luhn arithmetic
+
 SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schemas"
 ORG_HEADER = "siret,nom,categorie_juridique,code_naf,code_commune,code_postal,type_structure"
 JOB_HEADER = "siret,annee,effectif,etp,benevoles"
 EVENT_HEADER = "id,titre,debut,fin,code_commune,siret_organisateur,nom_organisateur,type_evenement,public,public_jeune"
 
 
-# --- independent helpers -------------------------------------------------------
+# --- independent helpers: tests/luhn.py -----------------------------------------
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
+siret, bad_siret = with_key, wrong_key  # a 13-digit prefix + its key, or a broken one
 
-
-def siret(prefix13: str) -> str:
-    """A 14-digit SIRET with a valid Luhn key."""
-    return next(prefix13 + str(d) for d in range(10) if luhn_ok(prefix13 + str(d)))
-
-
-def bad_siret(prefix13: str) -> str:
-    good = siret(prefix13)
-    return good[:-1] + str((int(good[-1]) + 1) % 10)
 
 
 S1, S2, S3, S4 = siret("7846716950008"), siret("3804755580005"), siret("4421853830001"), siret("5012345670001")

@@ -29,20 +29,6 @@ from test_country_project_pages import _by_id, _render, _text
 from test_marts import read_grants, read_organisations, read_payments, read_text
 
 
-@pytest.fixture(scope="module")
-def serving(built):
-    outcome, _, serving = built
-    assert outcome.success
-    return serving
-
-
-@pytest.fixture(scope="module")
-def client(serving):
-    from dashboard.app import create_app
-
-    return create_app(serving).server.test_client()
-
-
 def _sql(path, sql: str, params: dict | None = None) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as conn:
         return conn.execute(sql, params or {}).fetchall()

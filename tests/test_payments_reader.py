@@ -27,30 +27,14 @@ from pipelines.sources.payments import read_payments
 from pipelines.sources.table_schema import load_schema
 from pipelines.validate import reader_for, validate_file
 
+from luhn import with_key, wrong_key  # the tests' own Luhn arithmetic
+
 SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schemas"
 HEADER = ["numero_mandat", "date_paiement", "montant", "reference_decision", "siret_beneficiaire",
           "reference_subvention"]
 
 
-# --- independent helpers -------------------------------------------------------
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def with_key(prefix: str) -> str:
-    """`prefix` + the one digit that makes its Luhn key hold."""
-    return next(prefix + str(d) for d in range(10) if luhn_ok(prefix + str(d)))
-
-
-def wrong_key(prefix: str) -> str:
-    good = with_key(prefix)
-    return good[:-1] + str((int(good[-1]) + 1) % 10)
-
+# --- independent helpers: tests/luhn.py -----------------------------------------
 
 SIRET = with_key("7846716950008")
 SIREN = with_key("38047555")
