@@ -143,13 +143,17 @@ def test_project_page_lists_the_grants_payments(serving, client, expected):
     assert _text(_by_id(tree, "project-payments")) == t("not_tracked", "fr")
 
 
-def test_unmatched_payments_are_counted_on_the_data_quality_page(client, expected):
+def test_unmatched_payments_are_counted_on_the_data_quality_page(client, serving, expected):
     tree = _render(client, "/data-quality")
     line = _text(_by_id(tree, "payments-line"))
     unmatched = expected["unmatched"]
     assert number(len(unmatched), "fr") + " non rapprochés" in line
     assert euros(sum(p.amount for p in unmatched), "fr") in line
     assert number(len(expected["lines"]), "fr") + " paiements lus" in line
+    # grants paid above their amount (the sample's negative grant amount, paid in full) are counted
+    above = [k for k, paid in expected["paid"].items() if paid > Decimal(str(expected["grants"][k].amount))]
+    assert above
+    assert _sql(serving, "select value from data_quality where metric = 'grants_paid_above_amount'")[0][0] == len(above)
 
 
 def test_emergency_fund_page_gives_the_delay_from_decision_to_first_payment(serving, client, expected):

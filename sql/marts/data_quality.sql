@@ -72,6 +72,18 @@ payment_matching as (
     from staging.payments
 ),
 
+overpaid as (
+    -- grants paid more than their amount (a typo in either file, or a reversal not yet recorded)
+    select count(*) as grants_paid_above_amount
+    from (
+        select p.grant_key
+        from staging.payments as p
+        inner join staging.grants as g on g.grant_key = p.grant_key
+        group by p.grant_key, g.amount_eur
+        having sum(p.amount_eur) > g.amount_eur
+    )
+),
+
 activity_coverage as (
     select
         'iati' as source,
@@ -118,6 +130,7 @@ metrics as (
     union all select source, metric, value from local_coverage
     union all select 'payments', 'payments_matched', payments_matched from payment_matching
     union all select 'payments', 'payments_unmatched', payments_unmatched from payment_matching
+    union all select 'payments', 'grants_paid_above_amount', grants_paid_above_amount from overpaid
 )
 
 select
