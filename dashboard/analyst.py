@@ -14,7 +14,7 @@ import os
 
 import flask
 
-from dashboard import data
+from dashboard import quality_data
 from dashboard.downloads import provenance, with_provenance
 from dashboard.login_guard import LoginGuard
 from pipelines.inert import inert_frame
@@ -36,10 +36,10 @@ def authorised(auth) -> bool:
 
 # the analysts' files: route name -> the data behind it (grant-level lists, never public)
 ANALYST_FILES = {
-    "rejected": data.rejected_rows,
-    "publication_gaps": data.publication_gaps,  # the 23,000 € rule, grant by grant
-    "link_review": data.link_review,  # grant <-> activity links to confirm
-    "unmatched_payments": data.unmatched_payments,  # payments no rule gives to one grant
+    "rejected": quality_data.rejected_rows,
+    "publication_gaps": quality_data.publication_gaps,  # the 23,000 € rule, grant by grant
+    "link_review": quality_data.link_review,  # grant <-> activity links to confirm
+    "unmatched_payments": quality_data.unmatched_payments,  # payments no rule gives to one grant
 }
 
 

@@ -9,7 +9,7 @@ import dash
 import flask
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard import analyst, brief, components, data, downloads, security
+from dashboard import analyst, brief, components, data, downloads, page_cache, security, snapshot
 from dashboard.filters import parse_search, to_query
 from dashboard.embed import register_embeds
 from dashboard.i18n import day, lang_of, t
@@ -51,11 +51,11 @@ def create_app(serving_path: str | Path) -> dash.Dash:
         index_string=INDEX_STRING,
     )
     _index_in_language(app)
-    app.server.config[data.CONFIG_KEY] = str(serving_path)
+    app.server.config[snapshot.CONFIG_KEY] = str(serving_path)
     app.layout = shell
     security.register(app)  # first: headers, size limits, 404s and callback checks before any cache
-    data.cache_page_layouts(dash.page_registry)  # each page built once per snapshot and query string
-    data.cache_callback_responses(app.server)  # URL-driven callbacks replayed per snapshot and body
+    page_cache.cache_page_layouts(dash.page_registry)  # each page built once per snapshot and query string
+    page_cache.cache_callback_responses(app.server)  # URL-driven callbacks replayed per snapshot and body
     _register_shell_callbacks(app)
     register_embeds(app.server)  # /embed/<chart>, its CSV and zip, the /embed/ builder
     downloads.register(app.server)  # /download/<dataset>.<csv|xlsx|parquet>
@@ -167,7 +167,7 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
             if page.get("nav", True) and page["module"] != "pages.not_found_404"
         ]
         switch_href = (pathname or "/") + "?" + urlencode({**keep, "lang": other})
-        info = data.snapshot_info()
+        info = snapshot.snapshot_info()
         footer = t("source_line", lang, sources=t("sources", lang), built_at=day(info.built_at, lang),
                    version=info.version)
         return (t("app_title", lang), nav, t("language", lang), switch_href,

@@ -10,7 +10,7 @@ Typeset with Typst (the `typst` wheel: a compiled library with its fonts inside)
 process, with no browser, no system font and no network: the charts are Typst rectangles and
 text (vector drawing in the PDF, no image). `brief_source` is a pure function from the figures
 to Typst source; every figure comes from where the pages take it (the `kpis` mart through
-`dashboard.kpi`, `data.funding_parts` through `dashboard.reconcile`, `data.funding_by_year`)
+`dashboard.kpi`, `reconcile_data.funding_parts` through `dashboard.reconcile`, `data.funding_by_year`)
 and is written with the pages' French formatting (`dashboard.i18n`).
 
 Data strings (programme names, filter names, the address) come from files: they are written
@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 
 import flask
 
-from dashboard import data, reconcile
+from dashboard import constant_euros, data, reconcile, reconcile_data, snapshot
 from dashboard.built_once import built_once, default_root
 from dashboard.filters import Filters, parse, to_query
 from dashboard.i18n import day, euros_short, lang_of, percent, t
@@ -121,7 +121,7 @@ def figures(filters: Filters, url: str) -> Figures:
     kpis: list[Kpi] = []
     if year is not None:
         rows = {r["indicator"]: r for r in data.kpis(year, filters=year_only).iter_rows(named=True)}
-        parts = data.funding_parts(year_only)
+        parts = reconcile_data.funding_parts(year_only)
         tracked = not reconcile.not_tracked(parts["committed_eur"], parts["tracked_eur"], parts["disbursed_eur"])
         for indicator in HEADLINE:
             row = rows.get(indicator)
@@ -149,8 +149,8 @@ def figures(filters: Filters, url: str) -> Figures:
     for name in ("country", "sector", "departement"):
         if name in labels:
             said.append(labels[name])
-    info = data.snapshot_info()
-    basis = t("euros.basis", lang, year=data.price_base()) if filters.constant_euros else None
+    info = snapshot.snapshot_info()
+    basis = t("euros.basis", lang, year=constant_euros.price_base()) if filters.constant_euros else None
     source = t("source_line", lang, sources=t("sources", lang), built_at=day(info.built_at, lang),
                version=info.version)
     return Figures(year, tuple(kpis), committed_sentence(selection, lang) if year is not None else "",
@@ -283,15 +283,15 @@ def register(server: flask.Flask) -> None:
         filters = parse(flask.request.args.to_dict(), data.filter_allowlists())
         root = public_root()
         url = root.rstrip("/") + "/" + to_query(filters)
-        info = data.snapshot_info()
-        stamp = hashlib.sha256(repr(data.snapshot_stamp()).encode()).hexdigest()[:12]
+        info = snapshot.snapshot_info()
+        stamp = hashlib.sha256(repr(snapshot.snapshot_stamp()).encode()).hexdigest()[:12]
 
         def build() -> bytes:
             fig = figures(filters, url)
             return render(brief_source(fig, filters.lang), fig.built_at)
 
         # the key: validated filters (language included) and the address printed in the footer
-        built = built_once(default_root(data.serving_path()), f"{info.version}-{stamp}",
+        built = built_once(default_root(snapshot.serving_path()), f"{info.version}-{stamp}",
                            f"brief.pdf{to_query(filters)}|{root}", build)
         body = built if isinstance(built, bytes) else built.read_bytes()
         year = _year(filters, data.years())

@@ -16,28 +16,16 @@ import plotly.graph_objects as go
 import polars as pl
 from dash import MATCH, Input, Output, State, dcc, html
 
-from dashboard import data, grants_grid
+from dashboard import constant_euros, data, grants_grid
+from dashboard.cells import cell_text
 from dashboard.downloads import EXCEL_CSV, href
 from dashboard.figures import graph_config
 from dashboard.filters import Filters, merge, parse_search, to_query
-from dashboard.i18n import euros, number, percent, t
+from dashboard.i18n import number, t
 from dashboard.plotly_text import safe_figure
 
 MAX_TABLE_ROWS = 300
 PROFILE = "/country/"  # table(link=(..., "country", PROFILE)): a country's profile
-
-def fmt(value, kind: str, lang: str) -> str:
-    if value is None:
-        return "–"
-    if kind == "euros":
-        return euros(value, lang)
-    if kind == "number":
-        return number(value, lang)
-    if kind == "number1":
-        return number(value, lang, digits=1)
-    if kind == "percent":
-        return percent(value, lang)
-    return str(value)
 
 
 def table(frame: pl.DataFrame, columns: list[tuple[str, str, str]], lang: str, *,
@@ -55,7 +43,7 @@ def table(frame: pl.DataFrame, columns: list[tuple[str, str, str]], lang: str, *
     for row in shown.iter_rows(named=True):
         cells = []
         for column, _, kind in columns:
-            text = fmt(row.get(column), kind, lang)
+            text = cell_text(row.get(column), kind, lang)
             if link and column == link[0] and filters is not None and row.get(link[1]) not in (None, "unallocated"):
                 target = (profile_href(row[link[1]], filters) if link[2] == PROFILE
                           else link[2] + merge(to_query(filters), f"{link[1]}={row[link[1]]}", allowed))
@@ -92,7 +80,7 @@ def _markdown_table(frame: pl.DataFrame, shown: pl.DataFrame, columns: list[tupl
     browser still gets a real <table> (header row, right-aligned numbers)."""
     lines = ["| " + " | ".join(markdown_cell(label) for _, label, _ in columns) + " |",
              "|" + "|".join("---:" if kind in _RIGHT_ALIGNED else "---" for _, _, kind in columns) + "|"]
-    lines += ["| " + " | ".join(markdown_cell(fmt(row.get(column), kind, lang)) for column, _, kind in columns) + " |"
+    lines += ["| " + " | ".join(markdown_cell(cell_text(row.get(column), kind, lang)) for column, _, kind in columns) + " |"
               for row in shown.iter_rows(named=True)]
     note = ([html.P(t("ui.rows_cut", lang, shown=number(shown.height, lang), total=number(frame.height, lang)))]
             if frame.height > shown.height else [])
@@ -203,7 +191,7 @@ def euros_switch(filters: Filters, pathname: str, lang: str, link_to=None) -> ht
     which years have no index yet (their amounts stay in current euros, said, never guessed).
     `link_to(filters)` makes a link where the page has display options of its own to keep."""
     link_to = link_to or (lambda view: pathname + to_query(view))
-    base = data.price_base()
+    base = constant_euros.price_base()
     if base is None:  # a snapshot without the index: nothing to offer
         return html.Nav(hidden=True, id="euros-switch")
     # the basis shown is said, not only coloured: a screen reader hears "(affiché)" after it
@@ -216,7 +204,7 @@ def euros_switch(filters: Filters, pathname: str, lang: str, link_to=None) -> ht
     notes = []
     if filters.constant_euros:
         notes.append(t("euros.note", lang, year=base))
-        missing = data.unindexed_years()
+        missing = constant_euros.unindexed_years()
         if missing:
             notes.append(t("euros.unindexed", lang, years=", ".join(map(str, missing))))
     return html.Nav([html.P(_spaced(links), className="year-links"),

@@ -1,6 +1,6 @@
 """Generated text descriptions of each chart, French or English: the chart's alt text.
 
-One function per figure builder in `dashboard.figures`, same name, same frame in,
+One function per figure builder in `dashboard/charts/`, same name, same frame in,
 a sentence or two out (total, leading items, trend). The sentences are catalog entries
 (`describe.*` in `dashboard/locales/`); numbers are formatted here, in the reader's
 locale, before they fill the placeholders. Screen readers read these; so do officials
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.figures import UNKNOWN, euros_per_capita, readable_names, sankey_nodes
+from dashboard.charts.flows import sankey_nodes
+from dashboard.figures import euros_per_capita
 from dashboard.i18n import euros_short, lang_of, number, percent, t
+from dashboard.names import UNKNOWN, readable_names
 from dashboard.reconcile import not_tracked
 
 # which participle a measure takes ("engagés" / "committed")
@@ -48,7 +50,7 @@ def funding_by_year(df: pl.DataFrame, lang: str = "fr") -> str:
     first, last = by_year["year"][0], by_year["year"][-1]
     committed = euros_short(by_year["committed_eur"].sum(), lang)
     disbursed = euros_short(by_year["disbursed_eur"].sum(), lang)
-    # with a `tracked_eur` column (data.funding_tracking_by_year): no payment record is "not tracked", not 0
+    # with a `tracked_eur` column (reconcile_data.funding_tracking_by_year): no payment record is "not tracked", not 0
     untracked = "tracked_eur" in df.columns and not_tracked(
         df["committed_eur"].sum(), df["tracked_eur"].sum(), df["disbursed_eur"].sum())
     if untracked:

@@ -29,7 +29,7 @@ import flask
 import polars as pl
 from babel.numbers import get_decimal_symbol
 
-from dashboard import data
+from dashboard import constant_euros, data, grants_data, outcomes_data, quality_data, snapshot
 from dashboard.built_once import built_once, default_root
 from dashboard.filters import Filters, parse, to_query
 from dashboard.i18n import LOCALES, catalog, lang_of, t
@@ -57,24 +57,24 @@ DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
     "funding_by_country": data.funding_by_place,
     "flows": lambda f: data.flows(f, f.lang),
     "sectors": lambda f: data.sectors(f, f.lang),
-    "outcomes": data.outcomes,
-    "grants": data.grants,
+    "outcomes": outcomes_data.outcomes,
+    "grants": grants_data.grants,
     "jobs_by_departement": data.jobs_by_departement,
     "campaign_reach": data.campaign_reach,
-    "data_quality": lambda f: data.data_quality(),  # the whole table: no filter applies
-    "data_dictionary": lambda f: data.data_dictionary(),
-    "rejected_counts": lambda f: data.rejected_counts(),  # the whole table: no filter applies
-    "money_reconciliation": lambda f: data.money_reconciliation(),  # the whole table: no filter applies
-    "negative_money": lambda f: data.negative_money(),  # the whole table: no filter applies
-    "publication_compliance": lambda f: data.publication_compliance(),  # the whole table: no filter applies
-    "grant_project_reconciliation": lambda f: data.grant_project_reconciliation(),  # the whole table: no filter applies
-    "unconverted_money": lambda f: data.unconverted_money(),  # the whole table: no filter applies
-    "payment_matching": lambda f: data.payment_matching(),  # the whole table: no filter applies
+    "data_quality": lambda f: quality_data.data_quality(),  # the whole table: no filter applies
+    "data_dictionary": lambda f: quality_data.data_dictionary(),
+    "rejected_counts": lambda f: quality_data.rejected_counts(),  # the whole table: no filter applies
+    "money_reconciliation": lambda f: quality_data.money_reconciliation(),  # the whole table: no filter applies
+    "negative_money": lambda f: quality_data.negative_money(),  # the whole table: no filter applies
+    "publication_compliance": lambda f: quality_data.publication_compliance(),  # the whole table: no filter applies
+    "grant_project_reconciliation": lambda f: quality_data.grant_project_reconciliation(),  # the whole table: no filter applies
+    "unconverted_money": lambda f: quality_data.unconverted_money(),  # the whole table: no filter applies
+    "payment_matching": lambda f: quality_data.payment_matching(),  # the whole table: no filter applies
 }
 
 
 def provenance() -> dict[str, str]:
-    info = data.snapshot_info()
+    info = snapshot.snapshot_info()
     return {
         "source": SOURCE + (" — DONNÉES D'EXEMPLE, NON OFFICIELLES" if info.is_sample else ""),
         "licence": LICENCE,
@@ -168,7 +168,7 @@ def register(server: flask.Flask) -> None:
         the pipeline (pipelines/export/published.py): a name from the report, never a path."""
         from pipelines.export.published import export_file
 
-        path = export_file(data.serving_path(), data.snapshot_info().version, name)
+        path = export_file(snapshot.serving_path(), snapshot.snapshot_info().version, name)
         if path is None or not path.is_file():
             flask.abort(404)
         kind = {".csv": "text/csv; charset=utf-8", ".xml": "application/xml; charset=utf-8",
@@ -184,12 +184,12 @@ def register(server: flask.Flask) -> None:
         filters = parse(flask.request.args.to_dict(), data.filter_allowlists())
         meta = provenance()
         if filters.constant_euros:  # the amounts' basis travels in the file (`meta_euros`), named
-            meta["euros"] = t("euros.basis", filters.lang, year=data.price_base())
+            meta["euros"] = t("euros.basis", filters.lang, year=constant_euros.price_base())
         # the key is the format and the validated filters (language included), not the raw query:
         # `?x=1` cannot force a new build, and a French and an English spreadsheet CSV are two files
         # the snapshot file's identity (inode, mtime) too: a changed copy is another snapshot
-        stamp = hashlib.sha256(repr(data.snapshot_stamp()).encode()).hexdigest()[:12]
-        built = built_once(default_root(data.serving_path()), f"{meta['snapshot_version']}-{stamp}",
+        stamp = hashlib.sha256(repr(snapshot.snapshot_stamp()).encode()).hexdigest()[:12]
+        built = built_once(default_root(snapshot.serving_path()), f"{meta['snapshot_version']}-{stamp}",
                            f"{dataset}.{fmt}{to_query(filters)}",
                            lambda: encode(DATASETS[dataset](filters), fmt, meta, dataset, filters.lang))
         headers = {"Content-Disposition": f'attachment; filename="{dataset}.{fmt}"'}

@@ -2,7 +2,7 @@
 
 The browser asks for rows `startRow`..`endRow` with its sort and filter models; the
 callback turns them into validated tuples (columns and operators from the allowlists in
-`dashboard.data`, values bound as parameters), queries only that block from
+`dashboard.grants_data`, values bound as parameters), queries only that block from
 `grants_public`, and formats it (Babel dates and euros) once per snapshot and request:
 the formatted block is cached, keyed by the snapshot stamp.
 
@@ -20,10 +20,10 @@ import dash
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from dash import MATCH, Input, Output
 
-from dashboard import data
-from dashboard.figures import beneficiary_label
+from dashboard import data, grants_data, snapshot
 from dashboard.filters import Filters, parse_search, to_query
 from dashboard.i18n import LOCALES, day, euros, lang_of, sentence_case, t
+from dashboard.names import beneficiary_label
 
 BLOCK = 100  # rows per request (4 pages of 25)
 
@@ -71,7 +71,7 @@ def project_href(row_id, query: str) -> str | None:
     None when the id is no grant of the snapshot."""
     from urllib.parse import quote
 
-    if not isinstance(row_id, str) or len(row_id) > 300 or data.grant(row_id) is None:
+    if not isinstance(row_id, str) or len(row_id) > 300 or grants_data.grant(row_id) is None:
         return None
     return "/project/" + quote(row_id, safe=":") + query
 
@@ -81,13 +81,13 @@ def _condition(field: str, model: dict) -> tuple | None:
     op = model.get("type")
     if op in ("blank", "notBlank"):
         return (field, op, None, None)
-    if field in data.GRANT_TEXT_FILTERS and model.get("filterType") == "text":
+    if field in grants_data.GRANT_TEXT_FILTERS and model.get("filterType") == "text":
         value = model.get("filter")
-        if op in data.GRANT_TEXT_OPS and isinstance(value, str) and 0 < len(value) <= 200:
+        if op in grants_data.GRANT_TEXT_OPS and isinstance(value, str) and 0 < len(value) <= 200:
             return (field, op, value, None)
-    if field in data.GRANT_NUMBER_FILTERS and model.get("filterType") == "number":
+    if field in grants_data.GRANT_NUMBER_FILTERS and model.get("filterType") == "number":
         value, value_to = model.get("filter"), model.get("filterTo")
-        if op in data.GRANT_NUMBER_OPS and _is_number(value) and (op != "inRange" or _is_number(value_to)):
+        if op in grants_data.GRANT_NUMBER_OPS and _is_number(value) and (op != "inRange" or _is_number(value_to)):
             return (field, op, float(value), float(value_to) if op == "inRange" else None)
     return None
 
@@ -100,7 +100,7 @@ def normalise_filter_model(model: dict | None) -> tuple:
     """ag-grid's filterModel -> ((join, (condition, ...)), ...) sorted by column; invalid parts dropped."""
     groups = []
     for field, spec in sorted((model or {}).items()):
-        if field not in data.GRANT_SORTABLE or not isinstance(spec, dict):
+        if field not in grants_data.GRANT_SORTABLE or not isinstance(spec, dict):
             continue
         if isinstance(spec.get("conditions"), list):  # several conditions on one column
             join = "or" if spec.get("operator") == "OR" else "and"
@@ -115,7 +115,7 @@ def normalise_filter_model(model: dict | None) -> tuple:
 
 def normalise_sort_model(model: list | None) -> tuple[tuple[str, str], ...]:
     return tuple((s["colId"], s["sort"]) for s in (model or [])[:3]
-                 if isinstance(s, dict) and s.get("colId") in data.GRANT_SORTABLE and s.get("sort") in ("asc", "desc"))
+                 if isinstance(s, dict) and s.get("colId") in grants_data.GRANT_SORTABLE and s.get("sort") in ("asc", "desc"))
 
 
 def rows_response(filters: Filters, request: dict, path: Path | None = None) -> dict:
@@ -123,15 +123,15 @@ def rows_response(filters: Filters, request: dict, path: Path | None = None) -> 
     start = max(0, int(request.get("startRow") or 0))
     end = int(request.get("endRow") or start + BLOCK)
     end = min(max(end, start + 1), start + MAX_BLOCK)
-    return _block(data.snapshot_stamp(path), filters, normalise_sort_model(request.get("sortModel")),
+    return _block(snapshot.snapshot_stamp(path), filters, normalise_sort_model(request.get("sortModel")),
                   normalise_filter_model(request.get("filterModel")), start, end)
 
 
 @lru_cache(maxsize=1024)
 def _block(stamp: tuple, filters: Filters, sort: tuple, conditions: tuple, start: int, end: int) -> dict:
     path = Path(stamp[0])
-    count, _ = data.grants_summary(filters, conditions, path=path)
-    frame = data.grants_rows(filters, sort, conditions, start, end - start, path=path)
+    count, _ = grants_data.grants_summary(filters, conditions, path=path)
+    frame = grants_data.grants_rows(filters, sort, conditions, start, end - start, path=path)
     return {"rowData": [format_row(r, filters.lang) for r in frame.iter_rows(named=True)], "rowCount": count}
 
 

@@ -16,7 +16,7 @@ import unicodedata
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data
+from dashboard import data, reconcile_data
 from dashboard.filters import Filters, to_query
 from dashboard.i18n import euros_short, t
 
@@ -65,7 +65,7 @@ def href(slug: str, filters: Filters) -> str:
 def programme_list(filters: Filters) -> pl.DataFrame:
     """Every programme with its committed money under the filters (largest first) and its slug."""
     rows = [{"name": name, "slug": slug,
-             "committed_eur": data.funding_parts(filters.with_(programme=name))["committed_eur"]}
+             "committed_eur": reconcile_data.funding_parts(filters.with_(programme=name))["committed_eur"]}
             for slug, name in slugs().items()]
     if not rows:
         return pl.DataFrame(schema={"name": pl.String, "slug": pl.String, "committed_eur": pl.Float64})

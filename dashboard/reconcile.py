@@ -20,7 +20,7 @@ import json
 import polars as pl
 from dash import html
 
-from dashboard import data
+from dashboard import grants_data, outcomes_data, reconcile_data
 from dashboard.i18n import euros, euros_short, number, t
 
 CENT = 0.005  # parts smaller than this are not said (but a lone part always is)
@@ -69,7 +69,7 @@ def line(element_id: str, total: tuple[str, float], parts: list[tuple[str, float
 
 def committed_line(element_id: str, filters, lang: str) -> html.P:
     """Flows and overview: committed = grants + IATI co-financing; of which no known country, regions."""
-    p = data.funding_parts(filters)
+    p = reconcile_data.funding_parts(filters)
     return line(element_id, ("reconcile.total_committed", p["committed_eur"]),
                 [("reconcile.part_grants", p["grant_eur"]), ("reconcile.part_cofinancing", p["cofinancing_eur"])],
                 lang, of_which=[("reconcile.part_unknown_place", p["unknown_place_eur"]),
@@ -78,7 +78,7 @@ def committed_line(element_id: str, filters, lang: str) -> html.P:
 
 def places_line(element_id: str, filters, lang: str, measure: str = "committed_eur") -> html.P:
     """The world map: the measure = countries (the map) + IATI regions + no known country."""
-    p = data.funding_parts(filters)
+    p = reconcile_data.funding_parts(filters)
     prefix = "" if measure == "committed_eur" else "disbursed_"
     total = "reconcile.total_committed" if measure == "committed_eur" else "reconcile.total_disbursed"
     return line(element_id, (total, p[measure]),
@@ -90,7 +90,7 @@ def places_line(element_id: str, filters, lang: str, measure: str = "committed_e
 
 def sectors_line(element_id: str, filters, lang: str) -> html.P:
     """The treemap: committed = money with a DAC category + money with none."""
-    p = data.funding_parts(filters)
+    p = reconcile_data.funding_parts(filters)
     return line(element_id, ("reconcile.total_committed", p["committed_eur"]),
                 [("reconcile.part_known_category", p["known_category_eur"]),
                  ("reconcile.part_unknown_category", p["unknown_category_eur"])], lang)
@@ -99,8 +99,8 @@ def sectors_line(element_id: str, filters, lang: str) -> html.P:
 def grants_line(element_id: str, filters, lang: str) -> html.P:
     """The grants' total = committed − IATI co-financing (± grants counted whole under their main
     country or category, where a country or sector filter splits money by shares elsewhere)."""
-    p = data.funding_parts(filters)
-    _, grants_total = data.grants_summary(_grant_filters(filters))
+    p = reconcile_data.funding_parts(filters)
+    _, grants_total = grants_data.grants_summary(_grant_filters(filters))
     whole = grants_total - p["grant_eur"]
     return line(element_id, ("reconcile.total_grants", grants_total),
                 [("reconcile.part_committed_all", p["committed_eur"]),
@@ -133,12 +133,12 @@ def disbursed_cell(committed: float | None, tracked: float | None, disbursed: fl
 
 def payments_note(element_id: str, filters, lang: str) -> html.P:
     """What "versés" counts, and which committed money has no payment record (by programme)."""
-    p = data.funding_parts(filters)
+    p = reconcile_data.funding_parts(filters)
     untracked = p["untracked_eur"]
     if abs(untracked) < CENT:
         text = t("payments.counted", lang)
     else:
-        programmes = data.untracked_by_programme(filters)
+        programmes = reconcile_data.untracked_by_programme(filters)
         names = [name if abs(part - whole) < CENT else
                  t("payments.part_of", lang, programme=name, amount=euros_short(part, lang))
                  for name, whole, part in programmes.select("programme", "committed_eur", "untracked_eur").iter_rows()]
@@ -155,7 +155,7 @@ def payments_note(element_id: str, filters, lang: str) -> html.P:
 
 def reach_line(element_id: str, filters, lang: str) -> html.P:
     """Festival participants = those of a known département (the map) + those of none."""
-    p = data.reach_parts(filters)
+    p = reconcile_data.reach_parts(filters)
     return line(element_id, ("reconcile.total_participants", p["participants"]),
                 [("reconcile.part_known_departement", p["known"]),
                  ("reconcile.part_unknown_departement", p["unknown"])], lang, kind="number")
@@ -164,7 +164,7 @@ def reach_line(element_id: str, filters, lang: str) -> html.P:
 def outcomes_line(element_id: str, filters, lang: str) -> html.P:
     """Result measurements = counted + without a target + without a value reached (period
     over / not over) + not a count."""
-    p = data.outcome_parts(filters)
+    p = outcomes_data.outcome_parts(filters)
     return line(element_id, ("reconcile.total_measurements", p["measurements"]),
                 [("reconcile.part_counted", p["counted"]),
                  ("reconcile.part_without_target", p["without_target"]),
@@ -186,7 +186,7 @@ def disbursed_texts(frame: pl.DataFrame, filters, keys: dict[str, str], lang: st
     """`frame` (with committed_eur and disbursed_eur) with `disbursed_text`: its disbursed money,
     or 'non suivi' where none of its committed money has a payment record. `keys` maps the
     frame's key columns to `funding`'s ({"country_code": "location_code"})."""
-    tracked = data.tracked_by(filters, tuple(keys.values())).rename({v: k for k, v in keys.items()})
+    tracked = reconcile_data.tracked_by(filters, tuple(keys.values())).rename({v: k for k, v in keys.items()})
     joined = (frame.join(tracked, on=list(keys), how="left", maintain_order="left")
               .with_columns(pl.col("tracked_eur").fill_null(0)))  # 0, not 0.0: the DECIMAL stays exact
     return with_disbursed_text(joined, lang, short)

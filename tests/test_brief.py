@@ -210,7 +210,7 @@ def test_a_programme_named_with_typst_markup_comes_out_as_text(serving, tmp_path
     with duckdb.connect(str(copy)) as conn:
         (victim,) = conn.execute("select programme from funding where programme is not null "
                                  "group by programme order by sum(committed_eur) desc limit 1").fetchone()
-        for table in ("funding", "funding_reconciliation"):
+        for table in ("funding", "funding_reconciliation", "funding_by_programme"):
             conn.execute(f"update {table} set programme = $new where programme = $old", {"new": HOSTILE, "old": victim})
     response = _client(copy).get("/brief?programme=" + quote(HOSTILE))
     assert response.status_code == 200

@@ -4,7 +4,7 @@ INSEE consumer price index, on pages, downloads and embeds alike.
 Expected figures are computed here another way: the index read from the shipped CSV with the
 csv module, the snapshot's nominal amounts read row by row, both as Decimal, and the
 deflation written out (amount × latest index / its year's index); never through
-`dashboard.data`'s SQL. A year without an index keeps its nominal amount and is named.
+`dashboard.constant_euros`' SQL. A year without an index keeps its nominal amount and is named.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def test_deflated_totals_equal_an_independent_computation(app_client):
 def test_latest_year_unchanged_and_a_year_without_index_stays_nominal(built, tmp_path):
     """Euros of the base year are themselves: the base year's amounts do not move. A year whose
     index is missing keeps its nominal amount (never another year's factor) and is named."""
-    from dashboard import data
+    from dashboard import constant_euros, data
     from dashboard.filters import parse
 
     _, _, serving = built
@@ -142,7 +142,7 @@ def test_latest_year_unchanged_and_a_year_without_index_stays_nominal(built, tmp
     assert missing != base
     with duckdb.connect(str(copy)) as conn:
         conn.execute("delete from consumer_prices where year = ?", [missing])
-    assert data.unindexed_years(copy) == [missing]
+    assert constant_euros.unindexed_years(copy) == [missing]
     allowed_copy = data.filter_allowlists(copy)
     deflated = {r["year"]: r for r in data.funding_by_year(parse({"euros": "constant"}, allowed_copy),
                                                            path=copy).iter_rows(named=True)}

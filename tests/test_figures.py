@@ -16,6 +16,12 @@ import polars as pl
 import pytest
 
 from dashboard import describe, figures
+from dashboard.charts.at_home import campaign_reach_bars, departements_map
+from dashboard.charts.flows import FLOW_LOCATIONS, SANKEY_NAMED, flows_sankey
+from dashboard.charts.money import committed_against_target, funding_by_year
+from dashboard.charts.outcomes import outcome_totals, outcomes_achievement
+from dashboard.charts.sectors import sectors_treemap
+from dashboard.charts.world import world_map
 from dashboard.filters import Allowed, Filters, merge, parse, to_query
 from dashboard.i18n import euros_short, number
 
@@ -33,7 +39,7 @@ def by_year() -> pl.DataFrame:
 
 
 def test_funding_by_year_draws_each_year_total(by_year):
-    fig = figures.funding_by_year(by_year, "fr")
+    fig = funding_by_year(by_year, "fr")
     committed, disbursed = fig.data
     assert list(committed.x) == [2023, 2024, 2025]
     assert list(committed.y) == [50.0, 125.0, 400.0]
@@ -54,14 +60,14 @@ def test_world_map_keeps_countries_and_their_totals():
         "committed_eur": [1_000_000.0, 500_000.0, 99.0, 77.0, 250_000.0],
         "disbursed_eur": [1.0, 2.0, 3.0, 4.0, 5.0],
     })
-    fig = figures.world_map(frame, "fr")
+    fig = world_map(frame, "fr")
     (trace,) = fig.data
     assert dict(zip(trace.locations, trace.z)) == {"MLI": 1_250_000.0, "SEN": 500_000.0}
     assert list(trace.customdata) == ["country=MLI", "country=SEN"]
     assert trace.colorscale is not None and trace.locationmode == "ISO-3"
-    disbursed = figures.world_map(frame, "en", measure="disbursed_eur").data[0]
+    disbursed = world_map(frame, "en", measure="disbursed_eur").data[0]
     assert sum(disbursed.z) == 1.0 + 2.0 + 5.0
-    bars = figures.world_map(frame, "fr", topojson_ok=False).data[0]
+    bars = world_map(frame, "fr", topojson_ok=False).data[0]
     assert bars.type == "bar" and sum(bars.x) == 1_750_000.0
     text = describe.world_map(frame, "fr")
     assert text.startswith(f"{euros_short(1_750_000, 'fr')} engagés dans 2 pays")
@@ -80,7 +86,7 @@ def _flows(n_countries: int) -> pl.DataFrame:
 def test_flows_sankey_conserves_money_at_every_stage_and_groups_small_countries():
     frame = _flows(20)
     total = _sum(frame, "committed_eur")
-    (trace,) = figures.flows_sankey(frame, "fr").data
+    (trace,) = flows_sankey(frame, "fr").data
     labels = list(trace.node.label)
     sources, targets, values = list(trace.link.source), list(trace.link.target), list(trace.link.value)
     stage = {}  # node index -> stage, from the flows themselves
@@ -92,7 +98,7 @@ def test_flows_sankey_conserves_money_at_every_stage_and_groups_small_countries(
         assert sum(v for s, v in zip(sources, values) if stage[s] == level) == pytest.approx(total)
     # the largest destinations by name, then one "other" node for the 12 smallest, drawn last
     last = [i for i in range(len(labels)) if stage.get(i) == 3]
-    assert len(last) == figures.FLOW_LOCATIONS + 1
+    assert len(last) == FLOW_LOCATIONS + 1
     assert labels[last[-1]] == "Autres pays et régions (12)" and trace.node.customdata[last[-1]] == ""
     assert [labels[i] for i in last[:3]] == ["Pays 19", "Pays 18", "Pays 17"]
     assert "Catégorie CAD non connue" in labels and "Collectivités" in labels
@@ -121,18 +127,18 @@ def test_sankey_draws_other_and_unknown_nodes_last_in_every_stage():
              "location_code": "unallocated" if i % 7 == 0 else f"X{i:02d}", "location_name": f"Pays {i}",
              "committed_eur": 1000.0 + i} for i in range(60)]
     frame = pl.DataFrame(rows)
-    (trace,) = figures.flows_sankey(frame, "fr").data
+    (trace,) = flows_sankey(frame, "fr").data
     stage = _stage_of(trace)
     labels, ys = list(trace.node.label), list(trace.node.y)
     for level in range(4):
         nodes = sorted((ys[i], labels[i]) for i in stage if stage[i] == level)
         assert not nodes[0][1].startswith("Autres") and nodes[-1][1].startswith("Autres"), nodes
-        assert len(nodes) <= figures.SANKEY_NAMED[level] + 3  # named + unknown + other
+        assert len(nodes) <= SANKEY_NAMED[level] + 3  # named + unknown + other
         # placed top to bottom without overlapping (centres increase)
         assert [y for y, _ in nodes] == sorted(y for y, _ in nodes) and 0 < nodes[0][0] and nodes[-1][0] < 1
     unknown = [labels[i] for i in stage if stage[i] == 3 and labels[i] == "Pays non connu"]
     assert unknown and all(trace.node.color[labels.index(name)] == "#999999" for name in unknown)
-    assert len(labels) <= sum(figures.SANKEY_NAMED) + 8
+    assert len(labels) <= sum(SANKEY_NAMED) + 8
 
 
 def test_sankey_sentence_when_a_filter_empties_a_stage():
@@ -147,7 +153,7 @@ def test_sankey_sentence_when_a_filter_empties_a_stage():
                     f"premier type de structure\u00a0: Commerce équitable ({part}, 75\u202f%) ; "
                     "aucune catégorie CAD connue ; aucun pays connu.")
     assert describe.flows_sankey(frame, "en").endswith("no known DAC category; no known country.")
-    (trace,) = figures.flows_sankey(frame, "fr").data
+    (trace,) = flows_sankey(frame, "fr").data
     assert list(trace.node.customdata).count("") == 4  # the unknown nodes and the organisation types filter nothing
 
 
@@ -156,7 +162,7 @@ def test_outcome_totals_sum_the_values_reached_against_their_targets():
                           "measurements": [3, 2], "actual_total": [900.0, 12.0], "with_both": [2, 2],
                           "actual_with_target": [600.0, 12.0], "target_with_actual": [800.0, 10.0],
                           "target_share": [0.75, None], "without_actual": [1, 0], "without_target": [0, 0]})
-    fig = figures.outcome_totals(frame, "fr")
+    fig = outcome_totals(frame, "fr")
     (bar,) = fig.data
     assert list(bar.text) == ["Points d'eau", "Enfants scolarisés"]  # largest total at the top
     assert list(bar.x) == [0, 0.75]
@@ -164,7 +170,7 @@ def test_outcome_totals_sum_the_values_reached_against_their_targets():
                                                         "Enfants scolarisés\u00a0: <b>900 (75\u202f%)</b>"]
     # a name is data: escaped where plotly would read it as markup (layout text is not escaped later)
     odd = frame.with_columns(pl.lit("<a href='x'>Clic</a>").alias("indicator_title")).head(1)
-    assert "<a " not in figures.outcome_totals(odd, "fr").layout.annotations[0].text
+    assert "<a " not in outcome_totals(odd, "fr").layout.annotations[0].text
     assert describe.outcome_totals(frame, "fr") == ("Enfants scolarisés\u00a0: 900 (75\u202f% de la cible) ; "
                                                     "Points d'eau\u00a0: 12.")
 
@@ -177,7 +183,7 @@ def test_sectors_treemap_categories_hold_their_sectors():
         "sector_name": ["Soins", "Nutrition", "Développement agricole", "Non ventilé"],
         "committed_eur": [300.0, 200.0, 1000.0, 50.0],
     })
-    (trace,) = figures.sectors_treemap(frame, "fr").data
+    (trace,) = sectors_treemap(frame, "fr").data
     value = dict(zip(trace.ids, trace.values))
     roots = [i for i, p in zip(trace.ids, trace.parents) if p == ""]
     assert sum(value[r] for r in roots) == _sum(frame, "committed_eur")
@@ -194,7 +200,7 @@ def test_departements_map_draws_known_departements_only():
     geo = json.loads(GEOJSON.read_text(encoding="utf-8"))
     frame = pl.DataFrame({"departement_code": ["69", "38", "inconnu", "69"], "name": ["Rhône", "Isère", "?", "Rhône"],
                           "value": [300.0, 200.0, 9.0, 28.0]})
-    (trace,) = figures.departements_map(frame, geo, "fr", "Emplois").data
+    (trace,) = departements_map(frame, geo, "fr", "Emplois").data
     assert dict(zip(trace.locations, trace.z)) == {"38": 200.0, "69": 328.0}
     assert trace.featureidkey == "properties.code"
     assert "departement=69" in trace.customdata
@@ -205,19 +211,19 @@ def test_departements_map_draws_known_departements_only():
 def test_campaign_reach_bars_by_year_and_by_departement():
     frame = pl.DataFrame({"year": [2024, 2024, 2025], "events": [3, 4, 10], "participants": [100, 50, 1000],
                           "young_participants": [10, 20, 600]})
-    fig = figures.campaign_reach_bars(frame, "fr")
+    fig = campaign_reach_bars(frame, "fr")
     people, young, events = fig.data
     assert list(people.x) == ["2024", "2025"] and list(people.y) == [150.0, 1000.0]
     assert sum(young.y) == 630 and list(events.y) == [7.0, 10.0]
     text = describe.campaign_reach_bars(frame, "fr")
     assert text.startswith(f"17 animations, {number(1150, 'fr')} participants dont 630 jeunes")
     by_dep = frame.rename({"year": "departement"}).with_columns(pl.col("departement").cast(pl.String))
-    assert list(figures.campaign_reach_bars(by_dep, "en").data[0].x) == ["2024", "2025"]
+    assert list(campaign_reach_bars(by_dep, "en").data[0].x) == ["2024", "2025"]
 
 
 def test_outcomes_achievement_counts_indicators_by_band():
     frame = pl.DataFrame({"year": [2020, 2020, 2021, 2021], "achievement": [0.2, 1.3, 0.7, None]})
-    fig = figures.outcomes_achievement(frame, "fr")
+    fig = outcomes_achievement(frame, "fr")
     assert sum(sum(trace.y) for trace in fig.data) == 3
     assert describe.outcomes_achievement(frame, "en").startswith("3 indicator measurements; 1 reached")
 
@@ -225,7 +231,7 @@ def test_outcomes_achievement_counts_indicators_by_band():
 def test_empty_frames_give_an_empty_figure_and_a_sentence():
     empty = pl.DataFrame({"year": [], "committed_eur": [], "disbursed_eur": []},
                          schema={"year": pl.Int32, "committed_eur": pl.Float64, "disbursed_eur": pl.Float64})
-    assert figures.funding_by_year(empty, "fr").layout.annotations[0].text == "Pas de données pour cette année."
+    assert funding_by_year(empty, "fr").layout.annotations[0].text == "Pas de données pour cette année."
     assert describe.funding_by_year(empty, "en") == "No data for this selection."
 
 
@@ -317,7 +323,7 @@ def test_committed_against_target_figure_and_words():
     from dashboard import describe as words
 
     df = pl.DataFrame({"year": [2023, 2024, 2025], "value": [9.5e6, 10.2e6, 9.8e6], "target": [1e7, 1e7, 1e7]})
-    fig = figures.committed_against_target(df, "fr")
+    fig = committed_against_target(df, "fr")
     assert sum(fig.data[0].y) == pytest.approx(df["value"].sum())
     assert list(fig.data[1].y) == [1e7, 1e7, 1e7]
     met = sum(1 for v, tg in zip(df["value"], df["target"]) if v >= tg)  # only 2024
@@ -365,7 +371,7 @@ def test_money_ticks_read_as_the_language_writes_money():
 
     frame = pl.DataFrame({"year": [2023, 2024, 2025], "committed_eur": [9.85e6, 12.1e6, 11.0e6],
                           "disbursed_eur": [4.2e6, 9.0e6, 9.5e6]})
-    fr, en = figures.funding_by_year(frame, "fr").layout.yaxis, figures.funding_by_year(frame, "en").layout.yaxis
+    fr, en = funding_by_year(frame, "fr").layout.yaxis, funding_by_year(frame, "en").layout.yaxis
     assert fr.tickmode == en.tickmode == "array" and list(fr.tickvals) == list(en.tickvals)
     assert fr.tickvals[0] == 0 and max(fr.tickvals) >= 12.1e6  # the ticks cover the bars
     assert all(t == "0" or re.fullmatch(MILLIONS_FR, t) for t in fr.ticktext), fr.ticktext
@@ -376,21 +382,21 @@ def test_money_ticks_read_as_the_language_writes_money():
         if text != "0":
             assert float(text.split("\u00a0")[0].replace(",", ".")) * 1e6 == pytest.approx(value)
     target = pl.DataFrame({"year": [2024, 2025], "value": [180_000.0, 95_000.0], "target": [200_000.0, 200_000.0]})
-    ticks = figures.committed_against_target(target, "fr").layout.yaxis.ticktext
+    ticks = committed_against_target(target, "fr").layout.yaxis.ticktext
     assert "200\u00a0k€" in ticks and all(t == "0" or t.endswith("\u00a0k€") for t in ticks)
 
 
 def test_count_ticks_and_colour_bars_in_each_language():
     reach = pl.DataFrame({"year": [2024, 2025], "events": [1800, 3900], "participants": [120_000, 180_000],
                           "young_participants": [40_000, 60_000]})
-    fr, en = figures.campaign_reach_bars(reach, "fr").layout, figures.campaign_reach_bars(reach, "en").layout
+    fr, en = campaign_reach_bars(reach, "fr").layout, campaign_reach_bars(reach, "en").layout
     assert "150\u00a0k" in fr.yaxis.ticktext and "150k" in en.yaxis.ticktext
     assert "2\u00a0k" in fr.yaxis2.ticktext and "2k" in en.yaxis2.ticktext  # the events' own axis
     places = pl.DataFrame({"country_code": ["MLI", "SEN"], "name_fr": ["Mali", "Sénégal"],
                            "name_en": ["Mali", "Senegal"], "committed_eur": [6.5e6, 1.2e6]})
-    bar = figures.world_map(places, "fr").data[0].colorbar
+    bar = world_map(places, "fr").data[0].colorbar
     assert bar.tickmode == "array" and "6\u00a0M€" in bar.ticktext
-    small = figures.outcomes_achievement(pl.DataFrame({"year": [2024] * 3, "achievement": [0.2, 0.7, 1.3]}), "fr")
+    small = outcomes_achievement(pl.DataFrame({"year": [2024] * 3, "achievement": [0.2, 0.7, 1.3]}), "fr")
     assert small.layout.yaxis.tickmode is None  # under a thousand: plotly's own ticks, French by `separators`
     assert figures.nice_ticks(0, 9.85e6)[:3] == [0, 2e6, 4e6]
     ticks = figures.nice_ticks(-1.2e6, 3e6)
@@ -399,12 +405,12 @@ def test_count_ticks_and_colour_bars_in_each_language():
 
 def test_legends_sit_under_the_plot_and_the_toolbar_has_its_band():
     by_year = pl.DataFrame({"year": [2024], "committed_eur": [1.0], "disbursed_eur": [2.0]})
-    for fig in (figures.funding_by_year(by_year, "fr"),
-                figures.outcomes_achievement(pl.DataFrame({"year": [2024], "achievement": [0.5]}), "en")):
+    for fig in (funding_by_year(by_year, "fr"),
+                outcomes_achievement(pl.DataFrame({"year": [2024], "achievement": [0.5]}), "en")):
         legend = fig.layout.legend
         assert (legend.orientation, legend.yref, legend.y, legend.yanchor, legend.x) == ("h", "container", 0,
                                                                                           "bottom", 0)
         assert fig.layout.margin.t >= figures.MODEBAR_BAND
-    geo = figures.world_map(pl.DataFrame({"country_code": ["MLI"], "name_fr": ["Mali"], "name_en": ["Mali"],
+    geo = world_map(pl.DataFrame({"country_code": ["MLI"], "name_fr": ["Mali"], "name_en": ["Mali"],
                                           "committed_eur": [5.0]}), "fr")
     assert geo.layout.margin.t == figures.MODEBAR_BAND and geo.layout.margin.l == 0  # the map keeps its edges

@@ -245,7 +245,7 @@ def test_the_phone_sankey_carries_each_programme_s_money_to_the_same_nodes_as_th
     """No browser: the two-column Sankey (flows.PHONE_STAGES) against the rows summed here by
     hand. Each programme's links add up to its rows; each country or region node (named or
     grouped) receives what the four-column drawing's last column receives."""
-    from dashboard import figures
+    from dashboard.charts.flows import flows_sankey
 
     kinds = ("ong", "collectivite", "autre", "cooperative")
     rows = [{"programme": f"Programme {i % 7}", "beneficiary_type": kinds[i % 4],
@@ -255,8 +255,8 @@ def test_the_phone_sankey_carries_each_programme_s_money_to_the_same_nodes_as_th
     import polars as pl
 
     frame = pl.DataFrame(rows)
-    (phone,) = figures.flows_sankey(frame, "fr", stages=(0, 3)).data
-    (desk,) = figures.flows_sankey(frame, "fr").data
+    (phone,) = flows_sankey(frame, "fr", stages=(0, 3)).data
+    (desk,) = flows_sankey(frame, "fr").data
     labels = list(phone.node.label)
     assert len(set(phone.node.x)) == 2 and len(set(desk.node.x)) == 4
     by_programme: dict[str, float] = {}

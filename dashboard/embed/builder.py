@@ -8,7 +8,7 @@ from markupsafe import escape
 
 from werkzeug.datastructures import MultiDict
 
-from dashboard import data
+from dashboard import snapshot
 from dashboard.embed.catalogue import CHARTS, EmbedRequest
 from dashboard.embed.labels import et
 from dashboard.embed.params import allowlists, validate
@@ -68,7 +68,7 @@ def page(req: EmbedRequest, origin: str, static: str, version: str) -> str:
         "embed_path": embed_path,
         "chart_title": chart_title,
         "snippet": parent_snippet(origin + embed_path, origin, str(escape(chart_title))),
-        "is_sample": data.snapshot_info().is_sample,
+        "is_sample": snapshot.snapshot_info().is_sample,
         "sample_banner": t("sample_banner", req.lang),
     }
     return ENV.get_template("builder.html").render(context)

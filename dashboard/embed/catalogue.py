@@ -1,7 +1,7 @@
 """The public charts: what each one reads, which filters it takes, how it is drawn.
 
 One `Chart` per stable URL `/embed/<slug>`. Frames come from `dashboard.data` (the
-officials' pages' own queries), figures from `dashboard.figures` and descriptions from
+officials' pages' own queries), figures from `dashboard.charts` and descriptions from
 `dashboard.describe`; this module only wires a validated request to them.
 """
 
@@ -16,7 +16,12 @@ from typing import Callable
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import data, describe, figures
+from dashboard import data, describe
+from dashboard.charts.at_home import campaign_reach_bars, departements_map
+from dashboard.charts.flows import flows_sankey
+from dashboard.charts.money import funding_by_year
+from dashboard.charts.sectors import sectors_treemap
+from dashboard.charts.world import world_map
 from dashboard.filters import Filters, to_query
 from dashboard.i18n import t
 
@@ -48,7 +53,7 @@ class EmbedRequest:
 @dataclass(frozen=True)
 class Column:
     name: str  # column in the frame and the CSV header; `{lang}` is replaced by fr/en
-    kind: str  # text | eur | int | dec | beneficiary (a type code) | indicator (a KPI code)
+    kind: str  # text (a name: what is not known said so), or a kind of dashboard.cells (euros, number...)
 
 
 @dataclass(frozen=True)
@@ -107,46 +112,47 @@ CHARTS: dict[str, Chart] = {
     for c in (
         Chart("funding-by-year", None, ("country", "euros"),
               lambda r: data.funding_by_year(r.filters()),
-              (C("year", "int"), C("committed_eur", "eur"), C("disbursed_eur", "eur")),
-              lambda r, df: figures.funding_by_year(df, r.lang),
+              (C("year", "number"), C("committed_eur", "euros"), C("disbursed_eur", "euros")),
+              lambda r, df: funding_by_year(df, r.lang),
               lambda r, df: describe.funding_by_year(df, r.lang), page="/flows", section="funding-by-year"),
         Chart("world-map", "funding", ("year", "euros"),
               lambda r: data.funding_by_place(r.filters()),
-              (C("name_{lang}", "text"), C("committed_eur", "eur"), C("disbursed_eur", "eur")),
-              lambda r, df: figures.world_map(df, r.lang),
+              (C("name_{lang}", "text"), C("committed_eur", "euros"), C("disbursed_eur", "euros")),
+              lambda r, df: world_map(df, r.lang),
               lambda r, df: describe.world_map(df, r.lang),
               credit="credit_world", needs_world=True, page="/world", section="world-map"),
         Chart("flows", "funding", ("year", "euros"),
               lambda r: data.flows(r.filters(), r.lang),
               (C("programme", "text"), C("beneficiary_type", "beneficiary"), C("category_name", "text"),
-               C("location_name", "text"), C("committed_eur", "eur")),
-              lambda r, df: figures.flows_sankey(df, r.lang),
+               C("location_name", "text"), C("committed_eur", "euros")),
+              lambda r, df: flows_sankey(df, r.lang),
               lambda r, df: describe.flows_sankey(df, r.lang), page="/flows", section="flows-sankey"),
         Chart("sectors", "funding", ("year", "euros"),
               lambda r: data.sectors(r.filters(), r.lang),
-              (C("category_name", "text"), C("sector_name", "text"), C("committed_eur", "eur"),
-               C("disbursed_eur", "eur")),
-              lambda r, df: figures.sectors_treemap(df, r.lang),
+              (C("category_name", "text"), C("sector_name", "text"), C("committed_eur", "euros"),
+               C("disbursed_eur", "euros")),
+              lambda r, df: sectors_treemap(df, r.lang),
               lambda r, df: describe.sectors_treemap(df, r.lang), page="/sectors", section="sectors-treemap"),
         Chart("jobs-by-departement", "jobs_by_departement", ("year",),
               _jobs,
-              (C("name", "text"), C("organisations", "int"), C("headcount", "int"), C("fte", "dec"),
-               C("volunteers", "int")),
-              lambda r, df: figures.departements_map(_jobs_frame(df), departements_geojson(), r.lang,
-                                                     value_label=t("jobs_headcount", r.lang)),
+              (C("name", "text"), C("organisations", "number"), C("headcount", "number"), C("fte", "decimal"),
+               C("volunteers", "number")),
+              lambda r, df: departements_map(_jobs_frame(df), departements_geojson(), r.lang,
+                                             value_label=t("jobs_headcount", r.lang)),
               lambda r, df: describe.departements_map(_jobs_frame(df), r.lang,
                                                       value_label=t("jobs_headcount", r.lang)),
               credit="credit_departements", page="/at-home", section="jobs-map"),
         Chart("campaign-reach", "campaign_reach", ("year",),
               _campaign,
-              (C("departement", "text"), C("events", "int"), C("participants", "int"),
-               C("young_participants", "int")),
-              lambda r, df: figures.campaign_reach_bars(_campaign_frame(df), r.lang),
+              (C("departement", "text"), C("events", "number"), C("participants", "number"),
+               C("young_participants", "number")),
+              lambda r, df: campaign_reach_bars(_campaign_frame(df), r.lang),
               lambda r, df: describe.campaign_reach_bars(_campaign_frame(df), r.lang),
               page="/at-home", section="reach-map"),
         Chart("kpi", "kpis", ("year", "indicator", "euros"),
               _kpi,
-              (C("indicator", "indicator"), C("value", "dec"), C("previous_value", "dec"), C("target", "dec")),
+              (C("indicator", "indicator"), C("value", "decimal"), C("previous_value", "decimal"),
+               C("target", "decimal")),
               None, None, defaults={"indicator": "committed_eur"}, page="/"),
     )
 }

@@ -20,7 +20,7 @@ import flask
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
-from dashboard import data
+from dashboard import snapshot
 from dashboard.embed import render
 from dashboard.embed.catalogue import CHARTS
 from dashboard.embed.labels import et
@@ -52,7 +52,7 @@ def export_embeds(out: Path, serving: Path, dashboard_url: str | None = None) ->
     root = dashboard_root(dashboard_url)
     out.mkdir(parents=True, exist_ok=True)
     app = flask.Flask(__name__)
-    app.config[data.CONFIG_KEY] = str(serving)
+    app.config[snapshot.CONFIG_KEY] = str(serving)
     written: list[Path] = []
 
     def write(name: str, content: bytes) -> None:

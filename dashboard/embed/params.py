@@ -15,7 +15,8 @@ from pathlib import Path
 
 from werkzeug.datastructures import MultiDict
 
-from dashboard.data import price_base, serving_path, snapshot_info
+from dashboard.constant_euros import price_base
+from dashboard.snapshot import serving_path, snapshot_info
 from dashboard.embed import queries
 from dashboard.embed.catalogue import CHARTS, EmbedRequest
 from dashboard.filters import CONSTANT_EUROS

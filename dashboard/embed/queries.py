@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard.data import query
+from dashboard.snapshot import query
 
 # the marts a chart may take its years from
 YEAR_TABLES = ("funding", "jobs_by_departement", "campaign_reach", "kpis")

@@ -21,13 +21,15 @@ import markupsafe
 import polars as pl
 from plotly.io.json import to_json_plotly
 
-from dashboard import data, kpi
+from dashboard import constant_euros, kpi, snapshot
 from dashboard.downloads import LICENCE, PUBLISHER, SOURCE, published_numbers
 from dashboard.embed.catalogue import CHARTS, Chart, EmbedRequest
 from dashboard.embed.labels import et
 from dashboard.embed.queries import country_name
-from dashboard.figures import UNKNOWN_KEYS, beneficiary_label, graph_config, readable_names
-from dashboard.i18n import day, euros, has_label, number, t
+from dashboard.cells import cell_text
+from dashboard.figures import graph_config
+from dashboard.i18n import day, t
+from dashboard.names import UNKNOWN_KEYS, readable_names
 from dashboard.plotly_text import safe_figure
 from pipelines.inert import inert_frame
 
@@ -70,7 +72,7 @@ def title(req: EmbedRequest) -> str:
 def _basis(req: EmbedRequest) -> str:
     if not req.euros or (req.chart == "kpi" and not (req.indicator or "").endswith("_eur")):
         return ""  # a count is the same in any euros
-    return " — " + t("euros.constant", req.lang, year=data.price_base())
+    return " — " + t("euros.constant", req.lang, year=constant_euros.price_base())
 
 
 def figure_json(fig) -> markupsafe.Markup:
@@ -84,18 +86,8 @@ def figure_json(fig) -> markupsafe.Markup:
 
 def _cell(row: dict, name: str, kind: str, lang: str) -> str:
     value = row[name]
-    if value is None:
-        return "–"
-    if kind == "eur":
-        return euros(value, lang)
-    if kind == "int":
-        return number(value, lang)
-    if kind == "dec":
-        return number(value, lang, digits=1 if value != int(value) else 0)
-    if kind == "beneficiary":
-        return beneficiary_label(value, lang)
-    if kind == "indicator":
-        return t(value, lang) if has_label(value) else value
+    if kind != "text" or value is None:
+        return cell_text(value, kind, lang)  # written as the pages' tables write it
     if value == "unallocated":  # what is not known, in the words the dashboard's pages use
         return t(UNKNOWN_KEYS[_CODE_OF.get(name, "location_code")], lang)
     if row.get("location_kind") == "region" and value == row.get("country_code"):
@@ -125,14 +117,14 @@ def _header(column: str, lang: str) -> str:
 
 
 def source_line(lang: str) -> str:
-    info = data.snapshot_info()
+    info = snapshot.snapshot_info()
     return t("source_line", lang, sources=t("sources", lang), built_at=day(info.built_at, lang), version=info.version)
 
 
 def page(req: EmbedRequest, links: Links, meta_csp: str | None = None) -> str:
     spec = CHARTS[req.chart]
     frame = spec.table(req)
-    info = data.snapshot_info()
+    info = snapshot.snapshot_info()
     headers, rows = table(spec, req, frame)
     context = {
         "lang": req.lang,
@@ -175,7 +167,7 @@ def csv_bytes(req: EmbedRequest) -> bytes:
 
 
 def citation(req: EmbedRequest, links: Links) -> str:
-    info = data.snapshot_info()
+    info = snapshot.snapshot_info()
     sample = f" [{et('sample_tag', req.lang)}]" if info.is_sample else ""
     return (f"{et('publisher', req.lang)}, « {title(req)} »{sample}. "
             f"{'Instantané' if req.lang == 'fr' else 'Snapshot'} {info.version}, {day(info.built_at, req.lang)}. "
@@ -184,7 +176,7 @@ def citation(req: EmbedRequest, links: Links) -> str:
 
 def metadata(req: EmbedRequest, links: Links, frame: pl.DataFrame) -> dict:
     """A Frictionless data package descriptor: the CSV, its columns, provenance, licence."""
-    info = data.snapshot_info()
+    info = snapshot.snapshot_info()
     types = {pl.Int64: "integer", pl.Int32: "integer", pl.Float64: "number", pl.Boolean: "boolean"}
     spec = CHARTS[req.chart]
     description = (spec.describe(req, frame) if spec.describe else kpi_sentence(req, frame))
@@ -219,7 +211,7 @@ def kpi_sentence(req: EmbedRequest, frame: pl.DataFrame) -> str:
 
 def zip_bytes(req: EmbedRequest, links: Links) -> bytes:
     frame = CHARTS[req.chart].table(req)
-    info = data.snapshot_info()
+    info = snapshot.snapshot_info()
     stamp = datetime.fromisoformat(info.built_at).timetuple()[:6]  # fixed date: same snapshot, same bytes
     cite = citation(req, links)
     readme = "\n".join((title(req), "", metadata(req, links, frame)["description"], "",

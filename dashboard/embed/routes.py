@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import flask
 import plotly
 
-from dashboard import data
+from dashboard import snapshot
 from dashboard.embed import builder, headers, render
 from dashboard.embed.catalogue import CHARTS, EmbedRequest
 from dashboard.embed.params import EmbedError, validate
@@ -89,12 +89,12 @@ def builder_page():
         req = builder.request_of(flask.request.args)
     except EmbedError as error:
         return _error(error)
-    info = data.snapshot_info()
+    info = snapshot.snapshot_info()
     origin = _public_root().rstrip("/")
     tag = headers.etag(info.version, "builder", origin, urlencode(req.query()), req.chart)
     if headers.not_modified(tag):
         return _finish(flask.Response(status=304), tag, frames=True)
-    body = _builder_cached(_snapshot_key(), req, origin)
+    body = _builder_cached(snapshot.snapshot_stamp(), req, origin)
     return _finish(flask.Response(body, content_type=KINDS[""]), tag, frames=True)
 
 
@@ -105,12 +105,12 @@ def chart(name: str):
         req = validate(base, flask.request.args)
     except EmbedError as error:
         return _error(error)
-    info = data.snapshot_info()
+    info = snapshot.snapshot_info()
     root = _public_root()
     tag = headers.etag(info.version, kind, req.chart, urlencode(req.query()), root if kind == ".zip" else "")
     if headers.not_modified(tag):
         return _finish(flask.Response(status=304), tag)
-    body = _rendered(_snapshot_key(), kind, req, root)
+    body = _rendered(snapshot.snapshot_stamp(), kind, req, root)
     response = flask.Response(body, content_type=KINDS[kind])
     if kind:
         stem = "-".join([req.chart, *req.query().values()])
@@ -158,12 +158,6 @@ def _rendered(snapshot: tuple, kind: str, req: EmbedRequest, root: str) -> bytes
 @lru_cache(maxsize=256)
 def _builder_cached(snapshot: tuple, req: EmbedRequest, origin: str) -> bytes:
     return builder.page(req, origin, "/embed/static/", f"?v={headers.BUILD_ID}").encode("utf-8")
-
-
-def _snapshot_key() -> tuple:
-    path = data.serving_path()
-    stat = os.stat(path)
-    return (str(path), stat.st_ino, stat.st_mtime_ns)
 
 
 def _public_root() -> str:

@@ -10,8 +10,10 @@ import dash
 import polars as pl
 from dash import html
 
-from dashboard import data, describe, figures, reconcile
+from dashboard import data, describe, reconcile
+from dashboard.charts.at_home import campaign_reach_bars, departements_map
 from dashboard.components import chart_block, euros_switch, filter_bar, table
+from dashboard.figures import sized_by_css
 from dashboard.filters import parse
 from dashboard.i18n import euros_short, t
 
@@ -52,7 +54,7 @@ def layout(**query) -> html.Div:
         html.Div([
             chart_block(
                 "jobs-map", t("jobs_map_title", lang) + year_label,
-                figures.sized_by_css(figures.departements_map(jobs_map, geo, lang, t("jobs_headcount", lang))),
+                sized_by_css(departements_map(jobs_map, geo, lang, t("jobs_headcount", lang))),
                 describe.departements_map(jobs_map, lang, t("jobs_headcount", lang)),
                 table(jobs.rename({"departement_code": "departement"}),
                       [("departement", "Code", "text"), ("name", t("departement", lang), "text"),
@@ -64,7 +66,7 @@ def layout(**query) -> html.Div:
             ),
             chart_block(
                 "reach-map", t("reach_map_title", lang),
-                figures.sized_by_css(figures.departements_map(reach_by_dep, geo, lang, t("participants", lang))),
+                sized_by_css(departements_map(reach_by_dep, geo, lang, t("participants", lang))),
                 describe.departements_map(reach_by_dep, lang, t("participants", lang)),
                 table(reach_by_dep.rename({"departement_code": "departement"}),
                       [("departement", "Code", "text"), ("name", t("departement", lang), "text"),
@@ -77,7 +79,7 @@ def layout(**query) -> html.Div:
         # the map's participants and the chart's below, said as one total (issue 15)
         reconcile.reach_line("at-home-reconciliation", filters, lang),
         chart_block(
-            "reach-bars", t("reach_title", lang), figures.campaign_reach_bars(reach_by_year, lang),
+            "reach-bars", t("reach_title", lang), campaign_reach_bars(reach_by_year, lang),
             describe.campaign_reach_bars(reach_by_year, lang),
             table(reach_by_year.group_by("year").sum().sort("year"),
                   [("year", t("year", lang), "text"), ("events", t("events", lang), "number"),

@@ -20,10 +20,13 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, describe, figures, reconcile, security
+from dashboard import data, describe, grants_data, outcomes_data, reconcile, reconcile_data, security
+from dashboard.charts.money import funding_by_year, money_bars
 from dashboard.components import chart_block, euros_switch, filter_bar, table
+from dashboard.figures import sized_by_css
 from dashboard.filters import Filters, parse, to_query
 from dashboard.i18n import euros, euros_short, number, t
+from dashboard.names import beneficiary_label
 
 PREFIX = "/country/"
 TOP = 8  # bars named in the programme and category charts; the rest in one (the tables list all)
@@ -93,7 +96,7 @@ def _context(code: str, info: dict, lang: str) -> html.Section:
 def _kpis(here: Filters, lang: str) -> html.Section:
     """Committed and paid in the place over the selection; paid is 'non suivi' where none of the
     committed money has a payment record (reconcile.not_tracked, the one rule)."""
-    p = data.funding_parts(here)
+    p = reconcile_data.funding_parts(here)
     paid = reconcile.disbursed_cell(p["committed_eur"], p["tracked_eur"], p["disbursed_eur"], lang, short=True)
     untracked = reconcile.not_tracked(p["committed_eur"], p["tracked_eur"], p["disbursed_eur"])
     cards = [("committed_eur", euros_short(p["committed_eur"], lang), p["committed_eur"]),
@@ -118,25 +121,25 @@ def _money_columns(key: str, label: str, kind: str, lang: str) -> list[tuple[str
 
 def _money(here: Filters, lang: str) -> list[html.Section]:
     """Money by year (committed against paid), by programme and by DAC category."""
-    by_year = reconcile.with_disbursed_text(data.money_by(here, "year", lang), lang)
-    by_programme = reconcile.with_disbursed_text(data.money_by(here, "programme", lang), lang)
-    by_category = reconcile.with_disbursed_text(data.money_by(here, "category_code", lang), lang)
+    by_year = reconcile.with_disbursed_text(reconcile_data.money_by(here, "year", lang), lang)
+    by_programme = reconcile.with_disbursed_text(reconcile_data.money_by(here, "programme", lang), lang)
+    by_category = reconcile.with_disbursed_text(reconcile_data.money_by(here, "category_code", lang), lang)
     return [
         chart_block("country-years", t("country.by_year", lang),
-                    figures.sized_by_css(figures.funding_by_year(by_year, lang)),
+                    sized_by_css(funding_by_year(by_year, lang)),
                     describe.funding_by_year(by_year, lang),
                     table(by_year, _money_columns("year", t("year", lang), "text", lang), lang),
                     "funding_by_year", here, lang, download_key="country-years"),
         # one above the other: a category's name needs the page's width beside its bar
         chart_block("country-programmes", t("country.by_programme", lang),
-                    figures.sized_by_css(figures.money_bars(_top(by_programme.with_columns(
+                    sized_by_css(money_bars(_top(by_programme.with_columns(
                         pl.col("programme").fill_null(t("beneficiary_non_renseigne", lang)).alias("label")), lang),
                         lang)),
                     _top_words(by_programme, "programme", lang),
                     table(by_programme, _money_columns("programme", t("programme", lang), "text", lang), lang),
                     "flows", here, lang, download_key="country-programmes"),
         chart_block("country-categories", t("country.by_category", lang),
-                    figures.sized_by_css(figures.money_bars(_top(by_category.rename({"category_name": "label"}), lang), lang)),
+                    sized_by_css(money_bars(_top(by_category.rename({"category_name": "label"}), lang), lang)),
                     _top_words(by_category, "category_name", lang),
                     table(by_category, _money_columns("category_name", t("category", lang), "text", lang), lang),
                     "sectors", here, lang, download_key="country-categories"),
@@ -166,10 +169,10 @@ def _top_words(frame: pl.DataFrame, label: str, lang: str) -> str:
 
 def _organisations(here: Filters, lang: str) -> html.Section:
     """The region's organisations funded there; natural persons counted, never named."""
-    orgs = data.place_organisations(here).with_columns(
-        pl.col("beneficiary_type").map_elements(lambda c: figures.beneficiary_label(c, lang), return_dtype=pl.String)
+    orgs = grants_data.place_organisations(here).with_columns(
+        pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang), return_dtype=pl.String)
         .alias("type_label"))
-    persons, persons_eur = data.place_persons(here)
+    persons, persons_eur = grants_data.place_persons(here)
     note = ([html.P(t("country.persons", lang, count=number(persons, lang), amount=euros_short(persons_eur, lang)),
                     className="hint", id="country-persons")] if persons else [])
     return html.Section([
@@ -183,8 +186,8 @@ def _organisations(here: Filters, lang: str) -> html.Section:
 
 def _grants(here: Filters, filters: Filters, lang: str) -> html.Section:
     """The place's largest grants, each opening its project page; all of them on /grants."""
-    count, total = data.grants_summary(here)
-    rows = data.place_grants(here, GRANTS_LISTED)
+    count, total = grants_data.grants_summary(here)
+    rows = grants_data.place_grants(here, GRANTS_LISTED)
     items = []
     for row in rows.iter_rows(named=True):
         words = f"{row['year']} · {row['beneficiary_name']} · {row['programme'] or '–'} · {euros(row['amount_eur'], lang)}"
@@ -201,7 +204,7 @@ def _grants(here: Filters, filters: Filters, lang: str) -> html.Section:
 
 def _results(here: Filters, lang: str) -> html.Section:
     """Results reported in IATI for activities whose main place is here: baseline, target, actual."""
-    frame = data.outcomes(here)
+    frame = outcomes_data.outcomes(here)
     return html.Section([
         html.H3(t("country.results", lang)),
         html.P(t("country.results_note", lang, count=number(frame.height, lang)), className="hint"),

@@ -11,7 +11,9 @@ import dash
 import polars as pl
 from dash import html
 
-from dashboard import data, describe, figures, reconcile
+from dashboard import data, describe, reconcile, reconcile_data
+from dashboard.charts.flows import flows_sankey, sankey_nodes
+from dashboard.charts.money import funding_by_year
 from dashboard.components import chart_block, euros_switch, filter_bar, table
 from dashboard.filters import parse
 from dashboard.i18n import t
@@ -27,7 +29,7 @@ def layout(**query) -> html.Div:
     allowed = data.filter_allowlists()
     filters = parse(query, allowed)
     lang = filters.lang
-    by_year = reconcile.with_disbursed_text(data.funding_tracking_by_year(filters), lang)
+    by_year = reconcile.with_disbursed_text(reconcile_data.funding_tracking_by_year(filters), lang)
     flows = data.flows(filters, lang)
     return html.Div([
         html.H2(t("flows", lang)),
@@ -37,19 +39,19 @@ def layout(**query) -> html.Div:
         reconcile.payments_note("flows-payments", filters, lang),
         chart_block(
             "funding-by-year", f"{t('committed_eur', lang)} / {t('disbursed_eur', lang)}",
-            figures.funding_by_year(by_year, lang), describe.funding_by_year(by_year, lang),
+            funding_by_year(by_year, lang), describe.funding_by_year(by_year, lang),
             table(by_year, [("year", t("year", lang), "text"), ("committed_eur", t("committed_eur", lang), "euros"),
                             ("disbursed_text", t("disbursed_eur", lang), "text")], lang),
             "funding_by_year", filters, lang,
         ),
         chart_block(
-            "flows-sankey", t("flows_title", lang), figures.flows_sankey(flows, lang),
+            "flows-sankey", t("flows_title", lang), flows_sankey(flows, lang),
             describe.flows_sankey(flows, lang),
             _nodes_table(flows, filters, lang),
             "flows", filters, lang, clickable=True,
             # a phone draws programme → country only: four columns of names do not fit 390 px;
             # the table below lists every node of every stage
-            narrow_figure=figures.flows_sankey(flows, lang, stages=PHONE_STAGES),
+            narrow_figure=flows_sankey(flows, lang, stages=PHONE_STAGES),
         ),
     ])
 
@@ -59,7 +61,7 @@ def _nodes_table(flows: pl.DataFrame, filters, lang: str) -> html.Div:
     a country links to the page filtered on it."""
     if flows.is_empty():
         return html.Div(html.P(t("no_data", lang)))
-    nodes = figures.sankey_nodes(flows, lang)
+    nodes = sankey_nodes(flows, lang)
     totals = nodes.group_by("stage").agg(pl.col("committed_eur").sum().alias("_total"))
     frame = nodes.join(totals, on="stage").with_columns(
         pl.col("stage").map_elements(lambda s: t(STAGE_NAMES[s], lang), return_dtype=pl.String).alias("stage_name"),

@@ -11,7 +11,7 @@ import dash
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from dashboard import data, reconcile
+from dashboard import data, grants_data, reconcile
 from dashboard.components import download_links, euros_switch, filter_bar
 from dashboard.filters import parse, to_query
 from dashboard.grants_grid import BLOCK, KEYBOARD_OPTIONS, grid_id, locale_text, nav_id
@@ -38,7 +38,7 @@ def columns(lang: str) -> list[dict]:
         # labelled in the row, filtered on the code: no free-text filter on a translated label
         {"field": "beneficiary_type", "headerName": t("org_type", lang), "filter": False},
         {"field": "purpose", "headerName": t("purpose", lang), "flex": 2, **_TEXT},
-        # names, never codes: sorted and filtered on the name in the page's language (data.GRANT_NAMES)
+        # names, never codes: sorted and filtered on the name in the page's language (grants_data.GRANT_NAMES)
         {"field": f"location_{lang}", "headerName": t("country_or_region", lang), "width": 140, **_TEXT,
          "valueFormatter": {"function": "params.data ? params.data.location_text : ''"}},
         {"field": f"category_{lang}", "headerName": t("category", lang), "width": 160, **_TEXT,
@@ -58,7 +58,7 @@ def layout(**query) -> html.Div:
     if filters.sector:  # a grant has one DAC category (its project's main one): filter on that
         filters = filters.with_(sector=filters.sector[:3])
     lang = filters.lang
-    count, total = data.grants_summary(filters)
+    count, total = grants_data.grants_summary(filters)
     sector_note = ([html.P(t("grants_sector_note", lang, category=data.filter_labels(filters)["sector"]),
                            id="grants-sector-note",
                            className="hint")] if filters.sector else [])

@@ -13,7 +13,8 @@ from __future__ import annotations
 import dash
 from dash import html
 
-from dashboard import data, describe, figures, reconcile
+from dashboard import data, describe, outcomes_data, reconcile
+from dashboard.charts.outcomes import outcome_totals, outcomes_achievement
 from dashboard.components import chart_block, filter_bar, table
 from dashboard.filters import parse
 from dashboard.i18n import t
@@ -27,15 +28,15 @@ def layout(**query) -> html.Div:
     allowed = data.filter_allowlists()
     filters = parse(query, allowed)
     lang = filters.lang
-    totals = data.outcome_totals(filters)
-    bands = data.outcomes_by_band(filters)
-    measurements = data.outcomes(filters)  # (year, achievement) per measurement: the band chart's bars
+    totals = outcomes_data.outcome_totals(filters)
+    bands = outcomes_data.outcomes_by_band(filters)
+    measurements = outcomes_data.outcomes(filters)  # (year, achievement) per measurement: the band chart's bars
     return html.Div([
         html.H2(t("outcomes", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
         reconcile.outcomes_line("outcomes-reconciliation", filters, lang),
         chart_block(
-            "outcome-totals", t("outcomes.totals_title", lang), figures.outcome_totals(totals, lang),
+            "outcome-totals", t("outcomes.totals_title", lang), outcome_totals(totals, lang),
             describe.outcome_totals(totals, lang),
             html.Div([
                 table(totals, [("indicator_title", t("indicator", lang), "text"),
@@ -53,7 +54,7 @@ def layout(**query) -> html.Div:
         html.P(t("outcomes.totals_note", lang), className="hint", id="outcomes-totals-note"),
         chart_block(
             "outcomes-achievement", t("outcomes.bands_title", lang),
-            figures.outcomes_achievement(measurements, lang), describe.outcomes_achievement(measurements, lang),
+            outcomes_achievement(measurements, lang), describe.outcomes_achievement(measurements, lang),
             table(bands, [("year", t("year", lang), "text"), ("below_half", "< 50\u202f%", "number"),
                           ("half_or_more", "50–99\u202f%", "number"), ("reached", "≥ 100\u202f%", "number"),
                           ("no_achievement", t("outcomes.band_none", lang), "number")], lang),

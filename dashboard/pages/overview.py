@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import data, describe, figures, programmes, reconcile
+from dashboard import data, describe, programmes, reconcile, reconcile_data
+from dashboard.charts.money import committed_against_target
 from dashboard.components import chart_block, euros_switch, table
 from dashboard.filters import Filters, parse, to_query
 from dashboard.i18n import euros_short, lang_of, t
@@ -75,7 +76,7 @@ def _against_target(lang: str, basis: str = "current") -> html.Section:
     by_year = data.indicator_by_year("committed_eur", view)
     return chart_block(
         "committed-against-target", t("committed_against_target", lang),
-        figures.committed_against_target(by_year, lang), describe.committed_against_target(by_year, lang),
+        committed_against_target(by_year, lang), describe.committed_against_target(by_year, lang),
         table(by_year, [("year", t("year", lang), "text"), ("value", t("committed_eur", lang), "euros"),
                         ("target", t("target", lang), "euros")], lang),
         "committed_against_target", view, lang,
@@ -84,7 +85,7 @@ def _against_target(lang: str, basis: str = "current") -> html.Section:
 
 def _untracked_part(filters: Filters, lang: str) -> list:
     """On the disbursed card: how much of the year's committed money has no payment record."""
-    parts = data.funding_parts(filters)
+    parts = reconcile_data.funding_parts(filters)
     if abs(parts["untracked_eur"]) < reconcile.CENT:
         return []
     return [html.P(t("payments.card_partial", lang, amount=euros_short(parts["untracked_eur"], lang),
@@ -93,7 +94,7 @@ def _untracked_part(filters: Filters, lang: str) -> list:
 
 
 def _payments_tracked(filters: Filters) -> bool:
-    parts = data.funding_parts(filters)
+    parts = reconcile_data.funding_parts(filters)
     return not reconcile.not_tracked(parts["committed_eur"], parts["tracked_eur"], parts["disbursed_eur"])
 
 

@@ -17,11 +17,14 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, figures, programmes, reconcile, security
+from dashboard import data, grants_data, outcomes_data, programmes, reconcile, reconcile_data, security
+from dashboard.charts.at_home import campaign_reach_bars
+from dashboard.charts.money import money_bars
 from dashboard.components import chart_block, euros_switch, filter_bar, table
 from dashboard.filters import Filters, parse, to_query
 from dashboard.i18n import euros, number, percent, t
 from dashboard.kpi import Kpi, formatted, sentence
+from dashboard.names import beneficiary_label
 
 dash.register_page(__name__, path="/programme", path_template="/programme/<slug>", name="programmes",
                    nav=False, order=90)
@@ -62,7 +65,7 @@ def programme_kpis(name: str, filters: Filters, year: int, allowed) -> list[Kpi]
         if y is None or y not in allowed.years:
             return {}, {}
         view = filters.with_(programme=name, year_from=y, year_to=y)
-        return data.funding_parts(view), data.grant_counts(view)
+        return reconcile_data.funding_parts(view), grants_data.grant_counts(view)
 
     (now, grants_now), (before, grants_before) = one(year), one(year - 1)
     tracked = not reconcile.not_tracked(now.get("committed_eur"), now.get("tracked_eur"), now.get("disbursed_eur"))
@@ -109,7 +112,7 @@ def top_and_rest(frame: pl.DataFrame, key: str, label: str, lang: str, top: int 
 def money_breakdowns(name: str, filters: Filters, lang: str) -> dict[str, pl.DataFrame]:
     """The programme's money (the page's years, country, sector) three ways, from one frame."""
     flows = data.flows(filters.with_(programme=name), lang).with_columns(
-        pl.col("beneficiary_type").map_elements(lambda c: figures.beneficiary_label(c, lang), return_dtype=pl.String)
+        pl.col("beneficiary_type").map_elements(lambda c: beneficiary_label(c, lang), return_dtype=pl.String)
         .alias("beneficiary_label"))
     return {"country": top_and_rest(flows, "location_code", "location_name", lang),
             "category": top_and_rest(flows, "category_code", "category_name", lang),
@@ -136,7 +139,7 @@ def _describe(frame: pl.DataFrame, filters: Filters, lang: str) -> str:
 def _money_block(kind: str, frame: pl.DataFrame, filters: Filters, lang: str) -> html.Section:
     header = {"country": "country_or_region", "category": "category", "type": "org_type"}[kind]
     return chart_block(
-        f"programme-by-{kind}", t(f"programme.by_{kind}", lang), figures.money_bars(frame, lang),
+        f"programme-by-{kind}", t(f"programme.by_{kind}", lang), money_bars(frame, lang),
         _describe(frame, filters, lang),
         table(frame, [("label", t(header, lang), "text"), ("committed_eur", t("committed_eur", lang), "euros")], lang),
         "flows", filters, lang, download_key=f"programme-{kind}",
@@ -145,8 +148,8 @@ def _money_block(kind: str, frame: pl.DataFrame, filters: Filters, lang: str) ->
 
 def _share_line(name: str, filters: Filters, lang: str) -> html.P:
     """How the programme's money sits in the whole: all programmes = this one + the others."""
-    whole = data.funding_parts(filters)
-    own = data.funding_parts(filters.with_(programme=name))
+    whole = reconcile_data.funding_parts(filters)
+    own = reconcile_data.funding_parts(filters.with_(programme=name))
     count = max(len(data.filter_allowlists().programmes) - 1, 0)
     return reconcile.line(
         "programme-share", ("programme.total_all", whole["committed_eur"]),
@@ -161,7 +164,7 @@ def _indicators(name: str, filters: Filters, lang: str) -> html.Section:
     lines: list = []
     slug = programmes.slug_of(name)
     if slug == "commerce-equitable":
-        counts = data.grant_counts(view)
+        counts = grants_data.grant_counts(view)
         markets = data.campaign_events_of_type(filters, "marche_equitable")
         lines += [t("programme.fair_trade_actors", lang, organisations=number(counts["organisations"], lang),
                     grants=number(counts["grants"], lang)),
@@ -169,11 +172,11 @@ def _indicators(name: str, filters: Filters, lang: str) -> html.Section:
                     participants=number(markets["participants"], lang)),
                   t("programme.fair_trade_purchases", lang)]
     elif slug == "jeunesse-solidaire":
-        counts = data.grant_counts(view)
+        counts = grants_data.grant_counts(view)
         lines += [t("programme.youth_people", lang, grants=number(counts["person_grants"], lang))]
     elif slug == "fonds-d-urgence":
         lines += [_payment_delay(name, filters, lang)]
-    results = data.outcome_totals(view)
+    results = outcomes_data.outcome_totals(view)
     parts: list = [html.H3(t("programme.indicators", lang))]
     parts += [html.P(line, className="programme-indicator") for line in lines]
     if not results.is_empty():
@@ -189,7 +192,7 @@ def _indicators(name: str, filters: Filters, lang: str) -> html.Section:
 def _payment_delay(name: str, filters: Filters, lang: str) -> str:
     """Days from the decision to the first payment, in the selection's latest year with a paid
     grant (marts.payment_delays); no source dates a crisis, and the sentence says so."""
-    delays = data.payment_delays(name)
+    delays = grants_data.payment_delays(name)
     if filters.year_from is not None:
         delays = delays.filter(pl.col("year").is_between(filters.year_from, filters.year_to))
     if delays.is_empty():
@@ -259,7 +262,7 @@ def _festival(filters: Filters, allowed, lang: str) -> html.Div:
         html.P(t("programme.festival_communes", lang, n=number(departements, lang)), className="hint",
                id="festival-communes"),
         chart_block(
-            "festival-by-year", t("programme.festival_by_year", lang), figures.campaign_reach_bars(by_year, lang),
+            "festival-by-year", t("programme.festival_by_year", lang), campaign_reach_bars(by_year, lang),
             t("programme.festival_description", lang, years=_years_words(local, lang),
               events=number(by_year["events"].sum(), lang), participants=number(by_year["participants"].sum(), lang)),
             table(by_year, [("year", t("year", lang), "text"), ("events", t("events", lang), "number"),

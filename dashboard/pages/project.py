@@ -19,11 +19,11 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, security
+from dashboard import data, grants_data, outcomes_data, security, snapshot
 from dashboard.components import euros_switch, table
-from dashboard.figures import beneficiary_label
 from dashboard.filters import parse, to_query
 from dashboard.i18n import day, euros, number, percent, sentence_case, t
+from dashboard.names import beneficiary_label
 
 PREFIX = "/project/"
 
@@ -33,7 +33,7 @@ dash.register_page(__name__, path="/project", path_template="/project/<key>", na
 
 
 def known_key(value: str) -> bool:
-    return data.grant(unquote(value)) is not None
+    return grants_data.grant(unquote(value)) is not None
 
 
 security.DYNAMIC_PATHS[PREFIX] = known_key
@@ -50,7 +50,7 @@ def layout(key: str | None = None, **query) -> html.Div:
     filters = parse(query, allowed).with_(country=None, departement=None)
     lang = filters.lang
     key = unquote(key or "")
-    row = data.grant(key, filters) if key and key != "none" else None
+    row = grants_data.grant(key, filters) if key and key != "none" else None
     if row is None:  # the app's own "page not found" (security.py sends it with a 404)
         return html.Div([html.H2(t("not_found", lang)), dcc.Link(t("back_home", lang), href="/")])
     return html.Div([
@@ -103,7 +103,7 @@ def _payments(row: dict, filters, lang: str) -> html.Section:
         parts += [html.P(t("not_tracked", lang), className="kpi-value", id="project-payments"),
                   html.P(t("project.payments_not_tracked", lang), className="hint")]
         return html.Section(parts, className="chart-block", id="project-payments-block")
-    payments = data.grant_payments(row["grant_key"], filters) if source == "accounting" else None
+    payments = grants_data.grant_payments(row["grant_key"], filters) if source == "accounting" else None
     # the records' payments one by one (each in its own year's euros); the IATI total otherwise
     paid = sum(payments["amount_eur"], start=0) if payments is not None else (row["paid_eur"] or 0)
     share = (f" ({percent(float(paid) / float(amount), lang)})" if amount else "")
@@ -149,7 +149,7 @@ def _activity(row: dict, lang: str) -> html.Section:
         pl.col("transaction_date").map_elements(lambda d: day(d, lang), return_dtype=pl.String).alias("date_text"),
         pl.struct("value", "currency").map_elements(lambda r: f"{number(r['value'], lang, digits=2)} {r['currency']}",
                                                     return_dtype=pl.String).alias("value_text"))
-    results = data.activity_outcomes(activity["iati_identifier"])
+    results = outcomes_data.activity_outcomes(activity["iati_identifier"])
     return html.Section([
         html.H3(t("project.activity", lang)),
         html.P([html.Code(activity["iati_identifier"], id="project-iati-identifier"), " — ",
@@ -193,7 +193,7 @@ def _transaction_words(code: str, lang: str) -> str:
 
 def _provenance(key: str, lang: str) -> html.Section:
     file, line = split_key(key)
-    source = data.source_file("grants", file)
+    source = snapshot.source_file("grants", file)
     fields = [*_field(t("project.file", lang), file, "file"),
               *_field(t("project.line", lang), line, "line"),  # a line number, not a quantity: no separators
               *_field("sha256", html.Code(source["sha256"]) if source and source["sha256"] else None, "sha256")]

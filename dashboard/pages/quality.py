@@ -6,7 +6,7 @@ import dash
 import polars as pl
 from dash import html
 
-from dashboard import data
+from dashboard import quality_data
 from dashboard.components import download_links, table
 from dashboard.filters import Filters
 from dashboard.i18n import day, euros, label, lang_of, number, percent, reason_label, t
@@ -16,14 +16,14 @@ dash.register_page(__name__, path="/data-quality", name="data_quality", order=7)
 
 def layout(lang: str | None = None, **_query) -> html.Div:
     lang = lang_of(lang)
-    quality = data.data_quality().with_columns(
+    quality = quality_data.data_quality().with_columns(
         pl.struct("metric", "value").map_elements(lambda r: _value(r["metric"], r["value"], lang),
                                                   return_dtype=pl.String).alias("shown"),
         pl.col("latest_file_at").map_elements(lambda d: day(d, lang), return_dtype=pl.String).alias("latest"),
         _named("source", "source", lang), _named("metric", "metric", lang),
     )
     # names, never identifiers: sources, severities and reasons as the catalogs say them
-    rejected = data.rejected_counts().with_columns(
+    rejected = quality_data.rejected_counts().with_columns(
         _named("source", "source", lang), _named("severity", "severity", lang),
         pl.col("reason").map_elements(lambda r: reason_label(r, lang), return_dtype=pl.String))
     return html.Div([
@@ -39,7 +39,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.Section([
             html.H3(t("reconciliation_title", lang)),
             html.P(t("reconciliation_intro", lang)),
-            table(data.money_reconciliation().with_columns(
+            table(quality_data.money_reconciliation().with_columns(
                       _named("source", "source", lang),
                       pl.col("outcome").map_elements(lambda o: t("outcome_" + o, lang), return_dtype=pl.String),
                       pl.col("reason").map_elements(lambda r: t("setaside_" + r, lang) if r else "",
@@ -55,7 +55,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.Section([
             html.H3(t("compliance_title", lang)),
             html.P(t("compliance_intro", lang)),
-            table(data.publication_compliance().with_columns(_named("missing_field", "scdl", lang)), [
+            table(quality_data.publication_compliance().with_columns(_named("missing_field", "scdl", lang)), [
                 ("year", t("year", lang), "text"),
                 ("grants_over_threshold", t("grants_over_threshold", lang), "number"),
                 ("grants_complete", t("grants_complete", lang), "number"),
@@ -69,7 +69,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.Section([
             html.H3(t("links_title", lang)),
             html.P(t("links_intro", lang)),
-            table(data.grant_project_reconciliation(), [
+            table(quality_data.grant_project_reconciliation(), [
                 ("year", t("year", lang), "text"), ("programme", t("programme", lang), "text"),
                 ("grants", t("grants_count", lang), "number"),
                 ("grants_linked", t("grants_linked", lang), "number"),
@@ -85,7 +85,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.Section([
             html.H3(t("negative_title", lang)),
             html.P(t("negative_intro", lang)),
-            table(data.negative_money().with_columns(
+            table(quality_data.negative_money().with_columns(
                       pl.col("flow_kind").map_elements(lambda k: t("flow_" + k, lang), return_dtype=pl.String)), [
                 ("year", t("year", lang), "text"), ("source_file", t("file", lang), "text"),
                 ("iati_identifier", t("activity", lang), "text"), ("flow_kind", t("flow_kind", lang), "text"),
@@ -96,7 +96,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         html.Section([
             html.H3(t("unconverted_title", lang)),
             html.P(t("unconverted_intro", lang)),
-            table(data.unconverted_money().with_columns(_named("transaction_type", "iati_transaction", lang)), [
+            table(quality_data.unconverted_money().with_columns(_named("transaction_type", "iati_transaction", lang)), [
                 ("year", t("year", lang), "text"), ("source_file", t("file", lang), "text"),
                 ("currency", t("currency", lang), "text"), ("transaction_type", t("transaction_type", lang), "text"),
                 ("transactions", t("transactions", lang), "number"), ("value", t("amount_read", lang), "number")],
@@ -113,7 +113,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         ], className="chart-block", id="rejections-table"),
         html.Section([
             html.H3(t("dictionary_title", lang)),
-            html.P(t("dictionary_intro", lang, columns=number(data.data_dictionary().height, lang))),
+            html.P(t("dictionary_intro", lang, columns=number(quality_data.data_dictionary().height, lang))),
             download_links("data_dictionary", Filters(lang=lang), lang),
         ], className="chart-block", id="data-dictionary"),
     ])
@@ -122,8 +122,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
 def _payments(lang: str) -> html.Section:
     """The region's payments, counted publicly: read = matched + not matched + other set-asides
     (marts.payment_matching); the list of unmatched ones is the analysts' file."""
-    totals = data.payment_totals()
-    matching = data.payment_matching().with_columns(
+    totals = quality_data.payment_totals()
+    matching = quality_data.payment_matching().with_columns(
         pl.col("outcome").map_elements(lambda o: t("outcome_" + o, lang), return_dtype=pl.String),
         pl.struct("outcome", "reason").map_elements(
             # both columns as stored (one with_columns reads the frame before its changes)
@@ -149,7 +149,7 @@ def _payments(lang: str) -> html.Section:
 
 def _open_data(lang: str) -> html.Section:
     """The region's own publication: each SCDL / IATI file with its validation, to download."""
-    files = data.open_data_files()
+    files = quality_data.open_data_files()
     items = [html.Li([html.A(f["file"], href=f"/open-data/{f['file']}", download=f["file"]),
                       f" — {f['standard']}, {number(f['rows'], lang)} {t('od_rows', lang)} — ",
                       t("od_valid", lang) if f["valid"] else (

@@ -7,10 +7,12 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, describe, figures, reconcile
+from dashboard import data, describe, grants_data, reconcile
+from dashboard.charts.sectors import sectors_treemap
 from dashboard.components import chart_block, euros_switch, filter_bar, table
 from dashboard.filters import parse, to_query
 from dashboard.i18n import t
+from dashboard.names import readable_names
 
 dash.register_page(__name__, path="/sectors", name="sectors", order=3)
 
@@ -22,14 +24,14 @@ def layout(**query) -> html.Div:
     filters = parse(query, allowed)
     lang = filters.lang
     sectors = data.sectors(filters, lang)
-    # names as every page says them (figures.readable_names): no known category, never a bare code
-    rows = figures.readable_names(sectors, lang).with_columns(
+    # names as every page says them (names.readable_names): no known category, never a bare code
+    rows = readable_names(sectors, lang).with_columns(
         pl.col("sector_code").alias("sector"),
         pl.when(pl.col("sector_code") != "unallocated").then(pl.col("sector_code")).alias("sector_code_text"))
     # disbursed reads 'non suivi' where no payment can be known (issue 15)
     rows = reconcile.disbursed_texts(rows, filters, {"category_code": "category_code", "sector_code": "sector_code"},
                                      lang)
-    by_category = figures.readable_names(data.grants_by_category(filters, lang), lang).with_columns(
+    by_category = readable_names(grants_data.grants_by_category(filters, lang), lang).with_columns(
         pl.col("category_code").alias("sector"))
     return html.Div([
         html.H2(t("sectors", lang)),
@@ -39,7 +41,7 @@ def layout(**query) -> html.Div:
         reconcile.sectors_line("sectors-reconciliation", filters, lang),
         reconcile.payments_note("sectors-payments", filters, lang),
         chart_block(
-            "sectors-treemap", t("sectors_title", lang), figures.sectors_treemap(sectors, lang),
+            "sectors-treemap", t("sectors_title", lang), sectors_treemap(sectors, lang),
             describe.sectors_treemap(sectors, lang),
             table(rows, [("category_name", t("category", lang), "text"),
                          ("sector_code_text", t("dac_code", lang), "text"),

@@ -13,8 +13,10 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, describe, figures, reconcile
+from dashboard import data, describe, reconcile
+from dashboard.charts.world import world_map
 from dashboard.components import PROFILE, chart_block, euros_switch, filter_bar, table
+from dashboard.figures import euros_per_capita, sized_by_css
 from dashboard.filters import parse, to_params
 from dashboard.i18n import t
 
@@ -56,7 +58,7 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
     rows = countries.with_columns(pl.col("country_code").alias("country"))
     if per_capita:
         rows = rows.with_columns(
-            pl.col(c).map_elements(lambda v: figures.euros_per_capita(v, lang), return_dtype=pl.String,
+            pl.col(c).map_elements(lambda v: euros_per_capita(v, lang), return_dtype=pl.String,
                                    skip_nulls=False).alias(f"{c}_text")
             for c in ("committed_eur_per_capita", "disbursed_eur_per_capita")
         ).sort([f"{measure}_per_capita", "country_code"], descending=[True, False], nulls_last=True)
@@ -79,7 +81,7 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
         html.Div([
             chart_block(
                 "world-map", title,
-                figures.sized_by_css(figures.world_map(countries, lang, measure=measure, per_capita=per_capita)),
+                sized_by_css(world_map(countries, lang, measure=measure, per_capita=per_capita)),
                 describe.world_map(countries, lang, measure=measure, per_capita=per_capita),
                 table(rows, columns, lang, link=(name, "country", PROFILE), filters=filters),
                 "funding_by_country", filters, lang, clickable=True,

@@ -1,0 +1,1 @@
+"""The figure builders, one module per kind of chart; their house style is `dashboard.figures`."""
