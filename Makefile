@@ -1,5 +1,6 @@
 # Two commands (see README):
-#   make demo   set up, write the sample, materialise every asset, serve on :8050
+#   make demo   set up, write the sample, materialise every asset, serve on :$(PORT) (8050),
+#               the Dagster UI on :$(DAGSTER_PORT) (3000); `make stop` stops both
 #   make test   set up what the tests need (incl. Chromium, PostgreSQL) and run the whole suite
 #   make audit  check the locked packages against known advisories, offline (docs/security.md)
 SHELL := /bin/bash
@@ -10,11 +11,14 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= data
+# the demo's ports: `make demo PORT=8060 DAGSTER_PORT=3010` beside another checkout's demo
+PORT ?= 8050
+DAGSTER_PORT ?= 3000
 export UV_PYTHON_DOWNLOADS := never
 # runs of the demo are recorded here, where the Dagster UI shows them (tests use a throwaway instance)
 DAGSTER_HOME ?= $(abspath $(DATA)/dagster_home)
 
-.PHONY: demo test setup browser postgres screenshots dagster instance clean audit refresh-advisories
+.PHONY: demo stop test setup browser postgres screenshots dagster instance clean audit refresh-advisories
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -43,12 +47,24 @@ demo: export DAGSTER_HOME := $(DAGSTER_HOME)
 demo: setup instance
 	$(BIN)/solidarity sample --out $(DATA)/sample
 	$(BIN)/solidarity materialize --raw $(DATA)/sample --warehouse $(DATA)/warehouse.duckdb --serving $(DATA)/serving.duckdb
-	@echo "Dagster UI: http://127.0.0.1:3000  (started in the background, log in $(DATA)/dagster.log)"
+	@echo "Dagster UI: http://127.0.0.1:$(DAGSTER_PORT)  (started in the background, log in $(DATA)/dagster.log)"
 	@SOLIDARITY_RAW_DIR=$(abspath $(DATA)/sample) SOLIDARITY_WAREHOUSE=$(abspath $(DATA)/warehouse.duckdb) \
 	  SOLIDARITY_SERVING=$(abspath $(DATA)/serving.duckdb) \
-	  nohup $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000 > $(DATA)/dagster.log 2>&1 &
-	@echo "Dashboard:  http://127.0.0.1:8050"
-	$(BIN)/solidarity serve --serving $(DATA)/serving.duckdb --host 127.0.0.1 --port 8050
+	  nohup $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(DAGSTER_PORT) > $(DATA)/dagster.log 2>&1 & \
+	  echo $$! > $(DATA)/dagster.pid
+	@echo "Dashboard:  http://127.0.0.1:$(PORT)  (make stop, or Ctrl-C here and make stop)"
+	@# in the foreground (Ctrl-C stops it), its pid the shell's, which exec hands on
+	@echo $$$$ > $(DATA)/dashboard.pid; exec $(BIN)/solidarity serve --serving $(DATA)/serving.duckdb --host 127.0.0.1 --port $(PORT)
+
+# Stops what `make demo` started, by the process ids it recorded (never by name: another
+# checkout's demo may be running); `dagster dev` stops its webserver and daemon with it.
+stop:
+	@for name in dashboard dagster; do \
+	  pid_file=$(DATA)/$$name.pid; pid=$$(cat $$pid_file 2>/dev/null); \
+	  if [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then kill -TERM $$pid && echo "stopped $$name (pid $$pid)"; \
+	  else echo "$$name: not running"; fi; \
+	  rm -f $$pid_file; \
+	done
 
 browser:
 	bash scripts/ensure-browser.sh
@@ -74,7 +90,7 @@ screenshots: setup browser
 
 dagster: export DAGSTER_HOME := $(DAGSTER_HOME)
 dagster: setup instance
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(DAGSTER_PORT)
 
 clean:
-	rm -rf $(DATA)/sample $(DATA)/*.duckdb $(DATA)/dagster_home
+	rm -rf $(DATA)/*.pid $(DATA)/sample $(DATA)/*.duckdb $(DATA)/dagster_home

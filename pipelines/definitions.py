@@ -2,7 +2,7 @@
 
 Everything under `pipelines/defs/` is found by `dg.load_from_defs_folder`: assets,
 checks, jobs, schedules and sensors defined at module level in any file there. Adding
-a source is adding a folder (`docs/adding-a-source.md`); nothing to register here.
+a source is one entry in `pipelines/sources/registry.py` (`docs/adding-a-source.md`).
 """
 
 from pathlib import Path

@@ -21,6 +21,7 @@ import polars as pl
 from pipelines.dictionary import write_dictionary
 from pipelines.privacy import PrivacyLeak, natural_person_leaks
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
+from pipelines.sources.registry import SOURCES
 
 # What the public may see: every mart in sql/marts/, so a new mart reaches the snapshot
 # with no list to edit, except the private ones named here (kept in the warehouse).
@@ -75,7 +76,8 @@ def snapshot_version(file_hashes: list[str], code: str) -> str:
     return digest.hexdigest()[:16]
 
 
-NOT_READ = ("not read: not in a source folder (grants/, iati/, organisations/, jobs/, events/ or payments/, "
+_FOLDERS = [f"{s.name}/" for s in SOURCES]
+NOT_READ = (f"not read: not in a source folder ({', '.join(_FOLDERS[:-1])} or {_FOLDERS[-1]}, "
             "directly); move it there to have it read")
 
 

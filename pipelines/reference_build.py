@@ -26,10 +26,11 @@ from pathlib import Path
 
 import pycountry
 
-from pipelines.reference import (
-    DAC_CATEGORY_CODELIST, DAC_SECTOR_CODELIST, REFERENCE_DIR, refresh_rates, write_dac_categories,
-    write_dac_sectors,
+from pipelines.reference import REFERENCE_DIR
+from pipelines.reference_codelists import (
+    DAC_CATEGORY_CODELIST, DAC_SECTOR_CODELIST, write_dac_categories, write_dac_sectors,
 )
+from pipelines.reference_rates import refresh_rates
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ASSETS_DIR = PROJECT_ROOT / "dashboard" / "assets"
@@ -200,7 +201,7 @@ def add_population(rows: list[dict], geonames_countries_json: Path) -> list[dict
 # DAC sectors and categories are not built from a package: the only one with the IATI
 # Sector codelist in French (pyIATI 0.4.1) has the 2018 list, 40 purpose codes short. They
 # come from the IATI codelist files shipped unchanged in data/reference/ (SOURCES.md), through
-# `pipelines.reference.write_dac_sectors` / `write_dac_categories`.
+# `pipelines.reference_codelists.write_dac_sectors` / `write_dac_categories`.
 
 
 # -------------------------------------------------------------------- communes etc.

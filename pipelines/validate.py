@@ -6,12 +6,13 @@ uses runs on it, so what validate says is exactly what the pipeline will do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.ingest import isolated
+from pipelines.ingest import Reader, isolated
 from pipelines.sources.common import ReadResult, SourceError
+from pipelines.sources.registry import recognise
 from pipelines.sources.sniff import content_kind
 
 
@@ -22,29 +23,13 @@ class Report:
     summary: str
 
 
-def reader_for(path: Path) -> tuple[str, Callable[[Path], ReadResult]]:
-    from pipelines.sources import local, payments, scdl
-    from pipelines.sources.iati import read_activities
-
+def reader_for(path: Path) -> tuple[str, Reader]:
+    """The source a file belongs to and its reader, by the registry's rules (pipelines/sources/registry.py)."""
     kind = content_kind(path)  # by content: a registry download has no .xml suffix
-    if kind == "xml":
-        return "iati", read_activities
-    if kind == "ics":
-        return "events", local.events_reader()
-    if kind == "spreadsheet":
-        return "grants", scdl.read_grants
     with path.open("rb") as fh:  # the header line only: a 2 GB file is not read to pick its reader
-        head = fh.read(4096).decode("utf-8", errors="replace").lower()
-    first_line = head.splitlines()[0] if head else ""
-    if "type_structure" in first_line:
-        return "organisations", local.read_organisations
-    if "etp" in first_line and "annee" in first_line:
-        return "jobs", local.read_jobs
-    if "type_evenement" in first_line:
-        return "events", local.events_reader()
-    if "numero_mandat" in first_line:
-        return "payments", payments.read_payments
-    return "grants", scdl.read_grants
+        head = fh.read(4096).decode("utf-8", errors="replace")
+    source = recognise(kind, head.splitlines()[0] if head else "")
+    return source.name, source.load_reader()
 
 
 def validate_file(path: Path) -> Report:
@@ -53,7 +38,7 @@ def validate_file(path: Path) -> Report:
     kind, reader = reader_for(path)
     try:
         with isolated(path):
-            result = reader(path)
+            result = _whole(path, reader(path))
     except SourceError as error:
         return Report([str(error)], 1, f"{path}: refused ({kind})")
     lines = [p.message() if p.severity == "error" else f"{p.message()} [warning]" for p in result.problems]
@@ -62,3 +47,14 @@ def validate_file(path: Path) -> Report:
         f"{result.rows_rejected} rejected"
     )
     return Report(lines, result.rows_rejected, summary)
+
+
+def _whole(path: Path, read: ReadResult | Iterator[ReadResult]) -> ReadResult:
+    """A streaming reader's batches (IATI) as one result: counts and problems, not the rows."""
+    if isinstance(read, ReadResult):
+        return read
+    rows_read, problems = 0, []
+    for batch in read:
+        rows_read += batch.rows_read
+        problems += batch.problems
+    return ReadResult(path.name, rows_read, {}, problems)

@@ -1,6 +1,7 @@
 """docs/adding-a-source.md, followed literally: its code blocks are written into a copy of
-the project, a co-funder's CSV is dropped in the inbox, and the new mart must reach the
-serving snapshot with the totals of that CSV."""
+the project (the registry entry added to `SOURCES`, the others as new files), a co-funder's CSV
+is recognised by `solidarity validate` and dropped in the inbox, and the new mart must reach the
+serving snapshot with the totals of that CSV, and data_quality count its rows."""
 
 from __future__ import annotations
 
@@ -18,19 +19,31 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DOC = PROJECT_ROOT / "docs" / "adding-a-source.md"
 PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
-BLOCK = re.compile(r'^```(\w+) title="([^"]+)"\n(.*?)^```$', re.MULTILINE | re.DOTALL)
+BLOCK = re.compile(r'^```(\w+) title="([^"]+)"(?: add_to="(\w+)")?\n(.*?)^```$', re.MULTILINE | re.DOTALL)
+REGISTRY = "pipelines/sources/registry.py"
 
-# what the doc promises: about four files
+# what the doc promises: a reader, its declaration, a SQL file with its asset line, a test
 EXPECTED_FILES = {
     "pipelines/sources/cofunding.py",
+    REGISTRY,
     "pipelines/defs/cofunding/assets.py",
     "sql/marts/cofunding_by_year.sql",
     "tests/test_cofunding.py",
 }
 
 
-def doc_blocks() -> dict[str, str]:
-    return {path: body for _lang, path, body in BLOCK.findall(DOC.read_text(encoding="utf-8"))}
+def doc_blocks() -> dict[str, tuple[str, str]]:
+    """path -> (the tuple the block is added to, or "" for a new file; the block's text)"""
+    text = DOC.read_text(encoding="utf-8")
+    return {path: (add_to, body) for _lang, path, add_to, body in BLOCK.findall(text)}
+
+
+def add_to_tuple(module: str, name: str, entry: str) -> str:
+    """`module`'s text with `entry` added at the end of the tuple `name = (` … `)`."""
+    lines = module.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{name}") and line.rstrip().endswith("("))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].rstrip() == ")")
+    return "".join(lines[:end]) + entry + "".join(lines[end:])
 
 
 def _ignore(folder: str, names: list[str]) -> set[str]:
@@ -57,8 +70,12 @@ def project_copy(tmp_path_factory) -> Path:
     assert set(blocks) == EXPECTED_FILES
     copy = tmp_path_factory.mktemp("project") / "solidarity"
     shutil.copytree(PROJECT_ROOT, copy, ignore=_ignore)
-    for path, body in blocks.items():
+    for path, (add_to, body) in blocks.items():
         target = copy / path
+        if add_to:
+            assert path == REGISTRY and add_to == "SOURCES", "the only list a source is added to is the registry's"
+            target.write_text(add_to_tuple(target.read_text(encoding="utf-8"), add_to, body), encoding="utf-8")
+            continue
         assert not target.exists(), f"the doc must add {path}, not overwrite it"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8")
@@ -104,6 +121,10 @@ def test_a_cofunders_file_reaches_the_snapshot(project_copy, sample_dir, tmp_pat
         expected[key][0] += float(amount.replace(" ", "").replace(",", "."))
         expected[key][1].add(siret)
 
+    # validate tells it from a grants CSV by the registry's header words, and reads it as the pipeline will
+    checked = _run(project_copy, "-m", "pipelines.cli", "validate", str(path))
+    assert f"{path}: cofunding, 6 rows read, 4 accepted, 2 rejected" in checked.stderr, checked.stdout + checked.stderr
+
     warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
     result = _run(project_copy, "-m", "pipelines.cli", "materialize",
                   "--raw", str(raw), "--warehouse", str(warehouse), "--serving", str(serving))
@@ -117,6 +138,9 @@ def test_a_cofunders_file_reaches_the_snapshot(project_copy, sample_dir, tmp_pat
         ).fetchall()
         manifest = conn.sql("select rows_read, rows_accepted, rows_rejected from manifest "
                             "where source = 'cofunding'").fetchall()
+        # data_quality depends on every registered source: it counts the new one's rows too
+        quality = dict(conn.sql("select metric, value from data_quality where source = 'cofunding' "
+                                "and metric in ('rows_read', 'rows_accepted', 'rows_rejected')").fetchall())
     got = {(y, c): (m, b) for y, c, m, b in rows}
     assert got.keys() == expected.keys()
     for key, (amount, beneficiaries) in expected.items():
@@ -124,3 +148,4 @@ def test_a_cofunders_file_reaches_the_snapshot(project_copy, sample_dir, tmp_pat
         assert got[key][1] == len(beneficiaries)
     assert rejected == [("6", "montant"), ("7", "siret_beneficiaire")]
     assert manifest == [(6, 4, 2)]
+    assert quality == {"rows_read": 6, "rows_accepted": 4, "rows_rejected": 2}

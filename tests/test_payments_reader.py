@@ -279,7 +279,7 @@ def test_the_asset_is_in_the_definitions():
 
 @pytest.mark.parametrize("with_file", [False, True], ids=["no file", "one file"])
 def test_the_asset_creates_both_raw_tables_and_balances(tmp_path, with_file):
-    from pipelines.defs.payments.assets import raw_payments
+    from pipelines.defs.raw.assets import raw_asset
     from pipelines.resources import RawFiles
 
     raw_dir = tmp_path / "raw"
@@ -288,7 +288,7 @@ def test_the_asset_creates_both_raw_tables_and_balances(tmp_path, with_file):
         write(raw_dir / "payments", "mandats_2024.csv", ROWS)
     database = tmp_path / "w.duckdb"
     result = dg.materialize(
-        [raw_payments],
+        [raw_asset("payments")],
         resources={"raw_files": RawFiles(raw_dir=str(raw_dir)), "warehouse": DuckDBResource(database=str(database))},
         instance=dg.DagsterInstance.ephemeral(),
     )

@@ -110,7 +110,7 @@ def test_inbox_sensor_run_keys_follow_content_not_names(tmp_path):
         (inbox / source / f"{source}.csv").write_text(f"{source}\n", encoding="utf-8")
     (inbox / "nobody_reads_this").mkdir()
     (inbox / "nobody_reads_this" / "x.csv").write_text("x\n", encoding="utf-8")
-    requests, _ = _evaluate(inbox, None)
+    requests, _ = _evaluate(inbox, "{}")  # after a first tick on an empty inbox (tests/test_automation.py)
     assert sorted(r.tags["solidarity/source"] for r in requests) == ["events", "grants"]
     assert len({r.run_key for r in requests}) == 2
 

@@ -5,10 +5,18 @@
 - `sql_table_asset`: one `sql/<layer>/<name>.sql` file → one warehouse table.
 - `sql_check`: one `sql/checks/<name>.sql` file returning the offending rows; no row
   means the check passes. Blocking checks stop the publish step.
+
+Each asset's `code_version` is a short hash of the text that defines what it computes (its
+SQL file, its reader's module), so the UI marks an asset whose model or reader changed
+since its last materialisation. Tables and checks rebuild when an upstream updates
+(`pipelines/defs/automation/conditions.py`) once the automation sensor is on.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -16,6 +24,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipelines.defs.automation.conditions import REBUILD_WHEN_UPSTREAM_UPDATES
 from pipelines.defs.partitions import YEARS, partition_years, replace_years, rows_in_years
 from pipelines.ingest import Reader, ingest_source
 from pipelines.resources import RawFiles
@@ -23,6 +32,34 @@ from pipelines.settings import SQL_DIR
 from pipelines.warehouse import build_table, ensure_layers, markdown_table, preview_markdown
 
 OWNERS = ["team:data"]
+
+
+def code_version(text: str) -> str:
+    """What Dagster compares to say "code changed": 12 hex digits of the text's sha256."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def reader_module_file(reader: Callable[[], Reader]) -> Path:
+    """The file of the module the reader function lives in, found without calling `reader`
+    (building a reader may load a reference table, too slow for definition time):
+
+    - a registry source's `load_reader` (a bound method of a `pipelines.sources.registry.Source`):
+      the function its "module:function" name gives, imported but not called (a facade module
+      re-exporting it is not where it lives); for a "module:factory()" name, the factory's;
+    - a lambda returning the reader function (`lambda: read_grants`): that function's module;
+    - any other function is a factory that lives beside the reader it builds: its own module.
+    """
+    named = getattr(getattr(reader, "__self__", None), "reader", None)
+    if isinstance(named, str):
+        module, _, function = named.removesuffix("()").partition(":")
+        reader = getattr(importlib.import_module(module), function)
+    elif getattr(reader, "__name__", "") == "<lambda>":
+        found = inspect.getclosurevars(reader)
+        functions = [v for v in {**found.nonlocals, **found.globals}.values() if callable(v)]
+        if len(functions) != 1:
+            raise ValueError(f"reader {reader!r} should name exactly one reader function")
+        reader = functions[0]
+    return Path(inspect.getsourcefile(inspect.unwrap(reader)) or "")
 
 
 def ingest_asset(
@@ -48,6 +85,7 @@ def ingest_asset(
         description=description,
         deps=list(deps),
         partitions_def=YEARS if yearly else None,
+        code_version=code_version(reader_module_file(reader).read_text(encoding="utf-8")),
         # a backfill of many years is one run, one read of the files
         backfill_policy=dg.BackfillPolicy.single_run() if yearly else None,
         check_specs=[
@@ -118,6 +156,7 @@ def sql_table_asset(
 ) -> dg.AssetsDefinition:
     path = SQL_DIR / layer / f"{name}.sql"
     description = _leading_comment(path)
+    sql = path.read_text(encoding="utf-8")
 
     @dg.asset(
         key=dg.AssetKey([layer, name]),
@@ -127,6 +166,8 @@ def sql_table_asset(
         description=description,
         deps=list(deps),
         metadata={"sql_file": str(path.relative_to(SQL_DIR.parent))},
+        code_version=code_version(sql),
+        automation_condition=REBUILD_WHEN_UPSTREAM_UPDATES,
     )
     def _table(warehouse: DuckDBResource) -> dg.MaterializeResult:
         with warehouse.get_connection() as conn:
@@ -163,6 +204,7 @@ def sql_check(
         blocking=blocking,
         description=_leading_comment(path),
         additional_deps=list(deps),
+        automation_condition=REBUILD_WHEN_UPSTREAM_UPDATES,
     )
     def _check(warehouse: DuckDBResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as conn:

@@ -6,7 +6,7 @@ holding nothing but the chunk, finds what decides how to read it or whether to r
   at once, with its line number, before anything else is decoded or split;
 - whether the whole file is UTF-8 (a UTF-8 BOM allowed) and, if it is not, the first byte
   that Windows-1252 cannot decode either: the same answer as decoding the whole file
-  with `decode_bytes`, without the file in memory;
+  with `sniff.decode_bytes`, without the file in memory;
 - whether it holds anything but whitespace;
 - how many times a marker occurs (case-insensitive): `BEGIN:VEVENT` counts an agenda's
   events before one is parsed.

@@ -1,9 +1,9 @@
 """Open a small delimited text file whose columns a Table Schema names.
 
 Real French open-data CSVs come in UTF-8 (often with a BOM) or Windows-1252, with
-`,` or `;` separators. This module decodes, sniffs the separator (stdlib
-`csv.Sniffer`, checked against the expected header), maps header labels to schema
-fields, and yields each data row with the physical line number it starts on.
+`,` or `;` separators. This module decodes, sniffs the separator (`sniff.sniffed_separator`,
+checked against the expected header), maps header labels to schema fields, and yields
+each data row with the physical line number it starts on.
 Whole-file problems (undecodable bytes, empty file, missing required column)
 raise SourceError; column-level oddities (unknown or missing optional columns)
 are warnings on line 1; row-shape errors are errors on the row's line.
@@ -21,23 +21,8 @@ from typing import Any
 from pipelines.limits import LOCAL_CSV_BYTES, check_file_size
 from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import Problem, SourceError
+from pipelines.sources.sniff import SEPARATORS, sniffed_separator
 from pipelines.sources.table_schema import field_names, required_fields
-
-DELIMITERS = ",;\t|"
-
-
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode as UTF-8 (BOM dropped) or else Windows-1252: (text, encoding name).
-
-    A strict UTF-8 attempt first is decisive: cp1252 accented letters are almost
-    never valid UTF-8 sequences, whereas statistical detectors can mistake a short
-    French file for another single-byte code page. Raises UnicodeDecodeError when
-    the bytes are neither (cp1252 leaves five byte values undefined).
-    """
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252"), "cp1252"
 
 
 def _label_key(label: str) -> str:
@@ -55,11 +40,8 @@ def sniff_delimiter(text: str, expected: list[str]) -> str:
         cells = next(csv.reader([first_line], delimiter=delimiter), [])
         return sum(_label_key(c) in wanted for c in cells)
 
-    try:
-        guess = csv.Sniffer().sniff(text[:65536], delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        guess = None
-    best = max(DELIMITERS, key=hits)
+    guess = sniffed_separator(text[:65536])
+    best = max(SEPARATORS, key=hits)
     if guess is not None and hits(guess) >= hits(best):
         return guess
     return best

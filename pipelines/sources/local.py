@@ -13,7 +13,10 @@ Each validates its input against the Frictionless Table Schema in `data/schemas/
 from functools import partial
 
 from pipelines.sources.commune_lookup import CommuneIndex, build_commune_index, resolve_commune
-from pipelines.sources.events import event_match_key, read_events, read_events_csv, read_events_ics
+from pipelines.sources.event_rules import event_match_key
+from pipelines.sources.events import read_events
+from pipelines.sources.events_csv import read_events_csv
+from pipelines.sources.events_ics import read_events_ics
 from pipelines.sources.organisations import read_jobs, read_organisations
 
 

@@ -32,6 +32,7 @@ from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import SourceError
 from pipelines.sources.workbook_guard import check_workbook
 from pipelines.sources.scdl_header import _HEADER_SCAN_ROWS, _find_header
+from pipelines.sources.sniff import SEPARATORS, decode_bytes, sniffed_separator
 
 _SAMPLE_CHARS = 64_000
 # Bytes decoded to sniff the separator: 4 bytes per character at most in UTF-8.
@@ -41,21 +42,23 @@ FAST_PATH = True  # tests switch it off to compare both paths
 
 
 def _decode(raw: bytes, name: str) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]  # UTF-8 announced; the line-by-line fallback has been tried by the caller
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """The whole text: UTF-16 when its byte-order mark says so, else the rule every text
+    table follows (`sniff.decode_bytes`: UTF-8, else Windows-1252), else what
+    charset_normalizer detects (a grants file in another code page, seen in real exports)."""
+    # UTF-8 announced (the line-by-line fallback has been tried by the caller): what follows counts
+    body = raw[3:] if raw.startswith(_BOMS[0]) else raw
+    if body.startswith(_BOMS[1:]):
         try:
-            return raw.decode("utf-16")
+            return body.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise SourceError(name, "1", f"a UTF-16 byte-order mark, but not UTF-16 text: {exc.reason}") from exc
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        return decode_bytes(raw)[0]  # drops the UTF-8 BOM
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes  # rare path: neither UTF-8 nor cp1252
 
-    best = from_bytes(raw).best()
+    best = from_bytes(body).best()
     if best is None:
         raise SourceError(name, "1", "cannot detect the text encoding")
     return str(best)
@@ -87,14 +90,10 @@ def _mixed_lines(raw: bytes, utf8_declared: bool = False) -> tuple[str, list[int
 
 def _delimiter(text: str, name: str) -> str:
     """The separator, from the first `_SAMPLE_CHARS` characters and first lines of `text`."""
-    try:
-        delimiter = csv.Sniffer().sniff(text[:_SAMPLE_CHARS], delimiters=";,\t|").delimiter
-    except csv.Error:
-        # A sample cut mid-record or one odd line can defeat the sniffer: the header alone decides.
-        try:
-            delimiter = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t|").delimiter
-        except csv.Error as exc:
-            raise SourceError(name, "1", "no column separator found (expected ';' or ',')") from exc
+    # A sample cut mid-record or one odd line can defeat the sniffer: the header alone decides.
+    delimiter = sniffed_separator(text[:_SAMPLE_CHARS]) or sniffed_separator(text.splitlines()[0])
+    if delimiter is None:
+        raise SourceError(name, "1", "no column separator found (expected ';' or ',')")
     return _header_delimiter(text, delimiter)
 
 
@@ -103,7 +102,7 @@ def _header_delimiter(text: str, sniffed: str) -> str:
     (or decimal commas) can outvote a ';' header. Keep its choice if it yields the header,
     else the separator that does."""
     head = text.splitlines()[:_HEADER_SCAN_ROWS]
-    for delimiter in dict.fromkeys((sniffed, ";", ",", "\t", "|")):
+    for delimiter in dict.fromkeys((sniffed, ";", *SEPARATORS)):  # a French file: ';' first
         try:
             rows = [(i, cells) for i, cells in enumerate(csv.reader(head, delimiter=delimiter), start=1)]
         except csv.Error:  # a broken line among the first ones: the full read reports it

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.partitions import YEARS
+from pipelines.sources.registry import SOURCES
 
 # Everything, without a partition key: the same full refresh as `solidarity materialize`.
 rebuild = dg.define_asset_job(
@@ -15,7 +16,8 @@ rebuild = dg.define_asset_job(
 # year's rows only, then everything downstream is rebuilt from the whole raw tables.
 reload_year = dg.define_asset_job(
     "reload_year",
-    selection=dg.AssetSelection.assets(["raw", "grants"], ["raw", "events"]).downstream(),
+    # the yearly sources of the registry (pipelines/sources/registry.py): today grants and events
+    selection=dg.AssetSelection.assets(*(s.key for s in SOURCES if s.yearly)).downstream(),
     partitions_def=YEARS,
     description="Re-read the grants and events files for one year (or a range) and replace "
     "only that year's rows, then rebuild what depends on them.",

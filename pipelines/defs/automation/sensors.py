@@ -5,8 +5,15 @@ so the same file seen twice requests nothing, and a file touched but unchanged
 (same bytes, new mtime) requests nothing either. Files are grouped by the inbox
 sub-folder they sit in: one run per source, selecting `raw/<source>` and everything
 downstream of it (staging, marts, their checks, the serving snapshot).
-Off by default; switch it on in the UI (Automation → inbox) or
-`dagster sensor start inbox`.
+Its first tick (no cursor yet) only records the inbox as it is and requests nothing: the files
+already there were built by `make demo`, `solidarity materialize` or a `rebuild`, and the
+nightly rebuild catches any that were not. Off by default; switch it on in the UI
+(Automation → inbox) or `dagster sensor start inbox`.
+
+`rebuild_downstream` evaluates the derived assets' automation conditions
+(`conditions.py`): a source or mart materialised alone in the UI then has what it feeds
+rebuilt. Off by default too, like every automation here (the demo runs on demand); on
+beside `inbox`, it adds no second run to the sensor's (each run already holds the downstream).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.automation.conditions import DERIVED, REBUILD_WHEN_UPSTREAM_UPDATES
 from pipelines.resources import SAMPLE_MARKER, RawFiles
 from pipelines.warehouse import sha256_of
 
@@ -57,8 +65,11 @@ def run_key(source: str, changed: dict[str, tuple[str | None, str | None]]) -> s
     "materialises its source's raw asset and everything downstream. Keyed by file sha256.",
 )
 def inbox(context: dg.SensorEvaluationContext, raw_files: RawFiles) -> dg.SensorResult:
-    before = json.loads(context.cursor) if context.cursor else {}
     now = inbox_state(Path(raw_files.raw_dir))
+    if context.cursor is None:
+        context.log.info(f"first tick: {len(now)} file(s) already in the inbox recorded, no run requested")
+        return dg.SensorResult(run_requests=[], cursor=json.dumps(now, sort_keys=True))
+    before = json.loads(context.cursor)
     graph = context.repository_def.asset_graph
     requests = []
     for source, changed in changes(before, now).items():
@@ -75,3 +86,16 @@ def inbox(context: dg.SensorEvaluationContext, raw_files: RawFiles) -> dg.Sensor
             )
         )
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(now, sort_keys=True))
+
+
+rebuild_downstream = dg.AutomationConditionSensorDefinition(
+    "rebuild_downstream",
+    target=DERIVED,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    # the publish assets are declared without a condition of their own: the same rule (Dagster
+    # takes a default condition only from a sensor evaluated in the code server)
+    default_condition=REBUILD_WHEN_UPSTREAM_UPDATES,
+    use_user_code_server=True,
+    description="Rebuilds staging and mart tables, their checks and the serving snapshot when "
+    "something upstream of them was updated (pipelines/defs/automation/conditions.py).",
+)

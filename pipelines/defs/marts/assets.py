@@ -1,11 +1,11 @@
 """Staging and mart tables: one SQL file each, in dependency order."""
 
 from pipelines.defs.factories import sql_table_asset
+from pipelines.sources.registry import SOURCES, raw_key
 
 REF = ["ref", "reference_tables"]
-RAW_GRANTS, RAW_IATI = ["raw", "grants"], ["raw", "iati"]
-RAW_ORGS, RAW_JOBS, RAW_EVENTS = ["raw", "organisations"], ["raw", "jobs"], ["raw", "events"]
-RAW_PAYMENTS = ["raw", "payments"]
+RAW_GRANTS, RAW_IATI, RAW_PAYMENTS = raw_key("grants"), raw_key("iati"), raw_key("payments")
+RAW_ORGS, RAW_JOBS, RAW_EVENTS = raw_key("organisations"), raw_key("jobs"), raw_key("events")
 
 
 def stg(name: str) -> list[str]:
@@ -66,8 +66,9 @@ MARTS = {
     "link_review": [stg("link_candidates"), stg("grant_activities"), stg("grants")],
     "grant_project_reconciliation": [stg("grants"), stg("grant_activities"), stg("allocations"),
                                      stg("money_flows"), mart("link_review")],
+    # every source, from the registry: a new source's files are counted here as soon as it is read
     "data_quality": [
-        RAW_GRANTS, RAW_IATI, RAW_ORGS, RAW_JOBS, RAW_EVENTS, RAW_PAYMENTS,
+        *(s.key for s in SOURCES),
         stg("grants"), stg("payments"), stg("allocations"), stg("transactions_eur"),
         stg("organisations"), stg("jobs"), stg("events"), stg("unknown_codes"),
     ],
