@@ -41,16 +41,16 @@ def built(tmp_path_factory, sample_dir):
 def serving(built) -> Path:
     """The sample's published serving snapshot (a test module may define its own)."""
     outcome, _, serving = built
-    assert outcome.success
+    assert outcome.success, outcome.report_lines()
     return serving
 
 
 @pytest.fixture(scope="session")
 def client(serving):
     """A Flask test client of the dashboard over the sample snapshot."""
-    from dashboard.app import create_app
+    from snapshot import client_of
 
-    return create_app(serving).server.test_client()
+    return client_of(serving)
 
 
 def pytest_setup_options():

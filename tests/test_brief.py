@@ -22,30 +22,12 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
+from snapshot import client_of, sql
+
 HOSTILE = 'Ligue #read("/etc/passwd") *gras* _souligné_ [lien] $x^2$ @ref <etiq> \\ "q" // fin'
 
 
-def _client(serving: Path):
-    from dashboard.app import create_app
-
-    return create_app(serving).server.test_client()
-
-
-@pytest.fixture(scope="module")
-def serving(built) -> Path:
-    outcome, _, path = built
-    assert outcome.success
-    return path
-
-
-@pytest.fixture(scope="module")
-def client(serving):
-    return _client(serving)
-
-
-def _sql(serving: Path, sql: str, params: dict | None = None):
-    with duckdb.connect(str(serving), read_only=True) as conn:
-        return conn.execute(sql, params).fetchall()
+# `serving` and `client` are the session fixtures of conftest.py.
 
 
 def _pdf(body: bytes) -> PdfReader:
@@ -99,12 +81,12 @@ def _fr_percent(share: Decimal, signed: bool = False) -> str:
 
 
 def _kpis(serving: Path, year: int) -> dict[str, tuple]:
-    rows = _sql(serving, "select indicator, value, previous_value, target from kpis where year = $y", {"y": year})
+    rows = sql(serving, "select indicator, value, previous_value, target from kpis where year = $y", {"y": year})
     return {indicator: (value, previous, target) for indicator, value, previous, target in rows}
 
 
 def _paid_tracked(serving: Path, year: int) -> bool:
-    committed, tracked, paid = _sql(
+    committed, tracked, paid = sql(
         serving, "select coalesce(sum(committed_eur), 0), coalesce(sum(committed_eur) filter (where payments_tracked), 0), "
                  "coalesce(sum(disbursed_eur), 0) from funding_reconciliation where year = $y", {"y": year})[0]
     return not (committed and abs(tracked) < Decimal("0.005") and abs(paid) < Decimal("0.005"))
@@ -131,7 +113,7 @@ def test_french_brief_shows_the_snapshots_kpis_on_at_most_two_pages(client, serv
     print(f"\nbrief built in {elapsed:.2f} s (French, sample, first request)")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
-    year = _sql(serving, "select max(year) from kpis where value is not null")[0][0]
+    year = sql(serving, "select max(year) from kpis where value is not null")[0][0]
     assert response.headers["Content-Disposition"] == f'inline; filename="note-au-conseil-{year}.pdf"'
     reader = _pdf(response.data)
     assert 1 <= len(reader.pages) <= 2
@@ -144,18 +126,18 @@ def test_french_brief_shows_the_snapshots_kpis_on_at_most_two_pages(client, serv
                                               else "non suivi")
     assert paid in text
     # the sample is said to be the sample, and the data's date and source are there
-    assert _sql(serving, "select is_sample from manifest limit 1")[0][0]
+    assert sql(serving, "select is_sample from manifest limit 1")[0][0]
     assert _spaces("Données d'exemple générées") in text
     assert "Sources :" in text and "Instantané du" in text
-    assert _sql(serving, "select snapshot_version from manifest limit 1")[0][0] in text
+    assert sql(serving, "select snapshot_version from manifest limit 1")[0][0] in text
     # the dashboard's address in the footer (the request's own root here: no SOLIDARITY_PUBLIC_URL)
     assert "Tableau de bord : http://localhost/" in text
 
 
 def test_reconciliation_line_adds_up_to_the_snapshot(client, serving):
-    year = _sql(serving, "select max(year) from kpis where value is not null")[0][0]
+    year = sql(serving, "select max(year) from kpis where value is not null")[0][0]
     text = _text(_pdf(client.get("/brief").data))
-    committed, grants, cofinancing = _sql(
+    committed, grants, cofinancing = sql(
         serving, "select sum(committed_eur), sum(committed_eur) filter (where origin = 'grant'), "
                  "sum(committed_eur) filter (where origin = 'cofinancing') from funding_reconciliation "
                  "where year = $y", {"y": year})[0]
@@ -165,7 +147,7 @@ def test_reconciliation_line_adds_up_to_the_snapshot(client, serving):
 
 
 def test_english_brief_follows_the_url_filters(client, serving):
-    years = _sql(serving, "select distinct year from funding order by year")
+    years = sql(serving, "select distinct year from funding order by year")
     last = years[-2][0]  # a range that does not end on the latest year: the brief is of its last year
     response = client.get(f"/brief?lang=en&years={last - 2}-{last}")
     assert response.status_code == 200
@@ -180,7 +162,7 @@ def test_english_brief_follows_the_url_filters(client, serving):
 
 
 def test_charts_are_vector_bars_and_there_is_no_image(client, serving):
-    year = _sql(serving, "select max(year) from kpis where value is not null")[0][0]
+    year = sql(serving, "select max(year) from kpis where value is not null")[0][0]
     reader = _pdf(client.get("/brief").data)
     fills = 0
     for page in reader.pages:
@@ -188,12 +170,12 @@ def test_charts_are_vector_bars_and_there_is_no_image(client, serving):
         for name, xobject in (resources.get("/XObject") or {}).items():
             assert xobject.get_object().get("/Subtype") != "/Image", name
         fills += sum(1 for _, op in ContentStream(page.get_contents(), reader).operations if op == b"f")
-    bars = _sql(serving, "select count(*) from (select programme, year from funding where year between $a and $b "
+    bars = sql(serving, "select count(*) from (select programme, year from funding where year between $a and $b "
                          "group by all having sum(committed_eur) > 0)", {"a": year - 4, "b": year})[0][0]
     assert bars > 0
     assert fills >= bars  # each bar with money is a filled path
     text = _text(reader)
-    for (programme,) in _sql(serving, "select distinct programme from funding where year between $a and $b",
+    for (programme,) in sql(serving, "select distinct programme from funding where year between $a and $b",
                              {"a": year - 4, "b": year}):
         assert _spaces(programme) in text
 
@@ -212,7 +194,7 @@ def test_a_programme_named_with_typst_markup_comes_out_as_text(serving, tmp_path
                                  "group by programme order by sum(committed_eur) desc limit 1").fetchone()
         for table in ("funding", "funding_reconciliation", "funding_by_programme"):
             conn.execute(f"update {table} set programme = $new where programme = $old", {"new": HOSTILE, "old": victim})
-    response = _client(copy).get("/brief?programme=" + quote(HOSTILE))
+    response = client_of(copy).get("/brief?programme=" + quote(HOSTILE))
     assert response.status_code == 200
     text = _text(_pdf(response.data))
     assert f"Programme : {_spaces(HOSTILE)}" in text  # the filter, said

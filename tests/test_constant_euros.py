@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 import duckdb
 import pytest
 
+from dash_pages import nav
+
 CPI_CSV = Path(__file__).resolve().parents[1] / "data" / "reference" / "consumer_prices.csv"
 CENT = Decimal("0.01")
-SHELL = ("..app-title.children...nav.children...lang-switch.children...lang-switch.href..."
-         "sample-banner.children...sample-banner.hidden...footer.children..")
 
 
 def _cpi() -> dict[int, Decimal]:
@@ -152,21 +152,6 @@ def test_latest_year_unchanged_and_a_year_without_index_stays_nominal(built, tmp
     assert abs(_dec(deflated[other]["committed_eur"]) - expected) <= CENT
 
 
-def _nav(http, pathname: str, search: str) -> tuple[list[str], str]:
-    body = {"output": SHELL,
-            "outputs": [{"id": i, "property": p} for i, p in (
-                ("app-title", "children"), ("nav", "children"), ("lang-switch", "children"),
-                ("lang-switch", "href"), ("sample-banner", "children"), ("sample-banner", "hidden"),
-                ("footer", "children"))],
-            "inputs": [{"id": "url", "property": "pathname", "value": pathname},
-                       {"id": "url", "property": "search", "value": search}],
-            "changedPropIds": ["url.search"]}
-    answer = http.post("/_dash-update-component", json=body)
-    assert answer.status_code == 200
-    shell = answer.get_json()["response"]
-    return [link["props"]["href"] for link in shell["nav"]["children"]], shell["lang-switch"]["href"]
-
-
 def test_the_parameter_survives_navigation_and_an_unknown_value_is_ignored(app_client):
     from dashboard import data
     from dashboard.filters import merge, parse
@@ -176,7 +161,7 @@ def test_the_parameter_survives_navigation_and_an_unknown_value_is_ignored(app_c
         country, year = conn.execute(
             "select location_code, max(year) from funding where location_kind = 'country' "
             "group by 1 order by sum(committed_eur) desc limit 1").fetchall()[0]
-    hrefs, switch = _nav(http, "/world", f"?years={year}&euros=constant&lang=en")
+    hrefs, switch = nav(http, "/world", f"?years={year}&euros=constant&lang=en")
     assert len(hrefs) >= 8
     for href in hrefs:
         assert parse_qs(urlsplit(href).query) == {"years": [str(year)], "euros": ["constant"], "lang": ["en"]}, href
@@ -189,7 +174,7 @@ def test_the_parameter_survives_navigation_and_an_unknown_value_is_ignored(app_c
     # unknown values are dropped, never passed on
     for bogus in ("Constant", "constante", "<script>", "1"):
         assert parse({"euros": bogus}, allowed).euros == "current"
-        hrefs, _ = _nav(http, "/flows", f"?euros={bogus}&years={year}")
+        hrefs, _ = nav(http, "/flows", f"?euros={bogus}&years={year}")
         assert all(parse_qs(urlsplit(h).query) == {"years": [str(year)]} for h in hrefs)
     # embeds speak the same word, strictly (an embed refuses what it does not know)
     page = http.get(f"/embed/world-map?year={year}&euros=constant")

@@ -16,57 +16,16 @@ import threading
 import time
 from urllib.parse import quote, unquote, urlsplit
 
-import duckdb
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from werkzeug.serving import make_server
 
+from dash_pages import by_id as _by_id, nodes as _nodes, render as _render, text as _text
 from dashboard.components import markdown_cell
 from dashboard.i18n import day, euros, euros_short, number, percent, t
-
-
-def _sql(path, sql: str, params: dict | None = None) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as conn:
-        return conn.execute(sql, params or {}).fetchall()
-
-
-def _render(client, pathname: str, search: str = ""):
-    """The page's component tree as the app sends it to the browser."""
-    deps = client.get("/_dash-dependencies").get_json()
-    page = next(d for d in deps if "_pages_content" in d["output"])
-    body = {"output": page["output"], "outputs": [{"id": "_pages_content", "property": "children"},
-                                                  {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                       {"id": "_pages_location", "property": "search", "value": search}],
-            "changedPropIds": ["_pages_location.pathname"], "state": []}
-    answer = client.post("/_dash-update-component", json=body)
-    assert answer.status_code == 200, answer.get_data(as_text=True)
-    return answer.get_json()["response"]["_pages_content"]["children"]
-
-
-def _nodes(tree):
-    if isinstance(tree, list):
-        for item in tree:
-            yield from _nodes(item)
-    elif isinstance(tree, dict) and "props" in tree:
-        yield tree
-        yield from _nodes(tree["props"].get("children"))
-
-
-def _text(tree) -> str:
-    if isinstance(tree, (str, int, float)):
-        return str(tree)
-    if isinstance(tree, list):
-        return " ".join(_text(t) for t in tree)
-    if isinstance(tree, dict) and "props" in tree:
-        return _text(tree["props"].get("children"))
-    return ""
-
-
-def _by_id(tree, node_id):
-    return next(n for n in _nodes(tree) if n["props"].get("id") == node_id)
+from snapshot import sql
 
 
 def _figure(tree, chart_id: str) -> dict:
@@ -75,7 +34,7 @@ def _figure(tree, chart_id: str) -> dict:
 
 def _top_country(serving) -> str:
     """The country with the most committed money that also has IATI results."""
-    return _sql(serving, "select f.location_code from funding as f where f.location_kind = 'country' "
+    return sql(serving, "select f.location_code from funding as f where f.location_kind = 'country' "
                          "and f.location_code in (select location_code from outcomes) "
                          "group by 1 order by sum(f.committed_eur) desc limit 1")[0][0]
 
@@ -85,7 +44,7 @@ def _top_country(serving) -> str:
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_country_profile_figures_equal_the_snapshot(serving, client, lang):
     code = _top_country(serving)
-    years = [y for (y,) in _sql(serving, "select distinct year from funding where location_code = $c "
+    years = [y for (y,) in sql(serving, "select distinct year from funding where location_code = $c "
                                          "order by year", {"c": code})]
     first, last = years[-3], years[-1]
     search = f"?years={first}-{last}" + ("&lang=en" if lang == "en" else "")
@@ -93,7 +52,7 @@ def test_country_profile_figures_equal_the_snapshot(serving, client, lang):
     where, params = "location_code = $c and year between $a and $b", {"c": code, "a": first, "b": last}
 
     # names and context from the reference table
-    name_fr, name_en, ldc, population, region_fr, region_en = _sql(
+    name_fr, name_en, ldc, population, region_fr, region_en = sql(
         serving, "select name_fr, name_en, ldc, population, dac_region_fr, dac_region_en from countries "
                  "where alpha3 = $c", {"c": code})[0]
     assert _text(_by_id(tree, "country-name")) == (name_fr if lang == "fr" else name_en)
@@ -102,9 +61,9 @@ def test_country_profile_figures_equal_the_snapshot(serving, client, lang):
     assert (region_fr if lang == "fr" else region_en) in _text(_by_id(tree, "country-region"))
 
     # KPIs: committed and paid from `funding` (the page reads funding_reconciliation)
-    committed, disbursed = _sql(serving, f"select sum(committed_eur), sum(disbursed_eur) from funding where {where}",
+    committed, disbursed = sql(serving, f"select sum(committed_eur), sum(disbursed_eur) from funding where {where}",
                                 params)[0]
-    tracked = _sql(serving, f"select coalesce(sum(committed_eur) filter (where payments_tracked), 0) "
+    tracked = sql(serving, f"select coalesce(sum(committed_eur) filter (where payments_tracked), 0) "
                             f"from funding_reconciliation where {where}", params)[0][0]
     card = _by_id(tree, "country-committed_eur")["props"]
     assert float(card["data-value"]) == pytest.approx(float(committed), rel=1e-12)
@@ -116,7 +75,7 @@ def test_country_profile_figures_equal_the_snapshot(serving, client, lang):
         assert _text(paid["children"]) == euros_short(disbursed, lang)
 
     # money by year: the chart's bars
-    by_year = {y: (c, d) for y, c, d in _sql(serving, f"select year, sum(committed_eur), sum(disbursed_eur) "
+    by_year = {y: (c, d) for y, c, d in sql(serving, f"select year, sum(committed_eur), sum(disbursed_eur) "
                                                       f"from funding where {where} group by 1", params)}
     bars = {trace["name"]: dict(zip(trace["x"], trace["y"])) for trace in _figure(tree, "country-years")["data"]}
     assert set(bars[t("committed_eur", lang)]) == set(by_year)
@@ -126,7 +85,7 @@ def test_country_profile_figures_equal_the_snapshot(serving, client, lang):
 
     # by programme and by DAC category: every row in the table, the bars add up to the total
     for chart, column in (("country-programmes", "programme"), ("country-categories", "category_code")):
-        expected = _sql(serving, f"select {column}, sum(committed_eur) from funding where {where} "
+        expected = sql(serving, f"select {column}, sum(committed_eur) from funding where {where} "
                                  f"group by 1 order by round(sum(committed_eur), 2) desc, 1", params)
         figure = _figure(tree, chart)
         drawn = figure["data"][0]["x"]
@@ -138,21 +97,21 @@ def test_country_profile_figures_equal_the_snapshot(serving, client, lang):
             assert markdown_cell(euros(amount, lang)) in table
 
     # the region's organisations there: names from grants_public, natural persons left out
-    orgs = _sql(serving, "select beneficiary_name, sum(amount_eur) from grants_public where main_location_code = $c "
+    orgs = sql(serving, "select beneficiary_name, sum(amount_eur) from grants_public where main_location_code = $c "
                          "and year between $a and $b and beneficiary_type is distinct from 'personne_physique' "
                          "group by beneficiary_name, beneficiary_type order by 2 desc, 1", params)
     block = _text(_by_id(tree, "country-organisations"))
     assert t("country.organisations_note", lang, count=number(len(orgs), lang)) in block
     for name, amount in orgs[:300]:
         assert markdown_cell(name) in block
-    persons = _sql(serving, "select count(*), sum(amount_eur) from grants_public where main_location_code = $c "
+    persons = sql(serving, "select count(*), sum(amount_eur) from grants_public where main_location_code = $c "
                             "and year between $a and $b and beneficiary_type = 'personne_physique'", params)[0]
     if persons[0]:
         assert _text(_by_id(tree, "country-persons")) == t("country.persons", lang, count=number(persons[0], lang),
                                                             amount=euros_short(persons[1], lang))
 
     # projects: the largest grants, each linking to its project page with the filters
-    keys = [k for (k,) in _sql(serving, "select grant_key from grants_public where main_location_code = $c "
+    keys = [k for (k,) in sql(serving, "select grant_key from grants_public where main_location_code = $c "
                                          "and year between $a and $b order by amount_eur desc, grant_key limit 50",
                                params)]
     links = [n["props"]["href"] for n in _nodes(_by_id(tree, "country-projects")) if n["type"] == "Link"]
@@ -160,16 +119,16 @@ def test_country_profile_figures_equal_the_snapshot(serving, client, lang):
     assert all(urlsplit(h).query == search.lstrip("?") for h in links)
 
     # results: every outcomes row of the place and years
-    results = _sql(serving, "select count(*) from outcomes where location_code = $c and year between $a and $b",
+    results = sql(serving, "select count(*) from outcomes where location_code = $c and year between $a and $b",
                    params)[0][0]
     assert t("country.results_note", lang, count=number(results, lang)) in _text(_by_id(tree, "country-results"))
 
 
 def test_a_country_profile_keeps_the_programme_filter_and_drops_a_country_one(serving, client):
     code = _top_country(serving)
-    programme, amount = _sql(serving, "select programme, sum(committed_eur) from funding where location_code = $c "
+    programme, amount = sql(serving, "select programme, sum(committed_eur) from funding where location_code = $c "
                                       "group by 1 order by 2 desc limit 1", {"c": code})[0]
-    other = _sql(serving, "select location_code from funding where location_kind = 'country' "
+    other = sql(serving, "select location_code from funding where location_kind = 'country' "
                           "and location_code <> $c limit 1", {"c": code})[0][0]
     tree = _render(client, f"/country/{code}", f"?programme={quote(programme)}&country={other}")
     card = _by_id(tree, "country-committed_eur")["props"]
@@ -179,9 +138,9 @@ def test_a_country_profile_keeps_the_programme_filter_and_drops_a_country_one(se
 
 def test_unknown_or_unfunded_places_and_grants_answer_404(serving, client):
     code = _top_country(serving)
-    unfunded = _sql(serving, "select alpha3 from countries where alpha3 not in "
+    unfunded = sql(serving, "select alpha3 from countries where alpha3 not in "
                              "(select location_code from funding) order by 1 limit 1")[0][0]
-    key = _sql(serving, "select grant_key from grants_public order by grant_key limit 1")[0][0]
+    key = sql(serving, "select grant_key from grants_public order by grant_key limit 1")[0][0]
     for path in (f"/country/{code}", f"/project/{quote(key, safe=':')}"):
         assert client.get(path).status_code == 200, path
     for path in ("/country", "/project", f"/country/{unfunded}", "/country/XXX", "/country/<script>", f"/country/{code}/x",
@@ -195,7 +154,7 @@ def test_unknown_or_unfunded_places_and_grants_answer_404(serving, client):
 
 def _linked_grant(serving) -> tuple:
     """A grant to an organisation, in a known country, whose linked activity has IATI results."""
-    return _sql(serving, "select g.* from grants_public as g join project_activities as p using (grant_key) "
+    return sql(serving, "select g.* from grants_public as g join project_activities as p using (grant_key) "
                          "where g.beneficiary_type <> 'personne_physique' and g.main_location_code in "
                          "(select alpha3 from countries) and p.iati_identifier in (select iati_identifier from outcomes) "
                          "order by g.amount_eur desc, g.grant_key limit 1")[0]
@@ -204,7 +163,7 @@ def _linked_grant(serving) -> tuple:
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_project_page_fields_equal_the_snapshot_row(built, client, sample_dir, lang):
     _, warehouse, serving = built
-    columns = [c for (c,) in _sql(serving, "select column_name from information_schema.columns "
+    columns = [c for (c,) in sql(serving, "select column_name from information_schema.columns "
                                            "where table_name = 'grants_public' order by ordinal_position")]
     row = dict(zip(columns, _linked_grant(serving)))
     key = row["grant_key"]
@@ -217,36 +176,36 @@ def test_project_page_fields_equal_the_snapshot_row(built, client, sample_dir, l
     assert field("date") == day(row["date_convention"], lang)
     assert field("year") == str(row["year"])
     assert field("programme") == row["programme"]
-    country = _sql(serving, f"select name_{lang} from countries where alpha3 = $c", {"c": row["main_location_code"]})
+    country = sql(serving, f"select name_{lang} from countries where alpha3 = $c", {"c": row["main_location_code"]})
     assert field("country") == country[0][0]
     assert _by_id(tree, "project-country-link")["props"]["href"].startswith(f"/country/{row['main_location_code']}")
     # what was paid: the grant's payments as the region's records give them (tests/test_payments.py
     # reads them again from the raw payment files); this grant's programme is covered by them
-    (paid,) = _sql(serving, "select coalesce(sum(amount_eur), 0) from grant_payments where grant_key = $k",
+    (paid,) = sql(serving, "select coalesce(sum(amount_eur), 0) from grant_payments where grant_key = $k",
                    {"k": key})[0]
     assert row["payments_source"] == "accounting"
     assert field("payments").startswith(euros(paid, lang))
     # the linked activity, read from the warehouse's link, shares and transactions
-    (identifier,) = _sql(warehouse, "select iati_identifier from staging.grant_activities where grant_key = $k",
+    (identifier,) = sql(warehouse, "select iati_identifier from staging.grant_activities where grant_key = $k",
                          {"k": key})[0]
     assert field("iati-identifier") == identifier
     block = _text(_by_id(tree, "project-activity"))
-    places = _sql(warehouse, f"select coalesce(c.name_{lang}, l.location_code), l.share from staging.location_shares "
+    places = sql(warehouse, f"select coalesce(c.name_{lang}, l.location_code), l.share from staging.location_shares "
                              f"as l left join ref.countries as c on c.alpha3 = l.location_code "
                              f"where l.iati_identifier = $i", {"i": identifier})
-    sectors = _sql(warehouse, "select sector_code, share from staging.sector_shares where iati_identifier = $i",
+    sectors = sql(warehouse, "select sector_code, share from staging.sector_shares where iati_identifier = $i",
                    {"i": identifier})
     assert places and sectors
     for name, share in places:
         assert f"| {markdown_cell(name)} | {markdown_cell(percent(share, lang))} |" in block
     for _, share in sectors:
         assert f" | {markdown_cell(percent(share, lang))} |" in block
-    moves = _sql(warehouse, "select value_eur from staging.transactions_eur where iati_identifier = $i", {"i": identifier})
+    moves = sql(warehouse, "select value_eur from staging.transactions_eur where iati_identifier = $i", {"i": identifier})
     assert moves
     for (value_eur,) in moves:
         assert markdown_cell(euros(value_eur, lang)) in block
     # its results: one table line per measurement, after the results' heading
-    measurements = _sql(serving, "select count(*) from outcomes where iati_identifier = $i", {"i": identifier})[0][0]
+    measurements = sql(serving, "select count(*) from outcomes where iati_identifier = $i", {"i": identifier})[0][0]
     results = block.split(t("country.results", lang), 1)[1]
     assert measurements > 0 and results.count("\n|") == measurements + 1  # the rule line, then the rows
     # provenance: the file and line of the key, the sha256 of the raw file itself
@@ -257,7 +216,7 @@ def test_project_page_fields_equal_the_snapshot_row(built, client, sample_dir, l
 
 
 def test_a_grant_with_no_linked_activity_says_so(serving, client):
-    key = _sql(serving, "select grant_key from grants_public where grant_key not in "
+    key = sql(serving, "select grant_key from grants_public where grant_key not in "
                         "(select grant_key from project_activities) order by grant_key limit 1")[0][0]
     tree = _render(client, f"/project/{quote(key, safe=':')}", "?lang=en")
     assert _text(_by_id(tree, "project-activity-none")) == t("project.no_activity", "en")
@@ -267,19 +226,19 @@ def test_no_natural_person_is_named_on_any_country_or_project_page(built, client
     """Names of natural persons (the warehouse's; the snapshot replaced them) on no profile of a
     country they got a grant in, and on none of their grants' project pages."""
     _, warehouse, serving = built
-    people = _sql(warehouse, "select g.grant_key, g.beneficiary_name, g.purpose from staging.grants as g "
+    people = sql(warehouse, "select g.grant_key, g.beneficiary_name, g.purpose from staging.grants as g "
                              "where g.is_natural_person")
     assert people, "the sample has natural persons: the test needs some"
     names = {name for _, name, _ in people if name}
     keys = [k for k, _, _ in people]
-    places = {c for (c,) in _sql(serving, "select distinct main_location_code from grants_public where grant_key in "
+    places = {c for (c,) in sql(serving, "select distinct main_location_code from grants_public where grant_key in "
                                           "(select unnest($k)) and main_location_code <> 'unallocated'", {"k": keys})}
     assert places
     pages = [(f"/country/{c}", lang) for c in sorted(places) for lang in ("", "?lang=en")]
     pages += [(f"/project/{quote(k, safe=':')}", "") for k in keys[:25]]
     # organisations may bear a person's name ('Lycée Louise Michel', a natural person 'Louise Michel'):
     # their names, as written and as a Markdown table writes them, are taken out before looking
-    organisations = {n for (n,) in _sql(serving, "select distinct beneficiary_name from grants_public "
+    organisations = {n for (n,) in sql(serving, "select distinct beneficiary_name from grants_public "
                                                  "where beneficiary_type is distinct from 'personne_physique'")}
     written = sorted({w for n in organisations for w in (n, markdown_cell(n))}, key=len, reverse=True)
     for path, search in pages:
@@ -290,7 +249,7 @@ def test_no_natural_person_is_named_on_any_country_or_project_page(built, client
         assert not leaked, (path, leaked[:3])
     # and a person's project page says who in the grid's words, never their purpose
     tree = _render(client, f"/project/{quote(keys[0], safe=':')}")
-    anonymised = _sql(serving, "select beneficiary_name from grants_public where grant_key = $k", {"k": keys[0]})[0][0]
+    anonymised = sql(serving, "select beneficiary_name from grants_public where grant_key = $k", {"k": keys[0]})[0][0]
     assert _text(_by_id(tree, "project-beneficiary")) == anonymised
     assert _text(_by_id(tree, "project-purpose")) == "–"
 
@@ -309,7 +268,7 @@ def _click_body(chart: str, customdata: str, search: str) -> dict:
 
 def test_a_map_click_opens_the_profile_and_other_charts_still_filter(serving, client):
     code = _top_country(serving)
-    year = _sql(serving, "select max(year) from funding")[0][0]
+    year = sql(serving, "select max(year) from funding")[0][0]
     answer = client.post("/_dash-update-component", json=_click_body(
         "world-map", f"country={code}", f"?years={year}&measure=disbursed_eur&lang=en"))
     href = answer.get_json()["response"][json.dumps({"id": "world-map", "type": "chart-nav"},
@@ -330,8 +289,8 @@ def test_a_map_click_opens_the_profile_and_other_charts_still_filter(serving, cl
 
 
 def test_a_grid_row_click_opens_its_project_page(serving, client):
-    year = _sql(serving, "select max(year) from grants_public")[0][0]
-    key = _sql(serving, "select grant_key from grants_public where year = $y limit 1", {"y": year})[0][0]
+    year = sql(serving, "select max(year) from grants_public")[0][0]
+    key = sql(serving, "select grant_key from grants_public where year = $y limit 1", {"y": year})[0][0]
     query = f"?years={year}&lang=en"
 
     def body(row_id):
@@ -420,7 +379,7 @@ def test_map_click_opens_a_profile_and_grid_row_a_project_page(server, browser, 
             break
     _drawn(browser, "/country/")
     code = urlsplit(browser.current_url).path.removeprefix("/country/")
-    name = _sql(serving, f"select name_{lang} from countries where alpha3 = $c", {"c": code})[0][0]
+    name = sql(serving, f"select name_{lang} from countries where alpha3 = $c", {"c": code})[0][0]
     assert browser.find_element(By.CSS_SELECTOR, "#country-name").text == name
     assert urlsplit(browser.current_url).query == search.lstrip("?")
     _no_overflow(browser)
@@ -444,7 +403,7 @@ def test_map_click_opens_a_profile_and_grid_row_a_project_page(server, browser, 
             break
     _drawn(browser, "/project/")
     key = unquote(urlsplit(browser.current_url).path.removeprefix("/project/"))
-    assert _sql(serving, "select reference_decision from grants_public where grant_key = $k", {"k": key})[0][0] \
+    assert sql(serving, "select reference_decision from grants_public where grant_key = $k", {"k": key})[0][0] \
         == decision
     assert browser.find_element(By.CSS_SELECTOR, "#project-decision").text == decision
     assert browser.find_element(By.CSS_SELECTOR, "#project-title").text == t("project.title", lang, reference=decision)

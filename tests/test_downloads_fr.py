@@ -12,36 +12,16 @@ import io
 import re
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
-import pytest
+
+from snapshot import client_of, sql
 
 FRENCH_NUMBER = re.compile(r"-?\d+(,\d+)?")
 PLANTED = "=HYPERLINK(\"https://evil.example/\",\"Cliquez\")"
 
 
-def _client(serving: Path):
-    from dashboard.app import create_app
-
-    return create_app(serving).server.test_client()
-
-
-@pytest.fixture(scope="module")
-def serving(built) -> Path:
-    outcome, _, path = built
-    assert outcome.success
-    return path
-
-
-@pytest.fixture(scope="module")
-def client(serving):
-    return _client(serving)
-
-
-def _sql(serving: Path, sql: str, params: dict | None = None):
-    with duckdb.connect(str(serving), read_only=True) as conn:
-        return conn.execute(sql, params).fetchall()
+# `serving` and `client` are the session fixtures of conftest.py.
 
 
 def _french(body: bytes) -> list[list[str]]:
@@ -77,13 +57,13 @@ def test_every_dataset_has_a_label_for_every_column_in_both_languages(client):
 
 
 def test_french_grants_add_up_to_the_snapshot_to_the_cent(client, serving):
-    year, programme = _sql(serving, "select year, programme from grants_public group by all "
+    year, programme = sql(serving, "select year, programme from grants_public group by all "
                                     "order by count(*) desc, year, programme limit 1")[0]
     rows = _french(client.get(f"/download/grants.excel.csv?years={year}&programme={programme}").data)
     header, body = rows[0], rows[1:]
     assert header[:2] == ["Année", "Date de la convention"] and "Montant (€)" in header
     amount = header.index("Montant (€)")
-    expected = _sql(serving, "select count(*), sum(round(amount_eur, 2)) from grants_public "
+    expected = sql(serving, "select count(*), sum(round(amount_eur, 2)) from grants_public "
                              "where year = $y and programme = $p", {"y": year, "p": programme})[0]
     assert len(body) == expected[0] > 10
     assert sum(_euros(r[amount]) for r in body) == Decimal(str(expected[1])).quantize(Decimal("0.01"))
@@ -96,12 +76,12 @@ def test_french_funding_per_year_equals_sql_per_year_to_the_cent(client, serving
     rows = _french(client.get("/download/funding_by_year.excel.csv").data)
     header, body = rows[0], rows[1:]
     assert header[:3] == ["Année", "Montant engagé (€)", "Montant décaissé (€)"]
-    expected = {y: (Decimal(str(c)), Decimal(str(d))) for y, c, d in _sql(
+    expected = {y: (Decimal(str(c)), Decimal(str(d))) for y, c, d in sql(
         serving, "select year, round(sum(committed_eur), 2), round(sum(disbursed_eur), 2) "
                  "from funding group by year")}
     got = {int(r[0]): (_euros(r[1]), _euros(r[2])) for r in body}
     assert got == expected
-    total = _sql(serving, "select sum(committed_eur) from funding")[0][0]
+    total = sql(serving, "select sum(committed_eur) from funding")[0][0]
     assert abs(sum(c for c, _ in got.values()) - Decimal(str(total))) <= Decimal("0.005") * len(got)
 
 
@@ -126,7 +106,7 @@ def test_english_spreadsheet_csv_keeps_english_conventions(client, serving):
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Year", "Committed (€)", "Disbursed (€)"]
     assert all(re.fullmatch(r"-?\d+\.\d{2}", r[1]) for r in rows[1:])
-    assert sum(Decimal(r[1]) for r in rows[1:]) == sum(Decimal(str(v)) for (v,) in _sql(
+    assert sum(Decimal(r[1]) for r in rows[1:]) == sum(Decimal(str(v)) for (v,) in sql(
         serving, "select round(sum(committed_eur), 2) from funding group by year"))
 
 
@@ -146,7 +126,7 @@ def test_formulas_stay_inert_and_negative_amounts_stay_numbers(serving, tmp_path
                                  "limit 1").fetchall()[0]
         conn.execute("update grants_public set beneficiary_name = $f, purpose = '-2+3', amount_eur = -12.5 "
                      "where reference_decision = $k", {"f": PLANTED, "k": key})
-    rows = _french(_client(copy).get(f"/download/grants.excel.csv?years={year}").data)
+    rows = _french(client_of(copy).get(f"/download/grants.excel.csv?years={year}").data)
     header = rows[0]
     row = next(r for r in rows[1:] if r[header.index("Référence de la décision")] == key)
     assert row[header.index("Bénéficiaire")] == "'" + PLANTED  # shown as text, never run
@@ -158,7 +138,7 @@ def test_formulas_stay_inert_and_negative_amounts_stay_numbers(serving, tmp_path
 
 def test_each_format_and_language_is_its_own_cached_file(serving, tmp_path, monkeypatch):
     monkeypatch.setenv("SOLIDARITY_DOWNLOAD_CACHE", str(tmp_path / "cache"))
-    client = _client(serving)
+    client = client_of(serving)
     urls = ["/download/sectors.csv", "/download/sectors.excel.csv", "/download/sectors.excel.csv?lang=en",
             "/download/sectors.csv?lang=en"]
     first = [client.get(url).data for url in urls]

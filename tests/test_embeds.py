@@ -18,6 +18,7 @@ import pytest
 
 from dashboard.embed.catalogue import CHARTS
 from dashboard.embed.headers import frame_ancestors
+from snapshot import client_of, sql
 
 HOSTILE = [
     "/embed/<script>alert(1)</script>",
@@ -45,29 +46,7 @@ HOSTILE = [
 ]
 
 
-def _client(serving: Path, **config):
-    from dashboard.app import create_app
-
-    app = create_app(serving)
-    app.server.config.update(config)
-    return app.server.test_client()
-
-
-@pytest.fixture(scope="module")
-def serving(built) -> Path:
-    outcome, _, path = built
-    assert outcome.success
-    return path
-
-
-@pytest.fixture(scope="module")
-def client(serving):
-    return _client(serving)
-
-
-def _sql(serving: Path, sql: str, params: dict | None = None):
-    with duckdb.connect(str(serving), read_only=True) as conn:
-        return conn.execute(sql, params).fetchall()
+# `serving` and `client` are the session fixtures of conftest.py.
 
 
 def _copy(serving: Path, tmp_path: Path, *statements: str) -> Path:
@@ -93,7 +72,7 @@ def test_every_chart_page_has_title_description_table_source_and_data_links(clie
     assert re.search(r'<h1 class="embed-title" id="embed-title">[^<]+</h1>', html)
     description = re.search(r'<p class="embed-description" id="embed-description">([^<]+)</p>', html).group(1)
     assert len(description) > 20
-    built_at = _sql(serving, "select cast(built_at as date), snapshot_version from manifest limit 1")[0]
+    built_at = sql(serving, "select cast(built_at as date), snapshot_version from manifest limit 1")[0]
     assert built_at[1] in html and str(built_at[0].year) in html  # the source line names the snapshot
     assert f'href="/embed/{slug}.csv?' in html and f'href="/embed/{slug}.zip?' in html
     csv_rows = list(csv.DictReader(io.StringIO(client.get(f"/embed/{slug}.csv?lang={lang}").get_data(as_text=True))))
@@ -113,7 +92,7 @@ PAGES = {"funding-by-year": "/flows", "world-map": "/world", "flows": "/flows", 
 @pytest.mark.parametrize("slug", list(CHARTS))
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_every_embed_names_its_publisher_and_links_back_to_its_dashboard_page(client, serving, slug, lang):
-    year = _sql(serving, "select max(year) from funding")[0][0]
+    year = sql(serving, "select max(year) from funding")[0][0]
     query = {"lang": lang}
     if "year" in CHARTS[slug].params:
         query["year"] = str(year)
@@ -174,33 +153,33 @@ def _csv(client, url: str) -> list[dict]:
 
 
 def test_csv_totals_equal_sql_over_the_snapshot(client, serving):
-    total = _sql(serving, "select sum(committed_eur), sum(disbursed_eur) from funding")[0]
+    total = sql(serving, "select sum(committed_eur), sum(disbursed_eur) from funding")[0]
     rows = _csv(client, "/embed/funding-by-year.csv")
     assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(float(total[0]), rel=1e-9)
     assert sum(float(r["disbursed_eur"]) for r in rows) == pytest.approx(float(total[1]), rel=1e-9)
 
-    by_year = dict(_sql(serving, "select year, sum(committed_eur) from funding group by year"))
+    by_year = dict(sql(serving, "select year, sum(committed_eur) from funding group by year"))
     for year in (2016, 2020, 2024):
         for slug in ("world-map", "flows", "sectors"):
             rows = _csv(client, f"/embed/{slug}.csv?year={year}")
             assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(float(by_year[year]), rel=1e-9), slug
 
-    country = _sql(serving, "select location_code, sum(committed_eur) as s from funding "
+    country = sql(serving, "select location_code, sum(committed_eur) as s from funding "
                             "where location_kind = 'country' group by 1 order by s desc limit 1")[0]
     rows = _csv(client, f"/embed/funding-by-year.csv?country={country[0].lower()}")
     assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(float(country[1]), rel=1e-9)
 
-    jobs = _sql(serving, "select sum(headcount) from jobs_by_departement where year = 2022")[0][0]
+    jobs = sql(serving, "select sum(headcount) from jobs_by_departement where year = 2022")[0][0]
     assert sum(int(r["headcount"]) for r in _csv(client, "/embed/jobs-by-departement.csv?year=2022")) == jobs
-    people = _sql(serving, "select sum(participants) from campaign_reach where year = 2019")[0][0]
+    people = sql(serving, "select sum(participants) from campaign_reach where year = 2019")[0][0]
     assert sum(int(r["participants"]) for r in _csv(client, "/embed/campaign-reach.csv?year=2019")) == people
-    value = _sql(serving, "select value from kpis where year = 2021 and indicator = 'ngos_funded'")[0][0]
+    value = sql(serving, "select value from kpis where year = 2021 and indicator = 'ngos_funded'")[0][0]
     rows = _csv(client, "/embed/kpi.csv?year=2021&indicator=ngos_funded")
     assert [float(r["value"]) for r in rows] == [value]
 
 
 def test_zip_holds_data_metadata_and_citation(client, serving):
-    version, built_at = _sql(serving, "select snapshot_version, cast(built_at as varchar) from manifest limit 1")[0]
+    version, built_at = sql(serving, "select snapshot_version, cast(built_at as varchar) from manifest limit 1")[0]
     response = client.get("/embed/sectors.zip?year=2023&lang=en")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -237,7 +216,7 @@ def test_csp_and_no_cookies_on_every_response(client, url):
 
 def test_frame_ancestors_from_configuration(serving, monkeypatch):
     monkeypatch.setenv("SOLIDARITY_FRAME_ANCESTORS", "https://www.partner.example 'self'")
-    response = _client(serving).get("/embed/world-map")
+    response = client_of(serving).get("/embed/world-map")
     assert "frame-ancestors https://www.partner.example 'self'" in response.headers["Content-Security-Policy"]
     for bad in ("*; script-src *", "https://a.example\nX-Injected: 1", "https://a.example,https://b.example"):
         with pytest.raises(ValueError):
@@ -261,9 +240,9 @@ def test_cache_headers_etag_and_304(client):
 
 
 def test_a_new_snapshot_changes_every_etag(serving, tmp_path):
-    old = _client(serving).get("/embed/world-map?year=2020")
+    old = client_of(serving).get("/embed/world-map?year=2020")
     copy = _copy(serving, tmp_path, "update manifest set snapshot_version = 'next-version'")
-    new = _client(copy).get("/embed/world-map?year=2020", headers={"If-None-Match": old.headers["ETag"]})
+    new = client_of(copy).get("/embed/world-map?year=2020", headers={"If-None-Match": old.headers["ETag"]})
     assert new.status_code == 200 and new.headers["ETag"] != old.headers["ETag"]
     assert "next-version" in new.get_data(as_text=True)
 
@@ -283,12 +262,12 @@ def test_hostile_parameters_are_a_clear_4xx_never_a_500(client, url):
 
 
 def test_text_from_the_data_is_escaped(serving, tmp_path):
-    code = _sql(serving, "select location_code from funding where location_kind = 'country' and year = 2020 "
+    code = sql(serving, "select location_code from funding where location_kind = 'country' and year = 2020 "
                          "group by 1 order by sum(committed_eur) desc limit 1")[0][0]
     evil = "<img src=x onerror=alert(1)>&<script>alert(2)</script>"
     copy = _copy(serving, tmp_path, f"update countries set name_fr = '{evil}' where alpha3 = '{code}'",
                  f"update funding set programme = '{evil}' where year = 2020 and location_code = '{code}'")
-    client = _client(copy)
+    client = client_of(copy)
     for url in ("/embed/world-map?year=2020", "/embed/flows?year=2020", f"/embed/funding-by-year?country={code}",
                 f"/embed/?chart=funding-by-year&country={code}"):
         html = client.get(url).get_data(as_text=True)
@@ -301,10 +280,10 @@ def test_text_from_the_data_is_escaped(serving, tmp_path):
 
 def test_sample_snapshot_is_labelled(serving, tmp_path):
     banner = "Données d&#39;exemple générées"  # as HTML writes the apostrophe
-    real = _client(_copy(serving, tmp_path, "update manifest set is_sample = false"))
+    real = client_of(_copy(serving, tmp_path, "update manifest set is_sample = false"))
     assert banner not in real.get("/embed/kpi").get_data(as_text=True)
     (tmp_path / "sample").mkdir()
-    sample = _client(_copy(serving, tmp_path / "sample", "update manifest set is_sample = true"))
+    sample = client_of(_copy(serving, tmp_path / "sample", "update manifest set is_sample = true"))
     for slug in CHARTS:
         assert banner in sample.get(f"/embed/{slug}").get_data(as_text=True), slug
     archive = zipfile.ZipFile(io.BytesIO(sample.get("/embed/kpi.zip").data))
@@ -321,14 +300,14 @@ def test_builder_offers_the_snapshot_choices_and_a_working_snippet(client, servi
     assert "frame-src 'self'" in response.headers["Content-Security-Policy"]
     for slug in CHARTS:
         assert f'<option value="{slug}"' in html
-    countries = [c for (c,) in _sql(serving, "select distinct location_code from funding where location_kind = 'country'")]
+    countries = [c for (c,) in sql(serving, "select distinct location_code from funding where location_kind = 'country'")]
     assert all(f'<option value="{c}"' in html for c in countries)
     assert '<iframe id="builder-preview" src="/embed/funding-by-year?country=MLI&amp;lang=en"' in html
     snippet = html.split('<textarea id="builder-snippet" readonly>')[1].split("</textarea>")[0]
     assert "&lt;iframe src=&#34;http://localhost/embed/funding-by-year?country=MLI&amp;lang=en&#34;" in snippet
     assert "solidarity-embed:height" in snippet and "e.origin !== &#34;http://localhost&#34;" in snippet
     years = client.get("/embed/?chart=campaign-reach").get_data(as_text=True)
-    expected = [y for (y,) in _sql(serving, "select distinct year from campaign_reach order by 1")]
+    expected = [y for (y,) in sql(serving, "select distinct year from campaign_reach order by 1")]
     assert re.findall(r'<option value="(\d{4})"', years) == [str(y) for y in expected]
 
 
@@ -375,7 +354,7 @@ def test_static_export_is_self_contained(serving, tmp_path):
             assert "Région — programme de solidarité internationale" in html
             assert len(back.findall(html.encode())) == 1, page.name
     flows = (out / "flows.en.html").read_text(encoding="utf-8")
-    latest = _sql(serving, "select max(year) from funding")[0][0]
+    latest = sql(serving, "select max(year) from funding")[0][0]
     assert (f'href="{dashboard}flows?years={latest}&amp;lang=en#flows-sankey" target="_blank" rel="noopener"'
             in flows)
     assert f'href="{dashboard}?years=' in (out / "kpi.fr.html").read_text(encoding="utf-8")
@@ -383,4 +362,4 @@ def test_static_export_is_self_contained(serving, tmp_path):
     assert '<script src="world_110m.js"></script>' in world  # geometry preloaded: no fetch, works from disk
     rows = list(csv.DictReader((out / "data" / "funding-by-year.fr.csv").open(encoding="utf-8")))
     assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(
-        float(_sql(serving, "select sum(committed_eur) from funding")[0][0]), rel=1e-9)
+        float(sql(serving, "select sum(committed_eur) from funding")[0][0]), rel=1e-9)

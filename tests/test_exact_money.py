@@ -17,7 +17,6 @@ import datetime as dt
 import gzip
 import io
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
@@ -28,6 +27,7 @@ import polars as pl
 import pytest
 
 from pipelines.run import materialize_all
+from raw_files import copy_raw, iati_activities, local
 from test_real_files import expected_grants, scdl_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,22 +125,12 @@ def test_no_money_column_is_a_float_in_the_warehouse_or_the_snapshot(built):
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
-    raw = tmp_path_factory.mktemp("exact") / "raw"
-    (raw / "grants").mkdir(parents=True)
-    (raw / "iati").mkdir()
-    for name in SCDL_FILES:
-        shutil.copy(scdl_path(name), raw / "grants" / name)
-    for path in IATI_FILES:
-        shutil.copy(path, raw / "iati" / path.name)
+    raw = copy_raw(tmp_path_factory.mktemp("exact") / "raw", [scdl_path(n) for n in SCDL_FILES], IATI_FILES)
     warehouse, serving = raw.parent / "w.duckdb", raw.parent / "s.duckdb"
     assert materialize_all(raw_dir=raw, warehouse=warehouse, serving=serving).success
     conn = duckdb.connect(str(warehouse), read_only=True)
     yield conn, raw
     conn.close()
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 def _rates() -> tuple[dict[str, list[tuple[dt.date, Decimal]]], dict[str, Decimal]]:
@@ -181,19 +171,14 @@ def _iati_expected(files: list[Path]):
     counted: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     seen: set[str] = set()
     for path in sorted(files, key=lambda p: p.name):
-        root = ET.parse(path).getroot()
-        acts = [root] if _local(root.tag) == "iati-activity" else (
-            [a for a in root if _local(a.tag) == "iati-activity"] if _local(root.tag) == "iati-activities" else [])
-        for act in acts:
-            ident = next((c.text or "" for c in act if _local(c.tag) == "iati-identifier"), "").strip()
-            txs = [c for c in act if _local(c.tag) == "transaction"]
-            if any(sum(1 for c in t if _local(c.tag) == "value") > 1 for t in txs):
+        for ident, act, txs in iati_activities(path):
+            if any(sum(1 for c in t if local(c.tag) == "value") > 1 for t in txs):
                 continue  # refused whole: which amount is meant is unknown
             first = ident not in seen
             seen.add(ident)
             for tx in txs:
-                value = next((c for c in tx if _local(c.tag) == "value"), None)
-                date_el = next((c for c in tx if _local(c.tag) == "transaction-date"), None)
+                value = next((c for c in tx if local(c.tag) == "value"), None)
+                date_el = next((c for c in tx if local(c.tag) == "transaction-date"), None)
                 if value is None or date_el is None or not (value.text or "").strip():
                     continue  # the reader refuses such an activity: its file is left out below
                 date = (date_el.get("iso-date") or "")[:10]
@@ -202,7 +187,7 @@ def _iati_expected(files: list[Path]):
                 amount = Decimal(value.text.strip())
                 currency = (value.get("currency") or act.get("default-currency") or "EUR").strip().upper()
                 read[(path.name, int(date[:4]), currency)] += amount
-                kind_el = next((c for c in tx if _local(c.tag) == "transaction-type"), None)
+                kind_el = next((c for c in tx if local(c.tag) == "transaction-type"), None)
                 code = None if kind_el is None else TYPE_1X.get(kind_el.get("code"), kind_el.get("code"))
                 if not first or code not in ("2", "3", "4"):
                     continue
@@ -245,7 +230,7 @@ def test_scdl_totals_equal_a_decimal_reading_of_the_files_exactly(real):
 def test_iati_totals_and_euros_equal_a_decimal_reading_of_the_files_exactly(real):
     conn, raw = real
     refused = _refused_files(conn)
-    files = [p for p in (raw / "iati").iterdir() if _local(ET.parse(p).getroot().tag) in ("iati-activities",
+    files = [p for p in (raw / "iati").iterdir() if local(ET.parse(p).getroot().tag) in ("iati-activities",
                                                                                           "iati-activity")]
     read, counted = _iati_expected(files)
     got_read = {(f, y, c): v for f, y, c, v in conn.execute(

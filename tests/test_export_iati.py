@@ -14,7 +14,6 @@ whose names the source IATI file carries.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -26,6 +25,8 @@ from lxml import etree
 
 from pipelines.sources.iati import read_activities
 from pipelines.sources.person_names import reads_as_person
+from luhn import with_key
+from raw_files import csv_records, write_organisations, write_region_grants
 
 SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 XSD = SHARED_REFERENCE / "iati" / "schema_v2.03" / "iati-activities-schema.xsd"
@@ -221,14 +222,7 @@ def _sample_beneficiaries(raw: Path) -> tuple[set[str], set[str]]:
     an empty idBeneficiaire whose name reads as a person's, and a row with an identifier."""
     persons, organisations = set(), set()
     for path in sorted((raw / "grants").glob("*.csv")):
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252")
-        header = text.splitlines()[0]
-        reader = csv.DictReader(text.splitlines(), delimiter=";" if header.count(";") > header.count(",") else ",")
-        for row in reader:
+        for row in csv_records(path):
             name = (row.get("nomBeneficiaire") or "").strip()
             if not (row.get("idBeneficiaire") or "").strip():
                 if reads_as_person(name):
@@ -275,20 +269,8 @@ def test_no_natural_person_is_named_in_the_sample_export(exported, sample_dir):
 
 # ------------------------------------------------------------------------------ edge cases
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def _siret(first13: str) -> str:
-    return next(first13 + d for d in "0123456789" if _luhn_ok(first13 + d))
-
-
-ORG_SIRET = _siret("4123456780001")
-PERSON_SIRET = _siret("8765432100001")
+ORG_SIRET = with_key("4123456780001")
+PERSON_SIRET = with_key("8765432100001")
 PERSON_NO_SIRET = "Camille Privatova"
 PERSON_WITH_SIRET = "Hugo Secretin"
 
@@ -375,18 +357,10 @@ EDGE_IATI = '<?xml version="1.0" encoding="UTF-8"?>\n<iati-activities version="2
 def write_edge_folder(root: Path) -> Path:
     for sub in ("grants", "iati", "organisations"):
         (root / sub).mkdir(parents=True)
-    with (root / "organisations" / "organisations.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(("siret", "nom", "categorie_juridique", "code_naf", "code_commune", "code_postal", "type_structure"))
-        w.writerow((ORG_SIRET, "Association Alpha Solidarité", "9220", "94.99Z", "69383", "69003", "ong"))
-        w.writerow((PERSON_SIRET, PERSON_WITH_SIRET, "1000", "74.90B", "69383", "69003", "autre"))
-    with (root / "grants" / "subventions_edge.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, delimiter=";")
-        w.writerow(("nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
-                    "idBeneficiaire", "objet", "montant", "nature", "dispositifAide"))
-        for ref, day, name, siret, amount, objet, programme in EDGE_GRANTS:
-            w.writerow(("Région Auvergne-Rhône-Alpes", REGION_SIRET, day, ref, name, siret, objet, amount,
-                        "aide en numéraire", programme))
+    write_organisations(root / "organisations" / "organisations.csv", [
+        (ORG_SIRET, "Association Alpha Solidarité", "9220", "94.99Z", "69383", "69003", "ong"),
+        (PERSON_SIRET, PERSON_WITH_SIRET, "1000", "74.90B", "69383", "69003", "autre")])
+    write_region_grants(root / "grants" / "subventions_edge.csv", REGION_SIRET, EDGE_GRANTS)
     (root / "iati" / "edge.xml").write_text(EDGE_IATI, encoding="utf-8")
     return root
 

@@ -26,6 +26,7 @@ from pipelines.export.scdl import SCHEMA_PATH, decimal_text, export_scdl, valida
 from pipelines.run import materialize_all
 from pipelines.sources.person_names import reads_as_person
 from pipelines.sources.scdl import read_grants
+from raw_files import csv_records
 
 SCDL_REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "scdl"
 OFFICIAL_SCHEMA = SCDL_REF / "schema" / "schema_v2.1.1.json"
@@ -53,15 +54,7 @@ def frictionless_errors(path: Path) -> list[tuple[int | None, str | None, str]]:
 
 def csv_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(physical line, row) of a one-line-per-row CSV; encoding and separator decided from the bytes."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
-    header = text.splitlines()[0]
-    sep = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.DictReader(text.splitlines(), delimiter=sep)
-    return [(i + 2, row) for i, row in enumerate(reader)]
+    return [(i + 2, row) for i, row in enumerate(csv_records(path))]
 
 
 def amount(cell: str) -> Decimal | None:

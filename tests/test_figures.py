@@ -24,6 +24,7 @@ from dashboard.charts.sectors import sectors_treemap
 from dashboard.charts.world import world_map
 from dashboard.filters import Allowed, Filters, merge, parse, to_query
 from dashboard.i18n import euros_short, number
+from snapshot import client_of
 
 GEOJSON = Path(__file__).resolve().parents[1] / "dashboard" / "assets" / "geo" / "departements-ara.geojson"
 
@@ -260,12 +261,9 @@ def test_url_filters_keep_only_allowlisted_values():
 # ---- downloads and the analysts' route, through Flask's test client over the sample snapshot ----
 
 @pytest.fixture(scope="module")
-def client(built):
-    from dashboard.app import create_app
-
-    outcome, _, serving = built
-    assert outcome.success
-    return create_app(serving).server.test_client(), serving
+def client(serving):
+    # this module's own: its tests take the client with the snapshot's path
+    return client_of(serving), serving
 
 
 def test_csv_download_matches_the_snapshot_and_carries_provenance(client):

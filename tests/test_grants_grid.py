@@ -15,18 +15,10 @@ import pytest
 
 from dashboard import grants_grid
 from dashboard.filters import Filters
+from snapshot import sql
 
 
-@pytest.fixture
-def serving(built):
-    outcome, _, serving = built
-    assert outcome.success
-    return serving
-
-
-def _sql(serving, sql: str, params: dict | None = None) -> list[tuple]:
-    with duckdb.connect(str(serving), read_only=True) as conn:
-        return conn.execute(sql, params or {}).fetchall()
+# `serving` is the session fixture of conftest.py.
 
 
 def _rows(serving, filters: Filters, request: dict) -> dict:
@@ -34,31 +26,31 @@ def _rows(serving, filters: Filters, request: dict) -> dict:
 
 
 def test_a_block_sorted_by_amount_is_the_snapshot_s_largest_grants(serving):
-    year = _sql(serving, "select max(year) from grants_public")[0][0]
+    year = sql(serving, "select max(year) from grants_public")[0][0]
     filters = Filters(year_from=year, year_to=year)
     got = _rows(serving, filters, {"startRow": 0, "endRow": 10, "sortModel": [{"colId": "amount_eur", "sort": "desc"}],
                                    "filterModel": {}})
-    expected = _sql(serving, "select amount_eur from grants_public where year = $y order by amount_eur desc limit 10",
+    expected = sql(serving, "select amount_eur from grants_public where year = $y order by amount_eur desc limit 10",
                     {"y": year})
     assert [r["amount_eur"] for r in got["rowData"]] == [a for (a,) in expected]
-    assert got["rowCount"] == _sql(serving, "select count(*) from grants_public where year = $y", {"y": year})[0][0]
+    assert got["rowCount"] == sql(serving, "select count(*) from grants_public where year = $y", {"y": year})[0][0]
     assert all(r["amount_text"] and r["date_text"] for r in got["rowData"])
 
 
 def test_blocks_page_through_every_grant_once(serving):
-    total = _sql(serving, "select count(*) from grants_public")[0][0]
+    total = sql(serving, "select count(*) from grants_public")[0][0]
     seen = []
     for start in range(0, total, 500):
         block = _rows(serving, Filters(), {"startRow": start, "endRow": start + 500})
         seen += [(r["reference_decision"], r["amount_eur"], r["purpose"]) for r in block["rowData"]]
     assert len(seen) == total
-    expected = _sql(serving, "select reference_decision, amount_eur, purpose from grants_public")
+    expected = sql(serving, "select reference_decision, amount_eur, purpose from grants_public")
     assert sorted(seen, key=repr) == sorted(expected, key=repr)
 
 
 def test_column_filters_bind_values_and_ignore_unknown_columns_and_operators(serving):
     # a word of a grant the OR condition keeps, so the expected count cannot be 0 by chance
-    word = _sql(serving, "select split_part(purpose, ' ', 1) from grants_public "
+    word = sql(serving, "select split_part(purpose, ' ', 1) from grants_public "
                          "where purpose is not null and amount_eur > 50000 order by grant_key limit 1")[0][0]
     request = {"startRow": 0, "endRow": 100000,
                "sortModel": [{"colId": "amount_eur desc; drop table grants_public; --", "sort": "asc"}],
@@ -69,7 +61,7 @@ def test_column_filters_bind_values_and_ignore_unknown_columns_and_operators(ser
                                "grant_key": {"filterType": "text", "type": "contains", "filter": "x"},
                                "programme": {"filterType": "text", "type": "1=1) or (1", "filter": "x"}}}
     got = _rows(serving, Filters(), request)
-    expected = _sql(serving, "select count(*) from grants_public where contains(lower(purpose), lower($w)) "
+    expected = sql(serving, "select count(*) from grants_public where contains(lower(purpose), lower($w)) "
                              "and (amount_eur > 50000 or amount_eur < 1000)", {"w": word})[0][0]
     assert got["rowCount"] == len(got["rowData"]) == expected > 0
     # at most MAX_BLOCK rows per request, whatever was asked
@@ -98,7 +90,7 @@ def test_the_grants_page_sends_no_rows_and_a_callback_serves_one_block(serving):
         "inputs": [{"id": grid_id, "property": "getRowsRequest", "value": request}],
         "changedPropIds": [json.dumps(grid_id, separators=(",", ":")) + ".getRowsRequest"], "state": []}).get_json()
     block = answer["response"][json.dumps(grid_id, separators=(",", ":"))]["getRowsResponse"]
-    senegal = _sql(serving, "select count(*) from grants_public where main_location_code = 'SEN'")[0][0]
+    senegal = sql(serving, "select count(*) from grants_public where main_location_code = 'SEN'")[0][0]
     assert block["rowCount"] == senegal > 0
     assert {r["main_location_code"] for r in block["rowData"]} == {"SEN"}
     assert len(block["rowData"]) == min(100, senegal)
@@ -118,7 +110,7 @@ def test_a_replaced_snapshot_is_seen_by_the_next_request_despite_the_caches(serv
                        {"id": "_pages_location", "property": "search", "value": "?lang=en"}],
             "changedPropIds": ["_pages_location.pathname"], "state": []}
     before = client.post("/_dash-update-component", json=body).get_data(as_text=True)
-    count = _sql(path, "select count(*) from grants_public")[0][0]
+    count = sql(path, "select count(*) from grants_public")[0][0]
     assert f"{count:,} grants" in before
     # a new snapshot with one grant fewer, swapped in atomically as publish does
     fresh = tmp_path / "fresh.duckdb"
@@ -139,9 +131,9 @@ def test_the_grid_shows_a_block_in_the_browser_and_sorts_on_the_server(dash_duo,
     dash_duo.wait_for_page(url=dash_duo.server_url + "/grants?country=SEN")
     dash_duo.wait_for_element(".ag-row [col-id='amount_eur']", timeout=30)
     # default order: newest first, date in French format
-    newest = _sql(serving, "select max(date_convention) from grants_public where main_location_code = 'SEN'")[0][0]
+    newest = sql(serving, "select max(date_convention) from grants_public where main_location_code = 'SEN'")[0][0]
     dash_duo.wait_for_text_to_equal(".ag-row[row-index='0'] [col-id='date_convention']", day(newest, "fr"), timeout=20)
-    largest = _sql(serving, "select max(amount_eur) from grants_public where main_location_code = 'SEN'")[0][0]
+    largest = sql(serving, "select max(amount_eur) from grants_public where main_location_code = 'SEN'")[0][0]
     header = dash_duo.find_element(".ag-header-cell[col-id='amount_eur'] .ag-header-cell-label")
     header.click()  # ascending
     header.click()  # descending: asked of the server, not sorted in the browser

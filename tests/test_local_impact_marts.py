@@ -24,6 +24,8 @@ import duckdb
 import icalendar
 import pytest
 
+from luhn import luhn_ok, with_key  # the tests' own Luhn arithmetic
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 COMMUNES_FILE = PROJECT_ROOT / "data" / "reference" / "communes.csv"
 
@@ -55,14 +57,6 @@ def load_communes() -> tuple[set[str], dict[tuple[str, str], str]]:
 
 
 COMMUNE_CODES, COMMUNE_BY_POSTCODE_NAME = load_communes()
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
 
 
 def organisation_departements(raw_dir: Path) -> dict[str, str | None]:
@@ -170,13 +164,6 @@ def expected_reach(raw_dir: Path) -> dict[tuple[int, str, str], tuple[int, int, 
     return {k: tuple(v) for k, v in acc.items()}
 
 
-@pytest.fixture(scope="module")
-def serving(built):
-    outcome, _warehouse, serving = built
-    assert outcome.success, outcome.report_lines()
-    return serving
-
-
 def rows(serving: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(serving), read_only=True) as conn:
         return conn.sql(sql).fetchall()
@@ -260,10 +247,6 @@ def write_directory(raw: Path, rows_: list[tuple[str, str, str]]) -> None:
             w.writerow((siret, 2024, 1, "1.0", 0))
 
 
-def with_luhn_key(first13: str) -> str:
-    return next(first13 + d for d in "0123456789" if luhn_ok(first13 + d))
-
-
 def test_communes_map_to_departements_in_the_warehouse(tmp_path):
     """Lyon's arrondissements, Corsica's 2A/2B codes and postcodes standing in for missing
     commune codes, through the real pipeline (organisations → jobs_by_departement)."""
@@ -272,7 +255,7 @@ def test_communes_map_to_departements_in_the_warehouse(tmp_path):
     placed = [(f"6938{i}", f"6900{i}", "69") for i in range(1, 10)]  # Lyon 1er..9e
     placed += [("2A004", "20000", "2A"), ("2B033", "20200", "2B"), ("", "38000", "38"), ("", "20090", "2A"),
                ("", "69003", "69"), ("01053", "", "01")]
-    directory = [(with_luhn_key(f"{5000000000000 + i * 1000:013d}"), commune, postcode)
+    directory = [(with_key(f"{5000000000000 + i * 1000:013d}"), commune, postcode)
                  for i, (commune, postcode, _) in enumerate(placed)]
     write_directory(tmp_path / "raw", directory)
     outcome = materialize_all(tmp_path / "raw", tmp_path / "w.duckdb", tmp_path / "s.duckdb")

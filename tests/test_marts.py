@@ -31,6 +31,8 @@ import pytest
 
 from pipelines.sources.person_names import reads_as_person
 from currency_converter import CurrencyConverter, RateNotFoundError
+from luhn import with_key
+from raw_files import write_organisations, write_region_grants
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CENT = 0.005
@@ -471,13 +473,6 @@ def sample_money(sample_dir):
     return money_flows(sample_dir)
 
 
-@pytest.fixture(scope="module")
-def serving(built):
-    outcome, _warehouse, serving = built
-    assert outcome.success, outcome.report_lines()
-    return serving
-
-
 # ---------------------------------------------------------------- sample: the main figures
 
 def test_the_sample_flaws_are_rejected_or_kept_as_documented(sample_dir, sample_money):
@@ -624,12 +619,8 @@ PERSON_WITH_SIRET = "Jean Secretin"
 PERSON_REJECTED = "Léa Rejetée-Durand"
 
 
-def with_luhn_key(first13: str) -> str:
-    return next(first13 + d for d in "0123456789" if luhn_ok(first13 + d))
-
-
-ORG_SIRET = with_luhn_key("4123456780001")
-PERSON_SIRET = with_luhn_key("8765432100001")
+ORG_SIRET = with_key("4123456780001")
+PERSON_SIRET = with_key("8765432100001")
 
 EDGE_GRANTS = [
     # (reference, date, beneficiary, idBeneficiaire as written, montant, objet, programme)
@@ -714,18 +705,10 @@ EDGE_IATI = f"""<?xml version="1.0" encoding="UTF-8"?>
 def write_edge_folder(root: Path) -> Path:
     for sub in ("grants", "iati", "organisations", "events"):
         (root / sub).mkdir(parents=True)
-    with (root / "organisations" / "organisations.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(("siret", "nom", "categorie_juridique", "code_naf", "code_commune", "code_postal", "type_structure"))
-        w.writerow((ORG_SIRET, "Association Alpha Solidarité", "9220", "94.99Z", "69383", "69003", "ong"))
-        w.writerow((PERSON_SIRET, PERSON_WITH_SIRET, "1000", "74.90B", "2A004", "20000", "autre"))
-    with (root / "grants" / "subventions_edge.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, delimiter=";")
-        w.writerow(("nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
-                    "idBeneficiaire", "objet", "montant", "nature", "dispositifAide"))
-        for ref, day, name, siret, amount, objet, programme in EDGE_GRANTS:
-            w.writerow(("Région Auvergne-Rhône-Alpes", REGION_SIRET, day, ref, name, siret, objet, amount,
-                        "aide en numéraire", programme))
+    write_organisations(root / "organisations" / "organisations.csv", [
+        (ORG_SIRET, "Association Alpha Solidarité", "9220", "94.99Z", "69383", "69003", "ong"),
+        (PERSON_SIRET, PERSON_WITH_SIRET, "1000", "74.90B", "2A004", "20000", "autre")])
+    write_region_grants(root / "grants" / "subventions_edge.csv", REGION_SIRET, EDGE_GRANTS)
     (root / "iati" / "edge.xml").write_text(EDGE_IATI, encoding="utf-8")
     with (root / "events" / "evenements_2023.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)

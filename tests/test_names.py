@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dash_pages import render
+
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PAGES = ("/", "/flows", "/world", "/sectors", "/outcomes", "/at-home", "/grants", "/data-quality")
@@ -100,16 +102,8 @@ def _sql(serving, sql: str, params: dict | list | None = None) -> list[tuple]:
 
 
 def _page(app, path: str, search: str = "") -> dict:
-    client, deps, _ = app
-    page = next(d for d in deps if "_pages_content" in d["output"])
-    body = {"output": page["output"], "outputs": [{"id": "_pages_content", "property": "children"},
-                                                  {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
-                       {"id": "_pages_location", "property": "search", "value": search}],
-            "changedPropIds": ["_pages_location.pathname"], "state": []}
-    answer = client.post("/_dash-update-component", json=body)
-    assert answer.status_code == 200, (path, search)
-    return answer.get_json()["response"]["_pages_content"]["children"]
+    client, _, _ = app
+    return render(client, path, search)
 
 
 def _texts(node, key=None, out=None) -> list[str]:

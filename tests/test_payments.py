@@ -21,17 +21,12 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from dash_pages import by_id as _by_id, render as _render, text as _text
 from dashboard.i18n import euros, number, t
-from test_country_project_pages import _by_id, _render, _text
+from snapshot import sql
 from test_marts import read_grants, read_organisations, read_payments, read_text
-
-
-def _sql(path, sql: str, params: dict | None = None) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as conn:
-        return conn.execute(sql, params or {}).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +66,10 @@ def _repeat(payment, lines: list[dict]) -> bool:
 
 def test_every_payment_line_is_read_and_every_euro_matched_or_set_aside(serving, expected):
     lines = expected["lines"]
-    loads = _sql(serving, "select coalesce(sum(rows_read), 0), coalesce(sum(rows_accepted), 0), "
+    loads = sql(serving, "select coalesce(sum(rows_read), 0), coalesce(sum(rows_accepted), 0), "
                           "coalesce(sum(rows_rejected), 0) from manifest where source = 'payments'")[0]
     assert loads == (len(lines), len(lines) - len(expected["rejected"]), len(expected["rejected"]))
-    read, matched = _sql(serving, "select sum(amount_eur), sum(amount_eur) filter (where outcome = 'matched') "
+    read, matched = sql(serving, "select sum(amount_eur), sum(amount_eur) filter (where outcome = 'matched') "
                                   "from payment_matching")[0]
     assert read == expected["read_eur"]
     assert matched == expected["matched_eur"]
@@ -92,7 +87,7 @@ def _instalments(expected) -> dict[str, int]:
 
 
 def test_each_grants_paid_is_the_sum_of_its_payments(serving, expected):
-    rows = _sql(serving, "select grant_key, payments_source, paid_eur from grants_public")
+    rows = sql(serving, "select grant_key, payments_source, paid_eur from grants_public")
     covered = {g.programme for k, g in expected["grants"].items() if k in expected["paid"]}
     assert {key for key, _, _ in rows} == set(expected["grants"])  # the same grants, read two ways
     checked = 0
@@ -108,9 +103,9 @@ def test_each_grants_paid_is_the_sum_of_its_payments(serving, expected):
     assert checked > 1000
     assert any(paid == 0 for _, source, paid in rows if source == "accounting")  # unpaid grants: a real 0 €
     assert any(paid is not None and 0 < paid < amount
-               for (paid, amount) in _sql(serving, "select paid_eur, amount_eur from grants_public"))  # paid below
+               for (paid, amount) in sql(serving, "select paid_eur, amount_eur from grants_public"))  # paid below
     # the per-payment table says the same, grant by grant
-    listed = dict(_sql(serving, "select grant_key, sum(amount_eur) from grant_payments group by 1"))
+    listed = dict(sql(serving, "select grant_key, sum(amount_eur) from grant_payments group by 1"))
     assert listed == {k: v for k, v in expected["paid"].items()}
 
 
@@ -120,7 +115,7 @@ def test_the_programme_without_payment_data_reads_non_suivi(serving, expected):
     programmes = {g.programme for g in expected["grants"].values()}
     uncovered = programmes - covered
     assert uncovered == {"Éducation à la citoyenneté mondiale"}
-    untracked = _sql(serving, "select distinct programme from funding_reconciliation where not payments_tracked")
+    untracked = sql(serving, "select distinct programme from funding_reconciliation where not payments_tracked")
     assert {p for (p,) in untracked} == uncovered
 
 
@@ -138,7 +133,7 @@ def test_project_page_lists_the_grants_payments(serving, client, expected):
     for when in dates:
         assert str(int(when[8:])) in block  # each payment's day is listed
     # a grant of the programme with no payment data: "non suivi", never 0 €
-    untracked = _sql(serving, "select min(grant_key) from grants_public where payments_source is null")[0][0]
+    untracked = sql(serving, "select min(grant_key) from grants_public where payments_source is null")[0][0]
     tree = _render(client, f"/project/{untracked}")
     assert _text(_by_id(tree, "project-payments")) == t("not_tracked", "fr")
 
@@ -153,7 +148,7 @@ def test_unmatched_payments_are_counted_on_the_data_quality_page(client, serving
     # grants paid above their amount (the sample's negative grant amount, paid in full) are counted
     above = [k for k, paid in expected["paid"].items() if paid > Decimal(str(expected["grants"][k].amount))]
     assert above
-    assert _sql(serving, "select value from data_quality where metric = 'grants_paid_above_amount'")[0][0] == len(above)
+    assert sql(serving, "select value from data_quality where metric = 'grants_paid_above_amount'")[0][0] == len(above)
 
 
 def test_emergency_fund_page_gives_the_delay_from_decision_to_first_payment(serving, client, expected):

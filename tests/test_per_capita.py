@@ -22,10 +22,12 @@ from urllib.parse import parse_qs, urlparse
 import duckdb
 import pytest
 
+from dash_pages import by_id as _by_id, nodes as _nodes, render, text
 from dashboard import grants_grid
 from dashboard.figures import euros_per_capita
 from dashboard.filters import parse_search
 from dashboard.i18n import number
+from snapshot import client_of, sql
 
 PROJECT = Path(__file__).resolve().parents[1]
 COUNTRIES_CSV = PROJECT / "data" / "reference" / "countries.csv"
@@ -45,23 +47,11 @@ def population_by_iso3(geonames) -> dict[str, int]:
             if g["population"] > 0 and shipped.get(a2) not in (None, "withdrawn")}
 
 
-@pytest.fixture
-def serving(built):
-    outcome, _, serving = built
-    assert outcome.success
-    return serving
-
-
-def _sql(path, sql: str, params: dict | None = None) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as conn:
-        return conn.execute(sql, params or {}).fetchall()
-
-
 # ---------------------------------------------------------------- reference file
 
 
 def test_population_column_is_geonames_and_the_build_reproduces_the_file(geonames, tmp_path):
-    from pipelines.reference_build import add_population, write_csv
+    from scripts.reference_build import add_population, write_csv
 
     with COUNTRIES_CSV.open(encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -89,9 +79,9 @@ def test_population_column_is_geonames_and_the_build_reproduces_the_file(geoname
 
 
 def test_funding_by_country_per_capita_is_money_over_geonames_population(serving, population_by_iso3):
-    money = _sql(serving, "select year, location_code, location_kind, sum(committed_eur), sum(disbursed_eur) "
+    money = sql(serving, "select year, location_code, location_kind, sum(committed_eur), sum(disbursed_eur) "
                           "from funding group by all")
-    mart = {(y, c): (k, p, cpc, dpc) for y, c, k, p, cpc, dpc in _sql(
+    mart = {(y, c): (k, p, cpc, dpc) for y, c, k, p, cpc, dpc in sql(
         serving, "select year, country_code, location_kind, population, committed_eur_per_capita, "
                  "disbursed_eur_per_capita from funding_by_country")}
     assert len(mart) == len(money)
@@ -107,7 +97,7 @@ def test_funding_by_country_per_capita_is_money_over_geonames_population(serving
         assert committed_pc == pytest.approx(committed / expected, rel=1e-12)
         assert disbursed_pc == pytest.approx(disbursed / expected, rel=1e-12)
     assert with_figure > 50
-    kinds = dict(_sql(serving, "select location_kind, count(population) from funding_by_country group by 1"))
+    kinds = dict(sql(serving, "select location_kind, count(population) from funding_by_country group by 1"))
     assert kinds.get("region", 0) == kinds.get("unallocated", 0) == 0
 
 
@@ -115,42 +105,13 @@ def test_funding_by_country_per_capita_is_money_over_geonames_population(serving
 
 
 def _render(path: Path, pathname: str, search: str):
-    """The page's component tree as the app sends it to the browser."""
-    from dashboard.app import create_app
-
-    client = create_app(path).server.test_client()
-    deps = client.get("/_dash-dependencies").get_json()
-    page = next(d for d in deps if "_pages_content" in d["output"])
-    body = {"output": page["output"], "outputs": [{"id": "_pages_content", "property": "children"},
-                                                  {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                       {"id": "_pages_location", "property": "search", "value": search}],
-            "changedPropIds": ["_pages_location.pathname"], "state": []}
-    answer = client.post("/_dash-update-component", json=body).get_json()
-    return answer["response"]["_pages_content"]["children"], client
-
-
-def _nodes(tree):
-    if isinstance(tree, list):
-        for item in tree:
-            yield from _nodes(item)
-    elif isinstance(tree, dict) and "props" in tree:
-        yield tree
-        yield from _nodes(tree["props"].get("children"))
+    """The page's component tree over a fresh app on `path`, and that app's test client."""
+    client = client_of(path)
+    return render(client, pathname, search), client
 
 
 def _text(tree) -> str:
-    if isinstance(tree, (str, int, float)):
-        return str(tree)
-    if isinstance(tree, list):
-        return "".join(_text(t) for t in tree)
-    if isinstance(tree, dict) and "props" in tree:
-        return _text(tree["props"].get("children"))
-    return ""
-
-
-def _by_id(tree, node_id):
-    return next(n for n in _nodes(tree) if n["props"].get("id") == node_id)
+    return text(tree, sep="")  # this module's readings join the pieces without a space
 
 
 def _map(tree) -> dict:
@@ -159,9 +120,9 @@ def _map(tree) -> dict:
 
 
 def test_world_page_per_capita_follows_the_url(serving, population_by_iso3):
-    year = _sql(serving, "select max(year) from funding")[0][0]
+    year = sql(serving, "select max(year) from funding")[0][0]
     tree, client = _render(serving, "/world", f"?years={year}&measure=disbursed_eur&per=capita")
-    expected = {c: d / population_by_iso3[c] for c, d in _sql(
+    expected = {c: d / population_by_iso3[c] for c, d in sql(
         serving, "select location_code, sum(disbursed_eur) from funding where year = $y "
                  "and location_kind = 'country' group by 1", {"y": year})}
     trace = _map(tree)
@@ -171,7 +132,7 @@ def test_world_page_per_capita_follows_the_url(serving, population_by_iso3):
     for code, value in expected.items():
         assert drawn[code] == pytest.approx(float(value), rel=1e-12)  # the map draws floats
     top = max(expected, key=expected.get)
-    top_name = _sql(serving, "select name_fr from countries where alpha3 = $c", {"c": top})[0][0]
+    top_name = sql(serving, "select name_fr from countries where alpha3 = $c", {"c": top})[0][0]
     description = _text(_by_id(tree, "world-map-description"))
     assert description.startswith(f"Montants versés par habitant, sur la période choisie, dans {len(expected)} pays.")
     assert f"{top_name} ({euros_per_capita(expected[top], 'fr')})" in description
@@ -197,7 +158,7 @@ def test_world_page_per_capita_follows_the_url(serving, population_by_iso3):
 def test_world_page_names_the_countries_without_population(serving, tmp_path):
     copy = tmp_path / "serving.duckdb"
     shutil.copy(serving, copy)
-    top = _sql(copy, "select location_code from funding where location_kind = 'country' "
+    top = sql(copy, "select location_code from funding where location_kind = 'country' "
                      "group by 1 order by sum(committed_eur) desc limit 1")[0][0]
     with duckdb.connect(str(copy)) as conn:
         conn.execute("update countries set population = null where alpha3 = $c", {"c": top})
@@ -217,21 +178,21 @@ def test_world_page_names_the_countries_without_population(serving, tmp_path):
 
 def test_grants_main_category_is_the_activity_s_largest(built):
     _, warehouse, serving = built
-    shares = _sql(warehouse, "select ga.grant_key, s.category_code, s.share from staging.grant_activities as ga "
+    shares = sql(warehouse, "select ga.grant_key, s.category_code, s.share from staging.grant_activities as ga "
                              "join staging.sector_shares as s using (iati_identifier)")
     by_grant: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))  # shares are exact DECIMALs
     for key, category, share in shares:
         by_grant[key][category] += share
     expected = {k: min(c, key=lambda code: (-c[code], code)) for k, c in by_grant.items()}
-    got = dict(_sql(serving, "select grant_key, main_category_code from grants_public"))
+    got = dict(sql(serving, "select grant_key, main_category_code from grants_public"))
     assert {k: v for k, v in got.items() if v != "unallocated"} == expected
     assert len(expected) > 100
 
 
 def test_sectors_page_drills_down_to_the_grants_of_a_category(serving):
-    programme = _sql(serving, "select programme from grants_public where main_category_code <> 'unallocated' "
+    programme = sql(serving, "select programme from grants_public where main_category_code <> 'unallocated' "
                               "group by 1 order by count(*) desc limit 1")[0][0]
-    year_from, year_to = _sql(serving, "select min(year), max(year) from grants_public")[0]
+    year_from, year_to = sql(serving, "select min(year), max(year) from grants_public")[0]
     search = f"?years={year_from + 1}-{year_to}&programme={programme.replace(' ', '+')}"
     tree, _ = _render(serving, "/sectors", search)
     links = [n["props"]["href"] for n in _nodes(_by_id(tree, "sectors-grants"))
@@ -244,7 +205,7 @@ def test_sectors_page_drills_down_to_the_grants_of_a_category(serving):
     assert query["programme"] == [programme] and query["years"] == [f"{year_from + 1}-{year_to}"]
     where = ("main_category_code = $c and programme = $p and year between $y0 and $y1")
     params = {"c": category, "p": programme, "y0": year_from + 1, "y1": year_to}
-    count, total = _sql(serving, f"select count(*), sum(amount_eur) from grants_public where {where}", params)[0]
+    count, total = sql(serving, f"select count(*), sum(amount_eur) from grants_public where {where}", params)[0]
     assert count > 0
     # the grid behind that link: every block, only that category, the same total
     from dashboard.data import filter_allowlists
@@ -261,12 +222,12 @@ def test_sectors_page_drills_down_to_the_grants_of_a_category(serving):
     assert len(rows) == count
     assert sum(r["amount_eur"] for r in rows) == pytest.approx(total, abs=0.005)
     # the grants page itself says so, and a 5-digit sector filter drills to its category
-    sector5 = _sql(serving, "select min(sector_code) from funding where category_code = $c "
+    sector5 = sql(serving, "select min(sector_code) from funding where category_code = $c "
                             "and sector_code <> 'unallocated'", {"c": category})[0][0]
     tree, _ = _render(serving, "/grants", "?" + urlparse(href).query.replace(f"sector={category}", f"sector={sector5}"))
     # named, never a code (issue 15): the category's French name as a sentence (capitals, and
     # each capitalised word but the first, lowered; acronyms kept)
-    name = _sql(serving, "select name_fr from dac_categories where code3 = $c", {"c": category})[0][0]
+    name = sql(serving, "select name_fr from dac_categories where code3 = $c", {"c": category})[0][0]
     name = (name[0] + name[1:].lower() if name.isupper() else
             re.sub(r"[^\W\d_]+", lambda m: m.group().lower() if m.start() and len(m.group()) > 1
                    and m.group()[0].isupper() and m.group()[1:].islower() else m.group(), name))

@@ -15,14 +15,13 @@ is compared with its block's, the page's width with the window's.
 
 from __future__ import annotations
 
-import json
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from werkzeug.serving import make_server
+
+from servers import chromium_window, requested_urls, serving_thread
 
 pytestmark = pytest.mark.browser
 
@@ -74,15 +73,11 @@ return {
 
 
 @pytest.fixture(scope="module")
-def server(built):
+def server(serving):
     from dashboard.app import create_app
 
-    outcome, _, serving = built
-    assert outcome.success
-    httpd = make_server("127.0.0.1", 0, create_app(serving).server, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving_thread(create_app(serving).server) as url:
+        yield url
 
 
 LOGS = ("performance", "browser")  # Chrome logs the tests read
@@ -90,14 +85,9 @@ LOGS = ("performance", "browser")  # Chrome logs the tests read
 
 @pytest.fixture(scope="module", params=[PHONE, DESKTOP], ids=["phone", "desktop"])
 def browser(request):
-    """One Chromium per width, for the whole module (bench.page_load.chromium)."""
-    from bench.page_load import chromium
-
-    driver = chromium(*request.param, logs=LOGS)
-    try:
+    """One Chromium per width, for the whole module."""
+    with chromium_window(*request.param, logs=LOGS) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _measure(driver, path: str, lang: str) -> dict:
@@ -166,15 +156,6 @@ def _open_tables(driver) -> int:
         "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
 
 
-def _requests(driver) -> list[str]:
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
-
-
 def test_every_page_fits_the_screen_by_address_and_through_the_menu(server, browser):
     width = browser.execute_script("return window.innerWidth")
     browser.get_log("performance")  # the network log starts here
@@ -212,7 +193,7 @@ def test_every_page_fits_the_screen_by_address_and_through_the_menu(server, brow
     assert moved == len(PAGES)
     # the pages have charts to measure, each shown once: the number of figures, as the pages hold them
     assert sum(len(p["plots"]) for p in seen.values()) == sum(p["figures"] for p in seen.values()) > 0
-    hosts = {urlsplit(u).netloc for u in _requests(browser) if urlsplit(u).scheme in ("http", "https", "ws", "wss")}
+    hosts = {urlsplit(u).netloc for u in requested_urls(browser) if urlsplit(u).scheme in ("http", "https", "ws", "wss")}
     assert hosts == {urlsplit(server).netloc}, hosts
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe

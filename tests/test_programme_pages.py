@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 
 import dash
 import duckdb
 import pytest
-from werkzeug.serving import make_server
+
+from dash_pages import nav
+from servers import chromium_window, serving_thread
 
 CENT = 0.01
 KPI_IDS = ("committed_eur", "disbursed_eur", "grants", "organisations", "partner_countries")
@@ -213,10 +214,8 @@ PHONE, DESKTOP = (390, 844), (1366, 900)
 @pytest.fixture(scope="module")
 def server(app):
     flask_app, _ = app
-    httpd = make_server("127.0.0.1", 0, flask_app.server, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving_thread(flask_app.server) as url:
+        yield url
 
 
 LOGS = ("browser",)  # Chrome logs the tests read
@@ -224,14 +223,9 @@ LOGS = ("browser",)  # Chrome logs the tests read
 
 @pytest.fixture(scope="module", params=[PHONE, DESKTOP], ids=["phone", "desktop"])
 def browser(request):
-    """One Chromium per width, for the whole module (bench.page_load.chromium)."""
-    from bench.page_load import chromium
-
-    driver = chromium(*request.param, logs=LOGS)
-    try:
+    """One Chromium per width, for the whole module."""
+    with chromium_window(*request.param, logs=LOGS) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.mark.browser
@@ -276,26 +270,6 @@ def test_every_programme_page_is_reached_from_the_overview(app, server, browser,
     assert severe == [], severe
 
 
-SHELL = ("..app-title.children...nav.children...lang-switch.children...lang-switch.href..."
-         "sample-banner.children...sample-banner.hidden...footer.children..")
-
-
-def _nav(http, pathname: str, search: str) -> tuple[list[str], str]:
-    """The shell's callback as the browser calls it: (nav hrefs, language switch href)."""
-    body = {"output": SHELL,
-            "outputs": [{"id": i, "property": p} for i, p in (
-                ("app-title", "children"), ("nav", "children"), ("lang-switch", "children"),
-                ("lang-switch", "href"), ("sample-banner", "children"), ("sample-banner", "hidden"),
-                ("footer", "children"))],
-            "inputs": [{"id": "url", "property": "pathname", "value": pathname},
-                       {"id": "url", "property": "search", "value": search}],
-            "changedPropIds": ["url.search"]}
-    answer = http.post("/_dash-update-component", json=body)
-    assert answer.status_code == 200
-    shell = answer.get_json()["response"]
-    return [link["props"]["href"] for link in shell["nav"]["children"]], shell["lang-switch"]["href"]
-
-
 def test_the_language_switch_keeps_the_programme_page(app):
     """The shell builds its links from known paths only: a programme page is one, so the
     language switch stays on it (with the filters); an unknown slug falls back to home."""
@@ -303,10 +277,10 @@ def test_the_language_switch_keeps_the_programme_page(app):
     http = flask_app.server.test_client()
     year = max(r[0] for r in duckdb.connect(str(serving), read_only=True).execute(
         "select distinct year from funding").fetchall())
-    hrefs, switch = _nav(http, "/programme/commerce-equitable", f"?years={year}")
+    hrefs, switch = nav(http, "/programme/commerce-equitable", f"?years={year}")
     assert switch == f"/programme/commerce-equitable?years={year}&lang=en"
     assert hrefs and not any(h.startswith("/programme") for h in hrefs)  # reached from the overview, not a menu item
-    _, switch = _nav(http, "/programme/festival-des-solidarites", "?lang=en")
+    _, switch = nav(http, "/programme/festival-des-solidarites", "?lang=en")
     assert switch == "/programme/festival-des-solidarites?lang=fr"
-    _, switch = _nav(http, "/programme/no-such-programme", "")
+    _, switch = nav(http, "/programme/no-such-programme", "")
     assert switch == "/?lang=en"

@@ -29,6 +29,7 @@ import polars as pl
 import pytest
 
 from pipelines.run import materialize_all
+from raw_files import copy_raw, iati_activities, local
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "tests" / "data" / "real"
@@ -192,10 +193,6 @@ def expected_grants(name: str) -> dict[int, Decimal]:
     return dict(totals)
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
 # Files with a transaction of two <value>s (Bond 2013: two transactions pasted into one).
 # Which amount is meant is unknown: the activity is refused (docs/money-rules.md), so its
 # transactions are not read; the file is named below so the case stays tested.
@@ -208,23 +205,15 @@ def expected_iati() -> dict[tuple[str, int, str], Decimal]:
     <iati-activities> or a single <iati-activity>."""
     totals: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
     for path in IATI_FILES:
-        root = ET.parse(path).getroot()
-        if _local(root.tag) == "iati-activity":
-            activities = [root]
-        elif _local(root.tag) == "iati-activities":
-            activities = [a for a in root if _local(a.tag) == "iati-activity"]
-        else:
-            continue  # not an activity file: refused whole
-        for act in activities:
+        for _, act, txs in iati_activities(path):  # none when not an activity file: refused whole
             default = act.get("default-currency")
-            txs = [c for c in act if _local(c.tag) == "transaction"]
-            if any(sum(1 for c in tx if _local(c.tag) == "value") > 1 for tx in txs):
+            if any(sum(1 for c in tx if local(c.tag) == "value") > 1 for tx in txs):
                 AMBIGUOUS.add(path.name)
                 continue  # refused whole: none of its transactions is read
             for tx in txs:
-                values = [c for c in tx if _local(c.tag) == "value"]
+                values = [c for c in tx if local(c.tag) == "value"]
                 value = values[0] if values else None
-                dates = [c for c in tx if _local(c.tag) == "transaction-date"]
+                dates = [c for c in tx if local(c.tag) == "transaction-date"]
                 date = dates[-1] if dates else None
                 if value is None or date is None or not (value.text or "").strip():
                     continue
@@ -240,13 +229,7 @@ def expected_iati() -> dict[tuple[str, int, str], Decimal]:
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
-    raw = tmp_path_factory.mktemp("real") / "raw"
-    (raw / "grants").mkdir(parents=True)
-    (raw / "iati").mkdir()
-    for name in SCDL:
-        shutil.copy(scdl_path(name), raw / "grants" / name)
-    for path in IATI_FILES:
-        shutil.copy(path, raw / "iati" / path.name)
+    raw = copy_raw(tmp_path_factory.mktemp("real") / "raw", [scdl_path(n) for n in SCDL], IATI_FILES)
     # class 8: a registry download without .xml, the same activities as a file read above
     shutil.copy(REAL / "iati" / "iati_usg_US_2012_v1.0.xml", raw / "iati" / "usg-registry-download")
     # files no source reads: listed in the manifest with the reason, never skipped silently
@@ -575,22 +558,17 @@ def expected_counted_iati(files: list[Path]) -> dict[tuple[str, int, str], Decim
     seen: set[str] = set()
     totals: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
     for path in sorted(files, key=lambda p: p.name):
-        root = ET.parse(path).getroot()
-        acts = [root] if _local(root.tag) == "iati-activity" else (
-            [a for a in root if _local(a.tag) == "iati-activity"] if _local(root.tag) == "iati-activities" else [])
-        for act in acts:
-            ident = next((c.text or "" for c in act if _local(c.tag) == "iati-identifier"), "").strip()
-            txs = [c for c in act if _local(c.tag) == "transaction"]
-            if ident in seen or any(sum(1 for c in t if _local(c.tag) == "value") > 1 for t in txs):
+        for ident, act, txs in iati_activities(path):
+            if ident in seen or any(sum(1 for c in t if local(c.tag) == "value") > 1 for t in txs):
                 continue
             seen.add(ident)
             for tx in txs:
-                kind_el = next((c for c in tx if _local(c.tag) == "transaction-type"), None)
+                kind_el = next((c for c in tx if local(c.tag) == "transaction-type"), None)
                 code = TYPE_1X.get(kind_el.get("code"), kind_el.get("code")) if kind_el is not None else None
                 if code not in ("2", "3", "4"):
                     continue
-                value = next(c for c in tx if _local(c.tag) == "value")
-                date = next(c for c in tx if _local(c.tag) == "transaction-date").get("iso-date")
+                value = next(c for c in tx if local(c.tag) == "value")
+                date = next(c for c in tx if local(c.tag) == "transaction-date").get("iso-date")
                 day = dt.date.fromisoformat((value.get("value-date") or date)[:10])
                 currency = (value.get("currency") or act.get("default-currency") or "EUR").upper()
                 rate = rate_on(rates, currency, day)

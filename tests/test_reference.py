@@ -483,7 +483,7 @@ def test_svg_path_rings_parses_relative_moves():
 
 
 def ref_build():
-    from pipelines import reference_build
+    from scripts import reference_build  # a build tool, not the runtime package: scripts/
 
     return reference_build
 

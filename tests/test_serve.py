@@ -7,26 +7,20 @@ production server the README starts, as a user would, and asks what a browser wo
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from servers import free_port, wait_listening
 
 
 def test_production_server_serves_the_index_and_every_bundle_from_every_worker(built):
     outcome, _, serving = built
     assert outcome.success
-    port = _free_port()
+    port = free_port()
     solidarity = Path(sys.executable).with_name("solidarity")
     server = subprocess.Popen(
         [str(solidarity), "serve", "--serving", str(serving), "--port", str(port), "--workers", "3", "--threads", "2"],
@@ -41,15 +35,7 @@ def test_production_server_serves_the_index_and_every_bundle_from_every_worker(b
         bundles = re.findall(r'<script src="([^"]+)"', client.get("/").get_data(as_text=True))
     assert any("_dash-component-suites" in b for b in bundles)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.5)
+        wait_listening(port, server)
         # first requests to a fresh server, in parallel so that every worker gets some
         with ThreadPoolExecutor(max_workers=12) as pool:
             codes = list(pool.map(lambda b: (b, requests.get(base + b, timeout=60).status_code), bundles * 6))

@@ -10,16 +10,14 @@ dashboard page, same filters, in a new tab.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from urllib.parse import urlsplit
 
 import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from werkzeug.serving import make_server
+
+from servers import chromium_window, requested_urls, serving_thread
 
 pytestmark = pytest.mark.browser
 
@@ -47,29 +45,17 @@ return Array.from(document.querySelectorAll('.js-plotly-plot')).map(function (pl
 
 
 @pytest.fixture(scope="module")
-def server(built):
+def server(serving):
     from dashboard.app import create_app
 
-    outcome, _, serving = built
-    assert outcome.success
-    httpd = make_server("127.0.0.1", 0, create_app(serving).server, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving_thread(create_app(serving).server) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--window-size=1280,1000"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(options=options)
-    yield driver
-    driver.quit()
+    with chromium_window(1280, 1000, logs=("performance", "browser")) as driver:
+        yield driver
 
 
 def _charts(driver, url: str, expected: int | None = None) -> list[dict]:
@@ -92,15 +78,6 @@ def _overlaps(a: list[float], b: list[float]) -> bool:
     return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
 
 
-def _requests(driver) -> list[str]:
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
-
-
 def test_toolbar_has_two_buttons_in_the_page_language_and_covers_nothing(server, browser):
     browser.get_log("performance")  # start the network log here
     seen = 0
@@ -117,7 +94,7 @@ def test_toolbar_has_two_buttons_in_the_page_language_and_covers_nothing(server,
                     for covered in chart["covered"]:
                         assert not _overlaps(chart["modebar"], covered), (where, chart["modebar"], covered)
     assert seen >= 2 * 2 * 8  # every chart of every page, both widths and languages
-    hosts = {urlsplit(u).netloc for u in _requests(browser) if urlsplit(u).scheme in ("http", "https")}
+    hosts = {urlsplit(u).netloc for u in requested_urls(browser) if urlsplit(u).scheme in ("http", "https")}
     assert hosts == {urlsplit(server).netloc}  # the locale, plotly.js, the topojson: all from this server
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 

@@ -254,19 +254,21 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
+def column_letters(i: int) -> str:
+    """A spreadsheet column's letters from its 0-based index (0 → A, 26 → AA)."""
+    name = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        name = chr(65 + r) + name
+    return name
+
+
 def xlsx(rows: list[list[str]]) -> bytes:
     """A minimal valid .xlsx (one sheet, inline strings): enough for calamine."""
-    def col(i: int) -> str:
-        name = ""
-        i += 1
-        while i:
-            i, r = divmod(i - 1, 26)
-            name = chr(65 + r) + name
-        return name
-
     sheet_rows = "".join(
         f'<row r="{r}">' + "".join(
-            f'<c r="{col(c)}{r}" t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
+            f'<c r="{column_letters(c)}{r}" t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
             for c, v in enumerate(cells) if v != ""
         ) + "</row>"
         for r, cells in enumerate(rows, start=1)

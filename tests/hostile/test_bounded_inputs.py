@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from .corpus import ORG_HEADER, SCDL_HEADER, grant, scdl, vevent, xlsx
+from .corpus import ORG_HEADER, SCDL_HEADER, column_letters, grant, scdl, vevent, xlsx
 
 PROJECT = Path(__file__).resolve().parents[2]
 REAL_XLS = PROJECT / "tests" / "data" / "real" / "scdl" / "DEP_Sarthe_2018-2019_conventions_23k.xls"
@@ -170,15 +170,6 @@ _WORKBOOK_PARTS = {
 _SHEET = '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
 
 
-def _col(i: int) -> str:
-    name = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        name = chr(65 + r) + name
-    return name
-
-
 def workbook(path: Path, rows_xml: Callable[[], object], shared: bytes | object | None = None) -> Path:
     """An xlsx whose sheet data is written by `rows_xml` (an iterable of bytes), streamed;
     `shared`: the shared-strings part, bytes or an iterable of bytes."""
@@ -201,7 +192,7 @@ def workbook(path: Path, rows_xml: Callable[[], object], shared: bytes | object 
 def _grant_rows(first_row: int = 1):
     for r, cells in enumerate([SCDL_HEADER, grant(0), grant(1), grant(2)], start=first_row):
         yield (f'<row r="{r}">' + "".join(
-            f'<c r="{_col(c)}{r}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+            f'<c r="{column_letters(c)}{r}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
             for c, v in enumerate(cells) if v != "") + "</row>").encode()
 
 
@@ -230,7 +221,7 @@ def styled_empty_cells(path: Path, cells: int = 1_000_000, width: int = 20) -> P
     def rows():
         yield from _grant_rows()
         for r in range(5, 5 + cells // width):
-            yield (f'<row r="{r}">' + "".join(f'<c r="{_col(c)}{r}" s="1"/>' for c in range(width))
+            yield (f'<row r="{r}">' + "".join(f'<c r="{column_letters(c)}{r}" s="1"/>' for c in range(width))
                    + "</row>").encode()
     return workbook(path, rows)
 

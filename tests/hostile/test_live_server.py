@@ -27,18 +27,14 @@ from pathlib import Path
 import pytest
 import requests
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from servers import free_port, wait_listening
 
 
 @pytest.fixture(scope="module")
 def live(built, tmp_path_factory):
     outcome, _, serving = built
     assert outcome.success
-    port = _free_port()
+    port = free_port()
     cache = tmp_path_factory.mktemp("downloads")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOLIDARITY_")}
     env.update(SOLIDARITY_DOWNLOAD_CACHE=str(cache), SOLIDARITY_LOGIN_DB=str(cache.parent / "logins.sqlite"))
@@ -47,15 +43,7 @@ def live(built, tmp_path_factory):
         [str(solidarity), "serve", "--serving", str(serving), "--port", str(port), "--workers", "2", "--threads", "8"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert server.poll() is None, server.stdout.read()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.5)
+    wait_listening(port, server)
     try:
         yield f"http://127.0.0.1:{port}", port, server, cache
     finally:

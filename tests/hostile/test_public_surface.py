@@ -20,27 +20,14 @@ import duckdb
 import fastexcel
 import pytest
 
+from snapshot import client_of
+
 FORMULAS = ["=HYPERLINK(\"https://evil.example/\",\"Cliquez\")", "+WEBSERVICE(\"https://evil.example/\")",
             "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
 LINK = '<a href="https://evil.example/">Cliquez ici</a>'
 
 
-def _client(serving: Path):
-    from dashboard.app import create_app
-
-    return create_app(serving).server.test_client()
-
-
-@pytest.fixture(scope="module")
-def serving(built) -> Path:
-    outcome, _, path = built
-    assert outcome.success
-    return path
-
-
-@pytest.fixture(scope="module")
-def client(serving):
-    return _client(serving)
+# `serving` and `client` are the session fixtures of tests/conftest.py.
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +69,7 @@ def _is_number(cell: str) -> bool:
                                  "/embed/flows.csv"])
 def test_csv_downloads_carry_no_live_formula(planted, url):
     copy, _ = planted
-    response = _client(copy).get(url)
+    response = client_of(copy).get(url)
     assert response.status_code == 200
     cells = _csv_cells(response.data)
     assert not [c for c in cells if _live_formula(c)], url
@@ -93,7 +80,7 @@ def test_csv_downloads_carry_no_live_formula(planted, url):
 
 def test_embed_zip_data_carries_no_live_formula(planted):
     copy, _ = planted
-    response = _client(copy).get("/embed/flows.zip")
+    response = client_of(copy).get("/embed/flows.zip")
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         cells = _csv_cells(archive.read("data.csv"))
@@ -109,7 +96,7 @@ def _sheet_formulas(xlsx: bytes) -> list[str]:
 @pytest.mark.parametrize("dataset", ["grants", "outcomes", "flows"])
 def test_excel_downloads_write_text_as_text(planted, dataset):
     copy, _ = planted
-    response = _client(copy).get(f"/download/{dataset}.xlsx")
+    response = client_of(copy).get(f"/download/{dataset}.xlsx")
     assert response.status_code == 200
     assert _sheet_formulas(response.data) == []  # no <f> element: no cell is a formula
     if dataset == "grants":
@@ -127,7 +114,7 @@ def test_analyst_file_carries_no_live_formula(serving, tmp_path, monkeypatch):
     monkeypatch.setenv("SOLIDARITY_ANALYST_PASSWORD", "s3cret")
     monkeypatch.setenv("SOLIDARITY_LOGIN_DB", str(tmp_path / "logins.sqlite"))
     auth = {"Authorization": "Basic " + base64.b64encode(b"analyste:s3cret").decode()}
-    response = _client(copy).get("/analyst/rejected.csv", headers=auth)
+    response = client_of(copy).get("/analyst/rejected.csv", headers=auth)
     assert response.status_code == 200
     cells = _csv_cells(response.data)
     assert "'" + FORMULAS[2] in cells and not [c for c in cells if _live_formula(c)]
@@ -137,7 +124,7 @@ def test_analyst_file_carries_no_live_formula(serving, tmp_path, monkeypatch):
 
 def test_chart_labels_on_pages_are_text_not_markup(planted):
     copy, names = planted
-    client = _client(copy)
+    client = client_of(copy)
     body = {"output": ".._pages_content.children..._pages_store.data..",
             "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
             "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/flows"},
@@ -325,7 +312,7 @@ def test_the_analyst_login_is_throttled_and_logged(serving, tmp_path, monkeypatc
     monkeypatch.setenv("SOLIDARITY_ANALYST_USER", "analyste")
     monkeypatch.setenv("SOLIDARITY_ANALYST_PASSWORD", "s3cret")
     monkeypatch.setenv("SOLIDARITY_LOGIN_DB", str(tmp_path / "logins.sqlite"))
-    client = _client(serving)
+    client = client_of(serving)
 
     def get(password: str, address: str = "203.0.113.9"):
         token = base64.b64encode(f"analyste:{password}".encode()).decode()
@@ -368,7 +355,7 @@ def test_two_builds_of_the_same_inputs_give_the_same_downloads(built, sample_dir
     _, _, first = built
     again = materialize_all(sample_dir, tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb")
     assert again.success
-    one, two = _client(first), _client(tmp_path / "serving.duckdb")
+    one, two = client_of(first), client_of(tmp_path / "serving.duckdb")
     compared = 0
     for dataset in DATASETS:
         a, b = one.get(f"/download/{dataset}.csv"), two.get(f"/download/{dataset}.csv")

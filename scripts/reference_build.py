@@ -5,7 +5,7 @@ Run by a maintainer, never by the pipeline: the pipeline only reads what this wr
 registry package pinned below, fetched with the ordinary clients (`pip download`,
 `npm pack`) into a scratch folder, so a refresh is reproducible and cites its source:
 
-    .venv/bin/python -m pipelines.reference_build --workdir /tmp/refbuild
+    .venv/bin/python scripts/reference_build.py --workdir /tmp/refbuild
 
 `--no-fetch` reuses packages already unpacked in the workdir. Generation itself is pure
 file-in/file-out (the `build_*` functions), so it is testable without a network.
