@@ -87,22 +87,22 @@ def link_review(path: Path | None = None) -> pl.DataFrame:
 
 def payment_matching(path: Path | None = None) -> pl.DataFrame:
     """Public: the region's payments per year, matched to a grant (by which rule) or set aside
-    (and why), rows and euros (marts.payment_matching: read = matched + set aside)."""
+    (and why), rows and euros (marts.payment_matching: read = matched + unmatched + set aside)."""
     return query("select year, outcome, reason, payments, amount_eur from payment_matching "
                  "order by year desc nulls last, outcome, reason", path=path)
 
 
 def payment_totals(path: Path | None = None) -> dict:
-    """Public: all years of marts.payment_matching in one line: read, matched, set aside
-    (unmatched: no single grant found; other: repeated lines and rejected rows)."""
+    """Public: all years of marts.payment_matching in one line: read, matched, unmatched (no
+    single grant found) and other set-asides (repeated lines and rejected rows)."""
     frame = query(
         "select coalesce(sum(payments), 0) as read, coalesce(sum(amount_eur), 0) as read_eur, "
         "coalesce(sum(payments) filter (where outcome = 'matched'), 0) as matched, "
         "coalesce(sum(amount_eur) filter (where outcome = 'matched'), 0) as matched_eur, "
-        "coalesce(sum(payments) filter (where outcome = 'set_aside' and reason not in ('repeated_payment', 'rejected_row')), 0) as unmatched, "
-        "coalesce(sum(amount_eur) filter (where outcome = 'set_aside' and reason not in ('repeated_payment', 'rejected_row')), 0) as unmatched_eur, "
-        "coalesce(sum(payments) filter (where reason in ('repeated_payment', 'rejected_row')), 0) as other, "
-        "coalesce(sum(amount_eur) filter (where reason in ('repeated_payment', 'rejected_row')), 0) as other_eur "
+        "coalesce(sum(payments) filter (where outcome = 'unmatched'), 0) as unmatched, "
+        "coalesce(sum(amount_eur) filter (where outcome = 'unmatched'), 0) as unmatched_eur, "
+        "coalesce(sum(payments) filter (where outcome = 'set_aside'), 0) as other, "
+        "coalesce(sum(amount_eur) filter (where outcome = 'set_aside'), 0) as other_eur "
         "from payment_matching", path=path)
     return frame.row(0, named=True)
 

@@ -69,7 +69,9 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
                    "(decision reference, and beneficiary when given) or 'beneficiary' (its only grant)", None),
     "payment_matching.year": ("Year of the payment (its date; null for a rejected row whose date is unreadable)",
                               "year"),
-    "payment_matching.outcome": ("'matched' (counted as a grant's payment) or 'set_aside' (not counted)", None),
+    "payment_matching.outcome": ("'matched' (counted as a grant's payment), 'unmatched' (no single grant found: "
+                                 "not counted, listed for the analyst) or 'set_aside' (a repeated line or a "
+                                 "rejected row: not counted)", None),
     "payment_matching.reason": ("The matching rule (matched), or why the payment was set aside: "
                                 "unknown_decision, beneficiary_differs, ambiguous, unknown_beneficiary, "
                                 "unknown_grant_reference, repeated_payment, rejected_row", None),

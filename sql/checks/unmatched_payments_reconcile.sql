@@ -1,5 +1,5 @@
 -- The analysts' list holds every payment the public count says no rule matched to one grant
--- (marts.payment_matching's set-aside payments, less repeated lines and rejected rows), in
+-- (marts.payment_matching's outcome 'unmatched'), in
 -- rows and euros, per year. Returns the years that differ.
 with listed as (
     select year, count(*) as payments, sum(amount_eur) as amount_eur from marts.unmatched_payments group by year
@@ -8,7 +8,7 @@ with listed as (
 counted as (
     select year, sum(payments) as payments, sum(amount_eur) as amount_eur
     from marts.payment_matching
-    where outcome = 'set_aside' and reason not in ('repeated_payment', 'rejected_row')
+    where outcome = 'unmatched'
     group by year
 )
 

@@ -67,8 +67,7 @@ payment_matching as (
     -- the region's payment records: matched to a grant, or not (their euros: marts.payment_matching)
     select
         count(*) filter (where set_aside_reason is null) as payments_matched,
-        count(*) filter (where set_aside_reason is not null and set_aside_reason <> 'repeated_payment')
-            as payments_unmatched,
+        count(*) filter (where unmatched) as payments_unmatched,
     from staging.payments
 ),
 

@@ -31,13 +31,10 @@ linked as (
     select distinct iati_identifier from staging.grant_activities
 ),
 
-paid_per_accounting as (
-    -- activities whose (first) grant is paid per the region's records: their types 3 and 4 are not counted
-    select iati_identifier
-    from staging.grant_activities as ga
-    inner join staging.grant_payment_sources as s on s.grant_key = ga.grant_key
-    group by iati_identifier
-    having arg_min(s.payments_source, ga.grant_key) = 'accounting'
+iati_flows as (
+    -- money_flows' own selection (its one home): a converted disbursement it leaves out is one whose
+    -- grant is paid per the region's records
+    select flow_id from staging.money_flows where origin = 'iati'
 ),
 
 iati_classified as (
@@ -48,14 +45,14 @@ iati_classified as (
             when t.transaction_type not in ('2', '3', '4') then 'not_commitment_or_disbursement'
             when t.transaction_type = '2' and l.iati_identifier is not null then 'counted_as_grant'
             when t.rate_missing then 'no_rate'
-            when t.transaction_type in ('3', '4') and a.iati_identifier is not null then 'paid_per_accounting'
+            when t.transaction_type in ('3', '4') and f.flow_id is null then 'paid_per_accounting'
         end as reason,
         r.value,
         t.value_eur,
     from raw.transactions as r
     left join staging.transactions_eur as t on t.source_file = r.source_file and t.source_row = r.source_row
     left join linked as l on l.iati_identifier = r.iati_identifier
-    left join paid_per_accounting as a on a.iati_identifier = r.iati_identifier
+    left join iati_flows as f on f.flow_id = 'iati:' || t.iati_identifier || ':' || t.transaction_index
 ),
 
 iati_outcomes as (

@@ -1,11 +1,13 @@
 -- The region's payment records, counted publicly: per payment year, how many payments and
--- euros were matched to a grant (by which rule) or set aside (and why: no grant with that
--- decision reference, several grants possible, a repeated line, a rejected row). Read =
--- matched + set aside, in rows and euros (the data-quality page shows it; the analyst's list
--- of each set-aside payment is marts.unmatched_payments).
+-- euros were matched to a grant (by which rule), unmatched (no single grant found, and why: no
+-- grant with that decision reference, several grants possible...) or set aside (a repeated
+-- line, a rejected row). Read = matched + unmatched + set aside, in rows and euros (the
+-- data-quality page shows it; the analyst's list of each unmatched payment is
+-- marts.unmatched_payments).
 with payments as (
     select year,
-        case when set_aside_reason is null then 'matched' else 'set_aside' end as outcome,
+        case when set_aside_reason is null then 'matched' when unmatched then 'unmatched' else 'set_aside' end
+            as outcome,
         coalesce(match_rule, set_aside_reason) as reason,
         amount_eur,
     from staging.payments

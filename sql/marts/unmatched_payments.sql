@@ -14,5 +14,5 @@ select
     grant_reference,
     set_aside_reason as reason,
 from staging.payments
-where set_aside_reason is not null and set_aside_reason <> 'repeated_payment'
+where unmatched
 order by year, source_file, source_row

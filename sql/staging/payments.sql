@@ -102,4 +102,6 @@ select
     grant_key,
     case when set_aside_reason is null then rule end as match_rule,
     set_aside_reason,
+    -- set aside by the matching rules (not a repeated line): what the analyst must look at
+    coalesce(set_aside_reason <> 'repeated_payment', false) as unmatched,
 from matched

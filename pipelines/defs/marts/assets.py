@@ -60,7 +60,7 @@ MARTS = {
     "negative_money": [stg("transactions_eur"), stg("money_flows")],
     "unconverted_money": [stg("transactions_eur")],
     "money_reconciliation": [RAW_GRANTS, stg("grant_duplicates"), stg("transactions_eur"), stg("grant_activities"),
-                             stg("grant_payment_sources"), stg("payments"), RAW_PAYMENTS],
+                             stg("money_flows"), stg("payments"), RAW_PAYMENTS],
     "publication_gaps": [RAW_GRANTS, stg("grants")],
     "publication_compliance": [stg("grants"), mart("publication_gaps")],
     "link_review": [stg("link_candidates"), stg("grant_activities"), stg("grants")],
