@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 # runs of the demo are recorded here, where the Dagster UI shows them (tests use a throwaway instance)
 DAGSTER_HOME ?= $(abspath $(DATA)/dagster_home)
 
-.PHONY: demo stop test setup browser postgres screenshots dagster instance clean audit refresh-advisories
+.PHONY: demo stop test setup dictionary browser postgres screenshots dagster instance clean audit refresh-advisories
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,7 +28,9 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock setup.py $(wildcard pipelines/sour
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
+# dbt's manifest of sql/ (the asset graph Dagster reads), parsed again when a model changed
 setup: $(VENV)/.synced
+	@$(BIN)/python -m pipelines.dbt_project
 
 # The demo's Dagster instance: telemetry off, and one run at a time. Every run writes the
 # one DuckDB warehouse, so the daemon queues the UI's, the sensor's and the schedule's runs
@@ -84,6 +86,14 @@ refresh-advisories: setup
 	@test -n "$(ADVISORY_DB)" || { echo "usage: make refresh-advisories ADVISORY_DB=/path/to/advisory-database"; exit 2; }
 	$(BIN)/python scripts/refresh_advisories.py $(ADVISORY_DB)
 	$(BIN)/python scripts/dependency_audit.py
+
+# docs/data-dictionary.md, generated: the sample materialised in a scratch folder, then every
+# published column with its type (from the snapshot) and meaning (from the dbt .yml)
+dictionary: setup
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	  $(BIN)/solidarity sample --out $$scratch/sample > /dev/null && \
+	  $(BIN)/solidarity materialize --raw $$scratch/sample --warehouse $$scratch/w.duckdb --serving $$scratch/s.duckdb > /dev/null && \
+	  $(BIN)/python -m pipelines.dictionary $$scratch/s.duckdb --out docs/data-dictionary.md
 
 screenshots: setup browser
 	$(BIN)/python scripts/screenshots.py --out screenshots

@@ -21,6 +21,9 @@ _DEFLATORS = ("(select year, cast((select max_by(cpi, year) from consumer_prices
 _MONEY_COLUMNS = {
     "funding": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
     "funding_by_programme": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
+    "funding_by_country": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
+    "funding_by_sector": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
+    "flows": ({"committed_eur": 0}, "true"),
     "funding_reconciliation": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
     # a grant's paid total is deflated with its grant year's index (the grid's one figure); its
     # payments one by one (grant_payments) each with its own year's

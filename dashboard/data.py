@@ -64,11 +64,13 @@ def filter_allowlists(path: Path | None = None):
 
 
 def funding_by_year(filters, path: Path | None = None) -> pl.DataFrame:
-    """Committed and disbursed per year. Read from the mart that holds money by year and programme
-    (`funding_by_programme`) when the selection filters on years and a programme at most; a
-    country or a sector needs `funding`'s finer grain."""
-    where, params = funding_where(filters)
-    table = "funding" if filters.country or filters.sector else "funding_by_programme"
+    """Committed and disbursed per year, summed from a mart at the selection's grain: the one of
+    money by year and programme (`funding_by_programme`) when the selection filters on years and a
+    programme at most; a country or a sector needs the places' mart (`funding_by_country`, which
+    holds every filter's column), so the year chart and the map of one country add up alike."""
+    by_place = bool(filters.country or filters.sector)
+    table = "funding_by_country" if by_place else "funding_by_programme"
+    where, params = funding_where(filters, place="country_code")
     return query(
         f"select f.year, sum(f.committed_eur) as committed_eur, sum(f.disbursed_eur) as disbursed_eur "
         f"from {money_source(table, filters)} as f where {where} group by f.year order by f.year",
@@ -78,21 +80,24 @@ def funding_by_year(filters, path: Path | None = None) -> pl.DataFrame:
 
 def funding_by_place(filters, path: Path | None = None) -> pl.DataFrame:
     """Every destination: countries (ISO-3), IATI regions and 'unallocated', with names, and
-    for countries their population and the amounts per inhabitant (null where unknown)."""
+    for countries their population and the amounts per inhabitant (null where unknown). The
+    money is the selection's rows of `funding_by_country` summed; names and population come from
+    the reference tables, as on every page, and a place's amount per inhabitant is its summed
+    money over that population (a ratio of the selection, not a sum of the mart's rows')."""
     from dashboard.i18n import t
 
-    where, params = funding_where(filters)
+    where, params = funding_where(filters, place="country_code")
     frame = query(
         f"select *, committed_eur / nullif(population, 0) as committed_eur_per_capita, "
         f"disbursed_eur / nullif(population, 0) as disbursed_eur_per_capita from ("
-        f"select f.location_code as country_code, f.location_kind, "
+        f"select f.country_code, f.location_kind, "
         # a region is named from the IATI Region codelist (ref table iati_regions)
-        f"coalesce(c.name_fr, r.name_fr, f.location_code) as name_fr, "
-        f"coalesce(c.name_en, r.name_en, f.location_code) as name_en, "
+        f"coalesce(c.name_fr, r.name_fr, f.country_code) as name_fr, "
+        f"coalesce(c.name_en, r.name_en, f.country_code) as name_en, "
         f"case when f.location_kind = 'country' then c.population end as population, "
         f"sum(f.committed_eur) as committed_eur, sum(f.disbursed_eur) as disbursed_eur "
-        f"from {money_source('funding', filters)} as f left join countries as c on c.alpha3 = f.location_code "
-        f"left join iati_regions as r on r.code = f.location_code and f.location_kind = 'region' "
+        f"from {money_source('funding_by_country', filters)} as f left join countries as c on c.alpha3 = f.country_code "
+        f"left join iati_regions as r on r.code = f.country_code and f.location_kind = 'region' "
         f"where {where} group by all) order by committed_eur desc, country_code",
         params, path=path,
     )
@@ -102,13 +107,15 @@ def funding_by_place(filters, path: Path | None = None) -> pl.DataFrame:
 
 
 def flows(filters, lang: str, path: Path | None = None) -> pl.DataFrame:
+    """The Sankey's links: the selection's rows of `flows` summed per programme, organisation
+    type, DAC category and place; names from the reference tables."""
     where, params = funding_where(filters)
     name = name_column(lang)
     return readable_names(query(
         f"select f.programme, f.beneficiary_type, f.category_code, "
         f"coalesce(k.{name}, f.category_code) as category_name, f.location_code, "
         f"coalesce(c.{name}, r.{name}, f.location_code) as location_name, sum(f.committed_eur) as committed_eur "
-        f"from {money_source('funding', filters)} as f left join dac_categories as k on k.code3 = f.category_code "
+        f"from {money_source('flows', filters)} as f left join dac_categories as k on k.code3 = f.category_code "
         f"left join countries as c on c.alpha3 = f.location_code "
         f"left join iati_regions as r on r.code = f.location_code and f.location_kind = 'region' "
         # a full order (cents, then the keys): equal amounts come out the same way every build
@@ -119,13 +126,16 @@ def flows(filters, lang: str, path: Path | None = None) -> pl.DataFrame:
 
 
 def sectors(filters, lang: str, path: Path | None = None) -> pl.DataFrame:
+    """Money per DAC category and sector: the selection's rows of `funding_by_sector` summed;
+    names from the reference tables."""
     where, params = funding_where(filters)
     name = name_column(lang)
     return readable_names(query(
         f"select f.category_code, coalesce(k.{name}, f.category_code) as category_name, f.sector_code, "
         f"coalesce(s.{name}, f.sector_code) as sector_name, sum(f.committed_eur) as committed_eur, "
         f"sum(f.disbursed_eur) as disbursed_eur "
-        f"from {money_source('funding', filters)} as f left join dac_categories as k on k.code3 = f.category_code "
+        f"from {money_source('funding_by_sector', filters)} as f "
+        f"left join dac_categories as k on k.code3 = f.category_code "
         f"left join dac_sectors as s on s.code5 = f.sector_code "
         f"where {where} group by all order by f.category_code, f.sector_code",
         params, path=path,

@@ -92,7 +92,7 @@ def sentence_case(name: str | None) -> str | None:
     Financiers'); every page, embed and download shows 'Water and sanitation', 'Banques et
     services financiers'. Only a capitalised word (one capital, then lower case) after the
     first is lowered: acronyms ('PME', 'NGOs', 'VIH/sida', 'COVID-19') stay as written. DAC
-    purpose and category names hold no proper noun (tests/test_reference.py reads them all)."""
+    purpose and category names hold no proper noun (tests/test_reference_sectors.py reads them all)."""
     if not name:
         return name
     if name.isupper():

@@ -6,8 +6,9 @@ Every value is bound as a parameter; only fixed column names become SQL text.
 from __future__ import annotations
 
 
-def funding_where(filters, alias: str = "f") -> tuple[str, dict]:
-    """A where clause over `funding`-shaped tables (year, programme, location_code, category/sector)."""
+def funding_where(filters, alias: str = "f", place: str = "location_code") -> tuple[str, dict]:
+    """A where clause over `funding`-shaped tables (year, programme, place, category/sector);
+    `place` names the place column (`country_code` in marts.funding_by_country)."""
     clauses, params = ["true"], {}
     if filters.year_from is not None:
         clauses.append(f"{alias}.year between $year_from and $year_to")
@@ -16,7 +17,7 @@ def funding_where(filters, alias: str = "f") -> tuple[str, dict]:
         clauses.append(f"{alias}.programme = $programme")
         params["programme"] = filters.programme
     if filters.country:
-        clauses.append(f"{alias}.location_code = $country")
+        clauses.append(f"{alias}.{place} = $country")
         params["country"] = filters.country
     if filters.sector:
         column = "category_code" if len(filters.sector) == 3 else "sector_code"

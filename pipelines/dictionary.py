@@ -2,8 +2,10 @@
 meaning, unit and the file that makes it.
 
 Types and the list of columns come from the snapshot itself (DuckDB's information_schema),
-so the dictionary cannot drift from the data; meanings and units come from
-`pipelines.column_meanings.COLUMNS`, and `tests/test_marts.py` fails when a published column
+so the dictionary cannot drift from the data; meanings and units come from the dbt project's
+.yml (each mart's beside it, the reference and load-record tables' in `sql/models/sources/`,
+meanings several tables share as docs blocks in `sql/models/columns.md`), read rendered from
+dbt's manifest by `column_meanings`, and `tests/test_marts.py` fails when a published column
 has no meaning there. The publish step writes it into the snapshot as table
 `data_dictionary`; `python -m pipelines.dictionary SNAPSHOT [--out docs/data-dictionary.md]`
 renders it as Markdown (the docs copy is checked to be up to date by the tests).
@@ -12,13 +14,14 @@ renders it as Markdown (the docs copy is checked to be up to date by the tests).
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.column_meanings import COLUMNS
 from pipelines.settings import SQL_DIR
 
 UNDOCUMENTED = "(not documented)"
@@ -27,14 +30,53 @@ REFERENCE_SOURCES = {"targets": "data/config/targets.toml"}
 PUBLISH_SOURCE = "pipelines/publish.py"
 DICTIONARY_TABLE = "data_dictionary"
 
+# dbt's manifest (`python -m pipelines.dbt_project` prepares it): columns' descriptions, doc()
+# blocks rendered, and units (`meta: {unit: ...}`) of every model and source
+MANIFEST = SQL_DIR / "target" / "manifest.json"
+# the dbt sources pipelines/publish.py copies into the snapshot, and the name it gives them there
+PUBLISHED_SOURCES = {"ref": {}, "quality": {"file_loads": "manifest"}}
+# Columns Python writes, not dbt, so no dbt .yml can hold them: those pipelines/publish.py adds
+# to the load records (quality.file_loads) in `manifest`, and this dictionary's own.
+WRITTEN_BY_PYTHON: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("manifest", "built_at"): ("When the snapshot was built (UTC)", "timestamp"),
+    ("manifest", "code_version"): ("Git commit of the code that built it", None),
+    ("manifest", "snapshot_version"): ("Hash of the code, SQL and input files: same inputs, same version", None),
+    ("manifest", "is_sample"): ("True when built from the generated sample data, not real files", "boolean"),
+    (DICTIONARY_TABLE, "table_name"): ("Table of the snapshot", None),
+    (DICTIONARY_TABLE, "column_name"): ("Column of that table", None),
+    (DICTIONARY_TABLE, "position"): ("Position of the column in the table", None),
+    (DICTIONARY_TABLE, "data_type"): ("DuckDB type of the column", None),
+    (DICTIONARY_TABLE, "meaning"): ("What the column holds", None),
+    (DICTIONARY_TABLE, "unit"): ("Unit of the values (EUR, count, code, date...)", None),
+    (DICTIONARY_TABLE, "source"): ("The file that makes the table", None),
+}
+
+
+def column_meanings(manifest: Path = MANIFEST) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(snapshot table, column) -> (meaning, unit): the columns of the marts and published dbt
+    sources as dbt's manifest gives them, and `WRITTEN_BY_PYTHON`."""
+    return _read_meanings(manifest, manifest.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_meanings(manifest: Path, _mtime_ns: int) -> dict[tuple[str, str], tuple[str, str | None]]:
+    parsed = json.loads(manifest.read_text(encoding="utf-8"))
+    tables = [(n["name"], n) for n in parsed["nodes"].values()
+              if n["resource_type"] == "model" and n["config"].get("schema") == "marts"]
+    tables += [(PUBLISHED_SOURCES[s["source_name"]].get(s["name"], s["name"]), s)
+               for s in parsed["sources"].values() if s["source_name"] in PUBLISHED_SOURCES]
+    meanings = {(table, c["name"]): (c["description"], c["meta"].get("unit"))
+                for table, node in tables for c in node["columns"].values() if c["description"]}
+    return meanings | WRITTEN_BY_PYTHON
+
 
 def describe(table: str, column: str) -> tuple[str, str | None]:
-    return COLUMNS.get(f"{table}.{column}") or COLUMNS.get(column) or (UNDOCUMENTED, None)
+    return column_meanings().get((table, column), (UNDOCUMENTED, None))
 
 
 def source_of(table: str) -> str:
-    if (SQL_DIR / "marts" / f"{table}.sql").exists():
-        return f"sql/marts/{table}.sql"
+    if (SQL_DIR / "models" / "marts" / f"{table}.sql").exists():
+        return f"sql/models/marts/{table}.sql"
     if table in REFERENCE_SOURCES:
         return REFERENCE_SOURCES[table]
     if (SQL_DIR.parent / "data" / "reference" / f"{table}.csv").exists():
@@ -83,7 +125,8 @@ def render_markdown(frame: pl.DataFrame) -> str:
         "Every table and column of the serving snapshot (and of the downloads made from it).",
         "Generated from the snapshot's table `data_dictionary`: do not edit by hand, run",
         "`python -m pipelines.dictionary SNAPSHOT --out docs/data-dictionary.md`.",
-        "Meanings live in `pipelines/column_meanings.py`; money rules in `docs/money-rules.md`.",
+        "Meanings live in the dbt project's .yml (`sql/models/`; shared ones in `sql/models/columns.md`);",
+        "money rules in `docs/money-rules.md`.",
     ]
     for table in frame["table_name"].unique(maintain_order=True).to_list():
         part = frame.filter(pl.col("table_name") == table).sort("position")

@@ -20,10 +20,11 @@ import polars as pl
 
 from pipelines.dictionary import write_dictionary
 from pipelines.privacy import PrivacyLeak, natural_person_leaks
+from pipelines.dbt_project import project_files
 from pipelines.settings import PROJECT_ROOT, SQL_DIR
 from pipelines.sources.registry import SOURCES
 
-# What the public may see: every mart in sql/marts/, so a new mart reaches the snapshot
+# What the public may see: every mart in sql/models/marts/, so a new mart reaches the snapshot
 # with no list to edit, except the private ones named here (kept in the warehouse).
 # Staging tables (with names of natural persons) never leave the warehouse; rejected
 # rows keep their reason but not values of identifying fields.
@@ -31,7 +32,7 @@ PRIVATE_MARTS: frozenset[str] = frozenset()
 # In the snapshot but served only behind the analyst login (dashboard/analyst.py), never as a
 # public download or embed: grant-level lists an analyst works from.
 ANALYST_MARTS: frozenset[str] = frozenset({"publication_gaps", "link_review"})
-SNAPSHOT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "marts").glob("*.sql") if p.stem not in PRIVATE_MARTS))
+SNAPSHOT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "models" / "marts").glob("*.sql") if p.stem not in PRIVATE_MARTS))
 # consumer_prices: the dashboard's constant euros (docs/money-rules.md) read it from the snapshot
 SNAPSHOT_REFERENCE = ("countries", "dac_sectors", "dac_categories", "iati_regions", "departements", "regions", "targets",
                       "consumer_prices")
@@ -69,8 +70,8 @@ def code_version() -> str:
 def snapshot_version(file_hashes: list[str], code: str) -> str:
     """Same inputs and code → same version: what ETags and caches key on."""
     digest = hashlib.sha256(code.encode())
-    for sql in sorted(SQL_DIR.rglob("*.sql")):
-        digest.update(sql.read_bytes())
+    for model in sorted(project_files()):  # the dbt project as written, not its compiled target
+        digest.update(model.read_bytes())
     for h in sorted(file_hashes):
         digest.update(h.encode())
     return digest.hexdigest()[:16]

@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from pipelines import operations, settings
+from pipelines.dbt_project import DBT_EXECUTABLE, DBT_PROJECT
 from pipelines.settings import SAMPLE_MARKER
 
 
@@ -118,4 +120,6 @@ def build_resources(
         "raw_files": RawFiles(raw_dir=str(raw_dir or settings.raw_dir())),
         "warehouse": Warehouse(database=str(warehouse or settings.warehouse_path())),
         "serving": ServingSnapshot(path=str(serving or settings.serving_path())),
+        # the SQL models (sql/, a dbt project) write the warehouse above: pipelines/defs/models
+        "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
     }

@@ -231,21 +231,6 @@ def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFr
     )
 
 
-def sql_file(layer: str, name: str) -> Path:
-    return SQL_DIR / layer / f"{name}.sql"
-
-
-def build_table(
-    conn: duckdb.DuckDBPyConnection, layer: str, name: str, params: Mapping[str, object] | None = None
-) -> int:
-    """(Re)create `<layer>.<name>` from `sql/<layer>/<name>.sql`; returns its row count."""
-    query = sql_file(layer, name).read_text(encoding="utf-8")
-    ensure_layers(conn)
-    used = {k: v for k, v in (params or {}).items() if f"${k}" in query}
-    conn.execute(f"create or replace table {layer}.{name} as\n{query}", used or None)
-    return table_rows(conn, f"{layer}.{name}")
-
-
 def table_rows(conn: duckdb.DuckDBPyConnection, qualified_name: str) -> int:
     return conn.execute(f"select count(*) from {qualified_name}").fetchall()[0][0]
 

@@ -1,7 +1,10 @@
 """docs/adding-a-source.md, followed literally: its code blocks are written into a copy of
-the project (the registry entry added to `SOURCES`, the others as new files), a co-funder's CSV
-is recognised by `solidarity validate` and dropped in the inbox, and the new mart must reach the
-serving snapshot with the totals of that CSV, and data_quality count its rows."""
+the project, four new files and no other file edited; there dbt's manifest is prepared as
+`make setup` does, a co-funder's CSV is recognised by `solidarity validate` and dropped in the
+inbox, the new mart must reach the serving snapshot with the totals of that CSV and
+data_quality count its rows; then the data dictionary is regenerated as `make dictionary` does
+and the suite's tests of the registries pass in the copy (sources and sample, definitions,
+a check on every mart, every published column's meaning, the dictionary up to date)."""
 
 from __future__ import annotations
 
@@ -20,16 +23,23 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DOC = PROJECT_ROOT / "docs" / "adding-a-source.md"
 PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 BLOCK = re.compile(r'^```(\w+) title="([^"]+)"(?: add_to="(\w+)")?\n(.*?)^```$', re.MULTILINE | re.DOTALL)
-REGISTRY = "pipelines/sources/registry.py"
 
-# what the doc promises: a reader, its declaration, a SQL file with its asset line, a test
+# what the doc promises: a reader, the .yml declaring the source and the mart's columns and
+# checks, the mart, a test — four new files, and no other file of the project edited
 EXPECTED_FILES = {
     "pipelines/sources/cofunding.py",
-    REGISTRY,
-    "pipelines/defs/cofunding/assets.py",
-    "sql/marts/cofunding_by_year.sql",
+    "sql/models/marts/cofunding_by_year.yml",
+    "sql/models/marts/cofunding_by_year.sql",
     "tests/test_cofunding.py",
 }
+# the suite's tests that read every source, model, check and published column
+REGISTRY_TESTS = [
+    "tests/test_registry.py",
+    "tests/test_automation.py",
+    "tests/test_marts.py::test_every_published_mart_has_a_check",
+    "tests/test_marts.py::test_data_dictionary_documents_every_published_column",
+    "tests/test_marts.py::test_docs_data_dictionary_is_up_to_date",
+]
 
 
 def doc_blocks() -> dict[str, tuple[str, str]]:
@@ -38,17 +48,11 @@ def doc_blocks() -> dict[str, tuple[str, str]]:
     return {path: (add_to, body) for _lang, path, add_to, body in BLOCK.findall(text)}
 
 
-def add_to_tuple(module: str, name: str, entry: str) -> str:
-    """`module`'s text with `entry` added at the end of the tuple `name = (` … `)`."""
-    lines = module.splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"{name}") and line.rstrip().endswith("("))
-    end = next(i for i in range(start + 1, len(lines)) if lines[i].rstrip() == ")")
-    return "".join(lines[:end]) + entry + "".join(lines[end:])
-
-
 def _ignore(folder: str, names: list[str]) -> set[str]:
     here = Path(folder)
     skip = {n for n in names if n in {".venv", ".git", ".tools", "__pycache__", ".pytest_cache", "node_modules"}}
+    if here == PROJECT_ROOT / "sql":  # dbt's manifest and run folders: prepared again in the copy
+        skip |= {"target", "logs"}
     if here == PROJECT_ROOT / "data":  # shipped reference data yes; sample, warehouse, Dagster home no
         skip |= {n for n in names if n not in {"reference", "config", "schemas"}}
     return skip
@@ -71,14 +75,14 @@ def project_copy(tmp_path_factory) -> Path:
     copy = tmp_path_factory.mktemp("project") / "solidarity"
     shutil.copytree(PROJECT_ROOT, copy, ignore=_ignore)
     for path, (add_to, body) in blocks.items():
+        assert not add_to, f"{path}: a source adds files, it edits no list"
         target = copy / path
-        if add_to:
-            assert path == REGISTRY and add_to == "SOURCES", "the only list a source is added to is the registry's"
-            target.write_text(add_to_tuple(target.read_text(encoding="utf-8"), add_to, body), encoding="utf-8")
-            continue
         assert not target.exists(), f"the doc must add {path}, not overwrite it"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8")
+    # what `make setup` does after a change to sql/: dbt's manifest, the asset graph Dagster reads
+    prepared = _run(copy, "-m", "pipelines.dbt_project")
+    assert prepared.returncode == 0, prepared.stdout + prepared.stderr
     return copy
 
 
@@ -149,3 +153,21 @@ def test_a_cofunders_file_reaches_the_snapshot(project_copy, sample_dir, tmp_pat
     assert rejected == [("6", "montant"), ("7", "siret_beneficiaire")]
     assert manifest == [(6, 4, 2)]
     assert quality == {"rows_read": 6, "rows_accepted": 4, "rows_rejected": 2}
+
+
+def test_the_suites_registries_pass_in_the_copy(project_copy, tmp_path):
+    # `make dictionary`, as the doc says: the generated dictionary with the new mart's columns
+    sample, warehouse, serving = tmp_path / "sample", tmp_path / "w.duckdb", tmp_path / "s.duckdb"
+    for step in (["-m", "pipelines.cli", "sample", "--out", str(sample)],
+                 ["-m", "pipelines.cli", "materialize", "--raw", str(sample), "--warehouse", str(warehouse),
+                  "--serving", str(serving)],
+                 ["-m", "pipelines.dictionary", str(serving), "--out", "docs/data-dictionary.md"]):
+        done = _run(project_copy, *step)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (sample / "cofunding" / "cofinancements.csv").is_file()  # the source's own sample writer
+    dictionary = (project_copy / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+    assert "Made by `sql/models/marts/cofunding_by_year.sql`." in dictionary
+    assert "| `montant_eur` | DECIMAL(38,10) | EUR | Euros the co-funder added that year" in dictionary
+    result = _run(project_copy, "-m", "pytest", *REGISTRY_TESTS, "-q", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert " failed" not in result.stdout and " skipped" not in result.stdout

@@ -27,6 +27,7 @@ import polars as pl
 import pytest
 
 from pipelines.sources.common import SourceError
+from snapshot import check_sql
 from pipelines.sources.iati import read_activities
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -307,7 +308,7 @@ def test_the_warning_names_every_negative_transaction(real, expected):
     negatives = sorted((t.source_file, t.identifier, t.index, t.ttype, t.day, float(t.value))
                        for t in txs if t.value < 0)
     assert len(negatives) == 23 + 3  # CAFOD's reversals and old-money.xml's three
-    check = (PROJECT / "sql" / "checks" / "negative_transactions.sql").read_text(encoding="utf-8")
+    check = check_sql("negative_transactions")
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         named = conn.sql(check).pl()
     assert sorted(named.select("source_file", "iati_identifier", "transaction_index", "transaction_type",
@@ -427,4 +428,4 @@ def test_new_marts_are_published_and_documented(real):
     } | {("unconverted_money", c) for c in ("source_file", "currency", "year", "transaction_type", "transactions",
                                             "value")}
     assert all(m != UNDOCUMENTED for _, _, m, _ in documented)
-    assert {s for *_, s in documented} == {"sql/marts/negative_money.sql", "sql/marts/unconverted_money.sql"}
+    assert {s for *_, s in documented} == {"sql/models/marts/negative_money.sql", "sql/models/marts/unconverted_money.sql"}

@@ -33,6 +33,7 @@ from pipelines.sources.person_names import reads_as_person
 from currency_converter import CurrencyConverter, RateNotFoundError
 from luhn import with_key
 from raw_files import write_organisations, write_region_grants
+from snapshot import check_sql
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CENT = 0.005
@@ -494,20 +495,24 @@ def test_the_sample_flaws_are_rejected_or_kept_as_documented(sample_dir, sample_
 
 def test_funding_by_country_matches_the_raw_files(sample_money, serving):
     flows, _, _ = sample_money
-    expected = totals(flows, lambda f, place, sector: (f.year, place[1]))
-    actual = snapshot_rows(serving, "select year, country_code, committed_eur, disbursed_eur from funding_by_country")
+    # at the mart's grain: year × place × the dashboard's filters (programme, DAC category, sector)
+    expected = totals(flows, lambda f, place, sector: (f.year, place[1], f.programme, sector[1], sector[0]))
+    actual = snapshot_rows(serving, "select year, country_code, programme, category_code, sector_code, "
+                                    "committed_eur, disbursed_eur from funding_by_country")
     assert_same_money(expected, actual)
 
 
 def test_funding_by_sector_matches_the_raw_files(sample_money, serving):
     flows, _, _ = sample_money
-    expected = totals(flows, lambda f, place, sector: (f.year, sector[0], sector[1]))
+    # at the mart's grain: year × sector × the dashboard's filters (programme, place)
+    expected = totals(flows, lambda f, place, sector: (f.year, sector[0], sector[1], f.programme, place[1]))
     actual = snapshot_rows(
-        serving, "select year, sector_code, category_code, committed_eur, disbursed_eur from funding_by_sector"
+        serving, "select year, sector_code, category_code, programme, location_code, committed_eur, disbursed_eur "
+                 "from funding_by_sector"
     )
     assert_same_money(expected, actual)
     # 5-digit DAC codes sit in their 3-digit category
-    assert all(code == "unallocated" or code[:3] == cat for _, code, cat in actual)
+    assert all(code == "unallocated" or code[:3] == cat for _, code, cat, _, _ in actual)
 
 
 def test_funding_by_programme_matches_the_raw_files(sample_money, serving):
@@ -525,11 +530,14 @@ def test_funding_by_programme_matches_the_raw_files(sample_money, serving):
 
 def test_flows_match_the_raw_files_and_every_level_sums_to_the_total(sample_money, serving):
     flows, _, _ = sample_money
-    expected = totals(flows, lambda f, place, sector: (f.year, f.programme, f.beneficiary_type, sector[1], place[1]))
+    # at the mart's grain: the Sankey's stages × the dashboard's filters (year, DAC sector)
+    expected = totals(flows, lambda f, place, sector: (f.year, f.programme, f.beneficiary_type, sector[1], sector[0],
+                                                       place[1]))
     expected = {k: [v[0], 0.0] for k, v in expected.items()}
     actual = snapshot_rows(
         serving,
-        "select year, programme, beneficiary_type, category_code, location_code, committed_eur, 0::double from flows",
+        "select year, programme, beneficiary_type, category_code, sector_code, location_code, committed_eur, 0::double "
+        "from flows",
     )
     assert_same_money(expected, actual)
     committed = defaultdict(float)
@@ -735,15 +743,17 @@ def test_edge_cases_follow_the_money_rules(edge):
     flows, grants, _ = money_flows(raw)
     assert [g.reference for g in grants] == ["CP-EDGE-1", "CP-EDGE-2", "CP-EDGE-3", "CP-EDGE-5"]
     for sql, key in (
-        ("select year, country_code, committed_eur, disbursed_eur from funding_by_country",
+        ("select year, country_code, sum(committed_eur), sum(disbursed_eur) from funding_by_country group by all",
          lambda f, p, s: (f.year, p[1])),
-        ("select year, sector_code, category_code, committed_eur, disbursed_eur from funding_by_sector",
+        ("select year, sector_code, category_code, sum(committed_eur), sum(disbursed_eur) from funding_by_sector "
+         "group by all",
          lambda f, p, s: (f.year, s[0], s[1])),
         ("select year, programme, committed_eur, disbursed_eur from funding_by_programme",
          lambda f, p, s: (f.year, f.programme)),
     ):
         assert_same_money(totals(flows, key), snapshot_rows(serving, sql))
-    by_country = snapshot_rows(serving, "select year, country_code, committed_eur, disbursed_eur from funding_by_country")
+    by_country = snapshot_rows(serving, "select year, country_code, sum(committed_eur), sum(disbursed_eur) "
+                                        "from funding_by_country group by all")
     # 100 000 € over SN 50 / ML 30 / region 289 40 (sum 120, scaled to 100)
     assert by_country[(2022, "SEN")][0] == pytest.approx(100_000 * 50 / 120, abs=CENT)
     assert by_country[(2022, "289")][0] == pytest.approx(100_000 * 40 / 120, abs=CENT)
@@ -851,7 +861,7 @@ def test_data_dictionary_documents_every_published_column(serving):
     assert {(t, c, ty) for t, c, ty, _, _ in documented} == published
     assert [(t, c) for t, c, _, meaning, _ in documented if meaning == UNDOCUMENTED] == []
     for table in ("funding_by_country", "funding_by_sector", "kpis", "jobs_by_departement", "campaign_reach"):
-        assert {s for t, _, _, _, s in documented if t == table} == {f"sql/marts/{table}.sql"}
+        assert {s for t, _, _, _, s in documented if t == table} == {f"sql/models/marts/{table}.sql"}
     assert all((PROJECT_ROOT / source).is_file() for *_, source in documented)
 
 
@@ -880,6 +890,8 @@ RECONCILIATIONS = {
                                     "where year = 2020 and sector_code = (select min(sector_code) "
                                     "from marts.funding_by_sector where year = 2020)",
     "funding_by_programme_reconciles": "update marts.funding_by_programme set grants = grants + 1 where year = 2021",
+    "flows_levels_sum": "update marts.flows set committed_eur = committed_eur + 1 where year = 2020 and programme = "
+                        "(select min(programme) from marts.flows where year = 2020)",
     "outcomes_match_results": "delete from marts.outcomes where iati_identifier = "
                               "(select min(iati_identifier) from marts.outcomes)",
     "jobs_reconcile": "delete from marts.jobs_by_departement where year = 2022 and departement_code = '01'",
@@ -913,7 +925,7 @@ def test_reconciliation_checks_pass_on_the_sample_and_catch_a_broken_mart(built,
     shutil.copy(warehouse, copy)
     with duckdb.connect(str(copy)) as conn:
         for name, breakage in RECONCILIATIONS.items():
-            check = (PROJECT_ROOT / "sql" / "checks" / f"{name}.sql").read_text(encoding="utf-8")
+            check = check_sql(name)
             assert conn.sql(check).fetchall() == [], name
             conn.execute("begin")
             conn.execute(breakage)

@@ -81,9 +81,11 @@ def test_population_column_is_geonames_and_the_build_reproduces_the_file(geoname
 def test_funding_by_country_per_capita_is_money_over_geonames_population(serving, population_by_iso3):
     money = sql(serving, "select year, location_code, location_kind, sum(committed_eur), sum(disbursed_eur) "
                           "from funding group by all")
+    # the mart is per year × place × programme × sector: its per-capita parts add up per place
     mart = {(y, c): (k, p, cpc, dpc) for y, c, k, p, cpc, dpc in sql(
-        serving, "select year, country_code, location_kind, population, committed_eur_per_capita, "
-                 "disbursed_eur_per_capita from funding_by_country")}
+        serving, "select year, country_code, location_kind, population, sum(committed_eur_per_capita), "
+                 "sum(disbursed_eur_per_capita) from funding_by_country "
+                 "group by year, country_code, location_kind, population")}
     assert len(mart) == len(money)
     with_figure = 0
     for year, code, kind, committed, disbursed in money:

@@ -1,13 +1,12 @@
-"""Real public files, true figures (issue "Real files, true figures").
+"""Real public files, true figures (issue "Real files, true figures"): the pipeline, once.
 
 Every real SCDL file of the corpus (`tests/data/real/scdl/`, origins in
 `tests/data/real/SOURCES.md`, and `../shared/reference/scdl/real/`) and every real IATI
 file (`tests/data/real/iati/`, `../shared/reference/iati/publishers_v1/`) goes through
-`solidarity validate` and one `materialize` of a raw folder holding them all. The figures
-the snapshot publishes per file and year are compared, to the cent, with an independent
-reading written here: stdlib `csv` + `Decimal` (spreadsheets: polars' calamine reader,
-every cell as text) for grants, ElementTree + `Decimal` for IATI, with the rules of
-docs/money-rules.md written again from the doc, not imported.
+one `materialize` of a raw folder holding them all. The figures the snapshot publishes
+per file and year are compared, to the cent, with the independent reading of
+real_files_reading.py; the classes of the issue that need the published snapshot are read off it.
+The classes read by the reader alone, and `solidarity validate`: tests/test_real_files_reader.py.
 """
 
 from __future__ import annotations
@@ -30,199 +29,18 @@ import pytest
 
 from pipelines.run import materialize_all
 from raw_files import copy_raw, iati_activities, local
-
-ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT / "tests" / "data" / "real"
-SHARED = ROOT.parent / "shared" / "reference"
-CENT = Decimal("0.01")
-
-# file -> (encoding, separator, header line, amount header, year headers by priority);
-# spreadsheets: encoding None. Headers as the files write them (read by a person, once).
-PERIOD = "period"  # a payment period column: its first date gives the year
-SCDL = {
-    "DEP_Charente-Maritime_2016-2017_conventions.xlsx": (None, None, 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-    "DEP_Deux-Sevres_2015-2017_conventions.xls":
-        (None, None, 1, "Montant décidé ligne", ["Date convention", "Date premier mandat ligne"]),
-    "DEP_Loire-Atlantique_2008-2018_subventions_associations.csv":
-        ("utf-8", ";", 1, "Montant total de la subvention", ["Date de la convention de subvention", ("Date ou période de versement", PERIOD)]),
-    "DEP_Maine-et-Loire_2004-2016_subventions_associations_mandate.csv": ("utf-8", ";", 1, "Mandaté", ["Année"]),
-    "DEP_Maine-et-Loire_2017_conventions.csv": ("utf-8", ";", 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-    "DEP_Mayenne_2018_conventions.xlsx":
-        (None, None, 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD), "datePremierVersement"]),
-    "DEP_Mayenne_2019_conventions.xlsx": (None, None, 1, "montant", ["dateConvention", "datePremierVersement"]),
-    "DEP_Sarthe_2018-2019_conventions_23k.xls": (None, None, 4, "Montant ", ["Date de  décision"]),
-    "DEP_Somme_2018-03-02_conventions_bom-cp1252.csv": ("cp1252", ";", 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-    "DEP_Somme_2018-03-30_conventions_cp1252.csv": ("cp1252", ";", 1, "montant", ["dateConvention", ("datesperiodeversement", PERIOD)]),
-    "DEP_Somme_2022_conventions_extract_damaged.csv": ("utf-8", ";", 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-    "DEP_Vendee_2017_conventions_cp1252.csv": ("cp1252", ",", 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-    "DEP_Vendee_2018-01_conventions.xlsx": (None, None, 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-    "DEP_Vendee_2018_conventions_cp1252.csv": ("cp1252", ",", 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-    "DEP_Vendee_2019-03_conventions_utf8.csv": ("utf-8", ",", 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-    "EPCI_Toulouse-Metropole_2022_subventions.csv": ("utf-8", ";", 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-    "ETAT_SPM-DILCRAH_2019_subventions_anonymised.csv":
-        ("utf-8", ";", 1, " Montant total de la subvention* ", ["Date de convention*", (" Date de versement ", PERIOD)]),
-    "DEP_Aube_Donnees_essentielles_conventions_subvention.xlsx":
-        (None, None, 2, "Montant  total de la subvention", ["Date de la convention de subvention", ("Date(s) ou période(s) de versement", PERIOD)]),
-    "DEP_Lot_Subventions_2017_DONNEES.xlsx_pour_exemple.csv": ("cp1252", ";", 1, "montant", ["dateConvention", ("datesperiodeVersement", PERIOD)]),
-    "DEP_Nièvre_CD58_SUBVENTIONS_2016_LISTE.csv": ("cp1252", ",", 1, "SUB_MONTANT", ["ACTE_DATE"]),
-    "DEP_Pyrénées_Orientales_recensement_conventions_DEFINITIF_pour_publication_.ods":
-        (None, None, 4, "Montant octroyé", ["date convention ", "date octroi", ("Date ou période de versement", PERIOD)]),
-    "SCDL_COM_Poitiers_citoyennete-subventions-directes-attribuees-aux-associations-2017-ville-de-poiti.csv":
-        ("utf-8", ";", 1, "SUB_MONTANT", ["ACTE_DATE", "ANNEE"]),
-    "SCDL_DEP_Haute_Garonne_datalocale-subvention.csv":
-        ("utf-8", ";", 1, "montant", ["dateConvention", ("datesPeriodeVersement", PERIOD)]),
-}
-
-
-def scdl_path(name: str) -> Path:
-    local = REAL / "scdl" / name
-    return local if local.exists() else SHARED / "scdl" / "real" / name
-
-
-IATI_FILES = sorted((REAL / "iati").glob("*.xml")) + sorted((SHARED / "iati" / "publishers_v1").glob("*.xml"))
-DOUBLED = "zz-finland-doubled.xml"
-
-
-# --- the independent reading -------------------------------------------------------------
-
-def money(text: str | None) -> Decimal | None:
-    """An amount as a person reads it: spaces and euro signs dropped; the last of ',' and
-    '.' is the decimal mark when both are there; a lone ',' is one."""
-    if text is None:
-        return None
-    t = re.sub(r"[\s\u00a0\u202f]", "", str(text)).lower().replace("€", "").removesuffix("euros").removesuffix("eur")
-    if t in ("", "nc", "-", "n/a", "na", "nr", "/"):
-        return None
-    if "," in t and "." in t:
-        t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t.replace(",", "")
-    elif t.count(",") == 1:
-        t = t.replace(",", ".")
-    elif re.fullmatch(r"-?\d{1,3}(\.\d{3}){2,}", t):
-        t = t.replace(".", "")
-    try:
-        return Decimal(t)
-    except ArithmeticError:
-        return None
-
-
-def year_of(text: str | None, spreadsheet: bool, period: bool = False) -> int | None:
-    if text is None or not str(text).strip():
-        return None
-    t = str(text).strip()
-    if period:
-        m = re.search(r"(\d{4})-\d{2}-\d{2}|\d{1,2}/\d{1,2}/(\d{4})", t)
-        return int(m[1] or m[2]) if m else None
-    for pattern in (r"^(\d{4})-(\d{2})-(\d{2})", r"^(\d{4})/(\d{1,2})/(\d{1,2})$"):
-        if m := re.match(pattern, t):
-            try:
-                return dt.date(int(m[1]), int(m[2]), int(m[3])).year
-            except ValueError:
-                return None
-    if m := re.match(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$", t):
-        year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-        try:
-            return dt.date(year, int(m[2]), int(m[1])).year
-        except ValueError:
-            return None
-    if m := re.match(r"^(\d{4})(\.0)?$", t):
-        return int(m[1])
-    if spreadsheet and (m := re.match(r"^(\d{5})(\.0+)?$", t)):
-        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(m[1]))).year
-    return None
-
-
-def text_records(path: Path, encoding: str, sep: str) -> list[list[str]]:
-    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    if encoding == "utf-8" and _utf8(raw):
-        text = raw.decode("utf-8")
-    else:  # Windows-1252, where a line that is valid UTF-8 is UTF-8 (exports pasted together)
-        text = "\n".join(line.decode("utf-8") if _utf8(line) else line.decode("cp1252") for line in raw.split(b"\n"))
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-
-
-def _utf8(line: bytes) -> bool:
-    try:
-        line.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def sheet_records(path: Path) -> list[list[str]]:
-    frame = pl.read_excel(path, engine="calamine", has_header=False, infer_schema_length=0, drop_empty_rows=False)
-    return [["" if c is None else str(c) for c in row] for row in frame.rows()]
-
-
-def expected_grants(name: str) -> dict[int, Decimal]:
-    """Year -> euros counted, for one SCDL file, read independently."""
-    encoding, sep, header_line, amount_col, year_cols = SCDL[name]
-    path = scdl_path(name)
-    spreadsheet = encoding is None
-    records = sheet_records(path) if spreadsheet else text_records(path, encoding, sep)
-    header = records[header_line - 1]
-    width = len(header)
-    m = header.index(amount_col)
-    totals: dict[int, Decimal] = defaultdict(Decimal)
-    seen: set[tuple[str, ...]] = set()
-    for cells in records[header_line:]:
-        if not any(c.strip() for c in cells):
-            continue
-        line = tuple(cells)
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            joined = cells[m] + "," + cells[m + 1] if len(cells) > m + 1 else ""
-            unquoted_comma = (len([c for c in cells[width:] if c.strip()]) == 1 and len(cells) == width + 1
-                              and re.fullmatch(r"-?[\d \u00a0\u202f.]+", cells[m] or "x")
-                              and re.fullmatch(r"\d{1,2}", cells[m + 1]))
-            if not unquoted_comma:
-                continue  # columns shifted: no amount can be trusted
-            cells = cells[:m] + [joined] + cells[m + 2:]
-        row = dict(zip(header, cells))
-        amount = money(row.get(amount_col))
-        year = None
-        for col in year_cols:
-            col, period = (col if isinstance(col, tuple) else (col, None))
-            year = year_of(row.get(col), spreadsheet, period == PERIOD)
-            if year is not None:
-                break
-        if amount is None or year is None:
-            continue
-        if line in seen:  # the exact same line again: counted once
-            continue
-        seen.add(line)
-        totals[year] += amount
-    return dict(totals)
-
-
-# Files with a transaction of two <value>s (Bond 2013: two transactions pasted into one).
-# Which amount is meant is unknown: the activity is refused (docs/money-rules.md), so its
-# transactions are not read; the file is named below so the case stays tested.
-AMBIGUOUS: set[str] = set()
-
-
-def expected_iati() -> dict[tuple[str, int, str], Decimal]:
-    """(file, year, currency) -> the value of every transaction read, in its own currency,
-    read with ElementTree: every transaction of every activity whose root is
-    <iati-activities> or a single <iati-activity>."""
-    totals: dict[tuple[str, int, str], Decimal] = defaultdict(Decimal)
-    for path in IATI_FILES:
-        for _, act, txs in iati_activities(path):  # none when not an activity file: refused whole
-            default = act.get("default-currency")
-            if any(sum(1 for c in tx if local(c.tag) == "value") > 1 for tx in txs):
-                AMBIGUOUS.add(path.name)
-                continue  # refused whole: none of its transactions is read
-            for tx in txs:
-                values = [c for c in tx if local(c.tag) == "value"]
-                value = values[0] if values else None
-                dates = [c for c in tx if local(c.tag) == "transaction-date"]
-                date = dates[-1] if dates else None
-                if value is None or date is None or not (value.text or "").strip():
-                    continue
-                when = date.get("iso-date") or (value.get("value-date") or "")
-                if not re.match(r"\d{4}-\d{2}-\d{2}", when):
-                    continue
-                currency = (value.get("currency") or default or "EUR").upper()
-                totals[(path.name, int(when[:4]), currency)] += Decimal(value.text.strip())
-    return dict(totals)
+from real_files_reading import (
+    AMBIGUOUS,
+    CENT,
+    DOUBLED,
+    IATI_FILES,
+    REAL,
+    SCDL,
+    expected_grants,
+    expected_iati,
+    scdl_path,
+    text_records,
+)
 
 
 # --- the pipeline, once, over every real file --------------------------------------------
@@ -320,50 +138,6 @@ def test_read_equals_counted_plus_set_aside_and_counted_reaches_the_marts(snapsh
     assert {y: round(v, 2) for y, v in counted.items()} == {y: round(v, 2) for y, v in marts.items()}
 
 
-def test_no_real_file_makes_validate_print_a_traceback():
-    # the corpus, and every SCDL and IATI file of ../shared/reference (the IATI schema's own
-    # should-pass/should-fail files, the official examples, the SCDL examples)
-    shared = sorted(p for p in (SHARED / "iati").rglob("*.xml")) + sorted(
-        p for p in (SHARED / "scdl").rglob("*") if p.suffix in (".csv", ".xlsx", ".xls", ".ods"))
-    files = list(dict.fromkeys([scdl_path(n) for n in SCDL] + IATI_FILES + shared))
-    assert len(files) > 700
-    out = subprocess.run([sys.executable, "-m", "pipelines.cli", "validate", *map(str, files)],
-                         capture_output=True, text=True, timeout=600)
-    said = out.stdout + out.stderr
-    assert "Traceback" not in said
-    # one summary per file: read (with its counts) or refused (with its cause)
-    assert said.count(": grants, ") + said.count(": iati, ") + said.count(": refused (") == len(files)
-
-
-# --- the twelve classes of the issue, each on a real file of its kind ---------------------
-
-def test_class1_bom_then_cp1252_reads_and_one_unreadable_file_is_refused_alone(tmp_path):
-    from pipelines.ingest import ingest_source
-    from pipelines.sources.contracts import GRANT_TABLES
-    from pipelines.sources.scdl import read_grants
-
-    name = "DEP_Somme_2018-03-02_conventions_bom-cp1252.csv"
-    assert scdl_path(name).read_bytes().startswith(b"\xef\xbb\xbf")
-    result = read_grants(scdl_path(name))
-    names = result.tables["grants"]["beneficiaire_nom"].to_list()
-    assert not any("\ufffd" in (n or "") or "Ã" in (n or "") for n in names)  # cp1252 read as such
-    assert result.rows_read == result.rows_accepted == 41
-    # a reader that fails in a way nobody foresaw refuses its own file, not the run
-    files = [scdl_path(name), scdl_path("DEP_Vendee_2018-01_conventions.xlsx")]
-
-    def reader(path):
-        if path.name == name:
-            raise RuntimeError("a decoder's surprise")
-        return read_grants(path)
-
-    conn = duckdb.connect()
-    stats = ingest_source(conn, "grants", files, reader, GRANT_TABLES)
-    assert stats["files_refused"] == 1
-    loads = dict(conn.execute("select source_file, error from quality.file_loads").fetchall())
-    assert "RuntimeError: a decoder's surprise" in loads[name] and loads["DEP_Vendee_2018-01_conventions.xlsx"] is None
-    assert conn.execute("select count(*) from raw.grants").fetchone()[0] == 4
-
-
 def test_class2_grants_that_only_look_alike_are_all_counted(warehouse):
     """Loire-Atlantique 2008-2018: year-only dates, few usable ids; same name and amount in
     other years are other grants. Only exact repeats of a whole line are removed."""
@@ -419,34 +193,6 @@ def test_class4_negative_iati_money_publishes_and_is_named(snapshot):
     assert listed > 0  # activities netting below zero, named on the data-quality mart
 
 
-def test_class5_dates_as_published(tmp_path):
-    from pipelines.sources.scdl import read_grants
-
-    name = "DEP_Somme_2018-03-02_conventions_bom-cp1252.csv"
-    records = text_records(scdl_path(name), "cp1252", ";")
-    col = records[0].index("dateConvention")
-    slashed = {i: r[col] for i, r in enumerate(records[1:], start=2) if re.fullmatch(r"\d{4}/\d{2}/\d{2}", r[col])}
-    assert slashed
-    got = dict(read_grants(scdl_path(name)).tables["grants"].select("source_row", "date_convention").rows())
-    assert {i: got[i].isoformat() for i in slashed} == {i: v.replace("/", "-") for i, v in slashed.items()}
-
-
-def test_class6_french_headers_and_attributaire_is_the_recipient():
-    from pipelines.sources.scdl import read_grants
-
-    name = "DEP_Deux-Sevres_2015-2017_conventions.xls"
-    rows = sheet_records(scdl_path(name))
-    header = rows[0]
-    body = [r for r in rows[1:] if any(c.strip() for c in r)]
-    expected = [r[header.index("Nom attributaire")] for r in body]
-    grants = read_grants(scdl_path(name)).tables["grants"]
-    assert grants.height == len(expected) == 467
-    assert grants["beneficiaire_nom"].to_list() == [e.strip() or None for e in expected]
-    # the grantor comes from "Autorité administrative", never from the recipients' column
-    assert grants["attribuant_nom"].to_list() == [r[header.index("Autorité administrative")].strip() for r in body]
-    assert not set(grants["attribuant_nom"]) & set(grants["beneficiaire_nom"])
-
-
 def test_class7_pre_2014_money_is_converted(snapshot):
     conn, _ = snapshot
     dfid = "iati_dfid_GB-1_country-CD_2013_v1.01.xml"
@@ -467,55 +213,6 @@ def test_class8_and_9_registry_download_and_single_activity_root(snapshot):
                           str(REAL / "iati" / "iati_unops_41AAA_single-activity-root_2013.xml")],
                          capture_output=True, text=True, timeout=120)
     assert ": iati, 1 rows read, 1 accepted" in out.stdout + out.stderr
-
-
-def test_class10_unquoted_decimal_comma_repaired_on_a_real_file():
-    from pipelines.sources.scdl import read_grants
-
-    name = "DEP_Vendee_2018_conventions_cp1252.csv"
-    records = text_records(scdl_path(name), "cp1252", ",")
-    width, m = len(records[0]), records[0].index("montant")
-    fixable = [i for i, r in enumerate(records[1:], start=2)
-               if len(r) == width + 1 and re.fullmatch(r"\d{1,2}", r[m + 1]) and re.fullmatch(r"[\d\s\u00a0Â]+", r[m])]
-    result = read_grants(scdl_path(name))
-    repaired = sorted(int(p.source_row) for p in result.problems if p.reason.startswith("montant_comma_repaired"))
-    assert repaired == fixable and len(fixable) > 80
-
-
-def test_class11_nameless_grant_kept_and_total_line_set_aside(tmp_path):
-    from pipelines.sources.scdl import read_grants
-
-    name = "DEP_Lot_Subventions_2017_DONNEES.xlsx_pour_exemple.csv"
-    raw = scdl_path(name).read_bytes()
-    records = text_records(scdl_path(name), "cp1252", ";")
-    header = records[0]
-    total = sum(money(r[header.index("montant")]) for r in records[1:] if any(c.strip() for c in r))
-    nameless = records[1][:]
-    nameless[header.index("nomBeneficiaire")] = ""
-    line = ";".join(nameless).encode("cp1252")
-    total_line = ";".join("" if h != "montant" else f"{total}".replace(".", ",") for h in header).encode("cp1252")
-    path = tmp_path / name
-    path.write_bytes(raw.rstrip(b"\r\n") + b"\r\n" + total_line + b"\r\n" + line + b"\r\n")
-    result = read_grants(path)
-    grants, aside = result.tables["grants"], result.tables["grants_set_aside"]
-    assert aside.select("reason", "montant_eur").rows() == [("total_line", float(total))]
-    assert grants.height == 14 and grants["beneficiaire_nom"].null_count() == 1  # the nameless grant kept
-    assert Decimal(grants["montant_eur"].sum()).quantize(CENT) == \
-        (total + money(nameless[header.index("montant")])).quantize(CENT)
-    assert result.rows_read == result.rows_accepted + result.rows_rejected == 15
-
-
-def test_every_header_of_every_real_file_is_in_the_synonym_table():
-    """The table (pipelines/sources/scdl_headers.csv) knows every header cell of every real
-    file: as an SCDL column, or as a column known not to be one (kept in `extra`)."""
-    from pipelines.sources.scdl_header import known_header
-
-    unknown = set()
-    for name, (encoding, sep, header_line, _, _) in SCDL.items():
-        path = scdl_path(name)
-        records = sheet_records(path) if encoding is None else text_records(path, encoding, sep)
-        unknown |= {(name, cell) for cell in records[header_line - 1] if cell.strip() and not known_header(cell)}
-    assert unknown == set()
 
 
 TYPE_1X = {"C": "2", "D": "3", "E": "4"}  # IATI 1.0x codes of commitments, disbursements, expenditures

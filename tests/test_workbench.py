@@ -185,19 +185,24 @@ def test_settings_come_from_the_environment_with_defaults(monkeypatch, tmp_path)
 
 
 def test_a_mart_reports_row_count_preview_and_columns(tmp_path, built, sample_dir):
-    """Re-run one mart on a copy of the built warehouse: its metadata describes the table."""
-    from pipelines.defs.marts.assets import mart_assets
+    """Re-run one mart (a dbt model, selected alone) on a copy of the built warehouse: its
+    metadata describes the table, each column with its type as built and its meaning."""
+    from pipelines.defs.models.assets import warehouse_models
 
     _, built_warehouse, _ = built
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(built_warehouse, warehouse)
-    mart = next(a for a in mart_assets if dg.AssetKey(["marts", "funding_by_sector"]) in a.keys)
-    result = dg.materialize([mart], resources=build_resources(sample_dir, warehouse, tmp_path / "s.duckdb"))
-    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    key = dg.AssetKey(["marts", "funding_by_sector"])
+    result = dg.materialize([warehouse_models], selection=[key],
+                            resources=build_resources(sample_dir, warehouse, tmp_path / "s.duckdb"))
+    events = result.get_asset_materialization_events()
+    assert [e.asset_key for e in events] == [key]  # dbt ran that model only
+    metadata = events[0].materialization.metadata
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         rows = conn.sql("select count(*) from marts.funding_by_sector").fetchall()[0][0]
         columns = conn.sql("describe marts.funding_by_sector").fetchall()
     assert rows > 0 and metadata["dagster/row_count"].value == rows
     schema = metadata["dagster/column_schema"].schema
     assert [(c.name, c.type) for c in schema.columns] == [(c[0], c[1]) for c in columns]
+    assert all(c.description for c in schema.columns)  # from the model's .yml
     assert metadata["preview"].value.splitlines()[0].startswith("| year |")

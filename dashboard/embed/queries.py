@@ -26,8 +26,8 @@ def years_of(table: str, path: Path | None = None) -> tuple[int, ...]:
 def funded_countries(path: Path | None = None) -> frozenset[str]:
     """ISO-3 codes of the countries that received money in some year (regions excluded)."""
     frame = query(
-        "select distinct location_code from funding "
-        "where location_kind = 'country' and regexp_full_match(location_code, '[A-Z]{3}')",
+        "select distinct country_code as location_code from funding_by_country "
+        "where location_kind = 'country' and regexp_full_match(country_code, '[A-Z]{3}')",
         path=path,
     )
     return frozenset(frame["location_code"].to_list())

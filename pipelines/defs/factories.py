@@ -1,15 +1,10 @@
-"""Asset factories: the same few shapes serve every source, SQL table and check.
+"""The raw assets' one shape: `ingest_asset`, a reader run over every file of one raw
+sub-folder, with an in-asset check that rows read = accepted + rejected.
 
-- `ingest_asset`: a reader run over every file of one raw sub-folder, with an in-asset
-  check that rows read = accepted + rejected.
-- `sql_table_asset`: one `sql/<layer>/<name>.sql` file → one warehouse table.
-- `sql_check`: one `sql/checks/<name>.sql` file returning the offending rows; no row
-  means the check passes. Blocking checks stop the publish step.
-
-Each asset's `code_version` is a short hash of the text that defines what it computes (its
-SQL file, its reader's module), so the UI marks an asset whose model or reader changed
-since its last materialisation. Tables and checks rebuild when an upstream updates
-(`pipelines/defs/automation/conditions.py`) once the automation sensor is on.
+Each raw asset's `code_version` is a short hash of its reader's module, so the UI marks an
+asset whose reader changed since its last materialisation (dagster-dbt does the same for
+the SQL models from their checksums). The staging and mart tables and their checks are
+the dbt project in `sql/` (`pipelines/defs/models`).
 """
 
 from __future__ import annotations
@@ -24,12 +19,10 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.automation.conditions import REBUILD_WHEN_UPSTREAM_UPDATES
 from pipelines.defs.partitions import YEARS, partition_years, replace_years, rows_in_years
 from pipelines.ingest import Reader, ingest_source
 from pipelines.resources import RawFiles
-from pipelines.settings import SQL_DIR
-from pipelines.warehouse import build_table, ensure_layers, markdown_table, preview_markdown
+from pipelines.warehouse import preview_markdown
 
 OWNERS = ["team:data"]
 
@@ -144,89 +137,3 @@ def ingest_asset(
         )
 
     return _ingest
-
-
-def sql_table_asset(
-    layer: str,
-    name: str,
-    *,
-    deps: Sequence[dg.CoercibleToAssetKey],
-    group: str,
-    params: Callable[[], Mapping[str, object]] | None = None,
-) -> dg.AssetsDefinition:
-    path = SQL_DIR / layer / f"{name}.sql"
-    description = _leading_comment(path)
-    sql = path.read_text(encoding="utf-8")
-
-    @dg.asset(
-        key=dg.AssetKey([layer, name]),
-        group_name=group,
-        kinds={"sql", "duckdb"},
-        owners=OWNERS,
-        description=description,
-        deps=list(deps),
-        metadata={"sql_file": str(path.relative_to(SQL_DIR.parent))},
-        code_version=code_version(sql),
-        automation_condition=REBUILD_WHEN_UPSTREAM_UPDATES,
-    )
-    def _table(warehouse: DuckDBResource) -> dg.MaterializeResult:
-        with warehouse.get_connection() as conn:
-            rows = build_table(conn, layer, name, params() if params else None)
-            preview = preview_markdown(conn, f"{layer}.{name}")
-            columns = conn.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = $layer and table_name = $name order by ordinal_position",
-                {"layer": layer, "name": name},
-            ).fetchall()
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": dg.MetadataValue.int(rows),
-                "preview": dg.MetadataValue.md(preview),
-                # the table's columns as built, shown in the asset's Columns tab
-                "dagster/column_schema": dg.TableSchema(
-                    columns=[dg.TableColumn(name=c, type=t) for c, t in columns]
-                ),
-            }
-        )
-
-    return _table
-
-
-def sql_check(
-    name: str, *, asset: dg.CoercibleToAssetKey, blocking: bool = True, deps: Sequence[dg.CoercibleToAssetKey] = ()
-) -> dg.AssetChecksDefinition:
-    path = SQL_DIR / "checks" / f"{name}.sql"
-    query = path.read_text(encoding="utf-8")
-
-    @dg.asset_check(
-        asset=asset,
-        name=name,
-        blocking=blocking,
-        description=_leading_comment(path),
-        additional_deps=list(deps),
-        automation_condition=REBUILD_WHEN_UPSTREAM_UPDATES,
-    )
-    def _check(warehouse: DuckDBResource) -> dg.AssetCheckResult:
-        with warehouse.get_connection() as conn:
-            ensure_layers(conn)
-            offending = conn.sql(query).pl()
-        return dg.AssetCheckResult(
-            passed=offending.is_empty(),
-            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-            metadata={
-                "offending_rows": dg.MetadataValue.int(offending.height),
-                "sample": dg.MetadataValue.md(markdown_table(offending.head(10))),
-            },
-        )
-
-    return _check
-
-
-def _leading_comment(path: Path) -> str:
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line.removeprefix("--").strip())
-    return " ".join(lines) or path.stem
-

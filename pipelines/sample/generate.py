@@ -65,6 +65,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from pipelines.settings import SAMPLE_MARKER
+from pipelines.sources.registry import SOURCES
 
 from pipelines.sample import vocab
 from pipelines.sample.events import EventFactory, calendar_head_and_tail, csv_row, vevent
@@ -168,6 +169,14 @@ def write_sample(
         counts["events_csv"] += csv_n
         counts["events_ics"] += ics_n
         say(f"events {year}: {csv_n} CSV rows, {ics_n} agenda events")
+
+    # a source added since (docs/adding-a-source.md) writes its own sample beside its reader
+    for source in SOURCES:
+        writer = source.load_sample()
+        if writer is not None:
+            (out_dir / source.name).mkdir(parents=True, exist_ok=True)
+            counts[source.name] = writer(out_dir / source.name, seed)
+            say(f"{source.name}: {counts[source.name]} rows")
     return counts
 
 

@@ -1,17 +1,22 @@
-"""Every source, declared once: what its inbox folder is called, who reads it, what it loads.
+"""Every source, declared once: in the dbt project, as a dbt source with its `meta.solidarity`.
 
-One `Source` per source, in `SOURCES`. Everything that needs to know the sources reads this
-list, so a new source is one entry here (docs/adding-a-source.md):
+A source's declaration is its `sources:` entry in a .yml under `sql/models/` (today
+`sql/models/sources/<name>.yml`): its inbox folder (the source's name), its raw tables (the
+dbt source's tables, in schema `raw`, which the models read with `source()`), and under
+`meta.solidarity` who reads it and how. dbt reads the same entry for lineage; this module
+reads it for everything else, so a new source is one entry there (docs/adding-a-source.md):
 
 - its ingest asset `raw/<name>` (`pipelines/defs/raw/assets.py`, one per entry) and, when
   `yearly`, the `reload_year` job;
 - `solidarity validate`, which picks the reader from `kinds` and `header_words`;
 - `marts/data_quality`, which depends on every source (so a source rebuilt by the inbox
-  sensor is counted again there), and the manifest's note on a file in no source folder.
+  sensor is counted again there), and the manifest's note on a file in no source folder;
+- `solidarity sample`, which writes the sample files of a source that names a `sample` writer.
 
-Readers and table contracts are named as "module:attribute" and imported only when used: importing
-this module is cheap, and one source's reader cannot break another's. A reader named with a
-trailing "()" is a function that builds the reader when reading starts (events: the communes table).
+Readers, table contracts and sample writers are named as "module:attribute" and imported only
+when used: reading the registry is cheap, and one source's reader cannot break another's. A
+reader named with a trailing "()" is a function that builds the reader when reading starts
+(events: the communes table).
 """
 
 from __future__ import annotations
@@ -19,16 +24,23 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+from pipelines.settings import SQL_DIR
 
 # What `pipelines.sources.sniff.content_kind` tells of a file; an empty file is read as text
 # (its reader says it is empty).
 CONTENT_KINDS = ("xml", "ics", "spreadsheet", "text")
+# the key of a dbt source's `meta` that makes it a registered source
+META_KEY = "solidarity"
 
 
 @dataclass(frozen=True)
 class Source:
-    name: str  # the inbox folder, the asset `raw/<name>`, `quality.file_loads.source`
+    name: str  # the inbox folder, the asset `raw/<name>`, the dbt source, `quality.file_loads.source`
     suffixes: tuple[str, ...]  # the usual file names: only orders the files (RawFiles.files)
     reader: str  # "module:function" -> Path -> ReadResult (or batches); "module:factory()" builds it
     tables: str  # "module:NAME" of its raw tables' columns and types (pipelines.sources.contracts)
@@ -42,6 +54,12 @@ class Source:
     # raw table -> SQL expression of a row's year: the asset is partitioned by year
     # (pipelines/defs/partitions.py) and the reload_year job re-reads it
     yearly: Mapping[str, str] | None = field(default=None, hash=False)
+    # "module:function" (folder: Path, seed: int) -> rows written: its sample files; the
+    # sources of the shipped sample are written by pipelines/sample/generate.py itself
+    sample: str | None = None
+    # the raw tables the dbt source lists (the contract's tables, checked by tests/test_registry.py)
+    dbt_tables: tuple[str, ...] = ()
+    declared_in: str = ""  # the .yml, relative to the project
 
     @property
     def key(self) -> list[str]:
@@ -55,82 +73,52 @@ class Source:
     def load_tables(self) -> Mapping[str, Mapping[str, Any]]:
         return _resolve(self.tables)
 
+    def load_sample(self) -> Callable | None:
+        return _resolve(self.sample) if self.sample else None
+
 
 def _resolve(target: str) -> Any:
     module, _, attribute = target.partition(":")
     return getattr(importlib.import_module(module), attribute)
 
 
-SOURCES: tuple[Source, ...] = (
-    Source(
-        name="grants",
-        suffixes=(".csv", ".xlsx", ".xls", ".ods"),
-        reader="pipelines.sources.scdl:read_grants",
-        tables="pipelines.sources.contracts:GRANT_TABLES",
-        group="grants",
-        description="Grants as published in the SCDL `subventions` format, one row per grant, "
-        "with every rejected row in quality.rejected_rows.",
-        # SCDL headers vary too much to name their words: grants take the text files no other
-        # source claims, and every spreadsheet
-        kinds=("spreadsheet", "text"),
-        # a grant's year is its convention's year: re-running 2020 replaces 2020's grants only
-        yearly={"grants": "year"},
-    ),
-    Source(
-        name="iati",
-        suffixes=(".xml",),
-        # batches appended to the warehouse as they are read: memory bounded by a batch
-        reader="pipelines.sources.iati:iter_activity_batches",
-        tables="pipelines.sources.contracts:IATI_TABLES",
-        group="projects",
-        description="IATI activities with their places, sectors, transactions, budgets and "
-        "results; hostile XML is refused whole and recorded.",
-        kinds=("xml",),  # by content: a registry download has no .xml suffix
-    ),
-    Source(
-        name="organisations",
-        suffixes=(".csv",),
-        reader="pipelines.sources.local:read_organisations",
-        tables="pipelines.sources.contracts:ORGANISATION_TABLES",
-        group="local_impact",
-        description="Organisations directory keyed by SIRET (data/schemas/organisations.schema.json).",
-        header_words=("type_structure",),
-    ),
-    Source(
-        name="jobs",
-        suffixes=(".csv",),
-        reader="pipelines.sources.local:read_jobs",
-        tables="pipelines.sources.contracts:JOB_TABLES",
-        group="local_impact",
-        description="Jobs linked to international solidarity, per organisation and year "
-        "(data/schemas/jobs.schema.json).",
-        header_words=("etp", "annee"),
-    ),
-    Source(
-        name="events",
-        suffixes=(".csv", ".ics"),
-        reader="pipelines.sources.local:events_reader()",
-        tables="pipelines.sources.contracts:EVENT_TABLES",
-        group="local_impact",
-        description="Awareness-campaign events from CSV and iCalendar agendas "
-        "(data/schemas/events.schema.json); the same event in both counts once in staging.",
-        kinds=("ics", "text"),
-        header_words=("type_evenement",),
-        # the campaign is yearly (every November): a year re-run replaces that year's events only
-        yearly={"events": 'year("start")'},
-    ),
-    Source(
-        name="payments",
-        suffixes=(".csv",),
-        reader="pipelines.sources.payments:read_payments",
-        tables="pipelines.sources.contracts:PAYMENT_TABLES",
-        group="grants",
-        description="Payment orders of grants as the region's accounting exports them "
-        "(data/schemas/payments.schema.json), one row per payment; a rejected row's euros are "
-        "set aside in raw.payments_set_aside with its reason, every problem in quality.rejected_rows.",
-        header_words=("numero_mandat",),
-    ),
-)
+def _declared(entry: Mapping[str, Any], path: Path) -> Source:
+    meta = dict(entry["meta"][META_KEY])
+    where = path.relative_to(SQL_DIR.parent).as_posix()
+    try:
+        source = Source(
+            name=entry["name"],
+            description=" ".join(str(entry.get("description", "")).split()),
+            suffixes=tuple(meta.pop("suffixes")),
+            reader=meta.pop("reader"),
+            tables=meta.pop("tables"),
+            group=meta.pop("group"),
+            kinds=tuple(meta.pop("kinds", ("text",))),
+            header_words=tuple(meta.pop("header_words", ())),
+            yearly=meta.pop("yearly", None),
+            sample=meta.pop("sample", None),
+            dbt_tables=tuple(t["name"] for t in entry.get("tables", [])),
+            declared_in=where,
+        )
+    except KeyError as missing:
+        raise ValueError(f"{where}: source {entry.get('name')!r} has no meta.{META_KEY}.{missing.args[0]}") from None
+    if meta:
+        raise ValueError(f"{where}: source {entry.get('name')!r}: unknown meta.{META_KEY} keys {sorted(meta)}")
+    return source
+
+
+def declared_sources(models_dir: Path = SQL_DIR / "models") -> tuple[Source, ...]:
+    """Every dbt source carrying `meta.solidarity`, in the order of its file's path."""
+    found = []
+    for path in sorted(models_dir.rglob("*.yml")):
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        for entry in (document or {}).get("sources", []) or []:
+            if META_KEY in (entry.get("meta") or {}):
+                found.append(_declared(entry, path))
+    return tuple(found)
+
+
+SOURCES: tuple[Source, ...] = declared_sources()
 
 BY_NAME: Mapping[str, Source] = {s.name: s for s in SOURCES}
 

@@ -15,7 +15,7 @@ Two CSV paths, one result:
   to the reference path; a record's lines are 1 + the line breaks inside its cells, and
   their sum must equal the file's line count, else the reference path is used; records
   whose last cell is null are re-read with stdlib `csv` from their own lines (exact
-  cell count: a short row is a warning). tests/test_scdl_reader.py checks that both paths
+  cell count: a short row is a warning). tests/test_scdl_reader_csv_paths.py checks that both paths
   give the same records on hostile snippets.
 """
 

@@ -1,13 +1,14 @@
 -- By country + regions + unallocated = total committed and disbursed, per year.
+{{ config(meta={'dagster': {'ref': {'name': 'funding_by_country'}}}) }}
 with by_country as (
     select year, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur
-    from marts.funding_by_country
+    from {{ ref('funding_by_country') }}
     group by year
 ),
 
 total as (
     select year, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur
-    from marts.funding
+    from {{ ref('funding') }}
     group by year
 )
 

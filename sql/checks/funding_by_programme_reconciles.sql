@@ -1,18 +1,19 @@
 -- By programme = total committed and disbursed, per year; and every grant is counted once.
+{{ config(meta={'dagster': {'ref': {'name': 'funding_by_programme'}}}) }}
 with by_programme as (
     select year, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur, sum(grants) as grants
-    from marts.funding_by_programme
+    from {{ ref('funding_by_programme') }}
     group by year
 ),
 
 total as (
     select year, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur
-    from marts.funding
+    from {{ ref('funding') }}
     group by year
 ),
 
 grants as (
-    select year, count(*) as grants from staging.grants group by year
+    select year, count(*) as grants from {{ ref('grants') }} group by year
 )
 
 select t.year, t.committed_eur, p.committed_eur as by_programme_committed_eur,

@@ -1,13 +1,14 @@
 -- By sector (5-digit codes, categories and 'unallocated') = total committed and disbursed, per year.
+{{ config(meta={'dagster': {'ref': {'name': 'funding_by_sector'}}}) }}
 with by_sector as (
     select year, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur
-    from marts.funding_by_sector
+    from {{ ref('funding_by_sector') }}
     group by year
 ),
 
 total as (
     select year, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur
-    from marts.funding
+    from {{ ref('funding') }}
     group by year
 )
 

@@ -4,6 +4,7 @@
 -- the region's accounting nor an IATI activity: staging.grant_payment_sources), and no payment
 -- or co-financing is untracked.
 -- Returns the (year, programme) pairs that break a rule.
+{{ config(meta={'dagster': {'ref': {'name': 'funding_reconciliation'}}}) }}
 with parts as (
     select year, programme,
         sum(committed_eur) as committed_eur,
@@ -13,24 +14,24 @@ with parts as (
         count(*) filter (where not payments_tracked and origin <> 'grant') as untracked_not_grant,
         count(*) filter (where origin = 'payment' and committed_eur <> 0) as payment_committed,
         count(*) filter (where origin <> 'payment' and disbursed_eur <> 0) as commitment_disbursed,
-    from marts.funding_reconciliation
+    from {{ ref('funding_reconciliation') }}
     group by all
 ),
 
 whole as (
     select year, programme, sum(committed_eur) as committed_eur, sum(disbursed_eur) as disbursed_eur
-    from marts.funding
+    from {{ ref('funding') }}
     group by all
 ),
 
 grants as (
-    select year, programme, sum(amount_eur) as grant_eur from staging.grants group by all
+    select year, programme, sum(amount_eur) as grant_eur from {{ ref('grants') }} group by all
 ),
 
 unlinked as (
     select g.year, g.programme, sum(g.amount_eur) as untracked_eur
-    from staging.grants as g
-    inner join staging.grant_payment_sources as s on s.grant_key = g.grant_key
+    from {{ ref('grants') }} as g
+    inner join {{ ref('grant_payment_sources') }} as s on s.grant_key = g.grant_key
     where s.payments_source is null
     group by all
 ),

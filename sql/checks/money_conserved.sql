@@ -2,13 +2,14 @@
 -- read equals what is counted plus what is set aside with a reason (rows and amounts);
 -- and what is counted is exactly the money of staging.money_flows, year by year (which the
 -- funding checks carry on to the marts). Returns what differs: money that vanished.
+{{ config(meta={'dagster': {'ref': {'name': 'money_reconciliation'}}}) }}
 with by_key as (
     select source, source_file, year, currency,
         sum(rows) filter (where outcome = 'read') as rows_read,
         coalesce(sum(rows) filter (where outcome <> 'read'), 0) as rows_out,
         sum(value) filter (where outcome = 'read') as value_read,
         coalesce(sum(value) filter (where outcome <> 'read'), 0) as value_out,
-    from marts.money_reconciliation
+    from {{ ref('money_reconciliation') }}
     group by all
 ),
 
@@ -21,14 +22,14 @@ unbalanced as (
 
 counted as (
     select source, year, sum(value_eur) as value_eur
-    from marts.money_reconciliation
+    from {{ ref('money_reconciliation') }}
     where outcome = 'counted'
     group by all
 ),
 
 flows as (
     select case origin when 'grant' then 'grants' when 'accounting' then 'payments' else 'iati' end as source, year, sum(amount_eur) as value_eur
-    from staging.money_flows
+    from {{ ref('money_flows') }}
     group by all
 )
 

@@ -1,14 +1,15 @@
 -- One outcome row per IATI result indicator period read, each once: the joins that add
 -- place, sector and grant neither drop nor repeat an indicator.
+{{ config(meta={'dagster': {'ref': {'name': 'outcomes'}}}) }}
 with expected as (
     select iati_identifier, result_index, indicator_index, period_start, count(*) as n
-    from raw.results
+    from {{ source('iati', 'results') }}
     group by all
 ),
 
 published as (
     select iati_identifier, result_index, indicator_index, period_start, count(*) as n
-    from marts.outcomes
+    from {{ ref('outcomes') }}
     group by all
 )
 

@@ -1,14 +1,15 @@
 -- Every IATI transaction without a euro rate is in marts.unconverted_money, once: per
 -- currency, the mart's number of transactions and sum in that currency equal those of
 -- the rate_missing rows in staging (exact decimals: equal to the last decimal place).
+{{ config(meta={'dagster': {'ref': {'name': 'unconverted_money'}}}) }}
 with staged as (
     select currency, count(*) as transactions, sum(value) as value
-    from staging.transactions_eur where rate_missing group by currency
+    from {{ ref('transactions_eur') }} where rate_missing group by currency
 ),
 
 mart as (
     select currency, sum(transactions) as transactions, sum(value) as value
-    from marts.unconverted_money group by currency
+    from {{ ref('unconverted_money') }} group by currency
 )
 
 select

@@ -1,13 +1,14 @@
 -- The analysts' list holds every payment the public count says no rule matched to one grant
 -- (marts.payment_matching's outcome 'unmatched'), in
 -- rows and euros, per year. Returns the years that differ.
+{{ config(meta={'dagster': {'ref': {'name': 'unmatched_payments'}}}) }}
 with listed as (
-    select year, count(*) as payments, sum(amount_eur) as amount_eur from marts.unmatched_payments group by year
+    select year, count(*) as payments, sum(amount_eur) as amount_eur from {{ ref('unmatched_payments') }} group by year
 ),
 
 counted as (
     select year, sum(payments) as payments, sum(amount_eur) as amount_eur
-    from marts.payment_matching
+    from {{ ref('payment_matching') }}
     where outcome = 'unmatched'
     group by year
 )

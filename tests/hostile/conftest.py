@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -26,6 +27,17 @@ def small_raw(sample_dir, tmp_path_factory) -> Path:
     for marker in sample_dir.glob("*.txt"):
         shutil.copy2(marker, out / marker.name)
     return out
+
+
+@pytest.fixture(scope="session")
+def advisories() -> dict:
+    """The advisory file the dependency audit reads (tests/hostile/test_dependency_audit_*.py), read once."""
+    from .audit_support import ADVISORIES
+
+    assert ADVISORIES.exists(), (f"{ADVISORIES} is missing: make it with `make refresh-advisories "
+                                 "ADVISORY_DB=<git copy of pypa/advisory-database, or a folder of collected "
+                                 "files>` (docs/security.md)")
+    return json.loads(ADVISORIES.read_text(encoding="utf-8"))
 
 
 def cli_env() -> dict[str, str]:

@@ -44,8 +44,13 @@ def planted(serving, tmp_path_factory) -> tuple[Path, dict[str, str]]:
                          [formula, formula, key])
         first, second = [r[0] for r in conn.execute(
             "select programme from funding group by 1 order by sum(committed_eur) desc limit 2").fetchall()]
-        conn.execute("update funding set programme = ? where programme = ?", [LINK, first])
-        conn.execute("update funding set programme = ? where programme = ?", [FORMULAS[1], second])
+        # in every mart a page reads programmes from (the Sankey reads flows, the maps and bars
+        # funding_by_country / funding_by_sector)
+        marts = [r[0] for r in conn.execute(
+            "select table_name from information_schema.columns where column_name = 'programme'").fetchall()]
+        for mart in marts:
+            conn.execute(f"update {mart} set programme = ? where programme = ?", [LINK, first])
+            conn.execute(f"update {mart} set programme = ? where programme = ?", [FORMULAS[1], second])
         conn.execute("update outcomes set activity_title = ? where rowid in (select rowid from outcomes limit 3)",
                      [FORMULAS[0]])
     return copy, {"programme": first}

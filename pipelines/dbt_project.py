@@ -1,0 +1,63 @@
+"""The dbt project in `sql/`: where it is, and its manifest, prepared ahead of time.
+
+Dagster reads the asset graph (models, sources, tests, columns) from dbt's manifest, never by
+parsing the project when a code location loads: `make setup` runs `python -m
+pipelines.dbt_project`, which parses the project when a file of it is newer than its manifest
+(and the test session does the same before it starts). `dagster dev` re-parses by itself
+(`DbtProject.prepare_if_dev`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from pipelines.settings import SQL_DIR
+
+# the environment variable sql/profiles.yml reads the warehouse's path from
+WAREHOUSE_ENV = "SOLIDARITY_DBT_WAREHOUSE"
+
+DBT_PROJECT = DbtProject(project_dir=SQL_DIR, profiles_dir=SQL_DIR)
+# the dbt installed beside this interpreter (the virtualenv's), whatever PATH says
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+
+def project_files(project_dir: Path = SQL_DIR) -> list[Path]:
+    """What dbt parses: the project file, models, checks, macros, their .yml and the .md of
+    shared column descriptions (docs blocks)."""
+    found = [project_dir / "dbt_project.yml"]
+    for folder in ("models", "checks", "macros"):
+        found += [p for p in (project_dir / folder).rglob("*") if p.suffix in {".sql", ".yml", ".md"}]
+    return found
+
+
+def manifest_is_stale(project_dir: Path = SQL_DIR) -> bool:
+    manifest = project_dir / "target" / "manifest.json"
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    return any(p.stat().st_mtime > built for p in project_files(project_dir))
+
+
+def prepare(project_dir: Path = SQL_DIR, *, force: bool = False) -> bool:
+    """Parse the project into `target/manifest.json` when stale (or `force`); True if parsed.
+    A project that does not parse fails here, with dbt's own message."""
+    if not force and not manifest_is_stale(project_dir):
+        return False
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", WAREHOUSE_ENV: os.devnull}
+    done = subprocess.run(
+        [DBT_EXECUTABLE, "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"],
+        env=env, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt parse failed in {project_dir}:\n{done.stdout}{done.stderr}")
+    return True
+
+
+if __name__ == "__main__":
+    parsed = prepare(force="--force" in sys.argv)
+    print(f"dbt manifest {'prepared' if parsed else 'up to date'}: {SQL_DIR / 'target' / 'manifest.json'}")

@@ -1,0 +1,136 @@
+"""Bounded resources whatever the input (issue 20): each hostile file is refused early,
+naming the file and the limit, or read in streaming batches with the right counts.
+
+Every file is generated here (no binary committed, bounded_files.py): 2 GB sparse files (`truncate`),
+~200 MB of random bytes written in chunks, a zip bomb called .xlsx, workbooks whose cells
+are far apart or declare what they are not, an agenda of 100,000 events, 100 MB lines.
+Each case is read in a child process (`run_bounded`): the parent kills it if its resident
+memory passes the case's bound or its time passes the time bound (the reader before
+issue 20 took up to 9 GB: a failing test must not take the machine down with it), and
+the child reports the kernel's peak (VmHWM, reset after imports) gained while reading.
+Bounds are generous (CI runs on 2 shared cores): they stop runaways, they are no speed or
+memory targets. `solidarity validate` and the ingest: test_bounded_inputs_validate_ingest.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .corpus import ORG_HEADER, SCDL_HEADER, grant, scdl, xlsx
+from .bounded_files import (
+    MB,
+    agenda,
+    empty_cells,
+    far_cells,
+    garbage,
+    lying_part,
+    ods_repeats,
+    one_line,
+    read_in_child,
+    shared_strings_claim,
+    sparse,
+    wide_records,
+    xls_dimensions,
+    xls_far_cell,
+    zip_bomb,
+)
+
+
+ICS_EVENTS = int(os.environ.get("HOSTILE_ICS_EVENTS", "100000"))
+
+
+# --- refused early, the file and the limit named -----------------------------------------
+
+@dataclass(frozen=True)
+class Refusal:
+    id: str
+    source: str
+    filename: str
+    build: Callable[[Path], Path]
+    limit: str  # the environment variable the refusal must name
+    rss_bound: int = 300 * MB  # peak resident memory gained while reading
+    time_bound: float = 60.0
+
+
+REFUSALS = [
+    Refusal("grants-csv-2gb-sparse", "grants", "subventions_2024.csv", sparse, "SOLIDARITY_MAX_GRANTS_CSV_BYTES"),
+    Refusal("grants-csv-random", "grants", "subventions_bruit.csv", garbage, "SOLIDARITY_MAX_GRANTS_CSV_BYTES"),
+    Refusal("grants-csv-99mb-line", "grants", "subventions_ligne.csv",
+            lambda p: one_line(p, 99 * MB, b";".join(s.encode() for s in SCDL_HEADER) + b"\n"),
+            "SOLIDARITY_MAX_LINE_BYTES"),
+    Refusal("grants-csv-wide-records", "grants", "subventions_large.csv", wide_records, "SOLIDARITY_MAX_COLUMNS"),
+    Refusal("grants-csv-20m-empty-cells", "grants", "subventions_vides.csv", empty_cells, "SOLIDARITY_MAX_TABLE_CELLS"),
+    Refusal("grants-zip-bomb-xlsx", "grants", "bombe.xlsx", zip_bomb, "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES"),
+    Refusal("grants-xlsx-part-larger-than-declared", "grants", "menteur.xlsx", lying_part,
+            "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES"),
+    Refusal("grants-xlsx-far-cells", "grants", "loin.xlsx", far_cells, "SOLIDARITY_MAX_TABLE_CELLS"),
+    Refusal("grants-xlsx-shared-strings-claim", "grants", "chaines.xlsx", shared_strings_claim,
+            "SOLIDARITY_MAX_TABLE_CELLS"),
+    Refusal("grants-ods-repeated-cells", "grants", "repete.ods", ods_repeats, "SOLIDARITY_MAX_TABLE_CELLS"),
+    Refusal("grants-xls-far-cell", "grants", "loin.xls", xls_far_cell, "SOLIDARITY_MAX_TABLE_CELLS"),
+    Refusal("grants-xls-dimensions", "grants", "dimensions.xls", xls_dimensions, "SOLIDARITY_MAX_TABLE_CELLS"),
+    Refusal("grants-xlsx-2gb-sparse", "grants", "vide.xlsx", sparse, "SOLIDARITY_MAX_WORKBOOK_BYTES"),
+    Refusal("organisations-2gb-sparse", "organisations", "organisations.csv", sparse, "SOLIDARITY_MAX_LOCAL_CSV_BYTES"),
+    Refusal("organisations-15mb-line", "organisations", "organisations_ligne.csv",
+            lambda p: one_line(p, 15 * MB, ",".join(ORG_HEADER).encode() + b"\n"), "SOLIDARITY_MAX_LINE_BYTES"),
+    Refusal("events-csv-random", "events", "evenements.csv", garbage, "SOLIDARITY_MAX_LOCAL_CSV_BYTES"),
+    Refusal("events-ics-2gb-sparse", "events", "agenda.ics", sparse, "SOLIDARITY_MAX_ICS_BYTES"),
+    Refusal("events-ics-90mb-line", "events", "agenda_ligne.ics",
+            lambda p: one_line(p, 90 * MB, b"BEGIN:VCALENDAR\r\nX-JUNK:"), "SOLIDARITY_MAX_LINE_BYTES"),
+]
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=[c.id for c in REFUSALS])
+def test_hostile_file_is_refused_early_naming_the_file_and_the_limit(case: Refusal, tmp_path: Path):
+    path = case.build(tmp_path / case.filename)
+    got = read_in_child(case.source, path, case.rss_bound, case.time_bound)
+    assert got.killed is None, f"{got.killed} (peak {got.peak / MB:,.0f} MB, {got.seconds:.0f} s)"
+    assert got.out is not None, f"the reader crashed: {got.stderr}"
+    refused = got.out["refused"]
+    assert refused, f"read instead of refused: {got.out}"
+    assert case.filename in refused and case.limit in refused, refused
+    assert got.peak < case.rss_bound, f"{got.peak / MB:,.0f} MB gained"
+    print(f"{case.id}: {path.stat().st_size / MB:,.1f} MB refused in {got.seconds:.1f} s, "
+          f"peak gain {got.peak / MB:,.0f} MB: {refused[:160]}")
+
+
+# --- read in streaming batches, the right counts ------------------------------------------
+
+def test_agenda_of_100k_events_is_read_event_by_event(tmp_path: Path):
+    """Before: the whole agenda was parsed at once, ~7 kB an event (100,000 events: 775 MB)."""
+    path = agenda(tmp_path / "agenda_2024.ics", ICS_EVENTS)
+    got = read_in_child("events", path, 400 * MB, 400)
+    assert got.killed is None, f"{got.killed} ({got.seconds:.0f} s)"
+    assert got.out is not None and got.out["refused"] is None, (got.out, got.stderr)
+    assert (got.out["read"], got.out["accepted"], got.out["rejected"]) == (ICS_EVENTS, ICS_EVENTS, 0)
+    # what is kept grows with the rows (~1 kB an accepted event), not with the parse
+    assert got.peak < 50 * MB + ICS_EVENTS * 2_000, f"{got.peak / MB:,.0f} MB gained"
+    print(f"agenda: {ICS_EVENTS:,} events, {path.stat().st_size / MB:,.0f} MB, read in {got.seconds:.0f} s, "
+          f"peak gain {got.peak / MB:,.0f} MB")
+
+
+def test_agenda_over_the_event_limit_is_refused_before_parsing(tmp_path: Path):
+    path = agenda(tmp_path / "agenda_2024.ics", 5_000)
+    got = read_in_child("events", path, 200 * MB, 60, env={"SOLIDARITY_MAX_ICS_EVENTS": "1000"})
+    assert got.out and got.out["refused"], (got.out, got.stderr)
+    assert "5,000 BEGIN:VEVENT" in got.out["refused"] and "SOLIDARITY_MAX_ICS_EVENTS" in got.out["refused"]
+
+
+def test_limits_come_from_the_environment(tmp_path: Path):
+    """One place (pipelines/limits.py), each limit overridden by its variable."""
+    path = tmp_path / "subventions_2024.csv"
+    path.write_bytes(scdl(grant(0), grant(1)))
+    small = read_in_child("grants", path, 300 * MB, 60, env={"SOLIDARITY_MAX_GRANTS_CSV_BYTES": "100"})
+    assert small.out and "SOLIDARITY_MAX_GRANTS_CSV_BYTES" in small.out["refused"]
+    assert "the limit of 100 bytes" in small.out["refused"]
+    fine = read_in_child("grants", path, 300 * MB, 60)
+    assert fine.out and fine.out["refused"] is None and fine.out["accepted"] == 2
+    xlsx_path = tmp_path / "subventions.xlsx"
+    xlsx_path.write_bytes(xlsx([SCDL_HEADER, grant(0), grant(1)]))
+    cells = read_in_child("grants", xlsx_path, 300 * MB, 60, env={"SOLIDARITY_MAX_TABLE_CELLS": "10"})
+    assert cells.out and "SOLIDARITY_MAX_TABLE_CELLS" in cells.out["refused"]
