@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -116,7 +117,7 @@ def test_the_demo_instance_runs_one_run_at_a_time(tmp_path):
 def test_dg_check_defs_loads_the_definitions():
     # Dagster's own check of a project (dagster-dg-cli): the code location loads, every
     # definition validates (the dbt models included, from the manifest make setup prepared)
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "dg"), "check", "defs"], cwd=ROOT,
+    done = subprocess.run([str(Path(sys.executable).parent / "dg"), "check", "defs"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All definitions loaded successfully." in done.stdout + done.stderr

@@ -314,7 +314,7 @@ def test_the_warning_names_every_negative_transaction(real, expected):
     assert sorted(named.select("source_file", "iati_identifier", "transaction_index", "transaction_type",
                                "transaction_date", "value").rows()) == negatives
     warning = next(e for e in result.get_asset_check_evaluations() if e.check_name == "negative_transactions")
-    assert warning.metadata["offending_rows"].value == len(negatives)
+    assert warning.metadata["dagster_dbt/failed_row_count"].value == len(negatives)
 
 
 def test_figures_net_negative_money_and_convert_back_to_1999(real, expected, ecb):

@@ -64,7 +64,7 @@ def test_header_words_pick_their_source_and_the_rest_is_grants():
 def test_raw_key_refuses_a_source_not_registered():
     assert raw_key("grants") == ["raw", "grants"]
     with pytest.raises(KeyError):
-        raw_key("cofunding")
+        raw_key("not_a_source")
 
 
 def test_the_sample_has_a_folder_per_source_and_no_other(sample_dir):
