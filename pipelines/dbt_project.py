@@ -9,12 +9,15 @@ pipelines.dbt_project`, which parses the project when a file of it is newer than
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
+from functools import cached_property
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 from pipelines.settings import SQL_DIR
 
@@ -24,6 +27,29 @@ WAREHOUSE_ENV = "SOLIDARITY_DBT_WAREHOUSE"
 DBT_PROJECT = DbtProject(project_dir=SQL_DIR, profiles_dir=SQL_DIR)
 # the dbt installed beside this interpreter (the virtualenv's), whatever PATH says
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+
+class WarehouseDbt(DbtCliResource):
+    """dagster-dbt's dbt resource without two start-up costs this project has no use for,
+    4.7 s of a 25 s sample build (docs/benchmarks.md, issue 18):
+
+    - dagster-dbt asks `dbt --version` in a process of its own (2.5 s) to tell dbt Core from
+      the Fusion engine; the executable here is the virtualenv's dbt (`DBT_EXECUTABLE`), whose
+      version is the dbt-core package's, read from its metadata;
+    - it opens a dbt adapter in this process (2.2 s of imports) only to fetch row counts and
+      column types, which `pipelines/defs/models/metadata.py` reads from the warehouse itself.
+      With no adapter, dagster-dbt skips both (`DbtCliInvocation.adapter` is optional).
+
+    Both are private hooks of dagster-dbt 0.29.x (locked); `tests/test_dbt_resource.py` checks
+    the version against `dbt --version` and that a build still reports every model and check.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - dagster-dbt's signature
+        return None
 
 
 def project_files(project_dir: Path = SQL_DIR) -> list[Path]:

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from pipelines import operations, settings
-from pipelines.dbt_project import DBT_EXECUTABLE, DBT_PROJECT
+from pipelines.dbt_project import DBT_EXECUTABLE, DBT_PROJECT, WarehouseDbt
 from pipelines.settings import SAMPLE_MARKER
 
 
@@ -121,5 +120,5 @@ def build_resources(
         "warehouse": Warehouse(database=str(warehouse or settings.warehouse_path())),
         "serving": ServingSnapshot(path=str(serving or settings.serving_path())),
         # the SQL models (sql/, a dbt project) write the warehouse above: pipelines/defs/models
-        "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
+        "dbt": WarehouseDbt(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
     }

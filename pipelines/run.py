@@ -23,6 +23,8 @@ class Outcome:
     success: bool
     materialized: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+    # every check this run evaluated, passed or not (`asset:check`)
+    checks: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     # set only when the serving snapshot was swapped in by this run
     snapshot: str | None = None
@@ -116,9 +118,10 @@ def _materialize(raw_dir: Path, warehouse: Path, serving: Path) -> Outcome:
     )
     events = result.get_asset_materialization_events()
     materialized = [e.asset_key.to_user_string() for e in events]
+    evaluations = result.get_asset_check_evaluations()
     failed_checks = [
         f"{e.asset_key.to_user_string()}:{e.check_name}"
-        for e in result.get_asset_check_evaluations()
+        for e in evaluations
         if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
     failures = result.get_step_failure_events()
@@ -133,6 +136,7 @@ def _materialize(raw_dir: Path, warehouse: Path, serving: Path) -> Outcome:
         success=result.success and not failed_checks and snapshot is not None,
         materialized=materialized,
         failed_checks=failed_checks,
+        checks=[f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations],
         failed_steps=failed_steps,
         step_errors=step_errors,
         snapshot=str(serving) if snapshot is not None else None,
