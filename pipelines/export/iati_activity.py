@@ -9,6 +9,7 @@ gives those exact sums.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -73,9 +74,14 @@ def _clean(text: str | None) -> str | None:
     return _xml_text(text).strip() or None if text is not None else None
 
 
+# what XML 1.0 cannot hold: control characters but tab, newline and carriage return, U+FFFE, U+FFFF
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xml_text(text: str) -> str:
-    """Characters XML 1.0 cannot hold (control characters) are dropped."""
-    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 0x20 and c not in "\ufffe\uffff")
+    """Characters XML 1.0 cannot hold are dropped (one regular expression: this runs for
+    every narrative of the export, 2.6 million characters tested one by one at ×1)."""
+    return _NOT_XML.sub("", text)
 
 
 def _activity(root, identifier: str, ref: str, name: str, generated: dt.datetime):
