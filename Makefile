@@ -24,7 +24,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock setup.py $(wildcard pipelines/sources/*.pyx)
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock setup.py $(wildcard pipelines/sources/*/*.pyx)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 

@@ -1,4 +1,4 @@
-"""The one compiled module: the IATI activity walk (pipelines/sources/iati_activity.pyx).
+"""The one compiled module: the IATI activity walk (pipelines/sources/iati/activity.pyx).
 
 Everything else is declared in pyproject.toml. The module reads lxml's C tree
 through the C API that lxml ships (`lxml.get_include()`), so it is built against
@@ -11,7 +11,7 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=cythonize(
-        [Extension("pipelines.sources.iati_activity", ["pipelines/sources/iati_activity.pyx"],
+        [Extension("pipelines.sources.iati.activity", ["pipelines/sources/iati/activity.pyx"],
                    include_dirs=lxml.get_include())],
         compiler_directives={"language_level": 3},
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from pipelines.ingest import Reader, isolated
 from pipelines.sources.common import ReadResult, SourceError
 from pipelines.sources.registry import recognise
-from pipelines.sources.sniff import content_kind
+from pipelines.sources.text import content_kind
 
 
 @dataclass

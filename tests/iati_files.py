@@ -18,7 +18,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 # Written from the IATI 1.0x TransactionType codelist names, independently of
-# pipelines.sources.iati_codes: Commitment, Disbursement, Expenditure, Incoming
+# pipelines.sources.iati.codes: Commitment, Disbursement, Expenditure, Incoming
 # Funds, Interest Repayment, Loan Repayment, Reimbursement, Purchase/Sale of
 # Equity, Credit Guarantee.
 V1_TO_V2 = {"C": "2", "D": "3", "E": "4", "IF": "1", "IR": "5", "LR": "6",

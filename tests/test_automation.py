@@ -26,9 +26,9 @@ def test_every_table_has_its_sql_files_version_and_every_source_its_readers():
     graph = defs.get_repository_def().asset_graph
     expected = {
         # the module each reader function is defined in, read here from the files
-        "raw/grants": ROOT / "pipelines/sources/scdl.py",
-        "raw/iati": ROOT / "pipelines/sources/iati.py",
-        "raw/payments": ROOT / "pipelines/sources/payments.py",
+        "raw/grants": ROOT / "pipelines/sources/scdl/grants.py",
+        "raw/iati": ROOT / "pipelines/sources/iati/activities.py",
+        "raw/payments": ROOT / "pipelines/sources/local/payments.py",
     }
     for key, path in expected.items():
         assert graph.get(dg.AssetKey.from_user_string(key)).code_version == _sha12(path), key
@@ -42,9 +42,9 @@ def test_every_table_has_its_sql_files_version_and_every_source_its_readers():
 
 
 def test_a_lambda_reader_is_versioned_by_the_module_of_the_function_it_returns():
-    from pipelines.sources.payments import read_payments
+    from pipelines.sources.local.payments import read_payments
 
-    assert factories.reader_module_file(lambda: read_payments) == ROOT / "pipelines/sources/payments.py"
+    assert factories.reader_module_file(lambda: read_payments) == ROOT / "pipelines/sources/local/payments.py"
 
 
 def test_derived_assets_rebuild_when_upstream_updates_and_sources_do_not():

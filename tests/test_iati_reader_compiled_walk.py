@@ -1,4 +1,4 @@
-"""IATI activity reader: the compiled walk (pipelines/sources/iati_activity.pyx) reads what lxml reads, on
+"""IATI activity reader: the compiled walk (pipelines/sources/iati/activity.pyx) reads what lxml reads, on
 edge cases, every reference file and randomly mutated activities, and agrees with ElementTree."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import pytest
 from lxml import etree
 
 from pipelines.sources.iati import read_activities
-from pipelines.sources.iati_activity import XML_LANG, element_view, plain_values
+from pipelines.sources.iati.activity import XML_LANG, element_view, plain_values
 from iati_files import REF, _read_in_subprocess
 
 
 # --- the compiled walk reads what lxml reads ----------------------------------
-# pipelines/sources/iati_activity.pyx reads libxml2's tree in C instead of through
+# pipelines/sources/iati/activity.pyx reads libxml2's tree in C instead of through
 # lxml's Python API; `element_view` shows what it reads, compared here with lxml itself.
 
 EDGE_CASES = """<?xml version="1.0" encoding="UTF-8"?>

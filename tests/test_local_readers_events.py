@@ -17,7 +17,7 @@ import pytest
 from pipelines.sources.common import SourceError
 from pipelines.sources.contracts import EVENT_TABLES
 from pipelines.sources.local import build_commune_index, event_match_key, read_events, resolve_commune
-from pipelines.sources.table_schema import load_schema, validate_rows
+from pipelines.sources.local.table_schema import load_schema, validate_rows
 from local_files import (
     BAD,
     EVENT_HEADER,

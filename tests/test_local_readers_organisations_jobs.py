@@ -15,7 +15,7 @@ from frictionless import Schema
 from pipelines.sources.common import SourceError
 from pipelines.sources.contracts import JOB_TABLES, ORGANISATION_TABLES
 from pipelines.sources.local import read_jobs, read_organisations
-from pipelines.sources.table_schema import load_schema
+from pipelines.sources.local.table_schema import load_schema
 from local_files import (
     BAD,
     JOB_HEADER,

@@ -23,8 +23,8 @@ from dagster_duckdb import DuckDBResource
 from frictionless import Schema
 
 from pipelines.sources.contracts import PAYMENT_TABLES
-from pipelines.sources.payments import read_payments
-from pipelines.sources.table_schema import load_schema
+from pipelines.sources.local.payments import read_payments
+from pipelines.sources.local.table_schema import load_schema
 from pipelines.validate import reader_for, validate_file
 
 from luhn import with_key, wrong_key  # the tests' own Luhn arithmetic
@@ -146,7 +146,7 @@ def test_schema_is_a_valid_table_schema():
 
 def test_number_fields_read_as_exact_decimals():
     """A Table Schema number is decimal: `cast_value` gives Decimal, never a float."""
-    from pipelines.sources.table_schema import cast_value
+    from pipelines.sources.local.table_schema import cast_value
 
     montant = {"type": "number", "decimalChar": ","}
     assert cast_value(montant, "0,1") == (Decimal("0.1"), None)

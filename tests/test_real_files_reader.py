@@ -124,9 +124,9 @@ def test_class11_nameless_grant_kept_and_total_line_set_aside(tmp_path):
 
 
 def test_every_header_of_every_real_file_is_in_the_synonym_table():
-    """The table (pipelines/sources/scdl_headers.csv) knows every header cell of every real
+    """The table (pipelines/sources/scdl/headers.csv) knows every header cell of every real
     file: as an SCDL column, or as a column known not to be one (kept in `extra`)."""
-    from pipelines.sources.scdl_header import known_header
+    from pipelines.sources.scdl.header import known_header
 
     unknown = set()
     for name, (encoding, sep, header_line, _, _) in SCDL.items():

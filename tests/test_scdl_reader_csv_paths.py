@@ -42,7 +42,7 @@ def _outcome(path: Path):
 
 @pytest.mark.parametrize("case", sorted(HOSTILE_CSV))
 def test_fast_and_reference_csv_paths_agree(case, tmp_path, monkeypatch):
-    from pipelines.sources import scdl_split
+    from pipelines.sources.scdl import split as scdl_split
 
     path = write(tmp_path, HOSTILE_CSV[case])
     fast = _outcome(path)

@@ -5,8 +5,8 @@ holding nothing but the chunk, finds what decides how to read it or whether to r
 - a line longer than `LINE_BYTES` (a garbage or sparse file has no line breaks): refused
   at once, with its line number, before anything else is decoded or split;
 - whether the whole file is UTF-8 (a UTF-8 BOM allowed) and, if it is not, the first byte
-  that Windows-1252 cannot decode either: the same answer as decoding the whole file
-  with `sniff.decode_bytes`, without the file in memory;
+  that Windows-1252 cannot decode either (`text.EncodingGuess`, fed chunk by chunk): the
+  same answer as decoding the whole file with `text.decode_bytes`, without the file in memory;
 - whether it holds anything but whitespace;
 - how many times a marker occurs (case-insensitive): `BEGIN:VEVENT` counts an agenda's
   events before one is parsed.
@@ -14,12 +14,12 @@ holding nothing but the chunk, finds what decides how to read it or whether to r
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.limits import LINE_BYTES, Limit
+from pipelines.sources.text import EncodingGuess
 
 CHUNK = 1 << 20
 
@@ -56,7 +56,7 @@ def scan_text(source: Path | bytes, source_file: str, *, cr_breaks: bool = True,
     size = min(CHUNK, max_line)
     scan = TextScan()
     run = 0  # bytes of the current line so far
-    utf8 = codecs.getincrementaldecoder("utf-8-sig")() if decode else None
+    encoding = EncodingGuess() if decode else None
     marker = count.upper() if count else None
     carry = b""  # the end of the previous chunk, for a marker cut in two
     for block in chunks(source, size):
@@ -73,29 +73,15 @@ def scan_text(source: Path | bytes, source_file: str, *, cr_breaks: bool = True,
         scan.newlines += block.count(b"\n")
         if scan.blank and not block.isspace():
             scan.blank = False
-        ascii = block.isascii()
-        # an ASCII chunk is both UTF-8 and cp1252, unless it ends a UTF-8 sequence cut at the last chunk's end
-        if decode and scan.utf8 and (not ascii or utf8.getstate()[0]):
-            try:
-                utf8.decode(block)
-            except UnicodeDecodeError:
-                scan.utf8 = False
-        if decode and not ascii:
-            if scan.cp1252_error is None:
-                try:
-                    block.decode("cp1252")
-                except UnicodeDecodeError as error:
-                    scan.cp1252_error = (error.reason, scan.size + error.start)
+        if encoding is not None:
+            encoding.feed(block)
         if marker:
             upper = carry + block.upper()
             scan.matches += upper.count(marker)
             carry = upper[-(len(marker) - 1):]
         scan.size += len(block)
-    if decode and scan.utf8:
-        try:
-            utf8.decode(b"", final=True)
-        except UnicodeDecodeError:
-            scan.utf8 = False
+    if encoding is not None:
+        scan.utf8, scan.cp1252_error = encoding.finish()
     return scan
 
 

@@ -31,7 +31,7 @@ import yaml
 
 from pipelines.settings import SQL_DIR
 
-# What `pipelines.sources.sniff.content_kind` tells of a file; an empty file is read as text
+# What `pipelines.sources.text.content_kind` tells of a file; an empty file is read as text
 # (its reader says it is empty).
 CONTENT_KINDS = ("xml", "ics", "spreadsheet", "text")
 # the key of a dbt source's `meta` that makes it a registered source

@@ -2,9 +2,9 @@
 
 Each check is a pure function of a few cells of one row (a *field group*: `montant`;
 `datesPeriodeVersement` with the old split period columns...), with the exact parsers of
-`scdl_values`; it reports its problems to a `CheckedValue`. `GROUPS` lists them in the order
+`values`; it reports its problems to a `CheckedValue`. `GROUPS` lists them in the order
 a row's problems are reported (the short-row warning, missing required values, name,
-amount, date, SIRET, ... percentage); `scdl_validate` runs each once per distinct value
+amount, date, SIRET, ... percentage); `validate` runs each once per distinct value
 of its columns and joins the outcome back to the rows.
 """
 
@@ -16,8 +16,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from pipelines.sources.contracts import MONEY_SCALE
 from pipelines.sources.person_names import reads_as_person, reads_as_sole_trader
-from pipelines.sources.scdl_header import _ANNEE, _DATE_DECISION, SCDL_REQUIRED, _VERSEMENT_DEBUT, _VERSEMENT_FIN
-from pipelines.sources.scdl_values import (
+from pipelines.sources.scdl.header import _ANNEE, _DATE_DECISION, SCDL_REQUIRED, _VERSEMENT_DEBUT, _VERSEMENT_FIN
+from pipelines.sources.scdl.values import (
     _CONDITIONS, _DATE_FLAG_TEXT, _FALSE, _TRUE, _fold, _value, parse_amount, parse_date, parse_nature,
     parse_period,
 )

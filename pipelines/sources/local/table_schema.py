@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from pipelines.sources.common import Problem
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "data" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "data" / "schemas"
 PARIS = ZoneInfo("Europe/Paris")
 
 SUPPORTED_TYPES = {"string", "integer", "number", "boolean", "date", "datetime", "year"}

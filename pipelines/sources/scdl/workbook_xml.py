@@ -12,7 +12,7 @@ import re
 
 from pipelines.limits import MiB, TABLE_CELLS
 from pipelines.sources.common import SourceError
-from pipelines.sources.workbook_cells import Box, Cells
+from pipelines.sources.scdl.workbook_cells import Box, Cells
 
 _MAX_TAG = 1 * MiB  # one XML start tag longer than this is no spreadsheet
 

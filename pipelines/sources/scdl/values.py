@@ -1,6 +1,6 @@
 """SCDL cell values: null placeholders, amounts, dates, periods, natures (pure functions).
 
-Each parser takes one cell's text. `pipelines.sources.scdl_validate` calls them once per
+Each parser takes one cell's text. `pipelines.sources.scdl.validate` calls them once per
 distinct value of a column, so they may stay simple, exact Python.
 """
 

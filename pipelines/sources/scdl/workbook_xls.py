@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from pipelines.limits import COLUMNS
 from pipelines.sources.common import SourceError
-from pipelines.sources.workbook_cells import Box, Cells
+from pipelines.sources.scdl.workbook_cells import Box, Cells
 
 _FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
 _BOF = (0x0809, 0x0409, 0x0209, 0x0009)

@@ -42,9 +42,9 @@ from pipelines.limits import (
     MiB, WORKBOOK_BYTES, WORKBOOK_PARTS, WORKBOOK_RATIO, WORKBOOK_UNZIPPED_BYTES, check_file_size,
 )
 from pipelines.sources.common import SourceError
-from pipelines.sources.workbook_cells import Cells
-from pipelines.sources.workbook_xls import check_xls
-from pipelines.sources.workbook_xml import OdsScanner, XlsxScanner
+from pipelines.sources.scdl.workbook_cells import Cells
+from pipelines.sources.scdl.workbook_xls import check_xls
+from pipelines.sources.scdl.workbook_xml import OdsScanner, XlsxScanner
 
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -1,7 +1,7 @@
 """IATI activity XML reader: streaming, bounded memory, hostile XML refused.
 
 `iter_activity_batches(path)` and `read_activities(path)` read IATI 2.0x files and
-1.0x files (1.0x text codes are translated, see `iati_codes`) into the IATI tables
+1.0x files (1.0x text codes are translated, see `codes`) into the IATI tables
 of docs/data-contracts.md.
 
 Decisions:
@@ -36,12 +36,11 @@ Decisions:
   concatenates the batches, for callers that want the whole file at once.
 - Speed: 0.51-0.58x (median 0.56x) a bare iterparse pass over the same file in
   CPU time (same-run ratios in docs/benchmarks.md; was 0.31-0.33x): the
-  per-activity walk (`iati_activity.pyx`) is compiled and reads lxml's C tree.
+  per-activity walk (`activity.pyx`) is compiled and reads lxml's C tree.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,7 +49,8 @@ import polars as pl
 from lxml import etree
 
 from pipelines.sources.common import ReadResult, SourceError
-from pipelines.sources.iati_activity import SCHEMAS, XML_LANG, Batch, FileContext, Checker, read_activity
+from pipelines.sources.iati.activity import SCHEMAS, XML_LANG, Batch, FileContext, Checker, read_activity
+from pipelines.sources.text import decoded_head
 
 ROOT_TAG = "iati-activities"
 ACTIVITY_TAG = "iati-activity"
@@ -187,10 +187,7 @@ def _refuse_doctype_in_head(path: Path) -> None:
             head = fh.read(_HEAD_BYTES)
     except OSError as err:
         raise SourceError(path, "-", f"cannot read file: {err}") from err
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = head.decode("utf-16", errors="replace")
-    else:
-        text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = decoded_head(head).lstrip("\ufeff")
     pos = 0
     while m := _PROLOG_ITEM.match(text, pos):
         pos = m.end()

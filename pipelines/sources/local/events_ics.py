@@ -20,12 +20,13 @@ import polars as pl
 from pipelines.limits import ICS_BYTES, ICS_COMPONENT_BYTES, ICS_EVENTS, check_file_size
 from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import Problem, ReadResult, SourceError
-from pipelines.sources.commune_lookup import CommuneIndex, resolve_commune
-from pipelines.sources.event_rules import (
+from pipelines.sources.local.commune_lookup import CommuneIndex, resolve_commune
+from pipelines.sources.local.event_rules import (
     as_commune_index, check_event_rules, event_record, event_type_from_label, events_frame,
 )
-from pipelines.sources.ics_lines import RawLine, ics_components, ics_lines, vevent_line_numbers
-from pipelines.sources.table_schema import iter_validate_rows, load_schema
+from pipelines.sources.local.ics_lines import RawLine, ics_components, ics_lines, vevent_line_numbers
+from pipelines.sources.local.table_schema import iter_validate_rows, load_schema
+from pipelines.sources.text import scanned_encoding
 
 # How ICS properties are named in messages (the schema names the CSV columns).
 ICS_LABELS = {
@@ -152,10 +153,7 @@ def read_events_ics(path: str | Path, communes: pl.DataFrame | CommuneIndex | No
     path = Path(path)
     check_file_size(path, source_file, ICS_BYTES)
     scan = scan_text(path, source_file, cr_breaks=False, count=b"BEGIN:VEVENT")
-    if not scan.utf8 and scan.cp1252_error is not None:
-        reason, start = scan.cp1252_error
-        raise SourceError(source_file, "1", f"encoding: neither UTF-8 nor Windows-1252 ({reason} at byte {start})")
-    encoding = "utf-8" if scan.utf8 else "cp1252"
+    encoding = scanned_encoding(scan, source_file)
     header_problems: list[Problem] = []
     if encoding != "utf-8":
         header_problems.append(Problem(source_file, "1", "", encoding, "encoding_cp1252: iCalendar must be UTF-8; read as Windows-1252", "warning"))

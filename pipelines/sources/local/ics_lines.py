@@ -24,6 +24,7 @@ from icalendar.parser import Contentline
 
 from pipelines.limits import ICS_COMPONENT_BYTES
 from pipelines.sources.common import SourceError
+from pipelines.sources.text import reading_codec
 
 RawLine = tuple[int, str]  # (line number, the physical line as decoded, line break included)
 
@@ -34,7 +35,7 @@ def ics_lines(path: Path, encoding: str) -> Iterator[RawLine]:
     number, first = 1, True
     with path.open("rb") as fh:
         for raw in fh:  # every line is under LINE_BYTES: scan_text has refused longer ones
-            text = raw.decode("utf-8-sig" if first and encoding == "utf-8" else encoding)
+            text = raw.decode(reading_codec(encoding) if first else encoding)
             first = False
             yield number, text
             number += text.endswith("\n") + text.count("\r") - text.endswith("\r\n")

@@ -1,9 +1,10 @@
 """Open a small delimited text file whose columns a Table Schema names.
 
 Real French open-data CSVs come in UTF-8 (often with a BOM) or Windows-1252, with
-`,` or `;` separators. This module decodes, sniffs the separator (`sniff.sniffed_separator`,
-checked against the expected header), maps header labels to schema fields, and yields
-each data row with the physical line number it starts on.
+`,` or `;` separators. This module decodes and finds the separator by the rules of
+`pipelines.sources.text` (`scanned_encoding`, `sniff_delimiter`: checked against the
+expected header), maps header labels to schema fields, and yields each data row with the
+physical line number it starts on.
 Whole-file problems (undecodable bytes, empty file, missing required column)
 raise SourceError; column-level oddities (unknown or missing optional columns)
 are warnings on line 1; row-shape errors are errors on the row's line.
@@ -12,7 +13,6 @@ are warnings on line 1; row-shape errors are errors on the row's line.
 from __future__ import annotations
 
 import csv
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,30 +21,8 @@ from typing import Any
 from pipelines.limits import LOCAL_CSV_BYTES, check_file_size
 from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import Problem, SourceError
-from pipelines.sources.sniff import SEPARATORS, sniffed_separator
-from pipelines.sources.table_schema import field_names, required_fields
-
-
-def _label_key(label: str) -> str:
-    # Header labels are matched ignoring case, surrounding spaces and a stray BOM.
-    return unicodedata.normalize("NFC", label).strip().lstrip("\ufeff").lower()
-
-
-def sniff_delimiter(text: str, expected: list[str]) -> str:
-    """The separator of `text`: csv.Sniffer's guess if the header then splits into
-    expected field names, else the candidate splitting the header into most of them."""
-    first_line = text.split("\n", 1)[0].rstrip("\r")
-    wanted = {_label_key(n) for n in expected}
-
-    def hits(delimiter: str) -> int:
-        cells = next(csv.reader([first_line], delimiter=delimiter), [])
-        return sum(_label_key(c) in wanted for c in cells)
-
-    guess = sniffed_separator(text[:65536])
-    best = max(SEPARATORS, key=hits)
-    if guess is not None and hits(guess) >= hits(best):
-        return guess
-    return best
+from pipelines.sources.text import label_key, reading_codec, scanned_encoding, sniff_delimiter
+from pipelines.sources.local.table_schema import field_names, required_fields
 
 
 @dataclass
@@ -78,11 +56,8 @@ def read_delimited(path: str | Path, schema: Mapping[str, Any]) -> DelimitedTabl
     # One bounded pass decides the encoding (as decoding the whole file would) and refuses
     # a line over LINE_BYTES; then the file is read as a decoded stream, never whole.
     scan = scan_text(path, source_file)
-    if not scan.utf8 and scan.cp1252_error is not None:
-        reason, start = scan.cp1252_error
-        raise SourceError(source_file, "1", f"encoding: neither UTF-8 nor Windows-1252 ({reason} at byte {start})")
-    encoding = "utf-8" if scan.utf8 else "cp1252"
-    with path.open(encoding="utf-8-sig" if scan.utf8 else "cp1252", newline="") as fh:
+    encoding = scanned_encoding(scan, source_file)
+    with path.open(encoding=reading_codec(encoding), newline="") as fh:
         head = _head(fh)
         if not head.strip() and _blank_to_end(fh):
             raise SourceError(source_file, "1", "empty file: no header row")
@@ -110,13 +85,13 @@ def _read_rows(fh, text: str, encoding: str, source_file: str, schema: Mapping[s
     delimiter = sniff_delimiter(text, expected)
     reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
     header = next(reader)
-    by_key = {_label_key(n): n for n in expected}
+    by_key = {label_key(n): n for n in expected}
 
     labels: dict[str, str] = {}
     problems: list[Problem] = []
     columns: list[str | None] = []  # per header position: schema field or None (ignored)
     for label in header:
-        name = by_key.get(_label_key(label))
+        name = by_key.get(label_key(label))
         if name is not None and name in labels:
             raise SourceError(source_file, f"1:{label}", f"duplicate column (also column {columns.index(name) + 1})")
         if name is None and label.strip():

@@ -5,10 +5,10 @@
 
 How a file is read
 - Every cell is read as text first (CSV: polars' reader, or stdlib `csv` on the decoded
-  text when polars cannot be exact, see `scdl_split`; spreadsheets: calamine via
+  text when polars cannot be exact, see `split`; spreadsheets: calamine via
   fastexcel with every column as string), so no type inference can silently change a
   value. Each row is then validated on its own, by checks that run once per distinct
-  value of a column (`scdl_validate`): a 200,000-row file repeats most of its values.
+  value of a column (`validate`): a 200,000-row file repeats most of its values.
 - Encoding: BOM if any, else UTF-8, else Windows-1252, else charset-normalizer's guess.
   A UTF-8 file with some Windows-1252 lines is decoded line by line (warning
   `encoding_mixed` on each such line), so its UTF-8 names are not garbled.
@@ -40,7 +40,7 @@ Whole-file errors (SourceError naming file, line and column)
   except a spelling whose table row says which column it names when the first is taken
   (`Nom de l'attributaire` beside `Nom du bénéficiaire`: the grantor; warning `header_by_context`).
 Other SCDL-required columns may be missing (older formats lack them): the column is null
-and one warning is reported on the header line. Headers: `scdl_headers.csv` (data).
+and one warning is reported on the header line. Headers: `headers.csv` (data).
 
 Row errors (severity "error": the row is rejected, not in `grants`) — only when its money
 cannot be known:
@@ -101,14 +101,14 @@ import polars as pl
 
 from pipelines.sources.common import REJECTED_SCHEMA, Problem, ReadResult, SourceError, problems_frame
 from pipelines.sources.contracts import GRANT_TABLES
-from pipelines.sources.sniff import WHERE, content_kind
+from pipelines.sources.text import WHERE, content_kind
 # Re-exported: the module's public names before it was split.
-from pipelines.sources.scdl_header import (  # noqa: F401
+from pipelines.sources.scdl.header import (  # noqa: F401
     BLOCKING_COLUMNS, SCDL_REQUIRED, SPREADSHEET_SUFFIXES, _find_header, _header_error, canonical_column, header_columns,
 )
-from pipelines.sources.scdl_split import csv_table, head_records, sheet_tables
-from pipelines.sources.scdl_validate import _blank, to_problems, validate
-from pipelines.sources.scdl_values import parse_amount, parse_date, parse_nature, parse_period  # noqa: F401
+from pipelines.sources.scdl.split import csv_table, head_records, sheet_tables
+from pipelines.sources.scdl.validate import _blank, to_problems, validate
+from pipelines.sources.scdl.values import parse_amount, parse_date, parse_nature, parse_period  # noqa: F401
 
 # the accepted table's columns and types: the one contract (docs/data-contracts.md)
 GRANT_SCHEMA = GRANT_TABLES["grants"]

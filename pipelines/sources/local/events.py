@@ -19,9 +19,9 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.sources.common import ReadResult, SourceError
-from pipelines.sources.commune_lookup import CommuneIndex
-from pipelines.sources.events_csv import read_events_csv
-from pipelines.sources.events_ics import read_events_ics
+from pipelines.sources.local.commune_lookup import CommuneIndex
+from pipelines.sources.local.events_csv import read_events_csv
+from pipelines.sources.local.events_ics import read_events_ics
 
 
 def read_events(path: str | Path, communes: pl.DataFrame | CommuneIndex | None = None) -> ReadResult:

@@ -18,10 +18,10 @@ from typing import Any
 import polars as pl
 
 from pipelines.sources.common import Problem
-from pipelines.sources.commune_lookup import CommuneIndex, build_commune_index, fold
+from pipelines.sources.local.commune_lookup import CommuneIndex, build_commune_index, fold
 from pipelines.sources.contracts import EVENT_TABLES
-from pipelines.sources.organisations import check_siret_key
-from pipelines.sources.table_schema import CheckedRow, load_schema
+from pipelines.sources.local.organisations import check_siret_key
+from pipelines.sources.local.table_schema import CheckedRow, load_schema
 
 EVENT_DTYPES = EVENT_TABLES["events"]
 

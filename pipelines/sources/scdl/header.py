@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from pipelines.sources.common import SourceError
-from pipelines.sources.scdl_values import _fold
+from pipelines.sources.scdl.values import _fold
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 # A header must name the amount, something giving the year and someone to pay: without
@@ -33,8 +33,8 @@ _VERSEMENT_DEBUT = "_versementDebut"
 _VERSEMENT_FIN = "_versementFin"
 
 # Header spellings seen in SCDL 1.x/2.x, the 2018 DataSubvention format, the older etalab
-# format, the 2024 rework and real files: data, not code (`scdl_headers.csv`, beside this module).
-HEADERS_FILE = Path(__file__).with_name("scdl_headers.csv")
+# format, the 2024 rework and real files: data, not code (`headers.csv`, beside this module).
+HEADERS_FILE = Path(__file__).with_name("headers.csv")
 # Internal names (not SCDL columns) for the year fallbacks: a budget year or a decision date
 # gives the grant its year when `dateConvention` is empty.
 _ANNEE = "_annee"

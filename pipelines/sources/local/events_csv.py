@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.sources.common import ReadResult
-from pipelines.sources.commune_lookup import CommuneIndex
-from pipelines.sources.event_rules import as_commune_index, check_event_rules, event_record, events_frame
-from pipelines.sources.organisations import checked_table
+from pipelines.sources.local.commune_lookup import CommuneIndex
+from pipelines.sources.local.event_rules import as_commune_index, check_event_rules, event_record, events_frame
+from pipelines.sources.local.organisations import checked_table
 
 
 def read_events_csv(path: str | Path, communes: pl.DataFrame | CommuneIndex | None = None) -> ReadResult:

@@ -1,14 +1,14 @@
 """SCDL row validation, column by column over distinct values.
 
 A grants file repeats itself: one attribuant, a few natures, dates and amounts shared
-by many rows. Each check (`scdl_checks`) is a pure function of a few cells of one row (a *field
+by many rows. Each check (`checks`) is a pure function of a few cells of one row (a *field
 group*: `montant`; `datesPeriodeVersement` with the old split period columns...), so it
 runs once per distinct value (or tuple of values) of its columns, in plain Python with
-the exact parsers of `scdl_values`, and polars joins the outcome back to every row:
+the exact parsers of `values`, and polars joins the outcome back to every row:
 values, and problems (field, value, reason) with their order in the row. Python never
 loops over the rows, except to build the `Problem` objects the contract returns.
 
-The groups run in the order the checks were written for one row (`scdl_checks.GROUPS`), so a row's
+The groups run in the order the checks were written for one row (`checks.GROUPS`), so a row's
 problems and `flags` keep that order: the short-row warning, missing required values,
 name, amount, date, SIRET, ... percentage.
 """
@@ -21,7 +21,7 @@ from collections.abc import Callable
 import polars as pl
 
 from pipelines.sources.common import Problem
-from pipelines.sources.scdl_checks import FIRST_GROUP_SEQ, GROUPS, CheckedValue, FileContext
+from pipelines.sources.scdl.checks import FIRST_GROUP_SEQ, GROUPS, CheckedValue, FileContext
 
 _PROBLEM_SCHEMA = {"_idx": pl.UInt32, "_seq": pl.Int32, "_sub": pl.Int32, "field": pl.String,
                    "value": pl.String, "reason": pl.String, "severity": pl.String}

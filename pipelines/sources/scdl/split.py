@@ -5,7 +5,7 @@ first line, header = 1; the sheet row in a spreadsheet), `_ncells` (cells in the
 and `c0`, `c1`, ... (String; null where the record has no such cell).
 
 Two CSV paths, one result:
-- the reference path: decode the whole text (BOM, UTF-8, cp1252, mixed lines...), then
+- the reference path: decode the whole text (BOM, UTF-8, cp1252, mixed lines...: `text.decode_table`), then
   stdlib `csv` (RFC 4180 with Python's lenient quoting), one record at a time;
 - the fast path, for UTF-8 files (the usual case): polars' CSV reader, all strings.
   polars refuses what Python's `csv` reads leniently (a quote inside a quoted field not
@@ -30,103 +30,26 @@ import polars as pl
 from pipelines.limits import COLUMNS, GRANTS_CSV_BYTES, TABLE_CELLS, check_file_size
 from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import SourceError
-from pipelines.sources.workbook_guard import check_workbook
-from pipelines.sources.scdl_header import _HEADER_SCAN_ROWS, _find_header
-from pipelines.sources.sniff import SEPARATORS, decode_bytes, sniffed_separator
+from pipelines.sources.scdl.workbook_guard import check_workbook
+from pipelines.sources.scdl.header import _HEADER_SCAN_ROWS, _find_header
+from pipelines.sources.text import UTF8_BOM, UTF16_BOMS, decode_table, header_delimiter
 
 _SAMPLE_CHARS = 64_000
 # Bytes decoded to sniff the separator: 4 bytes per character at most in UTF-8.
 _SAMPLE_BYTES = 4 * _SAMPLE_CHARS + 4
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 FAST_PATH = True  # tests switch it off to compare both paths
 
 
-def _decode(raw: bytes, name: str) -> str:
-    """The whole text: UTF-16 when its byte-order mark says so, else the rule every text
-    table follows (`sniff.decode_bytes`: UTF-8, else Windows-1252), else what
-    charset_normalizer detects (a grants file in another code page, seen in real exports)."""
-    # UTF-8 announced (the line-by-line fallback has been tried by the caller): what follows counts
-    body = raw[3:] if raw.startswith(_BOMS[0]) else raw
-    if body.startswith(_BOMS[1:]):
-        try:
-            return body.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise SourceError(name, "1", f"a UTF-16 byte-order mark, but not UTF-16 text: {exc.reason}") from exc
-    try:
-        return decode_bytes(raw)[0]  # drops the UTF-8 BOM
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes  # rare path: neither UTF-8 nor cp1252
-
-    best = from_bytes(body).best()
-    if best is None:
-        raise SourceError(name, "1", "cannot detect the text encoding")
-    return str(best)
-
-
-def _mixed_lines(raw: bytes, utf8_declared: bool = False) -> tuple[str, list[int]] | None:
-    """A UTF-8 file with some lines in Windows-1252 (exports pasted together): decoding
-    it whole as cp1252 would silently garble every accented UTF-8 name. Returns the text
-    decoded line by line and the 1-based lines read as cp1252, or None if not mixed.
-    `utf8_declared`: a UTF-8 BOM says the file is UTF-8, so any line that is not is
-    reported, even when no line has UTF-8 accents (a BOM written before cp1252 bytes)."""
-    lines = raw.split(b"\n")
-    utf8_accented = cp1252_lines = False
-    decoded, fallback = [], []
-    for number, line in enumerate(lines, start=1):
-        try:
-            text = line.decode("utf-8")
-            utf8_accented = utf8_accented or not line.isascii()
-        except UnicodeDecodeError:
-            try:
-                text = line.decode("cp1252")
-            except UnicodeDecodeError:
-                return None
-            cp1252_lines = True
-            fallback.append(number)
-        decoded.append(text)
-    return ("\n".join(decoded), fallback) if (utf8_accented or utf8_declared) and cp1252_lines else None
-
-
 def _delimiter(text: str, name: str) -> str:
-    """The separator, from the first `_SAMPLE_CHARS` characters and first lines of `text`."""
-    # A sample cut mid-record or one odd line can defeat the sniffer: the header alone decides.
-    delimiter = sniffed_separator(text[:_SAMPLE_CHARS]) or sniffed_separator(text.splitlines()[0])
-    if delimiter is None:
-        raise SourceError(name, "1", "no column separator found (expected ';' or ',')")
-    return _header_delimiter(text, delimiter)
-
-
-def _header_delimiter(text: str, sniffed: str) -> str:
-    """The sniffer votes over the whole sample: a few lines written with another separator
-    (or decimal commas) can outvote a ';' header. Keep its choice if it yields the header,
-    else the separator that does."""
-    head = text.splitlines()[:_HEADER_SCAN_ROWS]
-    for delimiter in dict.fromkeys((sniffed, ";", *SEPARATORS)):  # a French file: ';' first
-        try:
-            rows = [(i, cells) for i, cells in enumerate(csv.reader(head, delimiter=delimiter), start=1)]
-        except csv.Error:  # a broken line among the first ones: the full read reports it
-            continue
-        if _find_header(rows) is not None:
-            return delimiter
-    return sniffed
+    """The separator, from the first `_SAMPLE_CHARS` characters and first lines of `text`,
+    kept only if it splits a SCDL header (`text.header_delimiter`)."""
+    return header_delimiter(text, name, _find_header, _SAMPLE_CHARS, _HEADER_SCAN_ROWS)
 
 
 def _csv_records(raw: bytes, name: str) -> tuple[list[tuple[int, list[str]]], list[int]]:
     """The file's records (first line, cells) and the lines of a mixed-encoding file read as
     cp1252: the reference path, stdlib `csv` over the whole decoded text."""
-    mixed = None
-    if raw.startswith(_BOMS[0]):
-        try:
-            raw[3:].decode("utf-8")
-        except UnicodeDecodeError:  # a UTF-8 BOM, then Windows-1252 bytes (é, °, ’): seen in real exports
-            mixed = _mixed_lines(raw[3:], utf8_declared=True)
-    elif not raw.startswith(_BOMS[1:]):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            mixed = _mixed_lines(raw)
-    text, cp1252_lines = mixed if mixed else (_decode(raw, name), [])
+    text, cp1252_lines = decode_table(raw, name)
     delimiter = _delimiter(text, name)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
     records: list[tuple[int, list[str]]] = []
@@ -212,8 +135,8 @@ def csv_table(path: Path, name: str) -> tuple[pl.DataFrame, list[int]]:
     raw = path.read_bytes()
     if not raw or raw.isspace():  # `not raw.strip()` without copying the file
         raise SourceError(name, "1", "empty file: no header and no data")
-    if FAST_PATH and not raw.startswith(_BOMS[1:]):
-        data = raw[3:] if raw.startswith(_BOMS[0]) else raw
+    if FAST_PATH and not raw.startswith(UTF16_BOMS):
+        data = raw.removeprefix(UTF8_BOM)
         head = _utf8_head(data)
         if head is not None:
             delimiter = _delimiter(head, name)

@@ -16,9 +16,9 @@ import polars as pl
 
 from pipelines.sources.common import Problem, ReadResult
 from pipelines.sources.contracts import JOB_TABLES, ORGANISATION_TABLES
-from pipelines.sources.delimited import DelimitedTable, read_delimited
+from pipelines.sources.local.delimited import DelimitedTable, read_delimited
 from pipelines.sources.siret import SIRET_CLEANED, clean_siret, is_valid_siret
-from pipelines.sources.table_schema import CheckedRow, load_schema, validate_rows
+from pipelines.sources.local.table_schema import CheckedRow, load_schema, validate_rows
 
 # Raw French header -> contract column.
 ORGANISATION_COLUMNS = {

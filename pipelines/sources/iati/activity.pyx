@@ -3,7 +3,7 @@
 
 Element-local: `read_activity` walks the activity's children and appends each output
 row's values, in the column order of `SCHEMAS`, to the current `Batch`'s columns.
-The streaming loop in `iati.py` owns the file; this module owns the meaning of
+The streaming loop in `activities.py` owns the file; this module owns the meaning of
 IATI elements.
 
 Why Cython: lxml parses in C, but reading an element from Python costs a proxy
@@ -14,7 +14,7 @@ lxml publishes for this, `lxml.includes`): tags and attribute names are compared
 C and only the values that are kept become Python strings. The rules (checks,
 codes, narratives, problems) are ordinary Python-level code compiled with it. The
 helpers `_get`, `_text_raw` return exactly what lxml's `.get()` and `.text` return
-(tests/test_iati_reader.py compares them through `element_view` on every element of
+(tests/test_iati_reader_compiled_walk.py compares them through `element_view` on every element of
 the reference files and on generated edge cases: CDATA, entities, namespaces, PIs).
 """
 
@@ -31,8 +31,8 @@ import re
 import threading
 from datetime import date
 
-from pipelines.sources import iati_codes
-from pipelines.sources.iati_codes import ACTIVITY_DATE_TYPE_V2, ORG_ROLE_V2, TRANSACTION_TYPE_V2
+from pipelines.sources.iati import codes as iati_codes
+from pipelines.sources.iati.codes import ACTIVITY_DATE_TYPE_V2, ORG_ROLE_V2, TRANSACTION_TYPE_V2
 from pipelines.sources.common import Problem
 from pipelines.sources.contracts import IATI_TABLES
 
@@ -246,7 +246,7 @@ cdef object _get(xmlNode* n, const char* name, bint xml_ns=False):
 def element_view(_Element el, names):
     """What the walk reads of one element, as lxml would give it: (tag if the element
     is in no namespace else None, `.text`, [`.get(name)` for name in names],
-    `.get(XML_LANG)`). Only for tests/test_iati_reader.py, which checks that it equals
+    `.get(XML_LANG)`). Only for tests/test_iati_reader_compiled_walk.py, which checks that it equals
     lxml's own answers on every element of the reference files."""
     cdef xmlNode* n = el._c_node
     _reading.doc = el._doc
@@ -306,7 +306,7 @@ cdef object _attr(xmlNode* n, const char* name):
 
 # --- fast paths: the common plain value read without making a Python string --------------
 # Each takes only values that the Checker would accept, giving the same result
-# (tests/test_iati_reader.py checks that on generated values); anything else, and every
+# (tests/test_iati_reader_compiled_walk.py checks that on generated values); anything else, and every
 # problem, goes through the Checker as a Python string.
 
 cdef const char* _raw_attr(xmlNode* n, const char* name) noexcept:

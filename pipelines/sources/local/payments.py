@@ -29,9 +29,9 @@ import polars as pl
 
 from pipelines.sources.common import Problem, ReadResult
 from pipelines.sources.contracts import MONEY_SCALE, PAYMENT_TABLES
-from pipelines.sources.delimited import DelimitedTable, read_delimited
+from pipelines.sources.local.delimited import DelimitedTable, read_delimited
 from pipelines.sources.siret import SIRET_CLEANED, is_valid_siren, is_valid_siret, read_identifier
-from pipelines.sources.table_schema import CheckedRow, load_schema, validate_rows
+from pipelines.sources.local.table_schema import CheckedRow, load_schema, validate_rows
 
 SIRET_FIELD = "siret_beneficiaire"
 IDENTIFIER_FIELDS = ("reference_decision", "siret_beneficiaire", "reference_subvention")

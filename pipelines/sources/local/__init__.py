@@ -1,0 +1,50 @@
+"""The region's own sources, at the paths docs/data-contracts.md names: files it documents
+itself, each a Frictionless Table Schema in `data/schemas/`
+(https://specs.frictionlessdata.io/table-schema/, checked by `table_schema`), read from CSV
+(`delimited`, decoded by `pipelines.sources.text`) or from an iCalendar agenda
+(RFC 5545, https://www.rfc-editor.org/rfc/rfc5545, `events_ics` over `ics_lines`).
+
+- `read_organisations(path)` -> table `organisations` (organisations directory CSV)
+- `read_jobs(path)` -> table `jobs` (jobs per organisation and year CSV)
+- `read_events(path, communes=None)` -> table `events` (agenda CSV or iCalendar .ics);
+  `events_reader()` binds it to the shipped communes table (`commune_lookup`)
+- `read_payments(path)` -> tables `payments`, `payments_set_aside` (the accounting's
+  payment orders CSV)
+
+The implementations live in `organisations.py`, `events.py` and `payments.py`; this
+package is the stable entry point.
+"""
+
+from functools import partial
+
+from pipelines.sources.local.commune_lookup import CommuneIndex, build_commune_index, resolve_commune
+from pipelines.sources.local.event_rules import event_match_key
+from pipelines.sources.local.events import read_events
+from pipelines.sources.local.events_csv import read_events_csv
+from pipelines.sources.local.events_ics import read_events_ics
+from pipelines.sources.local.organisations import read_jobs, read_organisations
+from pipelines.sources.local.payments import read_payments
+
+
+def events_reader():
+    """`read_events` bound to the shipped communes table, which places free-text ICS
+    locations: what the pipeline and `solidarity validate` both read events with.
+    Called when reading starts, never at import (the table is ~35,000 rows)."""
+    from pipelines.reference import load_communes
+
+    return partial(read_events, communes=load_communes())
+
+
+__all__ = [
+    "CommuneIndex",
+    "build_commune_index",
+    "event_match_key",
+    "events_reader",
+    "read_events",
+    "read_events_csv",
+    "read_events_ics",
+    "read_jobs",
+    "read_organisations",
+    "read_payments",
+    "resolve_commune",
+]
