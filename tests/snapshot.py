@@ -25,22 +25,39 @@ def sql(serving: Path, query: str, params: dict | list | None = None) -> list[tu
 
 
 def check_sql(name: str) -> str:
-    """A check of `sql/checks/` as dbt runs it on the warehouse: `ref('x')` is the model's layer
-    and name, `source('s', 't')` the source's schema and table, `config()` nothing. For tests that
-    run a check on a warehouse they broke on purpose (dbt compiles the same names, quoted)."""
+    """A check as dbt runs it on the warehouse: a singular test of `sql/checks/`, or a generic
+    test of `sql/checks/generic/` named `name` in a model's .yml, with its arguments. `ref('x')`
+    is the model's layer and name, `source('s', 't')` the source's schema and table, `config()`
+    nothing. For tests that run a check on a warehouse they broke on purpose (dbt compiles the
+    same names, quoted)."""
+    import re
+
     import jinja2
     import yaml
 
     sql_dir = Path(__file__).resolve().parents[1] / "sql"
     layers = {p.stem: p.parent.name for p in (sql_dir / "models").glob("*/*.sql")}
-    schemas = {
-        source["name"]: source.get("schema", source["name"])
-        for path in (sql_dir / "models").rglob("*.yml")
-        for source in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("sources", [])
+    documents = [yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in (sql_dir / "models").rglob("*.yml")]
+    schemas = {source["name"]: source.get("schema", source["name"]) for doc in documents for source in doc.get("sources", [])}
+    names = {
+        "ref": lambda model: f"{layers[model]}.{model}",
+        "source": lambda source, table: f"{schemas[source]}.{table}",
+        "config": lambda **_: "",
     }
-    template = jinja2.Template((sql_dir / "checks" / f"{name}.sql").read_text(encoding="utf-8"))
-    return template.render(
-        ref=lambda model: f"{layers[model]}.{model}",
-        source=lambda source, table: f"{schemas[source]}.{table}",
-        config=lambda **_: "",
-    )
+    singular = sql_dir / "checks" / f"{name}.sql"
+    if singular.exists():
+        return jinja2.Template(singular.read_text(encoding="utf-8")).render(**names)
+    for doc in documents:
+        for model in doc.get("models", []):
+            for column in model.get("columns", []):
+                for test in column.get("data_tests", []):
+                    (generic, spec), = test.items() if isinstance(test, dict) else ((test, {}),)
+                    if spec.get("name") != name:
+                        continue
+                    text = (sql_dir / "checks" / "generic" / f"{generic}.sql").read_text(encoding="utf-8")
+                    body = re.search(r"{%\s*test\s[^%]*%}(.*){%\s*endtest\s*%}", text, re.S).group(1)
+                    arguments = {key: jinja2.Template(f"{{{{ {value} }}}}").render(**names)
+                                 if key == "to" else value for key, value in spec.get("arguments", {}).items()}
+                    return jinja2.Template(body).render(model=names["ref"](model["name"]),
+                                                        column_name=column["name"], **arguments)
+    raise KeyError(f"no check named {name} in sql/checks/ or the models' .yml")

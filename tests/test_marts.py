@@ -886,9 +886,9 @@ def test_every_published_mart_has_a_check():
 
 
 RECONCILIATIONS = {
-    "funding_by_sector_reconciles": "update marts.funding_by_sector set committed_eur = committed_eur + 1 "
-                                    "where year = 2020 and sector_code = (select min(sector_code) "
-                                    "from marts.funding_by_sector where year = 2020)",
+    "funding_by_sector_committed_reconciles": "update marts.funding_by_sector set committed_eur = committed_eur + 1 "
+                                              "where year = 2020 and sector_code = (select min(sector_code) "
+                                              "from marts.funding_by_sector where year = 2020)",
     "funding_by_programme_reconciles": "update marts.funding_by_programme set grants = grants + 1 where year = 2021",
     "flows_levels_sum": "update marts.flows set committed_eur = committed_eur + 1 where year = 2020 and programme = "
                         "(select min(programme) from marts.flows where year = 2020)",
