@@ -5,7 +5,7 @@ Types and the list of columns come from the snapshot itself (DuckDB's informatio
 so the dictionary cannot drift from the data; meanings and units come from the dbt project's
 .yml (each mart's beside it, the reference and load-record tables' in `sql/models/sources/`,
 meanings several tables share as docs blocks in `sql/models/columns.md`), read rendered from
-dbt's manifest by `column_meanings`, and `tests/test_marts.py` fails when a published column
+dbt's manifest by `column_meanings`, and `tests/test_marts_checks.py` fails when a published column
 has no meaning there. The publish step writes it into the snapshot as table
 `data_dictionary`; `python -m pipelines.dictionary SNAPSHOT [--out docs/data-dictionary.md]`
 renders it as Markdown (the docs copy is checked to be up to date by the tests).

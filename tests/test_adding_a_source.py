@@ -36,9 +36,9 @@ EXPECTED_FILES = {
 REGISTRY_TESTS = [
     "tests/test_registry.py",
     "tests/test_automation.py",
-    "tests/test_marts.py::test_every_published_mart_has_a_check",
-    "tests/test_marts.py::test_data_dictionary_documents_every_published_column",
-    "tests/test_marts.py::test_docs_data_dictionary_is_up_to_date",
+    "tests/test_marts_checks.py::test_every_published_mart_has_a_check",
+    "tests/test_marts_checks.py::test_data_dictionary_documents_every_published_column",
+    "tests/test_marts_checks.py::test_docs_data_dictionary_is_up_to_date",
 ]
 
 

@@ -25,14 +25,14 @@ import pytest
 
 from dash_pages import by_id as _by_id, render as _render, text as _text
 from dashboard.i18n import euros, number, t
+from raw_model import read_grants, read_organisations, read_payments, read_text
 from snapshot import sql
-from test_marts import read_grants, read_organisations, read_payments, read_text
 
 
 @pytest.fixture(scope="module")
 def expected(sample_dir):
     """Paid per grant, matched and set-aside euros, computed here from the raw files (the SCDL
-    and payments CSVs read by test_marts' own readers: csv module, Decimal)."""
+    and payments CSVs read by tests/raw_model.py's readers: csv module, Decimal)."""
     grants = read_grants(sample_dir, read_organisations(sample_dir))
     payments = read_payments(sample_dir, grants)
     paid, first_paid = defaultdict(Decimal), {}

@@ -1,7 +1,7 @@
 """The region as a publisher: the 23,000 € rule and the grants <-> projects reconciliation.
 
 Figures are recomputed here from the raw files (csv, ElementTree; the sample readers of
-tests/test_marts.py) and compared with the marts; the linking rules are tried on a small
+tests/raw_model.py) and compared with the marts; the linking rules are tried on a small
 raw folder built for each rule (docs/money-rules.md, "Linking a grant to its IATI activity").
 """
 
@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from pipelines.run import materialize_all
-from test_marts import read_activities, read_grants, read_organisations, read_text
+from raw_model import read_activities, read_grants, read_organisations, read_text
 
 THRESHOLD = Decimal(23000)
 # the fields décret 2017-779 requires, as the SCDL 2.1.1 schema marks them required
