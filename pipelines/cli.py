@@ -1,6 +1,8 @@
 """`solidarity`: the project's command line.
 
     solidarity sample --out DIR [--scale N] [--seed S]
+    solidarity sample --registry N --out DIR [--registry-mb MB] [--workers N] [--seed S]
+    solidarity context --dump DIR [--out DIR] [--workers N]
     solidarity materialize [--raw DIR] [--warehouse FILE] [--serving FILE]
     solidarity serve [--serving FILE] [--host H] [--port P] [--workers N] [--threads N] [--no-compress]
     solidarity validate FILE...
@@ -37,15 +39,54 @@ def sample(
     out: Annotated[Path, typer.Option(help="Folder to write the raw files into")] = settings.DATA_DIR / "sample",
     scale: Annotated[int, typer.Option(min=1, help="Multiply the volume (benchmarks)")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes")] = 2026,
+    registry: Annotated[Optional[int], typer.Option(
+        min=1, help="Instead: an IATI registry dump of N publishers (data/<publisher>/<dataset>.xml)")] = None,
+    registry_mb: Annotated[Optional[float], typer.Option(
+        min=0.01, help="With --registry: about this many MB of activity files (~9000: the real registry)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="With --registry: processes writing publishers")] = 1,
 ) -> None:
-    """Write the deterministic sample (SCDL, IATI, organisations, jobs, events) in the real formats."""
+    """Write the deterministic sample (SCDL, IATI, organisations, jobs, events) in the real formats,
+    or with --registry a registry-scale IATI dump for the context layer (pipelines/sample/registry.py)."""
+    started = time.perf_counter()
+    if registry is not None:
+        from pipelines.sample.registry import write_registry
+
+        counts = write_registry(out, registry, seed=seed, target_mb=registry_mb, workers=workers,
+                                progress=lambda m: typer.echo(m, err=True))
+        for kind, n in counts.items():
+            typer.echo(f"{kind}: {n}")
+        typer.echo(f"registry dump written to {out} in {time.perf_counter() - started:.1f} s")
+        return
+    if registry_mb is not None or workers != 1:
+        typer.echo("--registry-mb and --workers go with --registry N", err=True)
+        raise typer.Exit(2)
     from pipelines.sample import write_sample
 
-    started = time.perf_counter()
     counts = write_sample(out, scale=scale, seed=seed, progress=lambda m: typer.echo(m, err=True))
     for kind, n in counts.items():
         typer.echo(f"{kind}: {n}")
     typer.echo(f"sample written to {out} in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def context(
+    dump: Annotated[Path, typer.Option(help="IATI registry dump: data/<publisher>/<dataset>.xml [+ metadata/]")],
+    out: Annotated[Path, typer.Option(help="Folder of the partitioned Parquet and its manifest")] = (
+        settings.DATA_DIR / "context"),
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes reading files in parallel")] = 2,
+) -> None:
+    """Read every activity file of the dump into partitioned Parquet (docs/context.md); files unchanged
+    since the last run (same sha256) are not read again. Exits 1 if a file failed for another reason
+    than its content (refused files are listed with their reason)."""
+    from pipelines.context import read_dump
+
+    if not dump.is_dir():
+        typer.echo(f"no dump folder at {dump}", err=True)
+        raise typer.Exit(2)
+    report = read_dump(dump, out, workers=workers, progress=lambda m: typer.echo(m, err=True))
+    for line in report.lines():
+        typer.echo(line)
+    raise typer.Exit(1 if report.failed else 0)
 
 
 @app.command()

@@ -27,16 +27,16 @@ _IATI_ORG_TYPE = {
 }
 
 
-def _sub(parent, tag: str, text: str | None = None, **attrs: str):
+def sub(parent, tag: str, text: str | None = None, **attrs: str):
     el = etree.SubElement(parent, tag, {k.replace("_", "-"): v for k, v in attrs.items()})
     if text is not None:
         el.text = text
     return el
 
 
-def _narrative(parent, tag: str, text: str, **attrs: str):
-    el = _sub(parent, tag, **attrs)
-    _sub(el, "narrative", text)
+def narrative(parent, tag: str, text: str, **attrs: str):
+    el = sub(parent, tag, **attrs)
+    sub(el, "narrative", text)
     return el
 
 
@@ -51,64 +51,64 @@ def activity_element(p: Project) -> etree._Element:
         "last-updated-datetime": GENERATED_AT,
         "hierarchy": "1",
     })
-    _sub(act, "iati-identifier", p.identifier)
-    _narrative(act, "reporting-org", vocab.REGION_NAME, ref=vocab.REGION_IATI_REF, type="10")
-    _narrative(act, "title", p.title)
-    _narrative(act, "description", p.description, type="1")
-    _narrative(act, "participating-org", vocab.REGION_NAME, ref=vocab.REGION_IATI_REF, role="1", type="10")
+    sub(act, "iati-identifier", p.identifier)
+    narrative(act, "reporting-org", vocab.REGION_NAME, ref=vocab.REGION_IATI_REF, type="10")
+    narrative(act, "title", p.title)
+    narrative(act, "description", p.description, type="1")
+    narrative(act, "participating-org", vocab.REGION_NAME, ref=vocab.REGION_IATI_REF, role="1", type="10")
     if p.co_funder:
         ref, name = p.co_funder
-        _narrative(act, "participating-org", name, ref=ref, role="1", type="10" if ref == "FR-3" else "40")
+        narrative(act, "participating-org", name, ref=ref, role="1", type="10" if ref == "FR-3" else "40")
     if p.implementer is not None:  # natural persons are never named in IATI
-        _narrative(
+        narrative(
             act, "participating-org", p.implementer.name,
             ref=f"FR-SIRET-{p.implementer.siret}", role="4", type=_IATI_ORG_TYPE[p.implementer.org_type],
         )
     if p.grant_reference:
-        other = _sub(act, "other-identifier", ref=p.grant_reference, type="A1")
-        _narrative(other, "owner-org", vocab.REGION_NAME, ref=vocab.REGION_IATI_REF)
+        other = sub(act, "other-identifier", ref=p.grant_reference, type="A1")
+        narrative(other, "owner-org", vocab.REGION_NAME, ref=vocab.REGION_IATI_REF)
     ended = p.planned_end <= REFERENCE_DATE
     closed = p.planned_end + timedelta(days=180) <= REFERENCE_DATE
-    _sub(act, "activity-status", code="4" if closed else "3" if ended else "2")
-    _sub(act, "activity-date", iso_date=p.start.isoformat(), type="1")
+    sub(act, "activity-status", code="4" if closed else "3" if ended else "2")
+    sub(act, "activity-date", iso_date=p.start.isoformat(), type="1")
     if p.start <= REFERENCE_DATE:
-        _sub(act, "activity-date", iso_date=p.start.isoformat(), type="2")
-    _sub(act, "activity-date", iso_date=p.planned_end.isoformat(), type="3")
+        sub(act, "activity-date", iso_date=p.start.isoformat(), type="2")
+    sub(act, "activity-date", iso_date=p.planned_end.isoformat(), type="3")
     if ended:
-        _sub(act, "activity-date", iso_date=p.planned_end.isoformat(), type="4")
-    _sub(act, "activity-scope", code="4" if p.region or len(p.countries) > 1 else "3")
+        sub(act, "activity-date", iso_date=p.planned_end.isoformat(), type="4")
+    sub(act, "activity-scope", code="4" if p.region or len(p.countries) > 1 else "3")
     for code, pct in p.countries:
-        _sub(act, "recipient-country", code=code, percentage=str(pct))
+        sub(act, "recipient-country", code=code, percentage=str(pct))
     if p.region:
-        _sub(act, "recipient-region", code=p.region, vocabulary="1", percentage="100")
+        sub(act, "recipient-region", code=p.region, vocabulary="1", percentage="100")
     for code, pct in p.sectors:
-        _sub(act, "sector", vocabulary="1", code=code, percentage=str(pct))
-    _sub(act, "collaboration-type", code="1")
-    _sub(act, "default-flow-type", code="10")
-    _sub(act, "default-finance-type", code="110")
-    _sub(act, "default-aid-type", code="C01", vocabulary="1")
-    _sub(act, "default-tied-status", code="5")
+        sub(act, "sector", vocabulary="1", code=code, percentage=str(pct))
+    sub(act, "collaboration-type", code="1")
+    sub(act, "default-flow-type", code="10")
+    sub(act, "default-finance-type", code="110")
+    sub(act, "default-aid-type", code="C01", vocabulary="1")
+    sub(act, "default-tied-status", code="5")
     for year_start, year_end, value in _budgets(p):
-        budget = _sub(act, "budget", type="1", status="2")
-        _sub(budget, "period-start", iso_date=year_start.isoformat())
-        _sub(budget, "period-end", iso_date=year_end.isoformat())
-        _sub(budget, "value", _money(value * p.rate), value_date=year_start.isoformat())
+        budget = sub(act, "budget", type="1", status="2")
+        sub(budget, "period-start", iso_date=year_start.isoformat())
+        sub(budget, "period-end", iso_date=year_end.isoformat())
+        sub(budget, "value", _money(value * p.rate), value_date=year_start.isoformat())
     _transaction(act, p, "2", p.commitment_date, _money(p.commitment_eur * p.rate))
     for paid_on, value in p.disbursements:
         # Round down so converted tranches never add up to more than the commitment.
         _transaction(act, p, "3", paid_on, _money(math.floor(value * p.rate * 100) / 100))
     for result_title, indicator, baseline, target, actual in p.results:
-        result = _sub(act, "result", type="1", aggregation_status="1")
-        _narrative(result, "title", result_title)
-        ind = _sub(result, "indicator", measure="1", ascending="1")
-        _narrative(ind, "title", indicator)
-        _sub(ind, "baseline", year=str(p.start.year), iso_date=p.start.isoformat(), value=f"{baseline:g}")
-        period = _sub(ind, "period")
-        _sub(period, "period-start", iso_date=p.start.isoformat())
-        _sub(period, "period-end", iso_date=p.planned_end.isoformat())
-        _sub(period, "target", value=f"{target:g}")
+        result = sub(act, "result", type="1", aggregation_status="1")
+        narrative(result, "title", result_title)
+        ind = sub(result, "indicator", measure="1", ascending="1")
+        narrative(ind, "title", indicator)
+        sub(ind, "baseline", year=str(p.start.year), iso_date=p.start.isoformat(), value=f"{baseline:g}")
+        period = sub(ind, "period")
+        sub(period, "period-start", iso_date=p.start.isoformat())
+        sub(period, "period-end", iso_date=p.planned_end.isoformat())
+        sub(period, "target", value=f"{target:g}")
         if actual is not None:
-            _sub(period, "actual", value=f"{actual:g}")
+            sub(period, "actual", value=f"{actual:g}")
     return act
 
 
@@ -124,13 +124,13 @@ def _budgets(p: Project) -> list[tuple[date, date, float]]:
 
 
 def _transaction(act, p: Project, type_code: str, when: date, value: str) -> None:
-    tx = _sub(act, "transaction")
-    _sub(tx, "transaction-type", code=type_code)
-    _sub(tx, "transaction-date", iso_date=when.isoformat())
-    _sub(tx, "value", value, value_date=when.isoformat())
-    _narrative(tx, "provider-org", vocab.REGION_NAME, ref=vocab.REGION_IATI_REF)
+    tx = sub(act, "transaction")
+    sub(tx, "transaction-type", code=type_code)
+    sub(tx, "transaction-date", iso_date=when.isoformat())
+    sub(tx, "value", value, value_date=when.isoformat())
+    narrative(tx, "provider-org", vocab.REGION_NAME, ref=vocab.REGION_IATI_REF)
     if p.implementer is not None:
-        _narrative(tx, "receiver-org", p.implementer.name, ref=f"FR-SIRET-{p.implementer.siret}")
+        narrative(tx, "receiver-org", p.implementer.name, ref=f"FR-SIRET-{p.implementer.siret}")
 
 
 @contextmanager
