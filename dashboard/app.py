@@ -12,7 +12,7 @@ from dash import ClientsideFunction, Input, Output, dcc, html
 from dashboard import analyst, brief, components, data, downloads, page_cache, security, snapshot
 from dashboard.filters import parse_search, to_query
 from dashboard.embed import register_embeds
-from dashboard.i18n import day, lang_of, t
+from dashboard.i18n import day, has_label, lang_of, t
 
 HERE = Path(__file__).resolve().parent
 
@@ -159,7 +159,8 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         follow = to_query(parse_search(search, data.filter_allowlists()))
         nav = [
             dcc.Link(
-                t(page["name"], lang) if page["name"] in _PAGE_LABELS else page["name"],
+                # a page's name is its label's msgid: a new page needs its two .po entries, no list here
+                t(page["name"], lang) if has_label(page["name"]) else page["name"],
                 href=page["relative_path"] + follow,
                 className="nav-link" + (" active" if page["relative_path"] == pathname else ""),
             )
@@ -172,6 +173,3 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
                    version=info.version)
         return (t("app_title", lang), nav, t("language", lang), switch_href,
                 t("sample_banner", lang), not info.is_sample, footer)
-
-
-_PAGE_LABELS = {"overview", "flows", "world", "sectors", "outcomes", "at_home", "grants_page", "data_quality"}

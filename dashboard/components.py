@@ -63,7 +63,7 @@ def table(frame: pl.DataFrame, columns: list[tuple[str, str, str]], lang: str, *
 # (That parser un-escapes only some backslash escapes; tests/test_markdown_tables.py renders
 # every mark and link/HTML look-alikes in Chromium and reads them back as written.)
 _MARKDOWN_SPECIAL = re.compile(r"[!-/:-@\[-`{-~]")
-_RIGHT_ALIGNED = ("euros", "number", "number1", "percent", "number-text")
+_RIGHT_ALIGNED = ("euros", "euros_per_capita", "number", "number1", "decimal", "percent", "number-text")
 
 
 def markdown_cell(text: str) -> str:
@@ -142,6 +142,13 @@ def chart_block(chart_id: str, title: str, figure: go.Figure, description: str, 
         _keyed(download_links(dataset, filters, lang), dataset, download_key),
     ]
     return html.Section(parts, className="chart-block", id=chart_id)
+
+
+def spec_block(spec, title: str, figure: go.Figure, description: str, table_div: html.Div, filters: Filters,
+               lang: str, **options) -> html.Section:
+    """A chart's block from its spec (dashboard/specs.py): the section its embed links back to,
+    the downloads of its dataset."""
+    return chart_block(spec.section, title, figure, description, table_div, spec.dataset, filters, lang, **options)
 
 
 def _keyed(links: html.P, dataset: str, key: str | None) -> html.P:

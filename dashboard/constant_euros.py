@@ -21,7 +21,9 @@ _DEFLATORS = ("(select year, cast((select max_by(cpi, year) from consumer_prices
 _MONEY_COLUMNS = {
     "funding": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
     "funding_by_programme": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
-    "funding_by_country": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
+    # a country's euros per inhabitant are money too: deflated as the money they divide
+    "funding_by_country": ({"committed_eur": 0, "disbursed_eur": 0, "committed_eur_per_capita": 0,
+                            "disbursed_eur_per_capita": 0}, "true"),
     "funding_by_sector": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),
     "flows": ({"committed_eur": 0}, "true"),
     "funding_reconciliation": ({"committed_eur": 0, "disbursed_eur": 0}, "true"),

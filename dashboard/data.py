@@ -44,7 +44,8 @@ def indicator_by_year(indicator: str = "committed_eur", filters=None, path: Path
 
 
 def filter_allowlists(path: Path | None = None):
-    """The values a URL filter may take, from the snapshot itself."""
+    """The values a URL filter may take, from the snapshot itself: the pages' and the embeds' one
+    allowlist (an embed's year is one of its chart's mart, `years_of`)."""
     from dashboard.filters import Allowed
 
     years = query("select distinct year from funding where year is not null order by year", path=path)
@@ -60,7 +61,21 @@ def filter_allowlists(path: Path | None = None):
     def of(kind: str) -> frozenset[str]:
         return frozenset(codes.filter(pl.col("kind") == kind)["code"].drop_nulls().to_list())
 
-    return Allowed(tuple(years["year"].to_list()), of("p"), of("c"), of("s"), of("d"), price_base(path))
+    return Allowed(tuple(years["year"].to_list()), of("p"), of("c"), of("s"), of("d"), price_base(path),
+                   years_by_table=tuple((table, years_of(table, path)) for table in YEAR_TABLES),
+                   indicators=tuple(query("select distinct indicator from kpis order by indicator",
+                                          path=path)["indicator"].to_list()))
+
+
+# the marts a chart may take its one year from (an embed's `years`)
+YEAR_TABLES = ("funding", "jobs_by_departement", "campaign_reach", "kpis")
+
+
+def years_of(table: str, path: Path | None = None) -> tuple[int, ...]:
+    if table not in YEAR_TABLES:  # a fixed name, never a request's value
+        raise ValueError(f"not a public year table: {table}")
+    frame = query(f"select distinct year from {table} where year is not null order by year", path=path)
+    return tuple(frame["year"].to_list())
 
 
 def funding_by_year(filters, path: Path | None = None) -> pl.DataFrame:
@@ -81,24 +96,24 @@ def funding_by_year(filters, path: Path | None = None) -> pl.DataFrame:
 def funding_by_place(filters, path: Path | None = None) -> pl.DataFrame:
     """Every destination: countries (ISO-3), IATI regions and 'unallocated', with names, and
     for countries their population and the amounts per inhabitant (null where unknown). The
-    money is the selection's rows of `funding_by_country` summed; names and population come from
-    the reference tables, as on every page, and a place's amount per inhabitant is its summed
-    money over that population (a ratio of the selection, not a sum of the mart's rows')."""
+    money is the selection's rows of `funding_by_country` summed, its amounts per inhabitant
+    too: the mart's, each row's money over the country's one population with the one exact rule
+    (`money_per_person`, docs/money-rules.md), so their sum is the selection's money over that
+    population, never divided again here. Names come from the reference tables, as on every page."""
     from dashboard.i18n import t
 
     where, params = funding_where(filters, place="country_code")
     frame = query(
-        f"select *, committed_eur / nullif(population, 0) as committed_eur_per_capita, "
-        f"disbursed_eur / nullif(population, 0) as disbursed_eur_per_capita from ("
         f"select f.country_code, f.location_kind, "
         # a region is named from the IATI Region codelist (ref table iati_regions)
         f"coalesce(c.name_fr, r.name_fr, f.country_code) as name_fr, "
-        f"coalesce(c.name_en, r.name_en, f.country_code) as name_en, "
-        f"case when f.location_kind = 'country' then c.population end as population, "
-        f"sum(f.committed_eur) as committed_eur, sum(f.disbursed_eur) as disbursed_eur "
+        f"coalesce(c.name_en, r.name_en, f.country_code) as name_en, f.population, "
+        f"sum(f.committed_eur) as committed_eur, sum(f.disbursed_eur) as disbursed_eur, "
+        f"sum(f.committed_eur_per_capita) as committed_eur_per_capita, "
+        f"sum(f.disbursed_eur_per_capita) as disbursed_eur_per_capita "
         f"from {money_source('funding_by_country', filters)} as f left join countries as c on c.alpha3 = f.country_code "
         f"left join iati_regions as r on r.code = f.country_code and f.location_kind = 'region' "
-        f"where {where} group by all) order by committed_eur desc, country_code",
+        f"where {where} group by all order by committed_eur desc, f.country_code",
         params, path=path,
     )
     # the money no country is known for is named so, in both name columns' languages

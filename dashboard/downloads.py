@@ -29,10 +29,11 @@ import flask
 import polars as pl
 from babel.numbers import get_decimal_symbol
 
-from dashboard import constant_euros, data, grants_data, outcomes_data, quality_data, snapshot
+from dashboard import constant_euros, data, snapshot
 from dashboard.built_once import built_once, default_root
 from dashboard.filters import Filters, parse, to_query
 from dashboard.i18n import LOCALES, catalog, lang_of, t
+from dashboard.specs import SPECS
 from pipelines.inert import XLSX_OPTIONS, inert_frame
 
 # The programme publishes its data under Etalab's open licence, the French public-sector default.
@@ -49,28 +50,8 @@ FORMATS = {
     "parquet": "application/vnd.apache.parquet",
 }
 
-# dataset name -> frame for the page's filters (the same query the chart uses)
-DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {
-    "funding_by_year": data.funding_by_year,
-    "committed_against_target": lambda f: data.indicator_by_year("committed_eur", f).rename(
-        {"value": "committed_eur", "target": "target_eur"}),  # euros, named as euros (cents in files)
-    "funding_by_country": data.funding_by_place,
-    "flows": lambda f: data.flows(f, f.lang),
-    "sectors": lambda f: data.sectors(f, f.lang),
-    "outcomes": outcomes_data.outcomes,
-    "grants": grants_data.grants,
-    "jobs_by_departement": data.jobs_by_departement,
-    "campaign_reach": data.campaign_reach,
-    "data_quality": lambda f: quality_data.data_quality(),  # the whole table: no filter applies
-    "data_dictionary": lambda f: quality_data.data_dictionary(),
-    "rejected_counts": lambda f: quality_data.rejected_counts(),  # the whole table: no filter applies
-    "money_reconciliation": lambda f: quality_data.money_reconciliation(),  # the whole table: no filter applies
-    "negative_money": lambda f: quality_data.negative_money(),  # the whole table: no filter applies
-    "publication_compliance": lambda f: quality_data.publication_compliance(),  # the whole table: no filter applies
-    "grant_project_reconciliation": lambda f: quality_data.grant_project_reconciliation(),  # the whole table: no filter applies
-    "unconverted_money": lambda f: quality_data.unconverted_money(),  # the whole table: no filter applies
-    "payment_matching": lambda f: quality_data.payment_matching(),  # the whole table: no filter applies
-}
+# dataset name -> frame for the page's filters: the charts' specs' own queries (dashboard/specs.py)
+DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {s.dataset: s.frame for s in SPECS if s.download}
 
 
 def provenance() -> dict[str, str]:

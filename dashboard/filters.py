@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlencode
 from dashboard.i18n import lang_of
 
 PARAMS = ("years", "programme", "country", "sector", "departement", "euros", "lang")
+# the older word for one year (overview links, embeds on partners' sites): read as `years`, never written
+YEAR_ALIAS = "year"
 # the one word of the URL for the money basis, on pages and embeds alike; current euros by default
 CONSTANT_EUROS = "constant"
 _YEARS = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
@@ -31,6 +33,13 @@ class Allowed:
     # the latest year with a consumer price index (the constant euros' base), None when the
     # snapshot has none: `euros=constant` is then dropped like any value the data cannot honour
     price_base: int | None = None
+    # what the public embeds check besides (dashboard/embed/params.py): the years of each mart
+    # a chart may show one year of (`(table, years)` pairs), and the KPI indicators
+    years_by_table: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    indicators: tuple[str, ...] = ()
+
+    def years_of(self, table: str | None) -> tuple[int, ...]:
+        return dict(self.years_by_table).get(table, ())
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,9 @@ class Filters:
 
 def parse(query: dict[str, str | list[str] | None], allowed: Allowed) -> Filters:
     """Filters from a page's keyword arguments (Dash passes the query string as **kwargs)."""
-    q = {k: (v[0] if isinstance(v, list) else v) for k, v in query.items() if k in PARAMS + ("year",) and v}
-    if "years" not in q and "year" in q:  # `?year=2024` (older overview links, embeds' word) reads as `years`
-        q["years"] = q["year"]
+    q = {k: (v[0] if isinstance(v, list) else v) for k, v in query.items() if k in PARAMS + (YEAR_ALIAS,) and v}
+    if "years" not in q and YEAR_ALIAS in q:  # `?year=2024` (older overview and embed links) reads as `years`
+        q["years"] = q[YEAR_ALIAS]
     year_from = year_to = None
     match = _YEARS.match(q.get("years") or "")
     if match and allowed.years:

@@ -233,8 +233,9 @@ def recorded(snapshot_copy, monkeypatch_module) -> list[tuple[str, str]]:
         queries = [{}]
         if "country" in chart.params:
             queries.append({"country": values["country"]})
-        if "year" in chart.params:
-            queries.append({"year": values["years"][:4]})
+        if "years" in chart.params:
+            queries.append({"years": values["years"][:4]})
+            queries.append({"year": values["years"][:4]})  # older embeds' word: the same query
         if "euros" in chart.params:
             queries.append({"euros": "constant", "lang": "en"})
         for q in queries:

@@ -94,8 +94,8 @@ PAGES = {"funding-by-year": "/flows", "world-map": "/world", "flows": "/flows", 
 def test_every_embed_names_its_publisher_and_links_back_to_its_dashboard_page(client, serving, slug, lang):
     year = sql(serving, "select max(year) from funding")[0][0]
     query = {"lang": lang}
-    if "year" in CHARTS[slug].params:
-        query["year"] = str(year)
+    if "years" in CHARTS[slug].params:
+        query["years"] = str(year)
     if slug == "funding-by-year":
         query["country"] = "MLI"
     html = client.get(f"/embed/{slug}?" + "&".join(f"{k}={v}" for k, v in query.items())).get_data(as_text=True)
@@ -109,8 +109,8 @@ def test_every_embed_names_its_publisher_and_links_back_to_its_dashboard_page(cl
     assert path == PAGES[slug]
     params = dict(p.split("=") for p in rest.split("#")[0].split("&") if p) if rest else {}
     expected = {}
-    if "year" in query:
-        expected["years"] = query["year"]
+    if "years" in query:
+        expected["years"] = query["years"]
     if "country" in query:
         expected["country"] = "MLI"
     if lang == "en":
@@ -188,12 +188,25 @@ def test_zip_holds_data_metadata_and_citation(client, serving):
     assert archive.read("data.csv") == client.get("/embed/sectors.csv?year=2023&lang=en").data
     meta = json.loads(archive.read("datapackage.json"))
     assert meta["x_solidarity"]["snapshot_version"] == version
-    assert meta["x_solidarity"]["filters"] == {"year": "2023", "lang": "en"}
+    assert meta["x_solidarity"]["filters"] == {"years": "2023", "lang": "en"}
     assert [f["name"] for f in meta["resources"][0]["schema"]["fields"]] == next(
         csv.reader(io.StringIO(archive.read("data.csv").decode())))
     citation = archive.read("CITATION.txt").decode()
-    assert version in citation and "/embed/sectors?year=2023&lang=en" in citation
+    # an embed pasted with the older word `year` cites the canonical URL, in the pages' word
+    assert version in citation and "/embed/sectors?years=2023&lang=en" in citation
     assert client.get("/embed/sectors.zip?year=2023&lang=en").data == response.data  # same snapshot, same bytes
+    assert client.get("/embed/sectors.zip?years=2023&lang=en").data == response.data  # one request, two words
+
+
+def test_older_year_links_keep_working_as_years(client):
+    old, new = client.get("/embed/flows?year=2021"), client.get("/embed/flows?years=2021")
+    assert old.status_code == new.status_code == 200
+    assert old.headers["ETag"] == new.headers["ETag"] and old.data == new.data
+    assert 'href="/flows?years=2021#flows-sankey"' in new.get_data(as_text=True)
+    both = client.get("/embed/flows?year=2021&years=2021")
+    assert both.status_code == 400 and both.get_data(as_text=True) == "Parameter years given more than once.\n"
+    # one year: a range is the pages' word but not an embed's
+    assert client.get("/embed/flows?years=2020-2021").status_code == 400
 
 
 # ---- headers

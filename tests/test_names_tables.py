@@ -124,8 +124,8 @@ def test_every_reason_a_reader_writes_has_a_name_in_both_languages(app):
 
     root = Path(__file__).resolve().parents[1]
     ids = set()
-    for path in [*(root / "pipelines" / "sources").glob("*.py"), *(root / "pipelines" / "sources").glob("*.pyx"),
-                 *(root / "sql" / "staging").glob("*.sql")]:
+    readers = root / "pipelines" / "sources"  # grouped by standard: scdl/, iati/, local/
+    for path in [*readers.rglob("*.py"), *readers.rglob("*.pyx"), *(root / "sql" / "models" / "staging").glob("*.sql")]:
         text = path.read_text(encoding="utf-8")
         ids |= set(re.findall(r"\.warn\([^,]+,[^,]+,\s*\"([a-z0-9_]+)\"", text))
         ids |= set(re.findall(r"[\"'`]([a-z][a-z0-9_]+): ", text))

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import duckdb
+import polars as pl
 import pytest
 
 from dash_pages import by_id as _by_id, nodes as _nodes, render, text
@@ -103,6 +104,39 @@ def test_funding_by_country_per_capita_is_money_over_geonames_population(serving
     assert kinds.get("region", 0) == kinds.get("unallocated", 0) == 0
 
 
+def _per_person(money: Decimal, people: int) -> Decimal:
+    """money_per_person read another way: the exact quotient, half away from zero to 20 places."""
+    from decimal import ROUND_HALF_UP, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 80
+        return (money / people).quantize(Decimal(10) ** -20, rounding=ROUND_HALF_UP)
+
+
+def test_a_selection_s_amount_per_inhabitant_is_the_mart_s_exact_figure_never_divided_again(serving):
+    """Several years and programmes: the page's figure is a sum of the mart's exact quotients
+    (one population per country), so it is the selection's money over the population to 10^-15 €,
+    an exact decimal in current and in constant euros, never a float the page divided."""
+    from dashboard.data import filter_allowlists, funding_by_place
+
+    years = sql(serving, "select min(year), max(year) from funding")[0]
+    search = f"years={years[0] + 1}-{years[1]}"
+    for euros in ("current", "constant"):
+        filters = parse_search(f"{search}&euros={euros}", filter_allowlists(serving))
+        assert filters.euros == euros
+        places = funding_by_place(filters, path=serving).filter(pl.col("location_kind") == "country")
+        assert places["committed_eur_per_capita"].dtype.is_decimal()
+        rows = places.drop_nulls("population").iter_rows(named=True)
+        checked = 0
+        for row in rows:
+            for measure in ("committed_eur", "disbursed_eur"):
+                figure, exact = row[f"{measure}_per_capita"], _per_person(row[measure], row["population"])
+                # each mart row's quotient is rounded to 10^-20: a sum of n rows is within n × 0.5·10^-20
+                assert isinstance(figure, Decimal) and abs(figure - exact) < Decimal("1e-15"), row["country_code"]
+            checked += 1
+        assert checked > 20
+
+
 # ------------------------------------------------------------------ pages
 
 
@@ -163,7 +197,11 @@ def test_world_page_names_the_countries_without_population(serving, tmp_path):
     top = sql(copy, "select location_code from funding where location_kind = 'country' "
                      "group by 1 order by sum(committed_eur) desc limit 1")[0][0]
     with duckdb.connect(str(copy)) as conn:
+        # as a build with no population for it writes the mart (the page reads population and
+        # amounts per inhabitant from funding_by_country, never dividing again)
         conn.execute("update countries set population = null where alpha3 = $c", {"c": top})
+        conn.execute("update funding_by_country set population = null, committed_eur_per_capita = null, "
+                     "disbursed_eur_per_capita = null where country_code = $c", {"c": top})
         name = conn.execute("select name_en from countries where alpha3 = $c", {"c": top}).fetchall()[0][0]
     tree, _ = _render(copy, "/world", "?per=capita&lang=en")
     assert _text(_by_id(tree, "world-no-population")) == (

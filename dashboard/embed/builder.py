@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from dashboard import snapshot
 from dashboard.embed.catalogue import CHARTS, EmbedRequest
 from dashboard.embed.labels import et
-from dashboard.embed.params import allowlists, validate
+from dashboard.embed.params import ISO3, allowlists, canonical, validate
 from dashboard.embed.queries import country_name
 from dashboard.embed.render import ENV, HEIGHT_MESSAGE, title
 from dashboard.i18n import has_label, t
@@ -37,7 +37,7 @@ def request_of(args: MultiDict) -> EmbedRequest:
     """The builder's choices: the chart, then only the parameters that chart takes."""
     chart = args.get("chart", DEFAULT_CHART)
     spec = CHARTS.get(chart)
-    kept = MultiDict([(k, v) for k, v in args.items(multi=True)
+    kept = MultiDict([(k, v) for k, v in canonical(args).items(multi=True)
                       if spec and (k == "lang" or k in spec.params) and v != ""])
     return validate(chart, kept)
 
@@ -45,7 +45,7 @@ def request_of(args: MultiDict) -> EmbedRequest:
 def page(req: EmbedRequest, origin: str, static: str, version: str) -> str:
     lists = allowlists()
     spec = CHARTS[req.chart]
-    names = query_names(sorted(lists.countries), req.lang)
+    names = query_names(sorted(c for c in lists.countries if ISO3.fullmatch(c)), req.lang)  # countries, not regions
     embed_path = f"/embed/{req.chart}?{urlencode(req.query())}"
     chart_title = title(req)
     context = {
@@ -62,7 +62,7 @@ def page(req: EmbedRequest, origin: str, static: str, version: str) -> str:
         "action": "/embed/",
         "charts": [{"slug": slug, "title": et(slug, req.lang)} for slug in CHARTS],
         "accepted": spec.params,
-        "years": lists.years.get(spec.years_table, ()),
+        "years": lists.years_of(spec.years_table),
         "countries": names,
         "indicators": [(code, t(code, req.lang) if has_label(code) else code) for code in lists.indicators],
         "embed_path": embed_path,

@@ -1,31 +1,20 @@
-"""The public charts: what each one reads, which filters it takes, how it is drawn.
+"""The public charts: the specs (dashboard/specs.py) that partners may embed, as requests see them.
 
-One `Chart` per stable URL `/embed/<slug>`. Frames come from `dashboard.data` (the
-officials' pages' own queries), figures from `dashboard.charts` and descriptions from
-`dashboard.describe`; this module only wires a validated request to them.
+One `Chart` per stable URL `/embed/<slug>`: a view of a `ChartSpec` (its query, columns,
+figure and description, the page it links back to) with the spec's `Embed` options. This
+module only wires a validated request to them.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import data, describe
-from dashboard.charts.at_home import campaign_reach_bars, departements_map
-from dashboard.charts.flows import flows_sankey
-from dashboard.charts.money import funding_by_year
-from dashboard.charts.sectors import sectors_treemap
-from dashboard.charts.world import world_map
 from dashboard.filters import Filters, to_query
-from dashboard.i18n import t
-
-GEO_DIR = Path(__file__).resolve().parents[1] / "assets" / "geo"
+from dashboard.specs import SPECS, ChartSpec, Column, Embed
 
 
 @dataclass(frozen=True)
@@ -34,14 +23,14 @@ class EmbedRequest:
 
     chart: str
     lang: str = "fr"
-    year: int | None = None
+    year: int | None = None  # the one year shown (`years=2024`; `year=2024` in older links)
     country: str | None = None
     indicator: str | None = None
     euros: str | None = None  # CONSTANT_EUROS, or None: current euros (the pages' `euros` word)
 
     def query(self) -> dict[str, str]:
-        """The canonical query string (fixed order), used in links and cache keys."""
-        out = {"year": self.year, "country": self.country, "indicator": self.indicator, "euros": self.euros,
+        """The canonical query string (fixed order, the pages' words), used in links and cache keys."""
+        out = {"years": self.year, "country": self.country, "indicator": self.indicator, "euros": self.euros,
                "lang": self.lang}
         return {k: str(v) for k, v in out.items() if v is not None}
 
@@ -51,108 +40,35 @@ class EmbedRequest:
 
 
 @dataclass(frozen=True)
-class Column:
-    name: str  # column in the frame and the CSV header; `{lang}` is replaced by fr/en
-    kind: str  # text (a name: what is not known said so), or a kind of dashboard.cells (euros, number...)
+class Chart(Embed):
+    """A spec's `Embed` options, with the spec they show."""
 
+    spec: ChartSpec | None = None
 
-@dataclass(frozen=True)
-class Chart:
-    slug: str
-    years_table: str | None  # the mart whose years this chart may show (None: all years at once)
-    params: tuple[str, ...]  # accepted besides `lang`
-    table: Callable[[EmbedRequest], pl.DataFrame]  # the frame drawn, shown as a table and downloaded
-    columns: tuple[Column, ...]  # the table fallback's columns
-    figure: Callable[[EmbedRequest, pl.DataFrame], go.Figure] | None  # None: an HTML card, no plotly.js
-    describe: Callable[[EmbedRequest, pl.DataFrame], str] | None
-    credit: str | None = None  # label key of a map credit
-    needs_world: bool = False  # preload the world topojson
-    defaults: dict = field(default_factory=dict)
-    page: str = "/"  # the officials' page that shows this chart (the embed links back to it)
-    section: str = ""  # the chart's block on that page (its id)
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self.spec.columns
+
+    def table(self, req: EmbedRequest) -> pl.DataFrame:
+        """The frame drawn, shown as a table and downloaded: the spec's query for the request's filters."""
+        frame = self.spec.frame(req.filters())
+        return self.shape(frame, req) if self.shape else frame
+
+    @property
+    def figure(self) -> Callable[[EmbedRequest, pl.DataFrame], go.Figure] | None:
+        """None: an HTML card, no plotly.js."""
+        draw = self.spec.figure
+        return None if draw is None else (lambda req, frame: draw(frame, req.lang))
+
+    @property
+    def describe(self) -> Callable[[EmbedRequest, pl.DataFrame], str] | None:
+        words = self.spec.describe
+        return None if words is None else (lambda req, frame: words(frame, req.lang))
 
     def dashboard_path(self, req: EmbedRequest) -> str:
         """The page the chart comes from, with the same filters: `/world?years=2024&lang=en#world-map`."""
-        return self.page + to_query(req.filters()) + (f"#{self.section}" if self.section else "")
+        return self.spec.page + to_query(req.filters()) + (f"#{self.spec.section}" if self.spec.section else "")
 
 
-@cache
-def departements_geojson() -> dict:
-    return json.loads((GEO_DIR / "departements-ara.geojson").read_text(encoding="utf-8"))
-
-
-def _jobs(req: EmbedRequest) -> pl.DataFrame:
-    return data.jobs_by_departement(req.filters()).with_columns(
-        pl.col("headcount").cast(pl.Int64), pl.col("volunteers").cast(pl.Int64))
-
-
-def _jobs_frame(df: pl.DataFrame) -> pl.DataFrame:
-    return df.rename({"headcount": "value"})
-
-
-def _campaign(req: EmbedRequest) -> pl.DataFrame:
-    return data.campaign_reach(req.filters()).with_columns(
-        pl.coalesce("name", "departement_code").alias("departement"),
-        *(pl.col(c).cast(pl.Int64) for c in ("events", "participants", "young_participants")),
-    )
-
-
-def _campaign_frame(df: pl.DataFrame) -> pl.DataFrame:
-    return df.select("departement", "events", "participants", "young_participants")
-
-
-def _kpi(req: EmbedRequest) -> pl.DataFrame:
-    frame = data.kpis(req.year, filters=req.filters()).filter(pl.col("indicator") == req.indicator)
-    return frame.select(pl.lit(req.year).alias("year"), pl.all())
-
-
-C = Column
-CHARTS: dict[str, Chart] = {
-    c.slug: c
-    for c in (
-        Chart("funding-by-year", None, ("country", "euros"),
-              lambda r: data.funding_by_year(r.filters()),
-              (C("year", "number"), C("committed_eur", "euros"), C("disbursed_eur", "euros")),
-              lambda r, df: funding_by_year(df, r.lang),
-              lambda r, df: describe.funding_by_year(df, r.lang), page="/flows", section="funding-by-year"),
-        Chart("world-map", "funding", ("year", "euros"),
-              lambda r: data.funding_by_place(r.filters()),
-              (C("name_{lang}", "text"), C("committed_eur", "euros"), C("disbursed_eur", "euros")),
-              lambda r, df: world_map(df, r.lang),
-              lambda r, df: describe.world_map(df, r.lang),
-              credit="credit_world", needs_world=True, page="/world", section="world-map"),
-        Chart("flows", "funding", ("year", "euros"),
-              lambda r: data.flows(r.filters(), r.lang),
-              (C("programme", "text"), C("beneficiary_type", "beneficiary"), C("category_name", "text"),
-               C("location_name", "text"), C("committed_eur", "euros")),
-              lambda r, df: flows_sankey(df, r.lang),
-              lambda r, df: describe.flows_sankey(df, r.lang), page="/flows", section="flows-sankey"),
-        Chart("sectors", "funding", ("year", "euros"),
-              lambda r: data.sectors(r.filters(), r.lang),
-              (C("category_name", "text"), C("sector_name", "text"), C("committed_eur", "euros"),
-               C("disbursed_eur", "euros")),
-              lambda r, df: sectors_treemap(df, r.lang),
-              lambda r, df: describe.sectors_treemap(df, r.lang), page="/sectors", section="sectors-treemap"),
-        Chart("jobs-by-departement", "jobs_by_departement", ("year",),
-              _jobs,
-              (C("name", "text"), C("organisations", "number"), C("headcount", "number"), C("fte", "decimal"),
-               C("volunteers", "number")),
-              lambda r, df: departements_map(_jobs_frame(df), departements_geojson(), r.lang,
-                                             value_label=t("jobs_headcount", r.lang)),
-              lambda r, df: describe.departements_map(_jobs_frame(df), r.lang,
-                                                      value_label=t("jobs_headcount", r.lang)),
-              credit="credit_departements", page="/at-home", section="jobs-map"),
-        Chart("campaign-reach", "campaign_reach", ("year",),
-              _campaign,
-              (C("departement", "text"), C("events", "number"), C("participants", "number"),
-               C("young_participants", "number")),
-              lambda r, df: campaign_reach_bars(_campaign_frame(df), r.lang),
-              lambda r, df: describe.campaign_reach_bars(_campaign_frame(df), r.lang),
-              page="/at-home", section="reach-map"),
-        Chart("kpi", "kpis", ("year", "indicator", "euros"),
-              _kpi,
-              (C("indicator", "indicator"), C("value", "decimal"), C("previous_value", "decimal"),
-               C("target", "decimal")),
-              None, None, defaults={"indicator": "committed_eur"}, page="/"),
-    )
-}
+CHARTS: dict[str, Chart] = {s.embed.slug: Chart(**{f.name: getattr(s.embed, f.name) for f in fields(Embed)}, spec=s)
+                             for s in SPECS if s.embed}

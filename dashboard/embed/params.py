@@ -1,25 +1,24 @@
-"""Query parameters checked against allowlists read from the snapshot.
+"""Query parameters checked against the pages' allowlists, read from the snapshot.
 
-A request names a chart and a few filters; each value must be one the snapshot holds
-(a year present in the chart's mart, an ISO-3 country funded at least once, a KPI
-indicator, `fr` or `en`). Anything else is an `EmbedError` with a short message: the
-request text is never echoed, never parsed further and never reaches SQL.
+A request names a chart and a few filters, in the pages' words (`years`, `country`, `euros`,
+`lang`; `indicator` for a key figure). Each value must be one the snapshot holds
+(`data.filter_allowlists`, the pages' own: a year present in the chart's mart, an ISO-3 country
+funded at least once, a KPI indicator, `fr` or `en`). Embeds show one year: `years=2024`, and
+`year=2024` (the word of embeds pasted on partners' sites before) reads the same. Anything else
+is an `EmbedError` with a short message: the request text is never echoed, never parsed further
+and never reaches SQL.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from werkzeug.datastructures import MultiDict
 
-from dashboard.constant_euros import price_base
-from dashboard.snapshot import serving_path, snapshot_info
-from dashboard.embed import queries
+from dashboard import data
 from dashboard.embed.catalogue import CHARTS, EmbedRequest
-from dashboard.filters import CONSTANT_EUROS
+from dashboard.filters import CONSTANT_EUROS, YEAR_ALIAS, Allowed
 from dashboard.i18n import LANGS
 
 MAX_VALUE = 16  # longer than any allowed value: refuse before looking further
@@ -35,35 +34,21 @@ class EmbedError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Allowlists:
-    years: dict[str, tuple[int, ...]]  # per mart
-    countries: frozenset[str]
-    indicators: tuple[str, ...]
-    price_base: int | None = None  # latest year with a consumer price index (constant euros' base)
+def allowlists(path: Path | None = None) -> Allowed:
+    """The pages' allowlists (cached per snapshot with every query)."""
+    return data.filter_allowlists(path)
 
 
-def allowlists(path: Path | None = None) -> Allowlists:
-    path = path or serving_path()
-    return _allowlists(str(path), snapshot_info(path).version)
-
-
-@lru_cache(maxsize=8)
-def _allowlists(path: str, version: str) -> Allowlists:  # version: a new snapshot, new lists
-    p = Path(path)
-    tables = {c.years_table for c in CHARTS.values() if c.years_table}
-    return Allowlists(
-        years={table: queries.years_of(table, p) for table in sorted(tables)},
-        countries=queries.funded_countries(p),
-        indicators=queries.indicators(p),
-        price_base=price_base(p),
-    )
+def canonical(args: MultiDict) -> MultiDict:
+    """The request in the pages' words: `year` (older embeds) is `years`; both at once is a repeat."""
+    return MultiDict([("years" if key == YEAR_ALIAS else key, value) for key, value in args.items(multi=True)])
 
 
 def validate(chart: str, args: MultiDict, path: Path | None = None) -> EmbedRequest:
     spec = CHARTS.get(chart)
     if spec is None:
         raise EmbedError(404, "Unknown chart. Available charts: " + ", ".join(CHARTS) + ".")
+    args = canonical(args)
     accepted = ("lang", *spec.params)
     for key in args.keys():
         if key not in accepted:
@@ -78,9 +63,9 @@ def validate(chart: str, args: MultiDict, path: Path | None = None) -> EmbedRequ
     if lang not in LANGS:
         raise EmbedError(400, "Parameter lang must be one of: " + ", ".join(LANGS) + ".")
     fields: dict = {"chart": spec.slug, "lang": lang}
-    if "year" in spec.params:
-        years = lists.years.get(spec.years_table, ())
-        raw = args.get("year")
+    if "years" in spec.params:
+        years = lists.years_of(spec.years_table)
+        raw = args.get("years")
         if raw is None:
             if not years:
                 raise EmbedError(404, "This chart has no data in the current snapshot.")
@@ -89,9 +74,10 @@ def validate(chart: str, args: MultiDict, path: Path | None = None) -> EmbedRequ
             fields["year"] = int(raw)
         else:
             span = f"{years[0]}–{years[-1]}" if years else "none"
-            raise EmbedError(400, f"Parameter year must be a year present in the data ({span}).")
+            raise EmbedError(400, f"Parameter years must be one year present in the data ({span}).")
     if "country" in spec.params and "country" in args:
         raw = args["country"]
+        # the pages' places are countries and IATI regions; an embed takes a country (letters) only
         if not (ISO3.fullmatch(raw) and raw.upper() in lists.countries):
             raise EmbedError(400, "Parameter country must be the ISO 3166 alpha-3 code of a funded country.")
         fields["country"] = raw.upper()

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
-
 import dash
 import polars as pl
 from dash import html
 
 from dashboard import data, describe, reconcile
 from dashboard.charts.at_home import campaign_reach_bars, departements_map
-from dashboard.components import chart_block, euros_switch, filter_bar, table
+from dashboard.components import chart_block, euros_switch, filter_bar, spec_block, table
 from dashboard.figures import sized_by_css
 from dashboard.filters import parse
 from dashboard.i18n import euros_short, t
+from dashboard.specs import departements_geojson, spec
 
 dash.register_page(__name__, path="/at-home", name="at_home", order=5)
 
 PATH = "/at-home"
-GEOJSON = Path(__file__).resolve().parents[1] / "assets" / "geo" / "departements-ara.geojson"
-
-
-@lru_cache(maxsize=1)
-def departements_geojson() -> dict:
-    # read on first use, not at import; the file ships with the app
-    return json.loads(GEOJSON.read_text(encoding="utf-8"))
+JOBS, REACH = spec("jobs_by_departement"), spec("campaign_reach")
 
 
 def layout(**query) -> html.Div:
@@ -34,9 +25,8 @@ def layout(**query) -> html.Div:
     filters = parse(query, allowed)
     lang = filters.lang
     geo = departements_geojson()
-    jobs = data.jobs_by_departement(filters)
-    reach = data.campaign_reach(filters)
-    jobs_map = jobs.select("departement_code", "name", pl.col("headcount").cast(pl.Float64).alias("value"))
+    jobs = JOBS.frame(filters)
+    reach = REACH.frame(filters)
     reach_by_dep = (reach.filter(pl.col("departement_code") != "inconnu")
                     .group_by("departement_code").agg(pl.col("name").first(),
                                                       pl.col("participants").sum().cast(pl.Float64).alias("value"))
@@ -52,27 +42,27 @@ def layout(**query) -> html.Div:
                    labels={"departement": _dep_name(filters.departement, jobs, reach)}),
         html.P(f"{t('committed_eur', lang)} : {euros_short(committed, lang)}", className="lead", id="at-home-money"),
         html.Div([
-            chart_block(
-                "jobs-map", t("jobs_map_title", lang) + year_label,
-                sized_by_css(departements_map(jobs_map, geo, lang, t("jobs_headcount", lang))),
-                describe.departements_map(jobs_map, lang, t("jobs_headcount", lang)),
+            spec_block(
+                JOBS, t("jobs_map_title", lang) + year_label,
+                sized_by_css(JOBS.figure(jobs, lang)), JOBS.describe(jobs, lang),
                 table(jobs.rename({"departement_code": "departement"}),
                       [("departement", "Code", "text"), ("name", t("departement", lang), "text"),
                        ("organisations", t("organisations", lang), "number"),
                        ("headcount", t("jobs_headcount", lang), "number"), ("fte", t("jobs_fte", lang), "number1"),
                        ("volunteers", t("volunteers", lang), "number")],
                       lang, link=("name", "departement", PATH), filters=filters),
-                "jobs_by_departement", filters, lang, clickable=True,
+                filters, lang, clickable=True,
             ),
-            chart_block(
-                "reach-map", t("reach_map_title", lang),
+            # the page draws the Festival's reach as a map (the embed, as bars: specs.py)
+            spec_block(
+                REACH, t("reach_map_title", lang),
                 sized_by_css(departements_map(reach_by_dep, geo, lang, t("participants", lang))),
                 describe.departements_map(reach_by_dep, lang, t("participants", lang)),
                 table(reach_by_dep.rename({"departement_code": "departement"}),
                       [("departement", "Code", "text"), ("name", t("departement", lang), "text"),
                        ("value", t("participants", lang), "number")],
                       lang, link=("name", "departement", PATH), filters=filters),
-                "campaign_reach", filters, lang, clickable=True,
+                filters, lang, clickable=True,
             ),
         ], className="two-columns equal"),
         html.P(t("map_credit", lang), className="hint"),
@@ -85,7 +75,7 @@ def layout(**query) -> html.Div:
                   [("year", t("year", lang), "text"), ("events", t("events", lang), "number"),
                    ("participants", t("participants", lang), "number"),
                    ("young_participants", t("young_participants", lang), "number")], lang),
-            "campaign_reach", filters, lang, download_key="campaign_reach-by-year",  # the map's links have the plain ids
+            REACH.dataset, filters, lang, download_key="campaign_reach-by-year",  # the map's links have the plain ids
         ),
     ])
 

@@ -11,18 +11,19 @@ import dash
 import polars as pl
 from dash import html
 
-from dashboard import data, describe, reconcile, reconcile_data
+from dashboard import data, reconcile, reconcile_data
 from dashboard.charts.flows import flows_sankey, sankey_nodes
-from dashboard.charts.money import funding_by_year
-from dashboard.components import chart_block, euros_switch, filter_bar, table
+from dashboard.components import euros_switch, filter_bar, spec_block, table
 from dashboard.filters import parse
 from dashboard.i18n import t
+from dashboard.specs import spec
 
 dash.register_page(__name__, path="/flows", name="flows", order=1)
 
 PATH = "/flows"
 STAGE_NAMES = ("programme", "org_type", "category", "country_or_region")  # catalog keys, by stage
 PHONE_STAGES = (0, 3)  # the Sankey on a phone: programme → country or region
+BY_YEAR, FLOWS = spec("funding_by_year"), spec("flows")
 
 
 def layout(**query) -> html.Div:
@@ -30,25 +31,25 @@ def layout(**query) -> html.Div:
     filters = parse(query, allowed)
     lang = filters.lang
     by_year = reconcile.with_disbursed_text(reconcile_data.funding_tracking_by_year(filters), lang)
-    flows = data.flows(filters, lang)
+    flows = FLOWS.frame(filters)
     return html.Div([
         html.H2(t("flows", lang)),
         euros_switch(filters, PATH, lang),
         filter_bar(filters, PATH, lang, years=allowed.years),
         reconcile.committed_line("flows-reconciliation", filters, lang),
         reconcile.payments_note("flows-payments", filters, lang),
-        chart_block(
-            "funding-by-year", f"{t('committed_eur', lang)} / {t('disbursed_eur', lang)}",
-            funding_by_year(by_year, lang), describe.funding_by_year(by_year, lang),
+        # the year chart with what "versés" tracks (the download: the spec's committed and disbursed)
+        spec_block(
+            BY_YEAR, f"{t('committed_eur', lang)} / {t('disbursed_eur', lang)}",
+            BY_YEAR.figure(by_year, lang), BY_YEAR.describe(by_year, lang),
             table(by_year, [("year", t("year", lang), "text"), ("committed_eur", t("committed_eur", lang), "euros"),
                             ("disbursed_text", t("disbursed_eur", lang), "text")], lang),
-            "funding_by_year", filters, lang,
+            filters, lang,
         ),
-        chart_block(
-            "flows-sankey", t("flows_title", lang), flows_sankey(flows, lang),
-            describe.flows_sankey(flows, lang),
+        spec_block(
+            FLOWS, t("flows_title", lang), FLOWS.figure(flows, lang), FLOWS.describe(flows, lang),
             _nodes_table(flows, filters, lang),
-            "flows", filters, lang, clickable=True,
+            filters, lang, clickable=True,
             # a phone draws programme → country only: four columns of names do not fit 390 px;
             # the table below lists every node of every stage
             narrow_figure=flows_sankey(flows, lang, stages=PHONE_STAGES),

@@ -15,13 +15,15 @@ from dash import html
 
 from dashboard import data, describe, outcomes_data, reconcile
 from dashboard.charts.outcomes import outcome_totals, outcomes_achievement
-from dashboard.components import chart_block, filter_bar, table
+from dashboard.components import chart_block, filter_bar, spec_block, table
 from dashboard.filters import parse
 from dashboard.i18n import t
+from dashboard.specs import spec
 
 dash.register_page(__name__, path="/outcomes", name="outcomes", order=4)
 
 PATH = "/outcomes"
+OUTCOMES = spec("outcomes")  # every measurement: the download under both charts
 
 
 def layout(**query) -> html.Div:
@@ -30,13 +32,13 @@ def layout(**query) -> html.Div:
     lang = filters.lang
     totals = outcomes_data.outcome_totals(filters)
     bands = outcomes_data.outcomes_by_band(filters)
-    measurements = outcomes_data.outcomes(filters)  # (year, achievement) per measurement: the band chart's bars
+    measurements = OUTCOMES.frame(filters)  # (year, achievement) per measurement: the band chart's bars
     return html.Div([
         html.H2(t("outcomes", lang)),
         filter_bar(filters, PATH, lang, years=allowed.years),
         reconcile.outcomes_line("outcomes-reconciliation", filters, lang),
-        chart_block(
-            "outcome-totals", t("outcomes.totals_title", lang), outcome_totals(totals, lang),
+        spec_block(
+            OUTCOMES, t("outcomes.totals_title", lang), outcome_totals(totals, lang),
             describe.outcome_totals(totals, lang),
             html.Div([
                 table(totals, [("indicator_title", t("indicator", lang), "text"),
@@ -49,7 +51,7 @@ def layout(**query) -> html.Div:
                                ("without_target", t("outcomes.without_target", lang), "number")], lang),
                 html.P(t("outcomes.download_note", lang), className="hint"),
             ]),
-            "outcomes", filters, lang,
+            filters, lang,
         ),
         html.P(t("outcomes.totals_note", lang), className="hint", id="outcomes-totals-note"),
         chart_block(
@@ -58,6 +60,6 @@ def layout(**query) -> html.Div:
             table(bands, [("year", t("year", lang), "text"), ("below_half", "< 50\u202f%", "number"),
                           ("half_or_more", "50–99\u202f%", "number"), ("reached", "≥ 100\u202f%", "number"),
                           ("no_achievement", t("outcomes.band_none", lang), "number")], lang),
-            "outcomes", filters, lang, download_key="outcomes-bands",
+            OUTCOMES.dataset, filters, lang, download_key="outcomes-bands",
         ),
     ])

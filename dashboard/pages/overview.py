@@ -7,10 +7,11 @@ from dash import dcc, html
 
 from dashboard import data, describe, programmes, reconcile, reconcile_data
 from dashboard.charts.money import committed_against_target
-from dashboard.components import chart_block, euros_switch, table
+from dashboard.components import euros_switch, spec_block, table
 from dashboard.filters import Filters, parse, to_query
 from dashboard.i18n import euros_short, lang_of, t
 from dashboard.kpi import HEADLINE, Kpi, formatted, sentence
+from dashboard.specs import spec
 
 dash.register_page(__name__, path="/", name="overview", order=0)
 
@@ -74,12 +75,12 @@ def _against_target(lang: str, basis: str = "current") -> html.Section:
     """Every year's committed money against the budget target: the first question at council."""
     view = parse({"lang": lang, "euros": basis}, data.filter_allowlists())
     by_year = data.indicator_by_year("committed_eur", view)
-    return chart_block(
-        "committed-against-target", t("committed_against_target", lang),
+    return spec_block(
+        spec("committed_against_target"), t("committed_against_target", lang),
         committed_against_target(by_year, lang), describe.committed_against_target(by_year, lang),
         table(by_year, [("year", t("year", lang), "text"), ("value", t("committed_eur", lang), "euros"),
                         ("target", t("target", lang), "euros")], lang),
-        "committed_against_target", view, lang,
+        view, lang,
     )
 
 

@@ -7,23 +7,24 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, describe, grants_data, reconcile
-from dashboard.charts.sectors import sectors_treemap
-from dashboard.components import chart_block, euros_switch, filter_bar, table
+from dashboard import data, grants_data, reconcile
+from dashboard.components import euros_switch, filter_bar, spec_block, table
 from dashboard.filters import parse, to_query
 from dashboard.i18n import t
 from dashboard.names import readable_names
+from dashboard.specs import spec
 
 dash.register_page(__name__, path="/sectors", name="sectors", order=3)
 
 PATH = "/sectors"
+SECTORS = spec("sectors")
 
 
 def layout(**query) -> html.Div:
     allowed = data.filter_allowlists()
     filters = parse(query, allowed)
     lang = filters.lang
-    sectors = data.sectors(filters, lang)
+    sectors = SECTORS.frame(filters)
     # names as every page says them (names.readable_names): no known category, never a bare code
     rows = readable_names(sectors, lang).with_columns(
         pl.col("sector_code").alias("sector"),
@@ -40,16 +41,15 @@ def layout(**query) -> html.Div:
         # the treemap's total and the grants table's, each said as the programme's (issue 15)
         reconcile.sectors_line("sectors-reconciliation", filters, lang),
         reconcile.payments_note("sectors-payments", filters, lang),
-        chart_block(
-            "sectors-treemap", t("sectors_title", lang), sectors_treemap(sectors, lang),
-            describe.sectors_treemap(sectors, lang),
+        spec_block(
+            SECTORS, t("sectors_title", lang), SECTORS.figure(sectors, lang), SECTORS.describe(sectors, lang),
             table(rows, [("category_name", t("category", lang), "text"),
                          ("sector_code_text", t("dac_code", lang), "text"),
                          ("sector_name", t("sector", lang), "text"),
                          ("committed_eur", t("committed_eur", lang), "euros"),
                          ("disbursed_text", t("disbursed_eur", lang), "text")],
                   lang, link=("sector_name", "sector", PATH), filters=filters),
-            "sectors", filters, lang, clickable=True,
+            filters, lang, clickable=True,
         ),
         html.Section([
             html.H3(t("grants_by_category", lang), id="sectors-grants-title"),

@@ -15,16 +15,18 @@ from dash import dcc, html
 
 from dashboard import data, describe, reconcile
 from dashboard.charts.world import world_map
-from dashboard.components import PROFILE, chart_block, euros_switch, filter_bar, table
-from dashboard.figures import euros_per_capita, sized_by_css
+from dashboard.components import PROFILE, euros_switch, filter_bar, spec_block, table
+from dashboard.figures import sized_by_css
 from dashboard.filters import parse, to_params
 from dashboard.i18n import t
+from dashboard.specs import spec
 
 dash.register_page(__name__, path="/world", name="world", order=2)
 
 PATH = "/world"
 MEASURES = ("committed_eur", "disbursed_eur")
 PER_CAPITA = "capita"
+WORLD = spec("funding_by_country")
 
 
 def layout(measure: str | None = None, per: str | None = None, **query) -> html.Div:
@@ -33,7 +35,7 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
     lang = filters.lang
     measure = measure if measure in MEASURES else "committed_eur"
     per_capita = per == PER_CAPITA
-    places = data.funding_by_place(filters)
+    places = WORLD.frame(filters)
     countries = places.filter(pl.col("location_kind") == "country")
     others = places.filter(pl.col("location_kind") != "country").with_columns(
         # regions named from the IATI codelist (data.funding_by_place); the rest has no known country
@@ -57,14 +59,10 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
     title = f"{t('map_title', lang)} — {t(measure, lang)}" + (f" {t('per_inhabitant', lang)}" if per_capita else "")
     rows = countries.with_columns(pl.col("country_code").alias("country"))
     if per_capita:
-        rows = rows.with_columns(
-            pl.col(c).map_elements(lambda v: euros_per_capita(v, lang), return_dtype=pl.String,
-                                   skip_nulls=False).alias(f"{c}_text")
-            for c in ("committed_eur_per_capita", "disbursed_eur_per_capita")
-        ).sort([f"{measure}_per_capita", "country_code"], descending=[True, False], nulls_last=True)
+        rows = rows.sort([f"{measure}_per_capita", "country_code"], descending=[True, False], nulls_last=True)
         columns = [(name, t("country", lang), "text"), ("population", t("population", lang), "number"),
-                   ("committed_eur_per_capita_text", t("committed_eur_per_capita", lang), "text"),
-                   ("disbursed_eur_per_capita_text", t("disbursed_eur_per_capita", lang), "text")]
+                   ("committed_eur_per_capita", t("committed_eur_per_capita", lang), "euros_per_capita"),
+                   ("disbursed_eur_per_capita", t("disbursed_eur_per_capita", lang), "euros_per_capita")]
     else:
         rows = reconcile.disbursed_texts(rows, filters, {"country_code": "location_code"}, lang)
         columns = [(name, t("country", lang), "text"),
@@ -79,12 +77,12 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
         reconcile.places_line("world-reconciliation", filters, lang, measure),
         reconcile.payments_note("world-payments", filters, lang),
         html.Div([
-            chart_block(
-                "world-map", title,
+            spec_block(
+                WORLD, title,
                 sized_by_css(world_map(countries, lang, measure=measure, per_capita=per_capita)),
                 describe.world_map(countries, lang, measure=measure, per_capita=per_capita),
                 table(rows, columns, lang, link=(name, "country", PROFILE), filters=filters),
-                "funding_by_country", filters, lang, clickable=True,
+                filters, lang, clickable=True,
             ),
             html.Aside([
                 html.H3(t("regions_unallocated", lang)),

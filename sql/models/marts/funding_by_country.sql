@@ -1,7 +1,8 @@
 -- Money by year and place, at the grain of the dashboard's filters (programme, DAC category
 -- and sector): the world map, its table, its download and embed, and the year chart filtered
 -- on a country or a sector read this mart and only filter and sum it (tests/test_dashboard_sql.py);
--- the pages name places, and divide by population, from the reference tables (countries, iati_regions).
+-- the pages name places from the reference tables (countries, iati_regions) and sum the per-capita
+-- rows below (one population per country: a selection's sum is its money over it; never divided again).
 with funding as (
     select * from {{ ref('funding') }}
 ),
