@@ -123,8 +123,8 @@ RECONCILIATIONS = {
                               "(select min(iati_identifier) from marts.outcomes)",
     "jobs_reconcile": "delete from marts.jobs_by_departement where year = 2022 and departement_code = '01'",
     "campaign_reconciles": "update marts.campaign_reach set events = events + 1 where year = 2019",
-    "funding_by_country_reconciles": "delete from marts.funding_by_country where year = 2018 and country_code = "
-                                     "(select min(country_code) from marts.funding_by_country where year = 2018)",
+    "funding_by_country_committed_reconciles": "delete from marts.funding_by_country where year = 2018 and country_code = "
+                                               "(select min(country_code) from marts.funding_by_country where year = 2018)",
     "funding_reconciliation_reconciles": "update marts.funding_reconciliation set origin = 'cofinancing' "
                                          "where year = 2021 and origin = 'grant'",
     # a project page that drops its activity's first transaction
