@@ -8,8 +8,8 @@ departements as (
 
 select
     e.year,
-    coalesce(e.departement_code, 'inconnu') as departement_code,
-    coalesce(d.name, 'Non localisé') as name,
+    {{ departement_code_or_unknown('e.departement_code') }} as departement_code,
+    {{ departement_name_or_unknown('d.name') }} as name,
     e.event_type,
     count(*) as events,
     coalesce(sum(e.audience), 0) as participants,

@@ -8,8 +8,8 @@ departements as (
 
 select
     j.year,
-    coalesce(j.departement_code, 'inconnu') as departement_code,
-    coalesce(d.name, 'Non localisé') as name,
+    {{ departement_code_or_unknown('j.departement_code') }} as departement_code,
+    {{ departement_name_or_unknown('d.name') }} as name,
     count(distinct j.siret) as organisations,
     sum(j.headcount) as headcount,
     sum(j.fte) as fte,

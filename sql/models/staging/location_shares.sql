@@ -33,17 +33,7 @@ select
     iati_identifier,
     location_kind,
     location_code,
-    -- exact: each share is rounded half away from zero to 10 decimal places (money_div); the
-    -- shares of an activity may then sum to 1 ± a few 10^-10, which staging.allocations
-    -- absorbs so that every flow's money is kept whole to the last decimal
-    sum(
-        case
-            when places_with_percentage = places and percentage_total > 0 then money_div(percentage, percentage_total)
-            else money_div(1, places)
-        end
-    ) as share,
-    bool_or(
-        places_with_percentage < places or abs(coalesce(percentage_total, 0) - 100) > 0.01
-    ) as percentage_flagged,
+    sum({{ percentage_share('percentage', 'percentage_total', 'places_with_percentage', 'places') }}) as share,
+    bool_or({{ percentage_flagged('percentage_total', 'places_with_percentage', 'places') }}) as percentage_flagged,
 from totals
 group by iati_identifier, location_kind, location_code

@@ -54,17 +54,7 @@ select
     iati_identifier,
     coalesce(sector_code, 'unallocated') as sector_code,
     category_code,
-    -- exact: each share is rounded half away from zero to 10 decimal places (money_div); the
-    -- shares of an activity may then sum to 1 ± a few 10^-10, which staging.allocations
-    -- absorbs so that every flow's money is kept whole to the last decimal
-    sum(
-        case
-            when sectors_with_percentage = sectors and percentage_total > 0 then money_div(percentage, percentage_total)
-            else money_div(1, sectors)
-        end
-    ) as share,
-    bool_or(
-        sectors_with_percentage < sectors or abs(coalesce(percentage_total, 0) - 100) > 0.01
-    ) as percentage_flagged,
+    sum({{ percentage_share('percentage', 'percentage_total', 'sectors_with_percentage', 'sectors') }}) as share,
+    bool_or({{ percentage_flagged('percentage_total', 'sectors_with_percentage', 'sectors') }}) as percentage_flagged,
 from totals
 group by iati_identifier, sector_code, category_code
