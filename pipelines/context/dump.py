@@ -12,10 +12,15 @@ read/accepted/rejected, rows per table, exact transaction totals per currency) m
 incremental: an unchanged file (same sha256) is not read again, a changed or new one is, and the
 partitions of a file no longer in the dump are dropped. The manifest is rewritten atomically every
 `SAVE_EVERY` files and at the end, so an interrupted run loses little.
+
+For Dagster (pipelines/defs/context), one file at a time: `read_one(dump_dir, out_dir, "<publisher>/<file>")`
+(same task, same skip by sha256, its entry recorded under a lock on the manifest) and `drop_removed`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import multiprocessing
 import os
@@ -23,11 +28,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Callable
 
 from pipelines.context.files import FileTask, drop_outputs, read_file
 
 MANIFEST = "manifest.json"
+MANIFEST_LOCK = ".manifest.lock"
 SAVE_EVERY = 200
 
 
@@ -88,7 +95,7 @@ def read_dump(
         drop_outputs(out_dir, entry["publisher"], entry["file"])
         report.files_removed += 1
 
-    tasks = [_task(dump_dir, out_dir, publisher, path, manifest) for publisher, path in files]
+    tasks = [file_task(dump_dir, out_dir, publisher, path, manifest) for publisher, path in files]
     tasks.sort(key=lambda t: -Path(t.path).stat().st_size)
     done = 0
     for task, entry in _run(tasks, workers):
@@ -141,7 +148,8 @@ def _guarded(task: FileTask) -> dict:
         return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
 
 
-def _task(dump_dir: Path, out_dir: Path, publisher: str, path: Path, manifest: dict) -> FileTask:
+def file_task(dump_dir: Path, out_dir: Path, publisher: str, path: Path, manifest: dict) -> FileTask:
+    """One file's work, knowing the sha256 the manifest holds for it (an unchanged file is skipped)."""
     relpath = f"{publisher}/{path.name}"
     known = manifest.get(relpath)
     return FileTask(
@@ -192,3 +200,56 @@ def save_manifest(out_dir: Path, files: dict[str, dict]) -> None:
     tmp.write_text(json.dumps({"files": files}, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                    encoding="utf-8")
     os.replace(tmp, path)
+
+
+# --------------------------------------------------------------- one file at a time (Dagster)
+# The asset context/registry_files reads one file per partition, several runs at once: each
+# records its entry under an exclusive lock on the manifest (read, update, rewrite), so no run
+# loses another's entry. `read_dump` holds the whole manifest for its run instead: do not run
+# `solidarity context` and the Dagster asset on the same folder at the same time.
+
+
+@contextlib.contextmanager
+def locked_manifest(out_dir: Path) -> Iterator[dict[str, dict]]:
+    """The manifest, held under an exclusive lock and saved when the block ends without error."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / MANIFEST_LOCK).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            manifest = load_manifest(out_dir)
+            yield manifest
+            save_manifest(out_dir, manifest)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def read_one(dump_dir: str | Path, out_dir: str | Path, relpath: str) -> dict:
+    """Read the dump file `<publisher>/<file name>` as `read_dump` would and record its manifest
+    entry; returns the entry (status `skipped` when its sha256 is the one recorded)."""
+    dump_dir, out_dir = Path(dump_dir), Path(out_dir)
+    publisher, _, name = relpath.partition("/")
+    data = dump_dir / "data" if (dump_dir / "data").is_dir() else dump_dir
+    path = data / publisher / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{relpath} is no longer in the dump at {dump_dir}")
+    with locked_manifest(out_dir) as manifest:
+        task = file_task(dump_dir, out_dir, publisher, path, manifest)
+    entry = read_file(task)  # outside the lock: other files are read meanwhile
+    if entry["status"] != "skipped":
+        with locked_manifest(out_dir) as manifest:
+            manifest[relpath] = entry
+    return entry
+
+
+def drop_removed(dump_dir: str | Path, out_dir: str | Path) -> list[str]:
+    """Drop the partitions and manifest entries of files no longer in the dump; their keys."""
+    dump_dir, out_dir = Path(dump_dir), Path(out_dir)
+    if not dump_dir.is_dir():  # a dump folder missing (unmounted?) is not every file removed
+        raise FileNotFoundError(f"no dump folder at {dump_dir}")
+    present = {f"{publisher}/{path.name}" for publisher, path in dump_files(dump_dir)}
+    with locked_manifest(out_dir) as manifest:
+        gone = sorted(set(manifest) - present)
+        for key in gone:
+            entry = manifest.pop(key)
+            drop_outputs(out_dir, entry["publisher"], entry["file"])
+    return gone

@@ -53,7 +53,7 @@ class FileTask:
     path: str  # the file in the dump
     relpath: str  # `<publisher>/<file name>`: the manifest key
     publisher: str
-    publisher_org_type: str | None  # from metadata/<publisher>.json (the reader does not keep reporting-org/@type)
+    publisher_org_type: str | None  # from metadata/<publisher>.json: for activities whose reporting-org has no @type
     out_dir: str
     known_sha256: str | None  # the manifest's, to skip an unchanged file
     filetype: str | None  # from metadata/<publisher>/<dataset>.json: "activity", "organisation" or unknown
@@ -137,7 +137,8 @@ def context_frames(tables: dict[str, pl.DataFrame], publisher_org_type: str | No
     activity's XPath (`activity_row`) so that tables join per activity even when a publisher
     repeats an iati-identifier within a file."""
     activities = tables["activities"].with_columns(
-        pl.lit(publisher_org_type, dtype=pl.String).alias("reporting_org_type"),
+        # the activity's own reporting-org/@type, else the publisher's type in the registry metadata
+        pl.coalesce(pl.col("reporting_org_type"), pl.lit(publisher_org_type, dtype=pl.String)).alias("reporting_org_type"),
         pl.coalesce(pl.col("start_date").dt.year(), pl.col("end_date").dt.year()).cast(pl.Int32).alias("year"),
     )
     activity_year = activities.select(pl.col("source_row").alias("activity_row"), "year")

@@ -39,7 +39,7 @@ GRANT_TABLES = {
 IATI_TABLES = {
     "activities": {
         **_ORIGIN, "iati_identifier": S, "iati_version": S, "reporting_org_ref": S,
-        "reporting_org_name": S, "title": S, "description": S, "activity_status": S,
+        "reporting_org_name": S, "reporting_org_type": S, "title": S, "description": S, "activity_status": S,
         "default_currency": S, "start_date": D, "end_date": D, "grant_reference": S, "hierarchy": S,
     },
     "participating_orgs": {**_ORIGIN, "iati_identifier": S, "role": S, "ref": S, "name": S, "org_type": S},

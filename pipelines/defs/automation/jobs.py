@@ -8,7 +8,8 @@ from pipelines.sources.registry import SOURCES
 # Everything, without a partition key: the same full refresh as `solidarity materialize`.
 rebuild = dg.define_asset_job(
     "rebuild",
-    selection=dg.AssetSelection.all(),
+    # the IATI registry as context (group context, docs/context.md) has its own jobs and sensor
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("context"),
     description="Full refresh: every source, table, check and the serving snapshot.",
 )
 

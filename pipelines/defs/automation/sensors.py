@@ -58,7 +58,8 @@ def run_key(source: str, changed: dict[str, tuple[str | None, str | None]]) -> s
 
 @dg.sensor(
     name="inbox",
-    target=dg.AssetSelection.all(),
+    # the IATI registry as context (group context) is the context_dump sensor's (docs/context.md)
+    target=dg.AssetSelection.all() - dg.AssetSelection.groups("context"),
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Watches the inbox folder (SOLIDARITY_RAW_DIR): a new, changed or removed file "

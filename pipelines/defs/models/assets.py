@@ -73,7 +73,8 @@ def parse_kept_for(warehouse_path: str) -> Path:
     return Path(f"{warehouse_path}.dbt-{PARTIAL_PARSE}")
 
 
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=WarehouseTranslator())
+@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=WarehouseTranslator(),
+            exclude="tag:context")
 def warehouse_models(context, dbt: DbtCliResource, warehouse: DuckDBResource):  # `context` unannotated: Dagster cannot check string hints
     events, failure = [], None
     # each run writes its compiled SQL and results in a folder of its own under sql/target/:

@@ -552,11 +552,12 @@ cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list p
     while el is not NULL:
         identifier = _text(el)
         el = _after(&kids, T_IDENTIFIER, el)
-    reporting_ref = reporting_name = status = grant_reference = None
+    reporting_ref = reporting_name = reporting_type = status = grant_reference = None
     el = kids.first[T_REPORTING_ORG]
     while el is not NULL:
         reporting_ref = _attr(el, b"ref")
         reporting_name = _narrative(el, el, NULL, lang, False)
+        reporting_type = _attr(el, b"type")  # IATI OrganisationType: who funds, for the context layer
         el = _after(&kids, T_REPORTING_ORG, el)
     el = kids.first[T_STATUS]
     while el is not NULL:
@@ -607,6 +608,7 @@ cdef bint _read_activity(xmlNode* act, str xpath, Checker chk, dict rows, list p
             ctx.version,
             reporting_ref,
             reporting_name,
+            reporting_type,
             _narrative(kids.first[T_TITLE], kids.last[T_TITLE], b"title", lang, False),
             _narrative(kids.first[T_DESCRIPTION], kids.last[T_DESCRIPTION], b"description", lang, general_only),
             status,

@@ -9,28 +9,17 @@ with transactions as (
         and starts_with(t.source_row, k.activity_row || '/') and k.counted
 ),
 
-rates as (
-    select upper(currency) as currency, cast(date as date) as rate_date,
-        cast(cast(eur_rate as varchar) as decimal(38, 10)) as eur_rate, 7 as max_age_days
-    from {{ source('ref', 'ecb_rates') }}
-    union all
-    select upper(currency), date '1900-01-01', cast(cast(eur_rate as varchar) as decimal(38, 10)), 1000000
-    from {{ source('ref', 'pegged_currencies') }}
-    union all
-    select 'EUR', date '1900-01-01', cast(1 as decimal(38, 10)), 1000000
+ecb_rates as (
+    select * from {{ source('ref', 'ecb_rates') }}
+),
+
+pegged as (
+    select * from {{ source('ref', 'pegged_currencies') }}
 ),
 
 converted as (
-    select
-        t.*,
-        r.eur_rate,
-        r.rate_date as rate_published_on,
-        r.eur_rate is not null
-            and t.rate_date - r.rate_date <= r.max_age_days as has_rate,
-    from transactions as t
-    asof left join rates as r
-        on r.currency = t.currency_code
-        and r.rate_date <= t.rate_date
+    -- the one currency rule (sql/macros/converted_to_eur.sql), the context layer's too
+    {{ converted_to_eur('transactions', 'ecb_rates', 'pegged') }}
 )
 
 select
