@@ -4,10 +4,14 @@ country and sector codes, USD/XOF and a currency without a rate, negative amount
 decision reference, a reference unfit for an identifier, natural persons with and without a SIRET whose
 names the source IATI file carries. Valid, re-read to the snapshot's money (iati_export_checks.py),
 its identifiers and links right, no natural person named, and the leak guard finds a name written by mistake.
+The stream: the same bytes whatever the chunk size, a leak leaves no file, the streamed validation
+counts every error.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -189,3 +193,67 @@ def test_the_leak_guard_finds_a_name_or_siret_written_by_mistake():
     # whole values equal to a name or SIRET (as pipelines/privacy.py compares), refs included
     assert sorted(_leaks(root, {PERSON_SIRET, PERSON_NO_SIRET})) == ["narrative", "participating-org"]
     assert _leaks(root, set()) == []
+
+
+# ------------------------------------------------------------------------------ the stream
+
+GENERATED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def test_chunks_of_any_size_write_the_same_bytes(edge, tmp_path, monkeypatch):
+    """Read two grants and one co-financed activity at a time: the shared decision
+    reference and EDGE-5's first grant cross a chunk boundary, and the file is unchanged."""
+    from pipelines.export import iati, iati_warehouse
+
+    warehouse = edge[2].parent / "warehouse.duckdb"
+    whole = iati.export_iati(warehouse, tmp_path / "whole.xml", generated=GENERATED)
+    monkeypatch.setattr(iati, "grant_chunks", functools.partial(iati_warehouse.grant_chunks, size=2))
+    monkeypatch.setattr(iati, "CHUNK", 1)
+    chunked = iati.export_iati(warehouse, tmp_path / "chunked.xml", generated=GENERATED)
+    assert (tmp_path / "chunked.xml").read_bytes() == (tmp_path / "whole.xml").read_bytes()
+    assert (chunked.activities, chunked.transactions, chunked.committed_by_year, chunked.disbursed_by_year) == (
+        whole.activities, whole.transactions, whole.committed_by_year, whole.disbursed_by_year)
+    assert chunked.natural_persons == 2 and chunked.grant_activities == 6 and chunked.cofinancing_activities == 1
+
+
+def test_a_leak_found_while_streaming_leaves_no_file(edge, tmp_path, monkeypatch):
+    from pipelines.export import iati
+    from pipelines.privacy import PrivacyLeak
+
+    warehouse = edge[2].parent / "warehouse.duckdb"
+    out = tmp_path / "leak.xml"
+    out.write_text("the previous export")
+    read_head = iati.read_export_head
+
+    def head_naming_an_organisation(conn):  # as if the association were a natural person
+        head = read_head(conn)
+        return {**head, "secrets": head["secrets"] | {"Association Alpha Solidarité"}}
+
+    monkeypatch.setattr(iati, "read_export_head", head_naming_an_organisation)
+    with pytest.raises(PrivacyLeak, match="would name a natural person"):
+        iati.export_iati(warehouse, out, generated=GENERATED)
+    assert out.read_text() == "the previous export"  # left as it was, no partial file beside it
+    assert [p.name for p in tmp_path.iterdir()] == ["leak.xml"]
+
+
+def test_streamed_validation_counts_every_error(edge, tmp_path):
+    from pipelines.export.iati import validate_iati
+
+    _, path, _ = edge
+    text = path.read_text(encoding="utf-8")
+    # two activities whose identifier element has a name the schema does not know
+    broken = text.replace("<iati-identifier>", "<iati-identifierX>", 2).replace(
+        "</iati-identifier>", "</iati-identifierX>", 2)
+    (tmp_path / "invalid.xml").write_text(broken, encoding="utf-8")
+    report = validate_iati(tmp_path / "invalid.xml")
+    assert report["ran"] and report["valid"] is False
+    assert report["errors"] == 2 == len(report["first_errors"])
+    assert all("iati-identifierX" in e for e in report["first_errors"])
+    # not well-formed: the parse stops, its error is the one counted
+    (tmp_path / "truncated.xml").write_text(text[: len(text) // 2], encoding="utf-8")
+    report = validate_iati(tmp_path / "truncated.xml")
+    assert report["valid"] is False and report["errors"] == 1 and "cut short" in report["first_errors"][0]
+    (tmp_path / "mismatched.xml").write_text(text.replace("</title>", "</titleX>", 1), encoding="utf-8")
+    report = validate_iati(tmp_path / "mismatched.xml")
+    assert report["valid"] is False and report["errors"] >= 1 and report["first_errors"]
+    assert validate_iati(path)["valid"] is True

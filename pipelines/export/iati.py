@@ -1,7 +1,8 @@
 """The region's programme as an IATI 2.03 activity file (`export_iati`).
 
-Read from the warehouse by `iati_warehouse`, each activity built by `iati_activity`; here:
-the file's identifiers, the privacy check, writing and validating it.
+Read from the warehouse by `iati_warehouse` (a chunk of grants at a time), each activity
+built by `iati_activity`; here: the file's identifiers, the privacy check, writing and
+validating it.
 
 What is written (one `<iati-activities version="2.03">`, elements in the XSD's order)
 - One `<iati-activity>` per grant (`staging.grants`, exact repeated lines already removed):
@@ -38,14 +39,19 @@ What is written (one `<iati-activities version="2.03">`, elements in the XSD's o
   own country, region or sector is written on the transaction.
 - Natural persons (CRPA art. L.312-1-2): neutral title and description, an implementing
   organisation with no name and no ref, no receiver-org; nothing from the linked activity's
-  free text. After building, every text and attribute of the tree is compared with the
+  free text. Once built, every text and attribute of each activity is compared with the
   natural persons' names and SIRETs of `staging.grants` (as pipelines/privacy.py does for
   the snapshot): a match raises `PrivacyLeak` and no file is written.
 
+Writing: a stream (`lxml.etree.xmlfile`), one activity in memory at a time, into a partial
+file beside `out` that replaces it once whole and leak-free; the bytes are those of the
+whole tree pretty-printed (as before the stream: at ×100 that tree was 23.7 GB).
+
 Validation: lxml's XMLSchema against the IATI 2.03 activity schema shipped in
-`data/schemas/iati-2.03/` (the official files, CC BY 4.0: data/schemas/SOURCES.md). The
-report carries the outcome (`validation["valid"]`, the error count and the first errors);
-an invalid file is still written, and the report says so.
+`data/schemas/iati-2.03/` (the official files, CC BY 4.0: data/schemas/SOURCES.md), while the
+file is parsed as a stream (`validate_iati`). The report carries the outcome
+(`validation["valid"]`, the error count and the first errors, without line numbers in this
+mode); an invalid file is still written, and the report says so.
 
 Known limits
 - The XSD is checked, not IATI's rulesets/codelists: an activity with no place (a grant
@@ -62,18 +68,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from lxml import etree
 
 from pipelines.export import warehouse_connection
 from pipelines.export.iati_activity import Tally, cofinancing_activity, grant_activity
-from pipelines.export.iati_warehouse import read_export_data
+from pipelines.export.iati_warehouse import (
+    CHUNK, grant_chunks, read_activity_data, read_export_head, read_payments,
+)
 from pipelines.privacy import PrivacyLeak
 from pipelines.settings import DATA_DIR
 
@@ -131,81 +141,136 @@ def export_iati(
 
     `reporting_org_ref` / `reporting_org_name` default to the most frequent grant authority
     of `raw.grants` ("FR-SIRET-" + its SIRET, its name), else the region's own.
+
+    Streamed: each activity is built, checked for leaks, written and dropped (the whole tree
+    took 23.7 GB at ×100), into a partial file beside `out` that replaces it only once whole
+    and leak-free. The bytes are those `ElementTree.write(pretty_print=True)` gave for the
+    whole tree: each activity indented at level 1, the file ending with a newline.
     """
     generated = generated or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    with warehouse_connection(warehouse) as conn:
-        data = read_export_data(conn)
-    ref, name = _identity(data, reporting_org_ref, reporting_org_name)
-
-    root = etree.Element("iati-activities", {"version": IATI_VERSION,
-                                             "generated-datetime": generated.isoformat()})
-    tally = Tally()
-    ids = _Identifiers(ref)
-    flows_by_activity = data["flows"]
-    # an activity linked by several grants gives its disbursements to the first grant only
-    # (as staging.money_flows counts them once)
-    first_grant = {}
-    for g in data["grants"]:
-        if g["iati_identifier"] is not None:
-            first_grant.setdefault(g["iati_identifier"], g["grant_key"])
-    references = Counter(g["reference_decision"] for g in data["grants"])
-
-    for g in data["grants"]:
-        linked = g["iati_identifier"]
-        stable = g["reference_decision"]
-        if not (stable and references[stable] == 1 and _SAFE_ID.fullmatch(stable)):
-            stable = "G" + hashlib.blake2b(g["grant_key"].encode(), digest_size=8).hexdigest()
-        identifier = ids.make(f"{ref}-{stable}")
-        flows = flows_by_activity.get(linked, []) if linked and first_grant[linked] == g["grant_key"] else []
-        # its payments on the region's records (when they pay it, its activity's IATI disbursements
-        # are not among the counted flows: money is written once)
-        flows = flows + data["payments"].get(g["grant_key"], [])
-        grant_activity(root, g, identifier, ref, name, data, flows, generated, tally)
-
-    for act in data["unlinked"]:
-        original = act["iati_identifier"]
-        identifier = ids.make(original if original.startswith(ref + "-") else f"{ref}-{original}")
-        cofinancing_activity(root, act, identifier, ref, name, data, flows_by_activity.get(original, []),
-                              generated, tally)
-
-    leaks = _leaks(root, data["secrets"])
-    if leaks:
-        raise PrivacyLeak(f"IATI export not written: {len(leaks)} element(s) would name a natural person "
-                          f"({', '.join(sorted(set(leaks))[:5])})")
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tree = etree.ElementTree(root)
-    tree.write(str(out), xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    partial = out.with_name(f".{out.name}.partial")
+    attrs = {"version": IATI_VERSION, "generated-datetime": generated.isoformat()}
+    tally, counts = Tally(), Counter()
+    leaks: list[str] = []
+    try:
+        with warehouse_connection(warehouse) as conn:
+            head = read_export_head(conn)
+            ref, name = _identity(head, reporting_org_ref, reporting_org_name)
+            with open(partial, "wb") as f:
+                with etree.xmlfile(f, encoding="UTF-8") as xf:
+                    xf.write_declaration()
+                    activities = _activities(conn, head, ref, name, generated, tally, counts)
+                    first = next(activities, None)
+                    if first is None:  # as the tree wrote an empty root
+                        xf.write(etree.Element("iati-activities", attrs))
+                    else:
+                        with xf.element("iati-activities", attrs):
+                            for act in itertools.chain([first], activities):
+                                # after a leak, every activity is still checked (the error names
+                                # them all) but nothing more is written
+                                leaks += _leaks(act, head["secrets"])
+                                if not leaks:
+                                    etree.indent(act, space="  ", level=1)
+                                    xf.write("\n  ", act)
+                                    counts["written"] += 1
+                            xf.write("\n")
+                f.write(b"\n")
+        if leaks:
+            raise PrivacyLeak(f"IATI export not written: {len(leaks)} element(s) would name a natural person "
+                              f"({', '.join(sorted(set(leaks))[:5])})")
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     return IatiExportReport(
         path=out,
-        activities=len(root),
-        grant_activities=len(data["grants"]),
-        cofinancing_activities=len(data["unlinked"]),
+        activities=counts["written"],
+        grant_activities=counts["grants"],
+        cofinancing_activities=counts["cofinancing"],
         transactions=tally.transactions,
         committed_by_year=dict(sorted(tally.committed.items())),
         disbursed_by_year=dict(sorted(tally.disbursed.items())),
-        natural_persons=sum(1 for g in data["grants"] if g["is_natural_person"]),
-        transactions_without_rate=data["without_rate"],
+        natural_persons=counts["natural_persons"],
+        transactions_without_rate=head["without_rate"],
         reporting_org_ref=ref,
         reporting_org_name=name,
         validation=validate_iati(out),
     )
 
 
+def _activities(conn, head: dict, ref: str, name: str, generated: dt.datetime, tally: Tally,
+                counts: Counter) -> Iterator[Any]:
+    """Every `<iati-activity>` of the file in its order, built one at a time from what is read
+    a chunk at a time: the grants', then the co-financed activities'."""
+    ids = _Identifiers(ref)
+    for grants in grant_chunks(conn):
+        data = read_activity_data(conn, sorted({g["iati_identifier"] for g in grants if g["iati_identifier"]}))
+        payments = read_payments(conn, [g["grant_key"] for g in grants])
+        for g in grants:
+            linked = g["iati_identifier"]
+            stable = g["reference_decision"]
+            if not (stable and g["reference_count"] == 1 and _SAFE_ID.fullmatch(stable)):
+                stable = "G" + hashlib.blake2b(g["grant_key"].encode(), digest_size=8).hexdigest()
+            identifier = ids.make(f"{ref}-{stable}")
+            # an activity linked by several grants gives its disbursements to its first grant only
+            flows = data["flows"].get(linked, []) if g["first_of_activity"] else []
+            # its payments on the region's records (when they pay it, its activity's IATI disbursements
+            # are not among the counted flows: money is written once)
+            flows = flows + payments.get(g["grant_key"], [])
+            counts["grants"] += 1
+            counts["natural_persons"] += bool(g["is_natural_person"])
+            yield grant_activity(g, identifier, ref, name, data, flows, generated, tally)
+
+    for start in range(0, len(head["unlinked"]), CHUNK):
+        chunk = head["unlinked"][start:start + CHUNK]
+        data = read_activity_data(conn, chunk)
+        for original in chunk:
+            identifier = ids.make(original if original.startswith(ref + "-") else f"{ref}-{original}")
+            counts["cofinancing"] += 1
+            yield cofinancing_activity(data["activities"][original], identifier, ref, name, data,
+                                       data["flows"].get(original, []), generated, tally)
+
+
 def validate_iati(path: Path, schema: Path = SCHEMA_PATH) -> dict[str, Any]:
-    """lxml XMLSchema validation of `path` against the IATI 2.03 activity schema."""
+    """lxml XMLSchema validation of `path` against the IATI 2.03 activity schema, as a stream.
+
+    The file is validated while `iterparse` reads it, each activity cleared once read, so
+    memory stays flat whatever its size. libxml2 goes on validating after an error and counts
+    them all, but in this mode it gives no line numbers: `first_errors` are the first
+    messages without their line. A file that is not well-formed stops the parse: its error
+    (or a schema error it causes) is the one counted, and a file that ends too soon, which
+    that parse lets through silently, is caught by its root never closing (`errors` is at
+    least 1 whenever `valid` is False).
+    """
     if not schema.is_file():
         return {"ran": False, "valid": None, "errors": None, "schema": str(schema),
                 "first_errors": [f"not validated: schema {schema} not found"]}
     xsd = etree.XMLSchema(etree.parse(str(schema)))
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    doc = etree.parse(str(path), parser)
-    valid = xsd.validate(doc)
-    errors = list(xsd.error_log)
+    events = etree.iterparse(str(path), events=("end",), tag=("iati-activity", "iati-activities"), schema=xsd,
+                             resolve_entities=False, no_network=True, load_dtd=False)
+    stopped, whole = None, False
+    try:
+        for _, el in events:
+            if el.tag == "iati-activities":
+                whole = True
+                continue
+            el.clear()
+            while el.getprevious() is not None:  # the activities already read
+                del el.getparent()[0]
+    except etree.XMLSyntaxError as e:
+        stopped = e
+    errors = [e for e in events.error_log if e.level >= etree.ErrorLevels.ERROR]
+    first = [f"line {e.line}: {e.message}" if e.line else e.message for e in errors[:FIRST_ERRORS]]
+    if stopped is not None and not errors:
+        first = [str(stopped)]
+    elif not whole and stopped is None:
+        # lxml's validating iterparse says nothing of a file that ends too soon: seen here
+        stopped = "no </iati-activities> at the end: the file is cut short, or not an IATI activity file"
+        first.append(stopped)
     return {
-        "ran": True, "valid": bool(valid), "errors": len(errors), "schema": str(schema),
-        "first_errors": [f"line {e.line}: {e.message}" for e in errors[:FIRST_ERRORS]],
+        "ran": True, "valid": stopped is None and not errors, "errors": max(len(errors), int(stopped is not None)),
+        "schema": str(schema), "first_errors": first,
     }
 
 
@@ -234,7 +299,8 @@ class _Identifiers:
 
 
 def _leaks(root, secrets: set[str]) -> list[str]:
-    """Texts or attribute values of the tree equal to a natural person's name or SIRET."""
+    """Texts or attribute values of the tree (an activity, as the export checks them) equal to
+    a natural person's name or SIRET."""
     if not secrets:
         return []
     found = []

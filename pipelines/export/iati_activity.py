@@ -1,4 +1,4 @@
-"""One `<iati-activity>` of the IATI export, built element by element in the XSD's order:
+"""One `<iati-activity>` of the IATI export, built detached, element by element in the XSD's order:
 a grant's (`grant_activity`) or a co-financed IATI activity's (`cofinancing_activity`),
 with its places, sectors, transactions and results, from what
 `pipelines.export.iati_warehouse` read. What each element holds, and why, is told in
@@ -84,8 +84,9 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def _activity(root, identifier: str, ref: str, name: str, generated: dt.datetime):
-    act = _sub(root, "iati-activity", {
+def _activity(identifier: str, ref: str, name: str, generated: dt.datetime):
+    """A detached `<iati-activity>`: the export writes it, then drops it (one in memory at a time)."""
+    act = etree.Element("iati-activity", {
         "last-updated-datetime": generated.isoformat(), XML_LANG: LANG,
         "default-currency": "EUR", "hierarchy": "1",
     })
@@ -144,12 +145,12 @@ def _flows(act, flows: list[dict], tally: Tally, *, orgs: tuple | None = None) -
                      f["value_date"] or f["transaction_date"], tally, provider=provider, receiver=receiver, flow=f)
 
 
-def grant_activity(root, g: dict, identifier: str, ref: str, name: str, data: dict, flows: list[dict],
-                    generated: dt.datetime, tally: Tally) -> None:
+def grant_activity(g: dict, identifier: str, ref: str, name: str, data: dict, flows: list[dict],
+                   generated: dt.datetime, tally: Tally) -> etree._Element:
     person = bool(g["is_natural_person"])
     linked = g["iati_identifier"]
     source = data["activities"].get(linked) if linked else None
-    act = _activity(root, identifier, ref, name, generated)
+    act = _activity(identifier, ref, name, generated)
     reference = g["reference_decision"]
     if person:
         title = PERSON_TITLE
@@ -194,12 +195,13 @@ def grant_activity(root, g: dict, identifier: str, ref: str, name: str, data: di
     _flows(act, flows, tally, orgs=((authority_ref, authority_name), receiver))
     if linked:
         _results(act, data["results"].get(linked, []))
+    return act
 
 
-def cofinancing_activity(root, a: dict, identifier: str, ref: str, name: str, data: dict,
-                          flows: list[dict], generated: dt.datetime, tally: Tally) -> None:
+def cofinancing_activity(a: dict, identifier: str, ref: str, name: str, data: dict,
+                         flows: list[dict], generated: dt.datetime, tally: Tally) -> etree._Element:
     original = a["iati_identifier"]
-    act = _activity(root, identifier, ref, name, generated)
+    act = _activity(identifier, ref, name, generated)
     title = _clean(a["title"]) or original
     _narrative(act, "title", title)
     _narrative(_sub(act, "description", {"type": "1"}), None, _clean(a["description"]) or title)
@@ -222,6 +224,7 @@ def cofinancing_activity(root, a: dict, identifier: str, ref: str, name: str, da
     _sectors(act, data["sectors"].get(original, []))
     _flows(act, flows, tally)
     _results(act, data["results"].get(original, []))
+    return act
 
 
 def _results(act, rows: list[dict]) -> None:
