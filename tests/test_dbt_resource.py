@@ -11,7 +11,7 @@ import re
 import subprocess
 
 from pipelines.dbt_project import DBT_EXECUTABLE, DBT_PROJECT, WarehouseDbt
-from pipelines.defs.models.assets import parse_kept_for
+from pipelines.defs.models.build import parse_kept_for
 
 
 def _manifest_nodes(kind: str) -> list[dict]:

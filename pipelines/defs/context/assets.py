@@ -12,10 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -23,12 +19,11 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from pipelines.context.dump import MANIFEST, drop_removed, read_one
-from pipelines.dbt_project import DBT_PROJECT, WAREHOUSE_ENV
+from pipelines.dbt_project import DBT_PROJECT
 from pipelines.defs.context.partitions import REGISTRY_FILES
 from pipelines.defs.context.resources import CONTEXT_ENV, RegistryDump
 from pipelines.defs.context.translator import REGISTRY_FILES_KEY, ContextTranslator
-from pipelines.defs.models.assets import _LinesToLog
-from pipelines.defs.models.metadata import with_table_metadata
+from pipelines.defs.models.build import dbt_build
 from pipelines.defs.models.translator import OWNERS
 
 CONTEXT_TAG = "tag:context"
@@ -78,21 +73,6 @@ def registry_files(context, registry_dump: RegistryDump) -> dg.MaterializeResult
     )
 
 
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """sql/profiles.yml and the macro context_parquet read their paths from dbt's environment."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def has_context(context_dir: Path) -> bool:
     return (context_dir / MANIFEST).exists() and any((context_dir / "transactions").glob("*/*/*.parquet"))
 
@@ -109,17 +89,4 @@ def context_models(context, dbt: DbtCliResource, warehouse: DuckDBResource, regi
     if not has_context(context_dir):
         context.log.warning(f"no context layer read at {context_dir}: the context models are not built")
         return
-    events, failure = [], None
-    target = DBT_PROJECT.project_dir / "target" / f"context-{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
-    with _environment(**{WAREHOUSE_ENV: warehouse.database, CONTEXT_ENV: str(context_dir)}), \
-            contextlib.redirect_stdout(_LinesToLog(context.log)):
-        invocation = dbt.cli(["build"], context=context, target_path=target)
-        try:
-            events.extend(invocation.stream())
-        except Exception as error:  # a failed model or check: its events are still reported
-            failure = error
-    with warehouse.get_connection() as conn:
-        yield from with_table_metadata(conn, events, context.assets_def)
-    if failure is not None:
-        raise failure
-    shutil.rmtree(target, ignore_errors=True)
+    yield from dbt_build(context, dbt, warehouse, env={CONTEXT_ENV: str(context_dir)})
