@@ -95,8 +95,10 @@ def test_a_materialisation_is_recorded_in_postgres(postgres, sample_dir, tmp_pat
         cur.execute("select count(*) from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION'")
         assert cur.fetchone()[0] == len(outcome.materialized)
         cur.execute("select count(*) from event_logs where dagster_event_type = 'ASSET_CHECK_EVALUATION'")
-        # every check of the graph ran once and was recorded
-        assert cur.fetchone()[0] == len(defs.get_repository_def().asset_graph.asset_check_keys)
+        # every check of the pipeline's graph ran once and was recorded (the IATI registry context,
+        # group `context`, has its own jobs: docs/context.md)
+        checks = {k for k in defs.get_repository_def().asset_graph.asset_check_keys if k.asset_key.path[0] != "context"}
+        assert cur.fetchone()[0] == len(checks)
     conn.close()
 
     with dg.DagsterInstance.get() as recorded:
