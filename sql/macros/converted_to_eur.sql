@@ -5,8 +5,9 @@
 --   (weekends, holidays); an older rate is no rate: the money is kept, flagged rate_missing;
 -- - currencies pegged to the euro (CFA francs...) at their legal parity, whatever the date;
 -- - euros as they are.
--- `transactions` names a relation with `currency_code` (upper case, the value's currency) and
--- `rate_date` (the date the value is to be converted on); `ecb_rates` and `pegged` name the
+-- - a value is converted on its value date, else its transaction's date; no currency is euros.
+-- `transactions` names a relation with `currency`, `value_date` and `transaction_date`; the rows
+-- come back with `currency_code` and `rate_date` (what the rate was looked up with); `ecb_rates` and `pegged` name the
 -- reference tables ref.ecb_rates and ref.pegged_currencies as the calling model imports them (its
 -- import CTEs, so its dependencies stay in its own text). Returns the rows of `transactions` with
 -- `eur_rate` (units of the currency per euro), `rate_published_on` and `has_rate`.
@@ -17,7 +18,13 @@
         r.rate_date as rate_published_on,
         r.eur_rate is not null
             and t.rate_date - r.rate_date <= r.max_age_days as has_rate,
-    from {{ transactions }} as t
+    from (
+        select
+            *,
+            coalesce(value_date, transaction_date) as rate_date,
+            upper(coalesce(currency, 'EUR')) as currency_code,
+        from {{ transactions }}
+    ) as t
     asof left join (
         select upper(currency) as currency, cast(date as date) as rate_date,
             cast(cast(eur_rate as varchar) as decimal(38, 10)) as eur_rate, 7 as max_age_days

@@ -72,8 +72,8 @@ parts as (
         s.sector_code,
         coalesce(s.category_code, 'unallocated') as category_code,
         f.amount_eur as flow_amount_eur,
-        cast(p.share * s.share as decimal(38, 10)) as share,
-        cast(f.amount_eur * cast(p.share * s.share as decimal(38, 10)) as decimal(38, 10)) as rounded_eur,
+        {{ part_share('p.share', 's.share') }} as share,
+        {{ rounded_part('f.amount_eur', 'p.share', 's.share') }} as rounded_eur,
     from flows as f
     inner join places as p on p.flow_id = f.flow_id
     inner join sectors as s on s.flow_id = f.flow_id
@@ -93,11 +93,6 @@ select
     location_code,
     sector_code,
     category_code,
-    case
-        when row_number() over (
-            partition by flow_id order by share desc, location_kind, location_code, sector_code, category_code
-        ) = 1
-            then flow_amount_eur - (sum(rounded_eur) over (partition by flow_id) - rounded_eur)
-        else rounded_eur
-    end as amount_eur,
+    {{ part_kept_whole('flow_amount_eur', 'rounded_eur',
+                       'share desc, location_kind, location_code, sector_code, category_code') }} as amount_eur,
 from parts

@@ -1,8 +1,5 @@
 with transactions as (
-    select
-        *,
-        coalesce(value_date, transaction_date) as rate_date,
-        upper(coalesce(currency, 'EUR')) as currency_code,
+    select *
     from {{ source('iati', 'transactions') }} as t
     semi join {{ ref('activity_copies') }} as k
         on k.iati_identifier = t.iati_identifier and k.source_file = t.source_file

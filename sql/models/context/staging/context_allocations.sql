@@ -65,12 +65,7 @@ location_shares as (
         activity_row,
         location_kind,
         location_code,
-        sum(
-            case
-                when places_with_percentage = places and percentage_total > 0 then money_div(percentage, percentage_total)
-                else money_div(1, places)
-            end
-        ) as share,
+        sum({{ percentage_share('percentage', 'percentage_total', 'places_with_percentage', 'places') }}) as share,
     from (
         select
             *,
@@ -110,12 +105,7 @@ sector_shares as (
         source_file,
         activity_row,
         category_code,
-        sum(
-            case
-                when sectors_with_percentage = sectors and percentage_total > 0 then money_div(percentage, percentage_total)
-                else money_div(1, sectors)
-            end
-        ) as share,
+        sum({{ percentage_share('percentage', 'percentage_total', 'sectors_with_percentage', 'sectors') }}) as share,
     from (
         select
             *,
@@ -189,8 +179,8 @@ parts as (
         p.location_code,
         s.category_code,
         t.value_eur as flow_value_eur,
-        cast(p.share * s.share as decimal(38, 10)) as share,
-        cast(t.value_eur * cast(p.share * s.share as decimal(38, 10)) as decimal(38, 10)) as rounded_eur,
+        {{ part_share('p.share', 's.share') }} as share,
+        {{ rounded_part('t.value_eur', 'p.share', 's.share') }} as rounded_eur,
     from transactions as t
     inner join places as p on p.flow_id = t.flow_id
     inner join sectors as s on s.flow_id = t.flow_id
@@ -205,11 +195,6 @@ select
     location_kind,
     location_code,
     category_code,
-    case
-        when row_number() over (
-            partition by flow_id order by share desc, location_kind, location_code, category_code
-        ) = 1
-            then flow_value_eur - (sum(rounded_eur) over (partition by flow_id) - rounded_eur)
-        else rounded_eur
-    end as amount_eur,
+    {{ part_kept_whole('flow_value_eur', 'rounded_eur', 'share desc, location_kind, location_code, category_code') }}
+        as amount_eur,
 from parts
