@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from pathlib import Path
+
+import duckdb
 
 from pipelines.dbt_project import DBT_EXECUTABLE, DBT_PROJECT, WarehouseDbt
 from pipelines.defs.models.build import parse_kept_for
@@ -41,3 +44,19 @@ def test_a_build_reports_every_model_and_every_dbt_test(built):
     assert tests <= evaluated, sorted(tests - evaluated)
     # what dbt parsed is kept beside the warehouse for its next run
     assert parse_kept_for(str(warehouse)).stat().st_size > 0
+
+
+def test_a_warehouse_named_relative_to_the_run_is_the_one_dbt_builds(built, sample_dir, tmp_path, monkeypatch):
+    """`make demo` names its warehouse `data/warehouse.duckdb`, relative to where it runs; dbt runs
+    in sql/, where that path would name another file (the demo failed so)."""
+    from pipelines.run import materialize_all
+
+    _, _, serving = built
+    monkeypatch.chdir(tmp_path)
+    outcome = materialize_all(sample_dir, Path("w.duckdb"), Path("s.duckdb"))
+    assert outcome.success, outcome.report_lines()
+    assert not (DBT_PROJECT.project_dir / "w.duckdb").exists()
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as here, \
+            duckdb.connect(str(serving), read_only=True) as there:
+        query = "select count(*), sum(committed_eur), sum(disbursed_eur) from {}"
+        assert here.execute(query.format("marts.funding")).fetchall() == there.execute(query.format("funding")).fetchall()

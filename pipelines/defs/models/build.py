@@ -76,7 +76,9 @@ def dbt_build(context, dbt: DbtCliResource, warehouse: DuckDBResource, env: Mapp
     if kept.exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(kept, target / PARTIAL_PARSE)
-    with environment({WAREHOUSE_ENV: warehouse.database, **(env or {})}), \
+    # dbt runs in sql/: a warehouse path relative to where the run started (`make demo`'s
+    # data/warehouse.duckdb) would name another file there
+    with environment({WAREHOUSE_ENV: str(Path(warehouse.database).absolute()), **(env or {})}), \
             contextlib.redirect_stdout(LinesToLog(context.log)):
         invocation = dbt.cli(["build"], context=context, target_path=target)
         try:
