@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -53,10 +54,11 @@ def test_a_warehouse_named_relative_to_the_run_is_the_one_dbt_builds(built, samp
 
     _, _, serving = built
     monkeypatch.chdir(tmp_path)
-    outcome = materialize_all(sample_dir, Path("w.duckdb"), Path("s.duckdb"))
+    name = f"warehouse-{uuid.uuid4().hex[:8]}.duckdb"  # a name no earlier run left anywhere
+    outcome = materialize_all(sample_dir, Path(name), Path("s.duckdb"))
     assert outcome.success, outcome.report_lines()
-    assert not (DBT_PROJECT.project_dir / "w.duckdb").exists()
-    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as here, \
+    assert not (DBT_PROJECT.project_dir / name).exists()
+    with duckdb.connect(str(tmp_path / name), read_only=True) as here, \
             duckdb.connect(str(serving), read_only=True) as there:
         query = "select count(*), sum(committed_eur), sum(disbursed_eur) from {}"
         assert here.execute(query.format("marts.funding")).fetchall() == there.execute(query.format("funding")).fetchall()
