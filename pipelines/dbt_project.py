@@ -16,9 +16,11 @@ import sys
 from functools import cached_property
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, DbtProject
+from dagster_dbt.asset_utils import get_updated_cli_invocation_params_for_context
 from packaging import version
 
+from pipelines.dbt_in_process import DbtInThisProcess, build_args
 from pipelines.settings import SQL_DIR
 
 # the environment variable sql/profiles.yml reads the warehouse's path from
@@ -30,8 +32,11 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 
 class WarehouseDbt(DbtCliResource):
-    """dagster-dbt's dbt resource without two start-up costs this project has no use for,
-    4.7 s of a 25 s sample build (docs/benchmarks.md, issue 18):
+    """dagster-dbt's dbt resource without the start-up costs this project has no use for
+    (docs/benchmarks.md, issue 18):
+
+    - `build` runs `dbt build` in this process (`pipelines.dbt_in_process`) rather than in a
+      `dbt` process that imports dbt again (~2.4 s of CPU at every build);
 
     - dagster-dbt asks `dbt --version` in a process of its own (2.5 s) to tell dbt Core from
       the Fusion engine; the executable here is the virtualenv's dbt (`DBT_EXECUTABLE`), whose
@@ -50,6 +55,23 @@ class WarehouseDbt(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - dagster-dbt's signature
         return None
+
+    def build(self, context, target_path: Path) -> DbtCliInvocation:
+        """`dbt build` of the step's selection, as `self.cli(["build"], context=context)` would
+        run it (same selection, through dagster-dbt's own function), in this process. Its
+        `stream()` gives the same materialisations and check results."""
+        params = get_updated_cli_invocation_params_for_context(
+            context=context, manifest={}, dagster_dbt_translator=DagsterDbtTranslator())
+        # a large selection runs in a temporary copy of the project holding a selectors file
+        project_dir = Path(params.dbt_project.project_dir if params.dbt_project else self.project_dir)
+        args = build_args(project_dir=project_dir, profiles_dir=Path(self.profiles_dir or project_dir),
+                          target_path=target_path, selection=params.selection_args,
+                          indirect_selection=params.indirect_selection)
+        return DbtCliInvocation(
+            process=DbtInThisProcess(args), manifest=params.manifest,
+            dagster_dbt_translator=params.dagster_dbt_translator, project_dir=project_dir,
+            target_path=target_path, raise_on_error=True, cli_version=self._cli_version,
+            project=params.dbt_project, context=context)
 
 
 def project_files(project_dir: Path = SQL_DIR) -> list[Path]:

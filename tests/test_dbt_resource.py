@@ -1,20 +1,25 @@
-"""The dbt resource skips two of dagster-dbt's start-up steps (pipelines/dbt_project.py,
-`WarehouseDbt`): what they found out must still hold. The dbt version it assumes is the one
-the `dbt` executable reports, and a build through it still reports every model of the
-project as materialised and every dbt test as a check — read from dbt's own manifest, not
-from the asset definitions."""
+"""The dbt resource skips dagster-dbt's start-up steps (pipelines/dbt_project.py,
+`WarehouseDbt`) and runs dbt in the step's process (pipelines/dbt_in_process.py): what they
+found out must still hold. The dbt version it assumes is the one the `dbt` executable reports;
+a build through it still reports every model of the project as materialised and every dbt test
+as a check — read from dbt's own manifest, not from the asset definitions; dbt in this process
+gives the results a `dbt` process prints, and lets go of the warehouse when it is done."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import duckdb
+import orjson
 
-from pipelines.dbt_project import DBT_EXECUTABLE, DBT_PROJECT, WarehouseDbt
+from pipelines.dbt_in_process import DbtInThisProcess, build_args
+from pipelines.dbt_project import DBT_EXECUTABLE, DBT_PROJECT, WAREHOUSE_ENV, WarehouseDbt
 from pipelines.defs.models.build import parse_kept_for
 
 
@@ -62,3 +67,54 @@ def test_a_warehouse_named_relative_to_the_run_is_the_one_dbt_builds(built, samp
             duckdb.connect(str(serving), read_only=True) as there:
         query = "select count(*), sum(committed_eur), sum(disbursed_eur) from {}"
         assert here.execute(query.format("marts.funding")).fetchall() == there.execute(query.format("funding")).fetchall()
+
+
+def _results(json_lines) -> dict[str, str]:
+    """unique_id -> status of each model and test result dbt reported."""
+    found = {}
+    for line in json_lines:
+        event = orjson.loads(line)
+        if event["info"]["name"] in {"LogModelResult", "LogTestResult"}:
+            found[event["data"]["node_info"]["unique_id"]] = event["data"]["node_info"]["node_status"]
+    return found
+
+
+def test_dbt_in_this_process_reports_what_a_dbt_process_prints_and_lets_go_of_the_warehouse(
+        built, tmp_path, monkeypatch):
+    _, warehouse, _ = built
+    selection = ["--select", "+funding_by_country"]
+    for name in ("process", "here"):
+        (tmp_path / f"{name}.duckdb").write_bytes(Path(warehouse).read_bytes())
+    printed = subprocess.run(
+        [DBT_EXECUTABLE, "build", *selection, "--project-dir", str(DBT_PROJECT.project_dir),
+         "--profiles-dir", str(DBT_PROJECT.project_dir), "--target-path", str(tmp_path / "t-process"),
+         "--log-format", "json"],
+        env={**os.environ, WAREHOUSE_ENV: str(tmp_path / "process.duckdb"),
+             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True, text=True, check=True).stdout.splitlines()
+
+    monkeypatch.setenv(WAREHOUSE_ENV, str(tmp_path / "here.duckdb"))
+    here = DbtInThisProcess(build_args(
+        project_dir=DBT_PROJECT.project_dir, profiles_dir=DBT_PROJECT.project_dir,
+        target_path=tmp_path / "t-here", selection=selection, indirect_selection=None))
+    lines = list(here.stdout)
+    assert here.wait() == 0
+
+    expected = _results(printed)
+    assert len(expected) >= 5 and set(expected.values()) <= {"success", "pass", "warn"}
+    assert _results(lines) == expected
+    assert (tmp_path / "t-here" / "dbt.log").stat().st_size > 0  # dbt's debug log, for a failed build
+    # another process may write the warehouse at once: dbt-duckdb's database was closed
+    writer = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('create table released as select 1')"
+    subprocess.run([sys.executable, "-c", writer, str(tmp_path / "here.duckdb")], check=True)
+
+
+def test_a_failing_dbt_build_in_this_process_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv(WAREHOUSE_ENV, str(tmp_path / "empty.duckdb"))
+    failing = DbtInThisProcess(build_args(
+        project_dir=DBT_PROJECT.project_dir, profiles_dir=DBT_PROJECT.project_dir,
+        target_path=tmp_path / "t", selection=["--select", "funding"], indirect_selection=None))
+    errors = [orjson.loads(line)["info"]["msg"] for line in failing.stdout
+              if orjson.loads(line)["info"]["level"] == "error"]
+    assert failing.wait() == 1
+    assert any("funding" in message for message in errors), errors

@@ -23,10 +23,9 @@ import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
-from pipelines.dbt_project import DBT_PROJECT, WAREHOUSE_ENV
+from pipelines.dbt_project import DBT_PROJECT, WAREHOUSE_ENV, WarehouseDbt
 from pipelines.defs.models.metadata import with_table_metadata
 
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -66,7 +65,7 @@ class LinesToLog(io.TextIOBase):
         return len(text)
 
 
-def dbt_build(context, dbt: DbtCliResource, warehouse: DuckDBResource, env: Mapping[str, str] | None = None):
+def dbt_build(context, dbt: WarehouseDbt, warehouse: DuckDBResource, env: Mapping[str, str] | None = None):
     """Run `dbt build` on the asset's selection; yield its materialisations and check results
     with the tables' metadata; raise dbt's error after reporting what was built."""
     events, failure = [], None
@@ -80,7 +79,7 @@ def dbt_build(context, dbt: DbtCliResource, warehouse: DuckDBResource, env: Mapp
     # data/warehouse.duckdb) would name another file there
     with environment({WAREHOUSE_ENV: str(Path(warehouse.database).absolute()), **(env or {})}), \
             contextlib.redirect_stdout(LinesToLog(context.log)):
-        invocation = dbt.cli(["build"], context=context, target_path=target)
+        invocation = dbt.build(context, target)
         try:
             events.extend(invocation.stream())
         except Exception as error:  # a failed model or check: its events are still reported
