@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from pipelines.dbt_project import DBT_PROJECT, prepare
+from pipelines.dbt_project import DBT_PROJECT, WarehouseDbt, prepare
 from pipelines.defs.models.build import dbt_build
 from pipelines.defs.models.translator import WarehouseTranslator
 
@@ -28,5 +28,5 @@ if os.environ.get("DAGSTER_IS_DEV_CLI"):
 
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=WarehouseTranslator(),
             exclude="tag:context")
-def warehouse_models(context, dbt: DbtCliResource, warehouse: DuckDBResource):  # `context` unannotated: Dagster cannot check string hints
+def warehouse_models(context, dbt: WarehouseDbt, warehouse: DuckDBResource):  # `context` unannotated: Dagster cannot check string hints
     yield from dbt_build(context, dbt, warehouse)
