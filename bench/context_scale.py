@@ -4,8 +4,11 @@ dump against a bare lxml pass over the same files, on the same cores, in the sam
     nice -n 10 .venv/bin/python -m bench.context_scale [--mb 9000] [--publishers 1600] [--workers 2]
 
 - the dump: `solidarity sample --registry N --registry-mb MB` into bench/out/registry-<MB>mb/
-  (written once, kept: ~10 MB/s per worker);
-- *bare*: every activity file parsed by lxml `iterparse` (elements cleared as they end, the
+  (written once, kept: ~10 MB/s per worker on a quiet machine). With `--copies K`, a dump of
+  MB/K megabytes and N/K publishers is written once and laid out K times under other publisher
+  names (hard links: no disk, same bytes), so a 9 GB dump takes the time of a 1 GB one;
+- *bare*: every activity file (organisation files, which the context sets aside unread per the
+  registry's metadata, left out) parsed by lxml `iterparse` (elements cleared as they end, the
   reader's own way to keep memory flat), spread over the same number of processes, each file
   whole to one process, largest first — the least any reader of these files can cost;
   measured before and after the context run, the ratio taken against their mean (the machine
@@ -38,7 +41,9 @@ SOLIDARITY = ROOT / ".venv" / "bin" / "solidarity"
 POLL_S = 0.2
 
 
-def ensure_dump(mb: int, publishers: int, workers: int) -> Path:
+def ensure_dump(mb: int, publishers: int, workers: int, copies: int = 1) -> Path:
+    if copies > 1:
+        return copied_dump(ensure_dump(mb // copies, max(1, publishers // copies), workers), copies)
     dump = OUT / f"registry-{mb}mb"
     done = dump / ".complete"
     if not done.exists():
@@ -49,8 +54,40 @@ def ensure_dump(mb: int, publishers: int, workers: int) -> Path:
     return dump
 
 
+def copied_dump(base: Path, copies: int) -> Path:
+    """`base` laid out `copies` times, publisher <p> as <p>-c<k> (data and metadata), hard-linked."""
+    dump = base.with_name(f"{base.name}-x{copies}")
+    done = dump / ".complete"
+    if done.exists():
+        return dump
+    shutil.rmtree(dump, ignore_errors=True)
+    for k in range(1, copies + 1):
+        for folder in ("data", "metadata"):
+            for source in (base / folder).rglob("*"):
+                if source.is_dir():
+                    continue
+                relative = source.relative_to(base / folder)
+                first = relative.parts[0]
+                renamed = (f"{Path(first).stem}-c{k}{Path(first).suffix}" if len(relative.parts) == 1
+                           else f"{first}-c{k}")
+                target = dump / folder / renamed / Path(*relative.parts[1:]) if len(relative.parts) > 1 \
+                    else dump / folder / renamed
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(source, target)
+    done.write_text(f"{base.name} laid out {copies} times by bench.context_scale\n")
+    return dump
+
+
 def activity_files(dump: Path) -> list[Path]:
-    return sorted((dump / "data").glob("*/*.xml"), key=lambda p: p.stat().st_size, reverse=True)
+    """The dump's activity files, largest first: organisation files (per the registry's metadata,
+    as `solidarity context` tells them) are set aside unread by the context, so not parsed here."""
+    from pipelines.context.dump import file_task
+
+    files = []
+    for path in (dump / "data").glob("*/*.xml"):
+        if file_task(dump, dump, path.parent.name, path, {}).filetype != "organisation":
+            files.append(path)
+    return sorted(files, key=lambda p: p.stat().st_size, reverse=True)
 
 
 def _bare_one(path: str) -> int:
@@ -136,12 +173,13 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=9000)
     parser.add_argument("--publishers", type=int, default=1600)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--bare-worker")
     args = parser.parse_args()
     if args.bare_worker:
         return bare_worker(args.workers, args.bare_worker)
 
-    dump = ensure_dump(args.mb, args.publishers, args.workers)
+    dump = ensure_dump(args.mb, args.publishers, args.workers, args.copies)
     size_mb = sum(p.stat().st_size for p in activity_files(dump)) / 1e6
     out = OUT / f"context-{args.mb}mb"
     shutil.rmtree(out, ignore_errors=True)
@@ -152,11 +190,11 @@ def main() -> None:
     unchanged = context(dump, out, args.workers)
     changed_file = activity_files(dump)[len(activity_files(dump)) // 2]
     original = changed_file.read_bytes()
-    try:
-        changed_file.write_bytes(original + b"\n<!-- bench.context_scale: same activities, another sha256 -->\n")
+    try:  # a new file put in its place: a hard-linked copy's other names keep their bytes
+        _replace(changed_file, original + b"\n<!-- bench.context_scale: same activities, another sha256 -->\n")
         one_changed = context(dump, out, args.workers)
     finally:
-        changed_file.write_bytes(original)
+        _replace(changed_file, original)
     bare_wall = (before["wall_s"] + after["wall_s"]) / 2
     bare_cpu = (before["cpu_s"] + after["cpu_s"]) / 2
 
@@ -179,6 +217,12 @@ def main() -> None:
                       "bare_after": _summary(after), "unchanged": _summary(unchanged),
                       "one_changed": _summary(one_changed),
                       "wall_ratio": first["wall_s"] / bare_wall, "cpu_ratio": first["cpu_s"] / bare_cpu}))
+
+
+def _replace(path: Path, content: bytes) -> None:
+    tmp = path.with_name(path.name + ".bench-tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
 
 
 def _summary(run: dict) -> dict:

