@@ -57,7 +57,11 @@ def _ingest(tmp_path: Path, files: list[Path], batch_size: int):
     return conn, stats
 
 
-def test_a_file_refused_after_some_batches_leaves_no_row(tmp_path):
+@pytest.mark.parametrize("append_rows", [1, 50_000], ids=["appended-each-batch", "held-until-the-end"])
+def test_a_file_refused_after_some_batches_leaves_no_row(tmp_path, monkeypatch, append_rows):
+    """The warehouse holds a file's batches until APPEND_ROWS rows wait: a refused file's rows must
+    go whether its first batches were already appended or still held."""
+    monkeypatch.setattr("pipelines.warehouse.APPEND_ROWS", append_rows)
     good_dir, bad_dir = tmp_path / "good", tmp_path / "bad"
     good_dir.mkdir(), bad_dir.mkdir()
     good = _five_activities(good_dir)
