@@ -33,7 +33,7 @@ from dashboard import constant_euros, data, snapshot
 from dashboard.built_once import built_once, default_root
 from dashboard.filters import Filters, parse, to_query
 from dashboard.i18n import LOCALES, catalog, lang_of, t
-from dashboard.specs import SPECS
+from dashboard.specs import BY_DATASET, SPECS
 from pipelines.inert import XLSX_OPTIONS, inert_frame
 
 # The programme publishes its data under Etalab's open licence, the French public-sector default.
@@ -54,14 +54,17 @@ FORMATS = {
 DATASETS: dict[str, Callable[[Filters], pl.DataFrame]] = {s.dataset: s.frame for s in SPECS if s.download}
 
 
-def provenance() -> dict[str, str]:
+def provenance(source: str | None = None, sample: bool = False) -> dict[str, str]:
+    """What every file carries about itself; `source`: a chart spec's own (the registry's), else the
+    region's; `sample`: that source is generated data, whatever the region's is."""
     info = snapshot.snapshot_info()
+    is_sample = info.is_sample or sample
     return {
-        "source": SOURCE + (" — DONNÉES D'EXEMPLE, NON OFFICIELLES" if info.is_sample else ""),
+        "source": (source or SOURCE) + (" — DONNÉES D'EXEMPLE, NON OFFICIELLES" if is_sample else ""),
         "licence": LICENCE,
         "built_at": info.built_at,
         "snapshot_version": info.version,
-        "is_sample": str(info.is_sample).lower(),
+        "is_sample": str(is_sample).lower(),
     }
 
 
@@ -163,8 +166,9 @@ def register(server: flask.Flask) -> None:
         if dataset not in DATASETS or fmt not in FORMATS:
             flask.abort(404)
         filters = parse(flask.request.args.to_dict(), data.filter_allowlists())
-        meta = provenance()
-        if filters.constant_euros:  # the amounts' basis travels in the file (`meta_euros`), named
+        chart = BY_DATASET[dataset]
+        meta = provenance(chart.source, bool(chart.sample and chart.sample()))
+        if filters.constant_euros and chart.constant_euros:  # the amounts' basis travels in the file (`meta_euros`), named
             meta["euros"] = t("euros.basis", filters.lang, year=constant_euros.price_base())
         # the key is the format and the validated filters (language included), not the raw query:
         # `?x=1` cannot force a new build, and a French and an English spreadsheet CSV are two files

@@ -119,7 +119,9 @@ def to_query(filters: Filters) -> str:
 
 
 # A page's display options (not filters): a click keeps them; each page validates its own.
-VIEW_OPTIONS = {"measure": ("committed_eur", "disbursed_eur"), "per": ("capita",)}
+# `share_order`: the world page's share table's orders (their columns: dashboard/others_blocks.ORDERS)
+VIEW_OPTIONS = {"measure": ("committed_eur", "disbursed_eur"), "per": ("capita",),
+                "share_order": ("share", "region", "registry", "name")}
 
 
 def merge(search: str | None, assignment: str, allowed: Allowed) -> str:

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Callable
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import data, describe, grants_data, outcomes_data, quality_data
+from dashboard import data, describe, grants_data, others_data, outcomes_data, quality_data
 from dashboard.charts.at_home import campaign_reach_bars, departements_map
 from dashboard.charts.flows import flows_sankey
 from dashboard.charts.money import funding_by_year
+from dashboard.charts.others import share_bars, share_words
 from dashboard.charts.sectors import sectors_treemap
 from dashboard.charts.world import world_map
 from dashboard.filters import Filters
@@ -54,6 +55,11 @@ class Embed:
     defaults: dict = field(default_factory=dict)
 
 
+# The "Autres bailleurs" figures: other publishers' money, as the IATI registry's dump has it
+REGISTRY_SOURCE = ("Registre IATI (iatiregistry.org), fichiers d'activités des éditeurs, lus par la couche de "
+                   "contexte (docs/context.md) ; part de la Région : ses engagements")
+
+
 @dataclass(frozen=True)
 class ChartSpec:
     dataset: str
@@ -65,6 +71,9 @@ class ChartSpec:
     section: str = ""  # its block on that page (the block's id)
     embed: Embed | None = None
     download: bool = True  # offered as /download/<dataset>.<format>
+    source: str | None = None  # whose figures, when not the region's own sources (the files' meta_source)
+    constant_euros: bool = True  # False: current euros whatever `euros=` asks (no meta_euros in its files)
+    sample: Callable[[], bool] | None = None  # its own source is generated data (labelled as sample)
 
 
 @cache
@@ -156,6 +165,22 @@ SPECS: tuple[ChartSpec, ...] = (
               page="/", download=False,
               embed=Embed("kpi", ("years", "indicator", "euros"), "kpis", shape=_one_kpi,
                           defaults={"indicator": "committed_eur"})),
+    # "Autres bailleurs" (issue 19): the IATI registry's money beside the region's, from the context
+    # marts when the snapshot has them (empty frames otherwise); current euros only
+    ChartSpec("other_funders", others_data.top_funders,
+              (C("funder_rank", "number"), C("publisher", "text"), C("org_type_name", "text"), *MONEY),
+              page="/country", section="country-others-funders", source=REGISTRY_SOURCE, constant_euros=False,
+              sample=others_data.is_sample),
+    ChartSpec("other_funders_by_category", others_data.by_category,
+              (C("category_name", "text"), C("region_committed_eur", "euros"), C("registry_committed_eur", "euros"),
+               C("region_committed_share", "percent")),
+              share_bars, share_words, page="/country", section="country-others-categories", source=REGISTRY_SOURCE, constant_euros=False,
+              sample=others_data.is_sample),
+    ChartSpec("region_share_by_country", lambda f: others_data.region_share(f, countries_only=True),
+              (C("name_{lang}", "text"), C("region_committed_eur", "euros"), C("registry_committed_eur", "euros"),
+               C("region_committed_share", "percent")),
+              page="/world", section="world-region-share", source=REGISTRY_SOURCE, constant_euros=False,
+              sample=others_data.is_sample),
     # the data-quality page's tables and the analysts' files: whole tables, no figure
     *(ChartSpec(name, _whole(name), page="/quality")
       for name in ("data_quality", "data_dictionary", "rejected_counts", "money_reconciliation", "negative_money",

@@ -25,6 +25,8 @@ import polars as pl
 from pipelines.settings import SQL_DIR
 
 UNDOCUMENTED = "(not documented)"
+# the registry context's marts (docs/context.md), published when the warehouse holds them
+CONTEXT_MARTS_DIR = "models/context/marts/"
 
 REFERENCE_SOURCES = {"targets": "data/config/targets.toml"}
 PUBLISH_SOURCE = "pipelines/publish.py"
@@ -42,6 +44,16 @@ WRITTEN_BY_PYTHON: dict[tuple[str, str], tuple[str, str | None]] = {
     ("manifest", "code_version"): ("Git commit of the code that built it", None),
     ("manifest", "snapshot_version"): ("Hash of the code, SQL and input files: same inputs, same version", None),
     ("manifest", "is_sample"): ("True when built from the generated sample data, not real files", "boolean"),
+    # the registry context's provenance (pipelines/context/provenance.py), published with its marts
+    ("context_source", "context_dir"): ("Name of the folder the context layer was read into", None),
+    ("context_source", "dump_dir"): ("Name of the IATI registry dump folder it was read from", None),
+    ("context_source", "files"): ("Activity files read", "count"),
+    ("context_source", "publishers"): ("Publishers whose files were read", "count"),
+    ("context_source", "activities"): ("Activities accepted by the IATI reader", "count"),
+    ("context_source", "activities_rejected"): ("Activities the IATI reader rejected (reasons in the layer)", "count"),
+    ("context_source", "read_at"): ("When the dump was last read (UTC)", "timestamp"),
+    ("context_source", "is_sample"): ("True when the dump was generated (`solidarity sample --registry`)", "boolean"),
+    ("context_source", "manifest_sha256"): ("sha256 of the context layer's manifest.json", None),
     (DICTIONARY_TABLE, "table_name"): ("Table of the snapshot", None),
     (DICTIONARY_TABLE, "column_name"): ("Column of that table", None),
     (DICTIONARY_TABLE, "position"): ("Position of the column in the table", None),
@@ -62,7 +74,8 @@ def column_meanings(manifest: Path = MANIFEST) -> dict[tuple[str, str], tuple[st
 def _read_meanings(manifest: Path, _mtime_ns: int) -> dict[tuple[str, str], tuple[str, str | None]]:
     parsed = json.loads(manifest.read_text(encoding="utf-8"))
     tables = [(n["name"], n) for n in parsed["nodes"].values()
-              if n["resource_type"] == "model" and n["config"].get("schema") == "marts"]
+              if n["resource_type"] == "model" and (n["config"].get("schema") == "marts"
+                                                    or n["original_file_path"].startswith(CONTEXT_MARTS_DIR))]
     tables += [(PUBLISHED_SOURCES[s["source_name"]].get(s["name"], s["name"]), s)
                for s in parsed["sources"].values() if s["source_name"] in PUBLISHED_SOURCES]
     meanings = {(table, c["name"]): (c["description"], c["meta"].get("unit"))
@@ -75,8 +88,11 @@ def describe(table: str, column: str) -> tuple[str, str | None]:
 
 
 def source_of(table: str) -> str:
-    if (SQL_DIR / "models" / "marts" / f"{table}.sql").exists():
-        return f"sql/models/marts/{table}.sql"
+    for folder in ("models/marts/", CONTEXT_MARTS_DIR):
+        if (SQL_DIR / folder / f"{table}.sql").exists():
+            return f"sql/{folder}{table}.sql"
+    if table == "context_source":
+        return "pipelines/context/provenance.py"
     if table in REFERENCE_SOURCES:
         return REFERENCE_SOURCES[table]
     if (SQL_DIR.parent / "data" / "reference" / f"{table}.csv").exists():

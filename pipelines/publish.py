@@ -36,6 +36,13 @@ SNAPSHOT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "models" / "marts").glo
 # consumer_prices: the dashboard's constant euros (docs/money-rules.md) read it from the snapshot
 SNAPSHOT_REFERENCE = ("countries", "dac_sectors", "dac_categories", "iati_regions", "departements", "regions", "targets",
                       "consumer_prices")
+# The context marts (sql/models/context/marts/, docs/context.md): other publishers' money from the IATI
+# registry, organisations' published data naming no natural person (the privacy scan below checks all
+# the same). Published when the warehouse holds all of them (the `context_marts` job built them), with
+# `context_source` (pipelines/context/provenance.py: which dump, read when, sample or not) and a manifest
+# row (source `context`) whose sha256 is the context manifest's, so the snapshot's version follows it.
+CONTEXT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "models" / "context" / "marts").glob("*.sql")))
+CONTEXT_SOURCE = "context_source"
 IDENTIFYING_FIELDS = ("nomBeneficiaire", "beneficiaire_nom", "idBeneficiaire", "beneficiaire_id", "objet",
                       "nom", "organiser_name", "nom_organisateur", "title", "titre", "SUMMARY", "ORGANIZER",
                       "siret_beneficiaire")  # a payment's beneficiary: a sole trader's SIRET names a person
@@ -96,6 +103,9 @@ def publish_snapshot(
             [{"source": folder, "source_file": relative.as_posix(), "sha256": None, "size_bytes": None,
               "modified_at": None, "rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "error": NOT_READ}
              for folder, relative in unread], schema=loads.schema)])
+    context = context_published(warehouse)
+    if context is not None:
+        loads = pl.concat([loads, context_load_row(context, loads.schema)])
     code = code_version()
     version = snapshot_version([h for h in loads["sha256"].to_list() if h], code)
     built_at = datetime.now(timezone.utc).replace(microsecond=0)
@@ -122,6 +132,9 @@ def publish_snapshot(
             warehouse.execute(f"create table {alias}.main.{mart} as select * from marts.{mart}")
         for ref in SNAPSHOT_REFERENCE:
             warehouse.execute(f"create table {alias}.main.{ref} as select * from ref.{ref}")
+        if context is not None:
+            for mart in (*CONTEXT_MARTS, CONTEXT_SOURCE):
+                warehouse.execute(f"create table {alias}.main.{mart} as select * from context.{mart}")
         warehouse.execute(
             f"""
             create table {alias}.main.rejected_rows as
@@ -157,6 +170,25 @@ def publish_snapshot(
     _fsync(serving_path.parent)
     return {"snapshot_version": version, "built_at": built_at.isoformat(), "code_version": code,
             "path": str(serving_path), "size_bytes": serving_path.stat().st_size}
+
+
+def context_published(warehouse: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """The context's source row when the warehouse holds every context mart and it, else None
+    (no context built: the snapshot is as it always was)."""
+    if not all(_has_table(warehouse, "context", t) for t in (*CONTEXT_MARTS, CONTEXT_SOURCE)):
+        return None
+    return warehouse.sql(f"select * from context.{CONTEXT_SOURCE}").pl()
+
+
+def context_load_row(context: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """The manifest's row of the context: its manifest file, hash, when read, activities."""
+    row = context.row(0, named=True)
+    return pl.DataFrame([{
+        "source": "context", "source_file": "manifest.json",  # relative to the context folder, as every source_file
+        "sha256": row["manifest_sha256"], "size_bytes": None, "modified_at": row["read_at"],
+        "rows_read": row["activities"] + row["activities_rejected"], "rows_accepted": row["activities"],
+        "rows_rejected": row["activities_rejected"], "error": None,
+    }]).cast({k: v for k, v in schema.items()}, strict=False).select(list(schema))
 
 
 def remove_stale_temps(serving_path: Path) -> list[Path]:

@@ -4,8 +4,9 @@ One page per place money goes to (a country, or an IATI region: the same page wi
 country's context): its names, its context (LDC status, DAC region, population, with the
 population's caveat), what was committed and paid there ("non suivi" where no payment can be
 known: reconcile.py's rule, one home), its money by year, programme and DAC category, the
-region's organisations active there (natural persons counted, never named), its largest
-grants (each opening its project page) and its results as reported in IATI.
+region's organisations active there (natural persons counted, never named), who else funds there
+("Autres bailleurs": the IATI registry's publishers and the region's share, dashboard/others_blocks.py),
+its largest grants (each opening its project page) and its results as reported in IATI.
 
 The place is the page itself, never a `country=` filter; the other filters (`years`,
 `programme`, `sector`, `euros`, `lang`) are kept as on every page. A code the snapshot has no
@@ -20,7 +21,7 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, describe, grants_data, outcomes_data, reconcile, reconcile_data, security
+from dashboard import data, describe, grants_data, others_blocks, outcomes_data, reconcile, reconcile_data, security
 from dashboard.charts.money import funding_by_year, money_bars
 from dashboard.components import chart_block, euros_switch, filter_bar, table
 from dashboard.figures import sized_by_css
@@ -70,6 +71,8 @@ def layout(code: str | None = None, **query) -> html.Div:
         _context(code, info, lang),
         _kpis(here, lang),
         *_money(here, lang),
+        # who else funds here, from the IATI registry when the snapshot carries it (issue 19)
+        *others_blocks.country_blocks(here, lang),
         _organisations(here, lang),
         _grants(here, filters, lang),
         _results(here, lang),

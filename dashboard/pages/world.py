@@ -3,6 +3,8 @@
 Two switches live in the URL beside the filters: `measure=disbursed_eur` (committed by
 default) and `per=capita` (euros per inhabitant instead of total euros). Map, description
 and table follow both; the download always carries population and per-capita columns.
+Below the map, the region's share of all the money the IATI registry knows per country (issue 19,
+dashboard/others_blocks.py), sorted as `share_order=` says (share by default).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import dash
 import polars as pl
 from dash import dcc, html
 
-from dashboard import data, describe, reconcile
+from dashboard import data, describe, others_blocks, reconcile
 from dashboard.charts.world import world_map
 from dashboard.components import PROFILE, euros_switch, filter_bar, spec_block, table
 from dashboard.figures import sized_by_css
@@ -26,15 +28,18 @@ dash.register_page(__name__, path="/world", name="world", order=2)
 PATH = "/world"
 MEASURES = ("committed_eur", "disbursed_eur")
 PER_CAPITA = "capita"
+SHARE_ORDER = "share"  # the region's share table, largest share first unless `share_order=` says
 WORLD = spec("funding_by_country")
 
 
-def layout(measure: str | None = None, per: str | None = None, **query) -> html.Div:
+def layout(measure: str | None = None, per: str | None = None, share_order: str | None = None,
+           **query) -> html.Div:
     allowed = data.filter_allowlists()
     filters = parse(query, allowed)
     lang = filters.lang
     measure = measure if measure in MEASURES else "committed_eur"
     per_capita = per == PER_CAPITA
+    share_order = share_order if share_order in others_blocks.ORDERS else SHARE_ORDER
     places = WORLD.frame(filters)
     countries = places.filter(pl.col("location_kind") == "country")
     others = places.filter(pl.col("location_kind") != "country").with_columns(
@@ -46,12 +51,12 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
     name = "name_en" if lang == "en" else "name_fr"
     switches = html.Div([
         html.P([
-            dcc.Link(t(m, lang), href=href(filters, m, per_capita),
+            dcc.Link(t(m, lang), href=href(filters, m, per_capita, share_order),
                      className="year-link" + (" active" if m == measure else ""), id=f"measure-{m}")
             for m in MEASURES
         ], className="year-links"),
         html.P([
-            dcc.Link(t(label, lang), href=href(filters, measure, on),
+            dcc.Link(t(label, lang), href=href(filters, measure, on, share_order),
                      className="year-link" + (" active" if on == per_capita else ""), id=f"per-{key}")
             for key, label, on in (("total", "absolute_amounts", False), ("capita", "per_capita", True))
         ], className="year-links"),
@@ -70,7 +75,7 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
                    ("disbursed_text", t("disbursed_eur", lang), "text")]
     return html.Div([
         html.H2(t("world", lang)),
-        euros_switch(filters, PATH, lang, link_to=lambda view: href(view, measure, per_capita)),
+        euros_switch(filters, PATH, lang, link_to=lambda view: href(view, measure, per_capita, share_order)),
         filter_bar(filters, PATH, lang, years=allowed.years),
         switches,
         # the map's total said as the programme's, part by part (issue 15)
@@ -93,6 +98,9 @@ def layout(measure: str | None = None, per: str | None = None, **query) -> html.
                 html.P(missing_population(countries, name, lang), className="hint", id="world-no-population"),
             ], className="side-panel"),
         ], className="two-columns"),
+        # the region's share of all the money the IATI registry knows, per country (issue 19)
+        others_blocks.world_block(filters, lang, share_order,
+                                  lambda order: href(filters, measure, per_capita, order) + "#world-region-share"),
     ])
 
 
@@ -104,11 +112,13 @@ def missing_population(countries: pl.DataFrame, name: str, lang: str) -> str:
     return t("no_population", lang, countries=", ".join(missing))
 
 
-def href(filters, measure: str, per_capita: bool) -> str:
-    """This page's URL for the filters and both switches (defaults left out)."""
+def href(filters, measure: str, per_capita: bool, share_order: str = "share") -> str:
+    """This page's URL for the filters, both switches and the share table's order (defaults left out)."""
     params = to_params(filters)
     if measure != "committed_eur":
         params["measure"] = measure
     if per_capita:
         params["per"] = PER_CAPITA
+    if share_order != SHARE_ORDER:
+        params["share_order"] = share_order
     return PATH + ("?" + urlencode(params) if params else "")

@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import os
 import time
+from datetime import datetime, timezone
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from collections.abc import Iterator
 from typing import Callable
 
 from pipelines.context.files import FileTask, drop_outputs, read_file
+from pipelines.settings import SAMPLE_MARKER
 
 MANIFEST = "manifest.json"
 MANIFEST_LOCK = ".manifest.lock"
@@ -109,10 +111,10 @@ def read_dump(
             report.activities_read += entry.get("rows_accepted", 0)
         done += 1
         if done % SAVE_EVERY == 0:
-            save_manifest(out_dir, manifest)
+            save_manifest(out_dir, manifest, dump_source(dump_dir))
             if progress:
                 progress(f"context: {done}/{len(tasks)} files")
-    save_manifest(out_dir, manifest)
+    save_manifest(out_dir, manifest, dump_source(dump_dir))
 
     for key, entry in sorted(manifest.items()):
         if entry["status"] == "refused":
@@ -194,11 +196,28 @@ def load_manifest(out_dir: Path) -> dict[str, dict]:
     return json.loads(path.read_text(encoding="utf-8"))["files"]
 
 
-def save_manifest(out_dir: Path, files: dict[str, dict]) -> None:
+def dump_source(dump_dir: Path) -> dict:
+    """Where the layer was read from and when, and whether the dump is generated (the marker
+    `solidarity sample --registry` writes): the manifest's `dump`, carried into the serving snapshot
+    (pipelines/context/provenance.py) so the dashboard can say "données d'exemple"."""
+    return {"folder": str(Path(dump_dir).resolve()), "is_sample": (Path(dump_dir) / SAMPLE_MARKER).exists(),
+            "read_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+
+
+def load_dump_source(out_dir: Path) -> dict | None:
     path = out_dir / MANIFEST
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get("dump")
+
+
+def save_manifest(out_dir: Path, files: dict[str, dict], dump: dict | None = None) -> None:
+    """`dump`: the run's `dump_source`; None keeps the one the manifest already has."""
+    path = out_dir / MANIFEST
+    dump = dump or load_dump_source(out_dir)
     tmp = path.with_name(f".{MANIFEST}.tmp")
-    tmp.write_text(json.dumps({"files": files}, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                   encoding="utf-8")
+    tmp.write_text(json.dumps({"files": files, **({"dump": dump} if dump else {})},
+                              indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -210,15 +229,16 @@ def save_manifest(out_dir: Path, files: dict[str, dict]) -> None:
 
 
 @contextlib.contextmanager
-def locked_manifest(out_dir: Path) -> Iterator[dict[str, dict]]:
-    """The manifest, held under an exclusive lock and saved when the block ends without error."""
+def locked_manifest(out_dir: Path, dump_dir: Path | None = None) -> Iterator[dict[str, dict]]:
+    """The manifest, held under an exclusive lock and saved when the block ends without error
+    (with `dump_dir`, as read from that dump now)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with (out_dir / MANIFEST_LOCK).open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             manifest = load_manifest(out_dir)
             yield manifest
-            save_manifest(out_dir, manifest)
+            save_manifest(out_dir, manifest, dump_source(dump_dir) if dump_dir is not None else None)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -235,8 +255,8 @@ def read_one(dump_dir: str | Path, out_dir: str | Path, relpath: str) -> dict:
     with locked_manifest(out_dir) as manifest:
         task = file_task(dump_dir, out_dir, publisher, path, manifest)
     entry = read_file(task)  # outside the lock: other files are read meanwhile
-    if entry["status"] != "skipped":
-        with locked_manifest(out_dir) as manifest:
+    with locked_manifest(out_dir, dump_dir) as manifest:  # a skipped file too: the dump was read now
+        if entry["status"] != "skipped":
             manifest[relpath] = entry
     return entry
 
@@ -247,7 +267,7 @@ def drop_removed(dump_dir: str | Path, out_dir: str | Path) -> list[str]:
     if not dump_dir.is_dir():  # a dump folder missing (unmounted?) is not every file removed
         raise FileNotFoundError(f"no dump folder at {dump_dir}")
     present = {f"{publisher}/{path.name}" for publisher, path in dump_files(dump_dir)}
-    with locked_manifest(out_dir) as manifest:
+    with locked_manifest(out_dir, dump_dir) as manifest:
         gone = sorted(set(manifest) - present)
         for key in gone:
             entry = manifest.pop(key)

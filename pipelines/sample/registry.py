@@ -13,6 +13,7 @@ registry's `group_show` of the publisher and `metadata/<publisher>/<dataset>.jso
                                                         publisher_organization_type, publisher_country
     metadata/<publisher>/<dataset>.json                 name, organization, extras (filetype,
                                                         iati_version, activity_count), resources
+    SAMPLE-DATA.txt                                     marks the dump as generated (no real dump has it)
 
 Shape:
 - Publisher sizes are log-normal (sigma 2.0, `SIZE_SIGMA`): most publishers hold tens of activities
@@ -53,6 +54,7 @@ from lxml import etree
 
 from pipelines.sample import vocab
 from pipelines.sample.iati_xml import GENERATED_AT, XML_LANG, narrative, sub
+from pipelines.settings import SAMPLE_MARKER
 
 SIZE_SIGMA = 2.0
 MEDIAN_ACTIVITIES = 40
@@ -130,6 +132,12 @@ def write_registry(
     independent (each its own random stream), so `workers` processes give the same bytes, sooner
     (~10 MB/s per process here: about 8 minutes for a 9 GB dump on 2 cores)."""
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    # invented publishers and money: the context reader carries this marker into its manifest, the
+    # snapshot and the dashboard ("données d'exemple"), as `solidarity sample` marks its raw folder
+    (out / SAMPLE_MARKER).write_text(
+        f"Generated IATI registry dump (solidarity sample --registry {publishers}, seed {seed}): "
+        "invented publishers and figures, not the real registry.\n", encoding="utf-8")
     counts = {"publishers": 0, "activity files": 0, "organisation files": 0, "activities": 0,
               "transactions": 0, "bytes": 0}
     plan = plan_publishers(publishers, seed, target_mb)

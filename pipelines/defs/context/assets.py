@@ -19,6 +19,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from pipelines.context.dump import MANIFEST, drop_removed, read_one
+from pipelines.context.provenance import SOURCE_TABLE, record_source
 from pipelines.dbt_project import DBT_PROJECT
 from pipelines.defs.context.partitions import REGISTRY_FILES
 from pipelines.defs.context.resources import CONTEXT_ENV, RegistryDump
@@ -90,3 +91,9 @@ def context_models(context, dbt: DbtCliResource, warehouse: DuckDBResource, regi
         context.log.warning(f"no context layer read at {context_dir}: the context models are not built")
         return
     yield from dbt_build(context, dbt, warehouse, env={CONTEXT_ENV: str(context_dir)})
+    # what the marts were built from, published beside them (pipelines/context/provenance.py)
+    with warehouse.get_connection() as conn:
+        source = record_source(conn, context_dir).row(0, named=True)
+    context.log.info(f"context.{SOURCE_TABLE}: {source['files']} files of {source['publishers']} publishers "
+                     f"read from {source['dump_dir']} at {source['read_at']}"
+                     + (" (generated sample dump)" if source["is_sample"] else ""))

@@ -5,7 +5,10 @@
   fails that run only; a backfill launches one run per file, as many at once as the instance's run
   queue allows (locally `max_concurrent_runs`; on a cluster the k8s run launcher or executor gives
   each its pod). Runs never write the warehouse, only Parquet parts and, under a lock, the manifest.
-- `context_marts`: the context models, in the warehouse, in process (one DuckDB writer at a time).
+- `context_marts`: the context models, in the warehouse, in process (one DuckDB writer at a time), then
+  the serving snapshot and its exports published again (group `publish`), so the dashboard's "Autres
+  bailleurs" shows the new context at once, not after the next `materialize`. One run, one warehouse
+  lock (pipelines/resources.py `Warehouse`): no other run writes between the marts and their publication.
 """
 
 import dagster as dg
@@ -14,6 +17,7 @@ from pipelines.defs.context.translator import REGISTRY_FILES_KEY
 
 FILES = dg.AssetSelection.assets(REGISTRY_FILES_KEY)
 MODELS = dg.AssetSelection.groups("context") - FILES
+PUBLISH = dg.AssetSelection.assets(dg.AssetKey(["publish", "serving_snapshot"]), dg.AssetKey(["publish", "exports"]))
 
 context_files = dg.define_asset_job(
     "context_files",
@@ -27,8 +31,9 @@ context_files = dg.define_asset_job(
 
 context_marts = dg.define_asset_job(
     "context_marts",
-    selection=MODELS,
+    selection=MODELS | PUBLISH,
     executor_def=dg.in_process_executor,
     description="Build the context models (money by country × DAC category × year × organisation type, "
-    "top funders, the region's share) from the context layer's Parquet.",
+    "top funders, the region's share) from the context layer's Parquet, then publish the serving "
+    "snapshot (and its exports) with them.",
 )
