@@ -73,3 +73,13 @@ def test_an_embed_s_csv_is_its_download_s_rows(client, serving, slug, dataset, k
     for row in embedded:
         other = by_key[tuple(row[k] for k in key)]
         assert row == {k: other[k] for k in row}, row
+
+
+def test_every_embedded_column_has_the_downloads_header_in_both_languages():
+    """Embeds and downloads name a column the same way (`downloads.column_label`): one vocabulary."""
+    from dashboard.downloads import column_label
+    from dashboard.embed.catalogue import CHARTS
+
+    missing = [(slug, column.name, lang) for slug, chart in CHARTS.items() for column in chart.columns
+               for lang in ("fr", "en") if column_label(chart.spec.dataset, column.name.format(lang=lang), lang) is None]
+    assert len(CHARTS) >= 6 and missing == []

@@ -22,7 +22,7 @@ import polars as pl
 from plotly.io.json import to_json_plotly
 
 from dashboard import constant_euros, kpi, snapshot
-from dashboard.downloads import LICENCE, PUBLISHER, SOURCE, published_numbers
+from dashboard.downloads import LICENCE, PUBLISHER, SOURCE, column_label, published_numbers
 from dashboard.embed.catalogue import CHARTS, Chart, EmbedRequest
 from dashboard.embed.labels import et
 from dashboard.embed.queries import country_name
@@ -101,19 +101,11 @@ _CODE_OF = {"category_name": "category_code", "sector_name": "sector_code"}
 
 def table(spec: Chart, req: EmbedRequest, frame: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
     columns = [(c.name.format(lang=req.lang), c.kind) for c in spec.columns]
-    headers = [_header(name, req.lang) for name, _ in columns]
+    # one vocabulary for a column's header: the downloads' (`csv.<dataset>.<column>`, else `csv.<column>`)
+    headers = [column_label(spec.spec.dataset, name, req.lang) or name for name, _ in columns]
     frame = readable_names(frame, req.lang)  # the pages' names: no known country or category, never a code
     rows = [[_cell(row, name, kind, req.lang) for name, kind in columns] for row in frame.iter_rows(named=True)]
     return headers, rows
-
-
-_HEADERS = {"name_fr": "col_country", "name_en": "col_country", "name": "col_departement",
-            "departement": "col_departement", "category_name": "col_category", "sector_name": "col_sector",
-            "location_name": "col_destination"}
-
-
-def _header(column: str, lang: str) -> str:
-    return et(_HEADERS.get(column, "col_" + column), lang)
 
 
 def source_line(lang: str) -> str:
