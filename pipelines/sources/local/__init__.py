@@ -11,6 +11,13 @@ itself, each a Frictionless Table Schema in `data/schemas/`
 - `read_payments(path)` -> tables `payments`, `payments_set_aside` (the accounting's
   payment orders CSV)
 
+Each also reads in batches, a generator of `ReadResult`s of at most `batch_rows` rows
+(`organisation_batches`, `job_batches`, `event_batches`, `payment_batches`;
+`event_batches_reader()` is `events_reader()`'s): memory stays bounded by a batch whatever
+the file's length (issue 19), and `pipelines.ingest` appends each batch as it comes. The
+`read_*` functions join a file's batches into one result, as `solidarity validate`
+and the tests compare them.
+
 The implementations live in `organisations.py`, `events.py` and `payments.py`; this
 package is the stable entry point.
 """
@@ -19,11 +26,11 @@ from functools import partial
 
 from pipelines.sources.local.commune_lookup import CommuneIndex, build_commune_index, resolve_commune
 from pipelines.sources.local.event_rules import event_match_key
-from pipelines.sources.local.events import read_events
-from pipelines.sources.local.events_csv import read_events_csv
-from pipelines.sources.local.events_ics import read_events_ics
-from pipelines.sources.local.organisations import read_jobs, read_organisations
-from pipelines.sources.local.payments import read_payments
+from pipelines.sources.local.events import event_batches, read_events
+from pipelines.sources.local.events_csv import events_csv_batches, read_events_csv
+from pipelines.sources.local.events_ics import events_ics_batches, read_events_ics
+from pipelines.sources.local.organisations import job_batches, organisation_batches, read_jobs, read_organisations
+from pipelines.sources.local.payments import payment_batches, read_payments
 
 
 def events_reader():
@@ -35,11 +42,27 @@ def events_reader():
     return partial(read_events, communes=load_communes())
 
 
+def event_batches_reader():
+    """`event_batches` bound to the shipped communes table, as `events_reader` binds
+    `read_events`: the streaming reader for the pipeline (a partial of a generator function,
+    which `pipelines.ingest` recognises as one)."""
+    from pipelines.reference import load_communes
+
+    return partial(event_batches, communes=load_communes())
+
+
 __all__ = [
     "CommuneIndex",
     "build_commune_index",
+    "event_batches",
+    "event_batches_reader",
     "event_match_key",
+    "events_csv_batches",
+    "events_ics_batches",
     "events_reader",
+    "job_batches",
+    "organisation_batches",
+    "payment_batches",
     "read_events",
     "read_events_csv",
     "read_events_ics",

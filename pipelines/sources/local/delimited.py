@@ -1,20 +1,22 @@
-"""Open a small delimited text file whose columns a Table Schema names.
+"""Open a delimited text file whose columns a Table Schema names, and read it row by row.
 
 Real French open-data CSVs come in UTF-8 (often with a BOM) or Windows-1252, with
 `,` or `;` separators. This module decodes and finds the separator by the rules of
 `pipelines.sources.text` (`scanned_encoding`, `sniff_delimiter`: checked against the
 expected header), maps header labels to schema fields, and yields each data row with the
-physical line number it starts on.
-Whole-file problems (undecodable bytes, empty file, missing required column)
-raise SourceError; column-level oddities (unknown or missing optional columns)
-are warnings on line 1; row-shape errors are errors on the row's line.
+physical line number it starts on, one at a time (`stream_delimited`: nothing of a row is
+kept once it is given, so a file of any length is read in bounded memory, issue 19).
+Whole-file problems (undecodable bytes, empty file, missing required column) raise
+SourceError before the first row (a NUL byte: when its line is met); column-level oddities
+(unknown or missing optional columns) are warnings on line 1; row-shape errors are errors
+on the row's line.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,44 +27,49 @@ from pipelines.sources.text import label_key, reading_codec, scanned_encoding, s
 from pipelines.sources.local.table_schema import field_names, required_fields
 
 
+Row = tuple[int, dict[str, str | None], Problem | None]  # (first line, field -> cell, its shape error)
+
+
 @dataclass
-class DelimitedTable:
+class DelimitedStream:
+    """A file whose header has been read, and its data rows still to come, one at a time."""
+
     source_file: str
     encoding: str
     delimiter: str
     labels: dict[str, str]  # schema field -> header label as written in the file
-    rows: list[tuple[int, dict[str, str | None]]]  # (first physical line, field -> cell)
-    problems: list[Problem] = field(default_factory=list)  # row-shape errors, header warnings
-
-    @property
-    def rows_read(self) -> int:
-        return len(self.rows)
+    header_problems: list[Problem]  # warnings on line 1: unknown or missing optional columns
+    rows: Iterator[Row]
 
 
-def read_delimited(path: str | Path, schema: Mapping[str, Any]) -> DelimitedTable:
-    """Read `path` into raw string cells keyed by schema field name.
+def stream_delimited(path: str | Path, schema: Mapping[str, Any], source_file: str | None = None) -> DelimitedStream:
+    """Open `path`, read its header, and give its data rows one at a time (issue 19).
 
-    The file is read as a decoded stream, one row at a time (its size, line lengths and
-    encoding checked by one bounded pass first, `pipelines.limits`); the rows are kept.
-    Cells are stripped; empty cells become None. Every non-blank data line is a
-    row (rows_read counts them); a row whose cell count differs from the header's
-    gets an `error` Problem `row_shape` (its cells are still mapped, so other
-    checks report too). Raises SourceError(file, "1:<column>", ...) when a
-    required column is missing.
+    The file's size, line lengths and encoding are checked by one bounded pass first
+    (`pipelines.limits`); then it is read as a decoded stream, never whole, and nothing is
+    kept of a row once it is given. Cells are stripped; empty cells become None. Every
+    non-blank data line is a row; a row whose cell count differs from the header's comes
+    with an `error` Problem `row_shape` (its cells are still mapped, so other checks
+    report too). Raises SourceError(file, "1:<column>", ...) when a required column is
+    missing. `source_file` names the file in problems (default: the path as given).
     """
-    source_file = str(path)
+    source_file = str(path) if source_file is None else source_file
     path = Path(path)
     check_file_size(path, source_file, LOCAL_CSV_BYTES)
     # One bounded pass decides the encoding (as decoding the whole file would) and refuses
     # a line over LINE_BYTES; then the file is read as a decoded stream, never whole.
     scan = scan_text(path, source_file)
     encoding = scanned_encoding(scan, source_file)
-    with path.open(encoding=reading_codec(encoding), newline="") as fh:
+    fh = path.open(encoding=reading_codec(encoding), newline="")
+    try:
         head = _head(fh)
         if not head.strip() and _blank_to_end(fh):
             raise SourceError(source_file, "1", "empty file: no header row")
         fh.seek(0)
-        return _read_rows(fh, head, encoding, source_file, schema)
+        return _open_rows(fh, head, encoding, source_file, schema)
+    except BaseException:
+        fh.close()
+        raise
 
 
 def _head(fh) -> str:
@@ -80,7 +87,7 @@ def _blank_to_end(fh) -> bool:
     return True
 
 
-def _read_rows(fh, text: str, encoding: str, source_file: str, schema: Mapping[str, Any]) -> DelimitedTable:
+def _open_rows(fh, text: str, encoding: str, source_file: str, schema: Mapping[str, Any]) -> DelimitedStream:
     expected = field_names(schema)
     delimiter = sniff_delimiter(text, expected)
     reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
@@ -108,26 +115,29 @@ def _read_rows(fh, text: str, encoding: str, source_file: str, schema: Mapping[s
     for name in expected:
         if name not in labels:
             problems.append(Problem(source_file, "1", name, None, "missing_column: optional column absent, read as empty", "warning"))
+    rows = _rows(fh, reader, columns, expected, source_file)
+    return DelimitedStream(source_file, encoding, delimiter, labels, problems, rows)
 
-    rows: list[tuple[int, dict[str, str | None]]] = []
-    line = reader.line_num
-    try:
-        for cells in reader:
-            first_line, line = line + 1, reader.line_num
-            if not cells:  # a blank line is not a row
-                continue
-            row: dict[str, str | None] = dict.fromkeys(expected)
-            for name, cell in zip(columns, cells, strict=False):  # shape checked below
-                if name is not None:
-                    cell = cell.strip()
-                    row[name] = cell or None
-            extra = [c for c in cells[len(columns):] if c.strip()]
-            if len(cells) < len(columns) or extra:
-                problems.append(Problem(
-                    source_file, str(first_line), "", None,
-                    f"row_shape: {len(cells)} cells, header has {len(columns)}",
-                ))
-            rows.append((first_line, row))
-    except csv.Error as error:  # e.g. a NUL byte
-        raise SourceError(source_file, str(reader.line_num), f"csv: {error}") from None
-    return DelimitedTable(source_file, encoding, delimiter, labels, rows, problems)
+
+def _rows(fh, reader, columns: list[str | None], expected: list[str], source_file: str) -> Iterator[Row]:
+    """Each data row as it is read; the file is closed when the rows end (or are dropped)."""
+    with fh:
+        line = reader.line_num
+        try:
+            for cells in reader:
+                first_line, line = line + 1, reader.line_num
+                if not cells:  # a blank line is not a row
+                    continue
+                row: dict[str, str | None] = dict.fromkeys(expected)
+                for name, cell in zip(columns, cells, strict=False):  # shape checked below
+                    if name is not None:
+                        cell = cell.strip()
+                        row[name] = cell or None
+                shape = None
+                extra = [c for c in cells[len(columns):] if c.strip()]
+                if len(cells) < len(columns) or extra:
+                    shape = Problem(source_file, str(first_line), "", None,
+                                    f"row_shape: {len(cells)} cells, header has {len(columns)}")
+                yield first_line, row, shape
+        except csv.Error as error:  # e.g. a NUL byte
+            raise SourceError(source_file, str(reader.line_num), f"csv: {error}") from None

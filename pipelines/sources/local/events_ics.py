@@ -1,6 +1,7 @@
 """The agenda's iCalendar export (.ics) -> table `events` (origin 'ics'), read event by
 event (`ics_lines`): each VEVENT's properties are mapped onto the fields of
-`data/schemas/events.schema.json`, checked against it and the rules of `event_rules`.
+`data/schemas/events.schema.json`, checked against it and the rules of `event_rules`,
+and given in batches of events (`events_ics_batches`, issue 19).
 
 An all-day event starts at 00:00 and ends at 00:00 of its (exclusive, RFC 5545) DTEND
 day; it is flagged `all_day`. LOCATION is free text, resolved to a commune code.
@@ -20,12 +21,13 @@ import polars as pl
 from pipelines.limits import ICS_BYTES, ICS_COMPONENT_BYTES, ICS_EVENTS, check_file_size
 from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import Problem, ReadResult, SourceError
+from pipelines.sources.local.batches import BATCH_ROWS, file_batches, whole
 from pipelines.sources.local.commune_lookup import CommuneIndex, resolve_commune
 from pipelines.sources.local.event_rules import (
     as_commune_index, check_event_rules, event_record, event_type_from_label, events_frame,
 )
 from pipelines.sources.local.ics_lines import RawLine, ics_components, ics_lines, vevent_line_numbers
-from pipelines.sources.local.table_schema import iter_validate_rows, load_schema
+from pipelines.sources.local.table_schema import CheckedRow, iter_validate_rows, load_schema
 from pipelines.sources.text import scanned_encoding
 
 # How ICS properties are named in messages (the schema names the CSV columns).
@@ -140,14 +142,26 @@ def _ics_values(event: icalendar.Event) -> tuple[dict[str, Any], list[tuple[str,
 
 
 def read_events_ics(path: str | Path, communes: pl.DataFrame | CommuneIndex | None = None) -> ReadResult:
-    """Read an iCalendar agenda export -> table `events` (origin 'ics').
+    """Read an iCalendar agenda export -> table `events` (origin 'ics'): the batches of
+    `events_ics_batches` joined into one result.
 
     `source_row` is the line of each `BEGIN:VEVENT`. LOCATION is kept as
     `location_text` and resolved to a commune code with `communes` (a frame
     `commune_code, name, postcode`); unresolved -> null + warning `commune_unresolved`.
-    Read event by event (`ics_lines`): memory grows with the rows kept, never
-    with the file's text; the file's size, lines, events and each event's size are bounded
-    (`pipelines.limits`).
+    """
+    return whole(events_ics_batches(path, communes))
+
+
+def events_ics_batches(path: str | Path, communes: pl.DataFrame | CommuneIndex | None = None,
+                       batch_rows: int = BATCH_ROWS) -> Iterator[ReadResult]:
+    """An iCalendar agenda export in batches of `batch_rows` events (`batches`).
+
+    Read event by event (`ics_lines`): memory is bounded by a batch, never grows with the
+    file's text nor its number of events; the file's size, lines, events and each event's
+    size are bounded (`pipelines.limits`). Whole-file refusals (not a calendar, a broken
+    line outside events, too many events) come before the first batch; a broken event or a
+    truncated file, when it is met (the batches before it are then forgotten by the
+    warehouse: `pipelines.warehouse.store_source`).
     """
     source_file = str(path)
     path = Path(path)
@@ -161,8 +175,49 @@ def read_events_ics(path: str | Path, communes: pl.DataFrame | CommuneIndex | No
     if first.upper() != "BEGIN:VCALENDAR":
         raise SourceError(source_file, "1", f"not an iCalendar file: first line is {first[:40]!r}, expected BEGIN:VCALENDAR")
     ICS_EVENTS.check(source_file, "1", scan.matches, f"{scan.matches:,} BEGIN:VEVENT in the file")
+    _check_calendar(path, encoding, source_file)
 
-    # The calendar outside its events, parsed first (its time zones are then known).
+    index = as_commune_index(communes)
+    extras: deque = deque()
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        for line, event in _events(path, encoding, source_file):
+            values, problems, flags = _ics_values(event)
+            location = _prop(event, "LOCATION")
+            location_text = None if location is None else (str(location).strip() or None)
+            if index is not None and location_text:
+                code, how = resolve_commune(location_text, index)
+                values["code_commune"] = code
+                if code is None:
+                    problems.append(("LOCATION", location_text, f"commune_unresolved: {how}, no single commune found", "warning"))
+                elif how == "postcode_only":
+                    problems.append(("LOCATION", location_text, f"commune_by_postcode_only: read as {code}, name not recognised", "warning"))
+            else:
+                reason = "no LOCATION" if not location_text else "no communes reference given"
+                problems.append(("LOCATION", location_text, f"commune_unresolved: {reason}", "warning"))
+            extras.append((problems, flags, location_text))
+            yield line, values
+
+    def checked() -> Iterator[tuple[CheckedRow, dict | None]]:
+        # An .ics export has no audience, and its location is free text resolved at best
+        # effort: those fields' `required` cannot hold, the rest of the schema does.
+        for row in iter_validate_rows(load_schema("events"), rows(), source_file, labels=ICS_LABELS,
+                                      relax_required={"code_commune", "nom_organisateur"}):
+            problems, flags, location_text = extras.popleft()
+            row.problems[:0] = [Problem(source_file, str(row.source_row), f, None if v is None else str(v), r, s)
+                                for f, v, r, s in problems]
+            check_event_rules(row, ICS_LABELS, source_file, None)
+            yield row, event_record(source_file, row, "ics", location_text, row.flags() + flags) if row.ok else None
+
+    def tables(batch: list[tuple[CheckedRow, dict | None]]) -> dict[str, pl.DataFrame]:
+        return {"events": events_frame([record for _, record in batch if record is not None])}
+
+    yield from file_batches(source_file, header_problems, checked(), batch_rows, tables)
+
+
+def _check_calendar(path: Path, encoding: str, source_file: str) -> None:
+    """The calendar outside its events, parsed first, as parsing the whole file would
+    refuse it: a line icalendar cannot read there, or a BEGIN:VEVENT that is no event."""
     calendar: list[RawLine] = []
     size, limit = 0, ICS_COMPONENT_BYTES.value()
     for what, raws in ics_components(path, encoding, source_file):
@@ -178,62 +233,20 @@ def read_events_ics(path: str | Path, communes: pl.DataFrame | CommuneIndex | No
     stray = len(vevent_line_numbers(calendar)) - sum(len(cal.walk("VEVENT")) for cal in calendars)
     if stray:  # a BEGIN:VEVENT line that is no event (a continuation line...): as before, refused
         raise SourceError(source_file, "1", f"ics: {stray} BEGIN:VEVENT lines but no event parsed from them")
-    del calendar, calendars
-
-    index = as_commune_index(communes)
-    extras: deque = deque()
-    counted = [0]
-
-    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        for what, raws in ics_components(path, encoding, source_file):
-            if what != "event":
-                continue
-            try:
-                component = icalendar.Event.from_ical("".join(t for _, t in raws))
-            except ValueError as error:
-                raise SourceError(source_file, "1", f"ics: {error}") from None
-            vevents = component.walk("VEVENT")
-            lines = vevent_line_numbers(raws)
-            if len(lines) != len(vevents):
-                raise SourceError(source_file, "1", f"ics: {len(lines)} BEGIN:VEVENT lines but {len(vevents)} "
-                                                    f"events parsed in the event at line {raws[0][0]}")
-            for line, event in zip(lines, vevents, strict=True):
-                counted[0] += 1
-                values, problems, flags = _ics_values(event)
-                location = _prop(event, "LOCATION")
-                location_text = None if location is None else (str(location).strip() or None)
-                if index is not None and location_text:
-                    code, how = resolve_commune(location_text, index)
-                    values["code_commune"] = code
-                    if code is None:
-                        problems.append(("LOCATION", location_text, f"commune_unresolved: {how}, no single commune found", "warning"))
-                    elif how == "postcode_only":
-                        problems.append(("LOCATION", location_text, f"commune_by_postcode_only: read as {code}, name not recognised", "warning"))
-                else:
-                    reason = "no LOCATION" if not location_text else "no communes reference given"
-                    problems.append(("LOCATION", location_text, f"commune_unresolved: {reason}", "warning"))
-                extras.append((problems, flags, location_text))
-                yield line, values
-
-    # An .ics export has no audience, and its location is free text resolved at best
-    # effort: those fields' `required` cannot hold, the rest of the schema does.
-    schema = load_schema("events")
-    frames, records, all_problems = [], [], header_problems
-    for row in iter_validate_rows(schema, rows(), source_file, labels=ICS_LABELS,
-                                  relax_required={"code_commune", "nom_organisateur"}):
-        problems, flags, location_text = extras.popleft()
-        row.problems[:0] = [Problem(source_file, str(row.source_row), f, None if v is None else str(v), r, s) for f, v, r, s in problems]
-        check_event_rules(row, ICS_LABELS, source_file, None)
-        if row.ok:
-            records.append(event_record(source_file, row, "ics", location_text, row.flags() + flags))
-            if len(records) == _FRAME_BATCH:
-                frames.append(events_frame(records))
-                records = []
-        all_problems += row.problems
-    frames.append(events_frame(records))
-    events = frames[0] if len(frames) == 1 else pl.concat(frames)
-    return ReadResult(source_file, counted[0], {"events": events}, all_problems)
 
 
-# accepted rows become a frame every so many: a list of dicts costs ~1.5 kB a row
-_FRAME_BATCH = 10_000
+def _events(path: Path, encoding: str, source_file: str) -> Iterator[tuple[int, icalendar.Event]]:
+    """(line of its BEGIN:VEVENT, the event) for each VEVENT, each block parsed alone."""
+    for what, raws in ics_components(path, encoding, source_file):
+        if what != "event":
+            continue
+        try:
+            component = icalendar.Event.from_ical("".join(t for _, t in raws))
+        except ValueError as error:
+            raise SourceError(source_file, "1", f"ics: {error}") from None
+        vevents = component.walk("VEVENT")
+        lines = vevent_line_numbers(raws)
+        if len(lines) != len(vevents):
+            raise SourceError(source_file, "1", f"ics: {len(lines)} BEGIN:VEVENT lines but {len(vevents)} "
+                                                f"events parsed in the event at line {raws[0][0]}")
+        yield from zip(lines, vevents, strict=True)

@@ -17,21 +17,27 @@ its first error, so the euros read in a file = accepted + set aside. Output colu
 `pipelines.sources.contracts.PAYMENT_TABLES` (docs/data-contracts.md, "payments").
 `source_file` is the file's name, as in `quality.file_loads` and the grants tables: the
 money of a file is reconciled by that name, and no server path is published.
+
+Rows are read and checked one at a time and given in batches (`payment_batches`: bounded
+memory whatever the file's length, issue 19); `read_payments` joins them into one result.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.sources.common import Problem, ReadResult
 from pipelines.sources.contracts import MONEY_SCALE, PAYMENT_TABLES
-from pipelines.sources.local.delimited import DelimitedTable, read_delimited
+from pipelines.sources.local.batches import BATCH_ROWS, file_batches, whole
+from pipelines.sources.local.delimited import DelimitedStream, stream_delimited
+from pipelines.sources.local.organisations import checked_rows
 from pipelines.sources.siret import SIRET_CLEANED, is_valid_siren, is_valid_siret, read_identifier
-from pipelines.sources.local.table_schema import CheckedRow, load_schema, validate_rows
+from pipelines.sources.local.table_schema import CheckedRow, load_schema
 
 SIRET_FIELD = "siret_beneficiaire"
 IDENTIFIER_FIELDS = ("reference_decision", "siret_beneficiaire", "reference_subvention")
@@ -39,12 +45,6 @@ REVERSAL = "reversal: negative payment (a reversal)"
 NO_GRANT_IDENTIFIER = (
     "no_grant_identifier: a payment needs a decision reference, a SIRET/SIREN or a grant reference"
 )
-
-
-def with_file_name(table: DelimitedTable, name: str) -> DelimitedTable:
-    """The table and its problems named by the file's name instead of its path."""
-    problems = [dataclasses.replace(p, source_file=name) for p in table.problems]
-    return dataclasses.replace(table, source_file=name, problems=problems)
 
 
 def cleaned_identifier(raw: str | None) -> str | None:
@@ -61,19 +61,17 @@ def cleaned_identifier(raw: str | None) -> str | None:
     return None
 
 
-def clean_identifier_cells(table: DelimitedTable) -> dict[int, Problem]:
-    """Undo spreadsheet damage to the SIRET/SIREN cells in place ("380 475 558" -> 9 digits),
-    like `organisations.clean_siret_cells` but for a SIREN too. Returns the warnings by line."""
-    warnings: dict[int, Problem] = {}
-    label = table.labels.get(SIRET_FIELD, SIRET_FIELD)
-    for line, row in table.rows:
-        raw = row.get(SIRET_FIELD)
-        cleaned = cleaned_identifier(raw)
-        if cleaned is not None:
-            row[SIRET_FIELD] = cleaned
-            warnings[line] = Problem(table.source_file, str(line), label, raw,
-                                     f"{SIRET_CLEANED}: read as {cleaned}", "warning")
-    return warnings
+def clean_identifier_row(line: int, row: dict[str, str | None], labels: Mapping[str, str],
+                         source_file: str) -> list[Problem]:
+    """Undo spreadsheet damage to a row's SIRET/SIREN cell in place ("380 475 558" -> 9 digits),
+    like `organisations.clean_siret_row` but for a SIREN too. Returns the warning, if any."""
+    raw = row.get(SIRET_FIELD)
+    cleaned = cleaned_identifier(raw)
+    if cleaned is None:
+        return []
+    row[SIRET_FIELD] = cleaned
+    return [Problem(source_file, str(line), labels.get(SIRET_FIELD, SIRET_FIELD), raw,
+                    f"{SIRET_CLEANED}: read as {cleaned}", "warning")]
 
 
 def identifier_key_problem(value: str | None) -> str | None:
@@ -92,11 +90,11 @@ def too_many_places(amount: Decimal) -> bool:
     return amount.as_tuple().exponent < -MONEY_SCALE
 
 
-def check_row(row: CheckedRow, raw_row: dict[str, str | None], table: DelimitedTable) -> None:
+def check_row(row: CheckedRow, raw_row: dict[str, str | None], stream: DelimitedStream) -> None:
     """The payment rules a Table Schema cannot say; problems are added to the row."""
     def add(name: str, value: str | None, reason: str, severity: str = "error") -> None:
-        row.problems.append(Problem(table.source_file, str(row.source_row),
-                                    table.labels.get(name, name), value, reason, severity))
+        row.problems.append(Problem(stream.source_file, str(row.source_row),
+                                    stream.labels.get(name, name), value, reason, severity))
 
     key_problem = identifier_key_problem(row.values.get(SIRET_FIELD))
     if key_problem:
@@ -113,22 +111,19 @@ def check_row(row: CheckedRow, raw_row: dict[str, str | None], table: DelimitedT
         add("reference_decision", None, NO_GRANT_IDENTIFIER)
 
 
-def checked_payments(path: str | Path) -> tuple[DelimitedTable, list[CheckedRow]]:
-    """Read the file and check every row: schema first, then the payment rules."""
+def checked_payments(path: str | Path) -> tuple[DelimitedStream, Iterator[tuple[CheckedRow, dict]]]:
+    """Open the file and check its rows as they are read: schema first, then the payment rules.
+    Problems name the file by its name (`source_file`), not its path."""
     schema = load_schema("payments")
-    table = with_file_name(read_delimited(path, schema), Path(path).name)
-    cleaned = clean_identifier_cells(table)
-    checked = validate_rows(schema, table.rows, table.source_file, labels=table.labels)
-    shape_errors: dict[str, list[Problem]] = {}
-    for p in table.problems:
-        shape_errors.setdefault(p.source_row, []).append(p)
-    for row, (_line, raw_row) in zip(checked, table.rows, strict=True):
-        # a row's own cell-count error and cleaning warning come first, as for the other CSVs
-        row.problems[:0] = shape_errors.pop(str(row.source_row), [])
-        if row.source_row in cleaned:
-            row.problems.insert(0, cleaned[row.source_row])
-        check_row(row, raw_row, table)
-    return table, checked
+    stream = stream_delimited(path, schema, Path(path).name)
+    rows = checked_rows(stream, schema, partial(clean_identifier_row, labels=stream.labels, source_file=stream.source_file))
+
+    def checked() -> Iterator[tuple[CheckedRow, dict]]:
+        for row, raw_row in rows:
+            check_row(row, raw_row, stream)
+            yield row, raw_row
+
+    return stream, checked()
 
 
 def payment_record(row: CheckedRow, source_file: str) -> dict:
@@ -174,14 +169,21 @@ def frame(records: list[dict], table: str) -> pl.DataFrame:
     return pl.DataFrame(records, schema=schema, orient="row") if records else pl.DataFrame(schema=schema)
 
 
+def payment_batches(path: str | Path, batch_rows: int = BATCH_ROWS) -> Iterator[ReadResult]:
+    """A payment orders CSV in batches of `batch_rows` rows (`batches`); see `read_payments`."""
+    stream, rows = checked_payments(path)
+    source_file = stream.source_file
+
+    def tables(batch: list[tuple[CheckedRow, dict]]) -> dict[str, pl.DataFrame]:
+        accepted = [payment_record(row, source_file) for row, _ in batch if row.ok]
+        set_aside = [r for row, _ in batch if not row.ok if (r := set_aside_record(row, source_file))]
+        return {"payments": frame(accepted, "payments"), "payments_set_aside": frame(set_aside, "payments_set_aside")}
+
+    yield from file_batches(source_file, stream.header_problems, rows, batch_rows, tables)
+
+
 def read_payments(path: str | Path) -> ReadResult:
     """Read a payment orders CSV
     (`numero_mandat;date_paiement;montant;reference_decision;siret_beneficiaire;reference_subvention`)
     -> tables `payments` (accepted rows) and `payments_set_aside` (rejected rows' readable euros)."""
-    table, checked = checked_payments(path)
-    accepted = [payment_record(row, table.source_file) for row in checked if row.ok]
-    set_aside = [r for row in checked if not row.ok if (r := set_aside_record(row, table.source_file))]
-    header_problems = [p for p in table.problems if p.source_row == "1"]
-    problems = header_problems + [p for row in checked for p in row.problems]
-    tables = {"payments": frame(accepted, "payments"), "payments_set_aside": frame(set_aside, "payments_set_aside")}
-    return ReadResult(table.source_file, table.rows_read, tables, problems)
+    return whole(payment_batches(path))

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipelines.sources.common import Problem
+from pipelines.sources.local.seen_keys import SeenKeys
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "data" / "schemas"
 PARIS = ZoneInfo("Europe/Paris")
@@ -248,13 +249,31 @@ def iter_validate_rows(
     relax_required: Collection[str] = (),
 ) -> Iterator[CheckedRow]:
     """`validate_rows`, one row at a time: each CheckedRow is yielded as soon as its row
-    is read from `rows` (a streaming reader keeps only what it wants of each)."""
+    is read from `rows` (a streaming reader keeps only what it wants of each). The
+    primary keys seen so far are the only state carried from row to row (`seen_keys`)."""
     labels = labels or {}
     missing_values = set(schema.get("missingValues", [""]))
     specs = schema["fields"]
     key = schema.get("primaryKey") or []
     key = [key] if isinstance(key, str) else list(key)
-    seen_keys: dict[tuple, int] = {}
+    # bounded however many rows the file has: spilled to disk past a few hundred thousand keys
+    seen_keys = SeenKeys()
+    try:
+        yield from _checked(specs, key, seen_keys, missing_values, rows, source_file, labels, relax_required)
+    finally:
+        seen_keys.close()
+
+
+def _checked(
+    specs: list[Mapping[str, Any]],
+    key: list[str],
+    seen_keys: SeenKeys,
+    missing_values: set[str],
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    source_file: str,
+    labels: Mapping[str, str],
+    relax_required: Collection[str],
+) -> Iterator[CheckedRow]:
     for source_row, raw_row in rows:
         row = CheckedRow(source_row, {})
         problem = _problem_adder(row, source_file, labels)
@@ -281,12 +300,13 @@ def iter_validate_rows(
             row.values[name] = None if reasons else value
         if key and all(row.values.get(k) is not None for k in key):
             key_value = tuple(row.values[k] for k in key)
-            if key_value in seen_keys:
+            first = seen_keys.get(key_value)
+            if first is not None:
                 problem(
                     key[0],
                     "|".join(map(str, key_value)),
-                    f"primary_key: duplicate of row at line {seen_keys[key_value]}",
+                    f"primary_key: duplicate of row at line {first}",
                 )
             elif row.ok:
-                seen_keys[key_value] = source_row
+                seen_keys.add(key_value, source_row)
         yield row
