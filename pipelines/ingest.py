@@ -4,12 +4,15 @@ A file refused whole (hostile XML, missing required column...) is recorded with 
 reason; the other files of the source still load. Files are written as they are read
 (`pipelines.warehouse.store_source`), in file order, whatever reads them:
 
-- a streaming reader (IATI) yields batches and runs in this process, so memory stays
-  bounded by a batch;
-- other readers are pure functions of one file, so when a source has several files and
-  enough bytes to be worth it, they run in a pool of processes, one file each, and the
-  warehouse (one writer) takes their results in order. `SOLIDARITY_READ_WORKERS` caps the
-  pool (default: the machine's cores; 1 turns it off).
+- a streaming reader yields batches and runs in this process, so memory stays bounded by
+  a batch: a generator function (IATI), or a reader offering its batches as `.batches`
+  (grants: `read_grants` reads a file at once for small callers, `read_grants.batches` in
+  blocks of records, issue 19), used whenever the pool is not;
+- readers are pure functions of one file, so when a source has several files, enough bytes
+  to be worth it and none so large that reading it whole would cost too much memory
+  (`POOL_MAX_FILE_BYTES`, for a reader that also streams), they run in a pool of processes,
+  one file each, and the warehouse (one writer) takes their results in order.
+  `SOLIDARITY_READ_WORKERS` caps the pool (default: the machine's cores; 1 turns it off).
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ Reader = Callable[[Path], ReadResult | Iterator[ReadResult]]
 READ_WORKERS_ENV = "SOLIDARITY_READ_WORKERS"
 # Below this, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 16 << 20
+# A reader that can stream reads a file this large in batches, in this process: read whole in
+# a worker, a grants CSV holds ~6x its size at the peak.
+POOL_MAX_FILE_BYTES = 48 << 20
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,14 @@ class Refused:
     source_file: str
     where: str
     reason: str
+
+
+def batch_reader(reader: Reader) -> Callable[[Path], Iterator[ReadResult]] | None:
+    """The reader's streaming form, if it has one: itself when it is a generator function
+    (IATI), else its `batches` attribute (grants), else None."""
+    if inspect.isgeneratorfunction(reader):
+        return reader
+    return getattr(reader, "batches", None)
 
 
 def _batches(reader: Reader) -> Callable[[Path], Iterable[ReadResult]]:
@@ -100,10 +114,16 @@ def ingest_source(
     reader: Reader,
     table_schemas: Mapping[str, Mapping[str, pl.DataType]],
 ) -> dict[str, int]:
-    # a generator reader streams batches: it runs here, one file at a time
-    workers = 1 if inspect.isgeneratorfunction(reader) else read_workers(files)
+    # a streaming reader runs here, one file at a time, unless every file is small enough
+    # to be read whole in a worker
+    stream = batch_reader(reader)
+    if stream is reader or (stream is not None and any(
+            p.stat().st_size > POOL_MAX_FILE_BYTES for p in files if p.exists())):
+        workers = 1
+    else:
+        workers = read_workers(files)
     if workers == 1:
-        return store_source(conn, source, files, _batches(reader), table_schemas)
+        return store_source(conn, source, files, _batches(stream or reader), table_schemas)
 
     # spawn, not fork: the parent holds DuckDB and Dagster threads that a fork would copy mid-flight
     context = multiprocessing.get_context("spawn")

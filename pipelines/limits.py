@@ -3,17 +3,17 @@
 Readers must run in bounded memory and time whatever file lands in the inbox: a 2 GB
 sparse or random file, a zip bomb called `.xlsx`, a workbook whose two cells are a
 million rows apart, an agenda of 100,000 events, a 100 MB line. Each input is either
-read in streaming batches (IATI XML, iCalendar event by event, local CSVs line by line)
-or, where a reader needs the whole file (SCDL CSV: duplicate lines, total lines; a
-workbook: calamine builds the whole sheet), checked against these limits *before* it is
-read, and refused with a `SourceError` naming the file, the limit and its environment
+read in streaming batches (IATI XML, iCalendar event by event, local CSVs line by line,
+SCDL CSVs in blocks of whole records: issue 19) within these limits, or, where a reader
+needs the whole file (a workbook: calamine builds the whole sheet), checked against them
+*before* it is read, and refused with a `SourceError` naming the file, the limit and its environment
 variable. A refused file is refused alone (`pipelines.ingest.isolated`): the other files
 of the run still load, and rows read = accepted + rejected still holds.
 
 Every limit has a default (generous for real files: docs/security.md, "Bounded inputs")
 and an environment variable that overrides it, read at each use, so a run, a test or
 `solidarity validate` can change it without code. Values are whole numbers (`_` allowed:
-`SOLIDARITY_MAX_GRANTS_CSV_BYTES=250_000_000`).
+`SOLIDARITY_MAX_LINE_BYTES=2_000_000`).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Limit:
         return value
 
     def describe(self) -> str:
-        """`the limit of 100,000,000 bytes for a grants CSV (SOLIDARITY_MAX_GRANTS_CSV_BYTES)`"""
+        """`the limit of 1,000 columns in a grants table (SOLIDARITY_MAX_COLUMNS)`"""
         unit = f" {self.unit}" if self.unit else ""
         return f"the limit of {self.value():,}{unit} {self.what} ({self.env})"
 
@@ -62,12 +62,6 @@ class Limit:
 
 MiB = 1 << 20
 
-GRANTS_CSV_BYTES = Limit(
-    "SOLIDARITY_MAX_GRANTS_CSV_BYTES", 100_000_000, "bytes", "for a grants CSV (SCDL)",
-    "The SCDL reader holds the whole file (its rules need all rows: repeated lines, total lines), "
-    "~6x its size at the peak (200 MB of realistic SCDL: 1.2 GB; bench/bounded_memory.py): 100 MB is "
-    "~700 MB. Real SCDL files are at most a few tens of MB (the largest in tests/data/real and "
-    "shared/reference: 2.4 MB for 11 years of a département).")
 LOCAL_CSV_BYTES = Limit(
     "SOLIDARITY_MAX_LOCAL_CSV_BYTES", 20_000_000, "bytes", "for an organisations, jobs or events CSV",
     "Read line by line, but every row is kept as Python objects until the frame is built (~2 kB a row: "
@@ -78,6 +72,11 @@ LINE_BYTES = Limit(
     "A 100 MB line is one string the size of the line (and csv copies it): a garbage or sparse file has "
     "no line breaks. A grants line is < 2 kB; a CSV cell is refused over 128 kB anyway; "
     "an iCalendar line is folded at 75 octets.")
+RECORD_BYTES = Limit(
+    "SOLIDARITY_MAX_RECORD_BYTES", 16 * MiB, "bytes", "for one record of a grants CSV (its lines, when a quoted "
+    "cell holds line breaks)",
+    "A grants CSV is read in blocks of whole records (issue 19): a quote left open makes the rest of the file "
+    "one cell, which would be held whole. A grants record is < 2 kB, a few lines at most.")
 ICS_BYTES = Limit(
     "SOLIDARITY_MAX_ICS_BYTES", 100_000_000, "bytes", "for an iCalendar file",
     "Read event by event, so memory does not grow with the bytes, but time does (icalendar: ~0.5 ms "
@@ -108,14 +107,13 @@ WORKBOOK_RATIO = Limit(
     "9-32x); a deflate bomb is ~1,000x.")
 TABLE_CELLS = Limit(
     "SOLIDARITY_MAX_TABLE_CELLS", 10_000_000, "cells",
-    "in a grants table (rows x columns of a CSV, or of a workbook's sheets from their first to their last "
-    "cell with a value)",
+    "in a grants workbook (rows x columns of its sheets from their first to their last cell with a value)",
     "Reading costs 50-120 bytes a cell whatever the cell holds (a 20 MB CSV of empty cells took 1.3 GB), and "
     "calamine allocates a sheet's whole range at once (32 bytes a cell): two cells A1 and XFD1048576 ask for "
-    "550 GB and the process aborts (it cannot be caught). Counted before the table is built: CSV lines x the "
-    "first record's cells, and each record as it is split; a workbook's sheet XML (or .xls records) streamed "
-    "before calamine sees it. 10 million cells is ~625,000 grants of 16 columns (~160 MB of realistic SCDL "
-    "CSV: the bytes limit comes first for real files).")
+    "550 GB and the process aborts (it cannot be caught). Counted before the table is built: a workbook's "
+    "sheet XML (or .xls records) streamed before calamine sees it. 10 million cells is ~625,000 grants of 16 "
+    "columns. A grants CSV is no longer bounded by it: it is read in batches of at most 2 million cells "
+    "(pipelines/sources/scdl/csv_stream.py).")
 COLUMNS = Limit(
     "SOLIDARITY_MAX_COLUMNS", 1_000, "columns", "in a grants table (cells in one CSV record or sheet row)",
     "Each column costs ~9 kB of frame and expressions whatever its length: a 400 kB CSV of four lines of "
@@ -125,7 +123,7 @@ WORKBOOK_PARTS = Limit(
     "Each part of the zip is a Python object before a byte is inflated: a 100 MB zip of empty parts is "
     "two million of them. A workbook has tens of parts.")
 
-ALL = (GRANTS_CSV_BYTES, LOCAL_CSV_BYTES, LINE_BYTES, ICS_BYTES, ICS_EVENTS, ICS_COMPONENT_BYTES,
+ALL = (LOCAL_CSV_BYTES, LINE_BYTES, RECORD_BYTES, ICS_BYTES, ICS_EVENTS, ICS_COMPONENT_BYTES,
        TABLE_CELLS, COLUMNS, WORKBOOK_BYTES, WORKBOOK_UNZIPPED_BYTES, WORKBOOK_RATIO, WORKBOOK_PARTS)
 
 

@@ -58,13 +58,14 @@ class Refusal:
 
 
 REFUSALS = [
-    Refusal("grants-csv-2gb-sparse", "grants", "subventions_2024.csv", sparse, "SOLIDARITY_MAX_GRANTS_CSV_BYTES"),
-    Refusal("grants-csv-random", "grants", "subventions_bruit.csv", garbage, "SOLIDARITY_MAX_GRANTS_CSV_BYTES"),
+    # a grants CSV is read in batches whatever its size (issue 19): a sparse one has no line break,
+    # random bytes are no text (the refusal names no limit then, but the encoding)
+    Refusal("grants-csv-2gb-sparse", "grants", "subventions_2024.csv", sparse, "SOLIDARITY_MAX_LINE_BYTES"),
+    Refusal("grants-csv-random", "grants", "subventions_bruit.csv", garbage, "cannot detect the text encoding"),
     Refusal("grants-csv-99mb-line", "grants", "subventions_ligne.csv",
             lambda p: one_line(p, 99 * MB, b";".join(s.encode() for s in SCDL_HEADER) + b"\n"),
             "SOLIDARITY_MAX_LINE_BYTES"),
     Refusal("grants-csv-wide-records", "grants", "subventions_large.csv", wide_records, "SOLIDARITY_MAX_COLUMNS"),
-    Refusal("grants-csv-20m-empty-cells", "grants", "subventions_vides.csv", empty_cells, "SOLIDARITY_MAX_TABLE_CELLS"),
     Refusal("grants-zip-bomb-xlsx", "grants", "bombe.xlsx", zip_bomb, "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES"),
     Refusal("grants-xlsx-part-larger-than-declared", "grants", "menteur.xlsx", lying_part,
             "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES"),
@@ -101,6 +102,17 @@ def test_hostile_file_is_refused_early_naming_the_file_and_the_limit(case: Refus
 
 # --- read in streaming batches, the right counts ------------------------------------------
 
+def test_grants_csv_of_20m_empty_cells_is_read_in_bounded_batches(tmp_path: Path):
+    """Before issue 19 refused (`SOLIDARITY_MAX_TABLE_CELLS`; 1.2 GB before issue 20): now read in
+    batches of at most 2 million cells, the blank lines skipped, the three grants kept."""
+    path = empty_cells(tmp_path / "subventions_vides.csv")
+    got = read_in_child("grants", path, 400 * MB, 120)
+    assert got.killed is None, f"{got.killed} ({got.seconds:.0f} s)"
+    assert got.out is not None and got.out["refused"] is None, (got.out, got.stderr)
+    assert (got.out["read"], got.out["accepted"], got.out["rejected"]) == (3, 3, 0)
+    assert got.peak < 400 * MB, f"{got.peak / MB:,.0f} MB gained"
+
+
 def test_agenda_of_100k_events_is_read_event_by_event(tmp_path: Path):
     """Before: the whole agenda was parsed at once, ~7 kB an event (100,000 events: 775 MB)."""
     path = agenda(tmp_path / "agenda_2024.ics", ICS_EVENTS)
@@ -125,9 +137,9 @@ def test_limits_come_from_the_environment(tmp_path: Path):
     """One place (pipelines/limits.py), each limit overridden by its variable."""
     path = tmp_path / "subventions_2024.csv"
     path.write_bytes(scdl(grant(0), grant(1)))
-    small = read_in_child("grants", path, 300 * MB, 60, env={"SOLIDARITY_MAX_GRANTS_CSV_BYTES": "100"})
-    assert small.out and "SOLIDARITY_MAX_GRANTS_CSV_BYTES" in small.out["refused"]
-    assert "the limit of 100 bytes" in small.out["refused"]
+    small = read_in_child("grants", path, 300 * MB, 60, env={"SOLIDARITY_MAX_COLUMNS": "3"})
+    assert small.out and "SOLIDARITY_MAX_COLUMNS" in small.out["refused"]
+    assert "the limit of 3 columns" in small.out["refused"]
     fine = read_in_child("grants", path, 300 * MB, 60)
     assert fine.out and fine.out["refused"] is None and fine.out["accepted"] == 2
     xlsx_path = tmp_path / "subventions.xlsx"

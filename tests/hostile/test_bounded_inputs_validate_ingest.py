@@ -30,7 +30,7 @@ def test_validate_refuses_hostile_files_and_reads_the_good_one(tmp_path: Path):
     good = tmp_path / "subventions_2024.csv"
     good.write_bytes(scdl(grant(0), grant(1), grant(2)))
     hostile = {  # file -> what its refusal must say
-        sparse(tmp_path / "enorme.csv"): "SOLIDARITY_MAX_GRANTS_CSV_BYTES",
+        sparse(tmp_path / "enorme.csv"): "SOLIDARITY_MAX_LINE_BYTES",  # read in batches: no line break
         zip_bomb(tmp_path / "bombe.xlsx"): "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES",
         far_cells(tmp_path / "loin.xlsx"): "SOLIDARITY_MAX_TABLE_CELLS",
         one_line(tmp_path / "agenda.ics", 90 * MB, b"BEGIN:VCALENDAR\r\nX-JUNK:"): "SOLIDARITY_MAX_LINE_BYTES",
@@ -86,7 +86,7 @@ def test_ingest_refuses_each_hostile_file_alone_and_loads_the_others(sample_dir:
     styled_empty_cells(raw / "grants" / "subventions_mise_en_forme.xlsx")
     good = {s: sorted(p.name for p in (raw / s).iterdir()) for s in ("grants", "events")}
     hostile = {
-        "grants/subventions_2099.csv": (sparse, "SOLIDARITY_MAX_GRANTS_CSV_BYTES"),
+        "grants/subventions_2099.csv": (sparse, "SOLIDARITY_MAX_LINE_BYTES"),
         "grants/subventions_bombe.xlsx": (zip_bomb, "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES"),
         "grants/subventions_loin.xlsx": (far_cells, "SOLIDARITY_MAX_TABLE_CELLS"),
         "grants/subventions_dimensions.xls": (xls_dimensions, "SOLIDARITY_MAX_TABLE_CELLS"),

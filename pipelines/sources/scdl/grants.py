@@ -1,7 +1,12 @@
 """Reader for SCDL `subventions` files (grants): CSV of any separator/encoding, xlsx, xls, ods.
 
-`read_grants(path)` returns a `ReadResult` whose only table is `grants`
-(columns `GRANT_COLUMNS`, types `GRANT_SCHEMA`, see docs/data-contracts.md).
+`read_grants(path)` returns a `ReadResult` whose tables are `grants` (columns `GRANT_COLUMNS`,
+types `GRANT_SCHEMA`, see docs/data-contracts.md) and `grants_set_aside`; `grant_batches(path)`
+(also `read_grants.batches`, what the ingest and `solidarity validate` use) yields the same
+in batches, a CSV in blocks of whole records of ~4 MB (issue 19): memory does not grow with
+the file. A file read in batches gives the rows, values, flags and problems of the file read
+at once; only the order of its problems differs: each batch reports its repaired amounts and
+total lines before its rows' problems (`read_grants` puts them back in the file's order).
 
 How a file is read
 - Every cell is read as text first (CSV: polars' reader, or stdlib `csv` on the decoded
@@ -28,10 +33,11 @@ How a file is read
   row 1 is empty the reported row numbers are shifted by the empty rows above.
 
 Whole-file errors (SourceError naming file, line and column)
-- over a limit of `pipelines/limits.py`, checked before the file is read whole: its size,
-  a line, a record's cells (columns) or the table's cells; a workbook's zip (parts, unzipped
-  bytes, ratio) or its sheets' ranges, streamed before calamine opens it
-  (`workbook_guard`; docs/security.md, "Bounded inputs");
+- over a limit of `pipelines/limits.py`: a CSV's line (checked in one bounded pass before
+  anything is split), a record's cells (columns) or bytes, found as the file is read (a
+  batch already given stays given); a workbook's zip (parts, unzipped bytes, ratio) or its
+  sheets' ranges, streamed before calamine opens it (`workbook_guard`; docs/security.md,
+  "Bounded inputs");
 - empty or undecodable file, unknown format, no CSV separator found; XML or iCalendar
   content (told by the first bytes, whatever the name: it belongs in iati/ or events/);
 - no header naming an amount (`montant`), something giving the year (`dateConvention`, a
@@ -86,15 +92,15 @@ Row warnings (severity "warning": the row is accepted, the code is added to `fla
 - `encoding_mixed`: a line in Windows-1252 in a UTF-8 file (or after a UTF-8 BOM).
 
 Each row also carries `record_hash` (the exact line, for de-duplication of repeated lines
-only), `beneficiaire_siren`, `name_reads_as_person` and `name_reads_as_sole_trader` (positive
+only: its cells up to the header's width, and any beyond that the row has), `beneficiaire_siren`, `name_reads_as_person` and `name_reads_as_sole_trader` (positive
 evidence only, the second stronger, for a SIRET of unknown legal category; `person_names.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from decimal import Decimal
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -106,7 +112,9 @@ from pipelines.sources.text import WHERE, content_kind
 from pipelines.sources.scdl.header import (  # noqa: F401
     BLOCKING_COLUMNS, SCDL_REQUIRED, SPREADSHEET_SUFFIXES, _find_header, _header_error, canonical_column, header_columns,
 )
-from pipelines.sources.scdl.split import csv_table, head_records, sheet_tables
+from pipelines.sources.scdl.header import _HEADER_SCAN_ROWS
+from pipelines.sources.scdl.split import csv_batches, head_records, sheet_tables
+from pipelines.sources.scdl.totals import Sums, _plain, total_lines
 from pipelines.sources.scdl.validate import _blank, to_problems, validate
 from pipelines.sources.scdl.values import parse_amount, parse_date, parse_nature, parse_period  # noqa: F401
 
@@ -117,7 +125,24 @@ SET_ASIDE_SCHEMA = GRANT_TABLES["grants_set_aside"]
 
 
 def read_grants(path: str | Path) -> ReadResult:
-    """Read one SCDL grants file into the `grants` table (see module docstring)."""
+    """Read one SCDL grants file into the `grants` table (see module docstring), at once: the
+    batches of `grant_batches` put together (what the tests and small callers want)."""
+    batches = list(grant_batches(path))
+    if len(batches) == 1:
+        return batches[0]
+    first = batches[0]
+    tables = {name: pl.concat([b.tables[name] for b in batches]) for name in first.tables}
+    # problems in the order of a file read at once: the header's, every repaired amount, every total line, the rows'
+    head = first.parts[0] + [p for b in batches for p in b.parts[1]] + [p for b in batches for p in b.parts[2]]
+    return GrantsResult(first.source_file, sum(b.rows_read for b in batches), tables, head,
+                        pl.concat([b._found for b in batches]))
+
+
+def grant_batches(path: str | Path, batch_bytes: int | None = None) -> Iterator[GrantsResult]:
+    """Read one SCDL grants file batch by batch (issue 19): a CSV in blocks of whole records of
+    at most `batch_bytes` (`split.csv_batches`), a workbook in one batch. Every batch is
+    validated alone; the total lines, the one rule that looks above its row, carry their
+    sums across batches (`totals`). The header's problems come with the first batch."""
     path = Path(path)
     name = path.name
     if not path.is_file():
@@ -133,9 +158,17 @@ def read_grants(path: str | Path) -> ReadResult:
         if found is None:
             raise _header_error(name, sheets[0][1] if sheets else [])
         frame, header_index = found
-        cp1252_lines = []
+        cp1252_lines, rest = [], iter(())
     else:
-        frame, cp1252_lines = csv_table(path, name)
+        # batches until the header rows are in: the header may sit below title lines
+        rest = csv_batches(path, name, batch_bytes)
+        frames, cp1252_lines = [], []
+        for frame, lines in rest:
+            frames.append(frame)
+            cp1252_lines = cp1252_lines or lines
+            if sum(f.height for f in frames) >= _HEADER_SCAN_ROWS:
+                break
+        frame = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0]
         head = head_records(frame)
         header_index = _find_header(head)
         if header_index is None:
@@ -160,59 +193,86 @@ def read_grants(path: str | Path) -> ReadResult:
                 "encoding_mixed: this line is Windows-1252 in a UTF-8 file, read as Windows-1252", "warning")
         for line in cp1252_lines
     ]
-    width = len(header)
-    cells = [c for c in frame.columns if not c.startswith("_")]
-    # Data rows: below the header, not entirely blank (a blank line is no data row).
-    data = frame.slice(header_index + 1)
-    if cells:
+    read = _Header(name, len(header), columns, extras, spreadsheet)
+    sums = Sums()
+    yield read.batch(frame.slice(header_index + 1), problems, sums)
+    for frame, _ in rest:
+        yield read.batch(frame, [], sums)
+
+
+@dataclass(frozen=True)
+class _Header:
+    """What the header says, to read every batch of data rows below it."""
+
+    name: str
+    width: int
+    columns: dict[str, int]  # SCDL column -> cell index
+    extras: list[tuple[int, str]]  # (cell index, label) of the columns the SCDL does not name
+    spreadsheet: bool
+
+    def batch(self, data: pl.DataFrame, problems: list[Problem], sums: Sums) -> GrantsResult:
+        """One batch of records below the header -> its result (`sums`: the total lines' state)."""
+        name, width, columns = self.name, self.width, self.columns
+        # a batch of short records lacks the header's last columns: they are empty cells
+        data = data.with_columns(pl.lit(None, pl.String).alias(f"c{i}") for i in range(width)
+                                 if f"c{i}" not in data.columns)
+        cells = [c for c in data.columns if not c.startswith("_")]
+        # Data rows: not entirely blank (a blank line is no data row).
         # only a row whose first cell is blank can be blank: test the others on those rows only
         maybe = data.select(pl.arg_where(_blank(cells[0]))).to_series()
         if maybe.len():
             blank = data[maybe].select(pl.all_horizontal(_blank(c) for c in cells)).to_series()
             data = data.with_row_index("_i").filter(~pl.col("_i").is_in(maybe.filter(blank).implode())).drop("_i")
-    # the line as published, before any repair: two equal hashes are the same line repeated
-    data = data.with_columns(_record_hash=_record_hash(cells))
-    data, repaired = _repair_decimal_comma(data, width, columns.get("montant"))
-    problems += [
-        Problem(name, str(line), "montant", value,
-                "montant_comma_repaired: unquoted decimal comma split the amount in two cells, "
-                f"read as {value} and the following cells moved back by one", "warning")
-        for line, value in repaired
-    ]
-    rows = data.select(
-        "_line", "_ncells", "_record_hash",
-        *(pl.col(f"c{i}").alias(col) for col, i in columns.items()),
-        *(pl.col(f"c{i}").alias(f"_x{i}") for i, _ in extras),
-        *(pl.col(c).alias("_" + c) for c in cells if int(c[1:]) >= width),
-    )
-    grants, found, rejected_money = validate(rows, width, [(f"_x{i}", label) for i, label in extras],
-                                             set(columns), spreadsheet, GRANT_SCHEMA)
-    grants = grants.with_columns(source_file=pl.lit(name, pl.String),
-                                 record_hash=rows["_record_hash"].gather(
-                                     rows["_line"].search_sorted(grants["source_row"])))
-    grants, totals, rejected_money = _total_lines(grants, rejected_money)
-    problems += [
-        Problem(name, str(line), "_row", _plain(amount),
-                f"total_line: {why}, not a grant: set aside", "error")
-        for line, amount, why, was_grant in totals.select("source_row", "montant_eur", "why", "_grant").rows()
-        if was_grant  # a total line without a year is already rejected, with its own cause
-    ]
-    set_aside = pl.concat([
-        totals.select("source_row", "year", "montant_eur", reason=pl.lit("total_line")),
-        rejected_money.join(_first_errors(found), left_on="source_row", right_on="_line", how="left")
-        .select("source_row", "year", "montant_eur", reason=pl.lit("rejected_row: ") + pl.col("why")),
-    ]).with_columns(source_file=pl.lit(name, pl.String))
-    tables = {"grants": grants.select(GRANT_COLUMNS).cast(GRANT_SCHEMA),
-              "grants_set_aside": set_aside.select(list(SET_ASIDE_SCHEMA)).cast(SET_ASIDE_SCHEMA)}
-    return GrantsResult(name, rows.height, tables, problems, found)
+        # the line as published, before any repair: two equal hashes are the same line repeated
+        data = data.with_columns(_record_hash=_record_hash(cells, width))
+        data, repaired = _repair_decimal_comma(data, width, columns.get("montant"))
+        repaired = [
+            Problem(name, str(line), "montant", value,
+                    "montant_comma_repaired: unquoted decimal comma split the amount in two cells, "
+                    f"read as {value} and the following cells moved back by one", "warning")
+            for line, value in repaired
+        ]
+        rows = data.select(
+            "_line", "_ncells", "_record_hash",
+            *(pl.col(f"c{i}").alias(col) for col, i in columns.items()),
+            *(pl.col(f"c{i}").alias(f"_x{i}") for i, _ in self.extras),
+            *(pl.col(c).alias("_" + c) for c in cells if int(c[1:]) >= width),
+        )
+        grants, found, rejected_money = validate(rows, width, [(f"_x{i}", label) for i, label in self.extras],
+                                                 set(columns), self.spreadsheet, GRANT_SCHEMA)
+        grants = grants.with_columns(source_file=pl.lit(name, pl.String),
+                                     record_hash=rows["_record_hash"].gather(
+                                         rows["_line"].search_sorted(grants["source_row"])))
+        grants, totals, rejected_money = total_lines(grants, rejected_money, sums)
+        total_problems = [
+            Problem(name, str(line), "_row", _plain(amount),
+                    f"total_line: {why}, not a grant: set aside", "error")
+            for line, amount, why, was_grant in totals.select("source_row", "montant_eur", "why", "_grant").rows()
+            if was_grant  # a total line without a year is already rejected, with its own cause
+        ]
+        set_aside = pl.concat([
+            totals.select("source_row", "year", "montant_eur", reason=pl.lit("total_line")),
+            rejected_money.join(_first_errors(found), left_on="source_row", right_on="_line", how="left")
+            .select("source_row", "year", "montant_eur", reason=pl.lit("rejected_row: ") + pl.col("why")),
+        ]).with_columns(source_file=pl.lit(name, pl.String))
+        tables = {"grants": grants.select(GRANT_COLUMNS).cast(GRANT_SCHEMA),
+                  "grants_set_aside": set_aside.select(list(SET_ASIDE_SCHEMA)).cast(SET_ASIDE_SCHEMA)}
+        result = GrantsResult(name, rows.height, tables, problems + repaired + total_problems, found)
+        result.parts = (problems, repaired, total_problems)
+        return result
 
 
-def _record_hash(cells: list[str]) -> pl.Expr:
+def _record_hash(cells: list[str], width: int) -> pl.Expr:
     """A stable digest of the row's cells (blake2b, not polars' hash, which may change
-    between versions: the warehouse compares hashes of files read in different runs)."""
+    between versions: the warehouse compares hashes of files read in different runs): its
+    cells up to the header's width (empty where the row is short) and any beyond that it has,
+    "\x1f"-joined, so a line's hash does not depend on the other lines of its file or batch."""
     if not cells:
         return pl.lit(None, pl.String)
-    joined = pl.concat_str([pl.col(c).fill_null("") for c in cells], separator="\x1f")
+    parts = [pl.col(f"c{i}").fill_null("") for i in range(width)]
+    parts += [pl.when(pl.col("_ncells") > int(c[1:])).then(pl.col(c).fill_null("")) for c in cells
+              if int(c[1:]) >= width]
+    joined = pl.concat_str(parts, separator="\x1f", ignore_nulls=True)
     return joined.map_batches(
         lambda s: pl.Series([hashlib.blake2b(v.encode(), digest_size=16).hexdigest() for v in s.to_list()],
                             dtype=pl.String),
@@ -250,52 +310,6 @@ def _repair_decimal_comma(data: pl.DataFrame, width: int, montant: int | None) -
     return data, repaired
 
 
-_TOTAL_LABEL = re.compile(r"(?i)^\s*(sous[- ]?)?total\b|^\s*montant total\b")  # (?i) inline: polars reads the pattern too
-
-
-def _total_lines(grants: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Split off the total lines: a row with no beneficiary (no name, no identifier) or
-    labelled "Total"/"Sous-total", whose amount equals the sum of the grants above it
-    (since the previous total line, or since the top of the file). A total line often has
-    no date, so rows rejected for want of a year are candidates too. A labelled total that
-    is no such sum stays what it was: money is never guessed away. Returns (grants, totals
-    with `why` and `_grant`, the rejected rows that are not totals)."""
-    cols = ["source_row", "year", "montant_eur", "beneficiaire_nom", "beneficiaire_id", "beneficiaire_siren",
-            "rna_beneficiaire"]
-    rows = pl.concat([grants.select(cols).with_columns(_grant=pl.lit(True)),
-                      rejected.select(cols).with_columns(_grant=pl.lit(False))]).sort("source_row")
-    empty = (pl.col("beneficiaire_nom").is_null() & pl.col("beneficiaire_id").is_null()
-             & pl.col("beneficiaire_siren").is_null() & pl.col("rna_beneficiaire").is_null())
-    labelled = pl.col("beneficiaire_nom").str.contains(_TOTAL_LABEL.pattern).fill_null(False)
-    candidates = rows.select(pl.arg_where(empty | labelled)).to_series().to_list()
-    totals: dict[int, str] = {}
-    if candidates:
-        amounts = rows["montant_eur"].to_list()  # exact Decimals (the contract's DECIMAL(38, 10))
-        counted = rows["_grant"].to_list()
-        section_start = 0  # first row after the previous total line
-        for k in candidates:
-            above = [amounts[i] for i in range(section_start, k) if counted[i] and i not in totals]
-            every = [amounts[i] for i in range(k) if counted[i] and i not in totals]
-            needed = 1 if rows["beneficiaire_nom"][k] is not None else 2  # one row is no total
-            if len(above) >= needed and amounts[k] == sum(above):
-                totals[k] = f"equals the sum of the {len(above)} rows above ({_plain(sum(above))} €)"
-            elif totals and len(every) >= needed and amounts[k] == sum(every):
-                totals[k] = f"equals the sum of all {len(every)} grants above ({_plain(sum(every))} €)"
-            else:
-                continue
-            section_start = k + 1
-    lines = {rows["source_row"][k] for k in totals}
-    found = rows.with_columns(why=pl.Series("why", [totals.get(i) for i in range(rows.height)], dtype=pl.String))
-    found = found.filter(pl.col("source_row").is_in(list(lines)))
-    return (grants.filter(~pl.col("source_row").is_in(list(lines))), found,
-            rejected.filter(~pl.col("source_row").is_in(list(lines))))
-
-
-def _plain(amount: Decimal) -> str:
-    """An exact amount as a person writes it: 15000, 1234.5 (not 15000.0000000000)."""
-    return format(amount.normalize(), "f")
-
-
 def _first_errors(found: pl.DataFrame) -> pl.DataFrame:
     """A rejected row's first error, as `field: reason` (the reason its euros are set aside)."""
     return (found.filter(pl.col("severity") == "error")
@@ -317,6 +331,7 @@ class GrantsResult(ReadResult):
                  head: list[Problem], found: pl.DataFrame):
         self.source_file, self.rows_read, self.tables = source_file, rows_read, tables
         self._head, self._found, self._problems = head, found, None
+        self.parts = (head, [], [])  # (the header's problems, repaired amounts, total lines): set by the reader
 
     @property
     def problems(self) -> list[Problem]:
@@ -342,3 +357,7 @@ class GrantsResult(ReadResult):
             return super().rows_rejected
         errors = self._found.filter(pl.col("severity") == "error")["_line"].n_unique()
         return errors + len({p.source_row for p in self._head if p.severity == "error"})
+
+
+# The pipeline's ingest and `solidarity validate` read a grants file in batches (pipelines.ingest.batch_reader)
+read_grants.batches = grant_batches  # type: ignore[attr-defined]

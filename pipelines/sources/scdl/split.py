@@ -1,38 +1,43 @@
-"""Splitting a SCDL file into records: (first physical line, cells), as a polars frame.
+"""Splitting a SCDL file into records: (first physical line, cells), as polars frames.
 
-`csv_table` / `sheet_tables` return frames with `_line` (physical line of the record's
+`csv_batches` (a CSV, batch by batch: blocks of whole records cut by `csv_stream`) and
+`sheet_tables` (a workbook, whole) return frames with `_line` (physical line of the record's
 first line, header = 1; the sheet row in a spreadsheet), `_ncells` (cells in the record)
 and `c0`, `c1`, ... (String; null where the record has no such cell).
 
-Two CSV paths, one result:
-- the reference path: decode the whole text (BOM, UTF-8, cp1252, mixed lines...: `text.decode_table`), then
-  stdlib `csv` (RFC 4180 with Python's lenient quoting), one record at a time;
+Two CSV paths, one result, chosen block by block:
+- the reference path: decode the block as the whole file would be decoded (BOM, UTF-8, cp1252,
+  mixed lines...: `csv_stream.decoding`, `text.decode_table`'s rules), then stdlib `csv` (RFC
+  4180 with Python's lenient quoting), one record at a time;
 - the fast path, for UTF-8 files (the usual case): polars' CSV reader, all strings.
   polars refuses what Python's `csv` reads leniently (a quote inside a quoted field not
   doubled, an unclosed quote, more cells than the first row) and cannot say which lines
   a record spans or whether a trailing cell was empty or absent, so: any polars error,
-  a NUL byte or a lone CR (a line break for Python's csv, not for polars) sends the file
+  a NUL byte or a lone CR (a line break for Python's csv, not for polars) sends the block
   to the reference path; a record's lines are 1 + the line breaks inside its cells, and
-  their sum must equal the file's line count, else the reference path is used; records
+  their sum must equal the block's line count, else the reference path is used; records
   whose last cell is null are re-read with stdlib `csv` from their own lines (exact
   cell count: a short row is a warning). tests/test_scdl_reader_csv_paths.py checks that both paths
-  give the same records on hostile snippets.
+  give the same records on hostile snippets, tests/test_scdl_reader_batches.py that small
+  batches give what one batch gives.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.limits import COLUMNS, GRANTS_CSV_BYTES, TABLE_CELLS, check_file_size
+from pipelines.limits import COLUMNS, TABLE_CELLS
 from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import SourceError
+from pipelines.sources.scdl.csv_stream import Decoding, decode_whole, decoding, record_blocks
 from pipelines.sources.scdl.workbook_guard import check_workbook
 from pipelines.sources.scdl.header import _HEADER_SCAN_ROWS, _find_header
-from pipelines.sources.text import UTF8_BOM, UTF16_BOMS, decode_table, header_delimiter
+from pipelines.sources.text import header_delimiter
 
 _SAMPLE_CHARS = 64_000
 # Bytes decoded to sniff the separator: 4 bytes per character at most in UTF-8.
@@ -46,27 +51,22 @@ def _delimiter(text: str, name: str) -> str:
     return header_delimiter(text, name, _find_header, _SAMPLE_CHARS, _HEADER_SCAN_ROWS)
 
 
-def _csv_records(raw: bytes, name: str) -> tuple[list[tuple[int, list[str]]], list[int]]:
-    """The file's records (first line, cells) and the lines of a mixed-encoding file read as
-    cp1252: the reference path, stdlib `csv` over the whole decoded text."""
-    text, cp1252_lines = decode_table(raw, name)
-    delimiter = _delimiter(text, name)
+def _csv_records(text: str, delimiter: str, name: str, line: int) -> tuple[list[tuple[int, list[str]]], int]:
+    """The records (first line, cells) of `text`, whole records whose first line is `line` + 1
+    in the file, and the lines read: the reference path, stdlib `csv`."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
     records: list[tuple[int, list[str]]] = []
-    last_line = width = 0
-    max_cells = TABLE_CELLS.value()
+    last_line = 0
+    max_cells = COLUMNS.value()
     try:
         for cells in reader:
-            if len(cells) > width:
-                width = len(cells)
-                _check_shape(name, str(last_line + 1), width, 0, "")
-            if width * len(records) > max_cells:
-                _check_shape(name, str(last_line + 1), width, width * len(records), f"{len(records):,} records")
-            records.append((last_line + 1, cells))  # a record starts on the line after the previous one
+            if len(cells) > max_cells:
+                _check_shape(name, str(line + last_line + 1), len(cells))
+            records.append((line + last_line + 1, cells))  # a record starts on the line after the previous one
             last_line = reader.line_num
     except csv.Error as exc:
-        raise SourceError(name, str(last_line + 1), f"CSV syntax error: {exc}") from exc
-    return records, cp1252_lines
+        raise SourceError(name, str(line + last_line + 1), f"CSV syntax error: {exc}") from exc
+    return records, reader.line_num
 
 
 def _sheet_frames(path: Path, name: str) -> list[pl.DataFrame]:
@@ -126,36 +126,73 @@ def sheet_tables(path: Path, name: str) -> list[pl.DataFrame]:
 
 
 def csv_table(path: Path, name: str) -> tuple[pl.DataFrame, list[int]]:
-    """The file's records frame and the lines of a mixed-encoding file read as cp1252.
+    """The file's records frame and the lines of a mixed-encoding file read as cp1252, at once
+    (the batches of `csv_batches` put together: for callers that want the whole table)."""
+    frames, lines = [], []
+    for frame, cp1252_lines in csv_batches(path, name):
+        frames.append(frame)
+        lines = cp1252_lines or lines
+    return pl.concat(frames, how="diagonal"), lines
 
-    The whole file is held (its rules need every row), so its size is checked first and
-    its lines before anything is decoded or split (`pipelines.limits`)."""
-    check_file_size(path, name, GRANTS_CSV_BYTES)
-    scan = scan_text(path, name, decode=False)  # one bounded pass: refuses a line over LINE_BYTES
-    raw = path.read_bytes()
-    if not raw or raw.isspace():  # `not raw.strip()` without copying the file
+
+def csv_batches(path: Path, name: str, size: int | None = None) -> Iterator[tuple[pl.DataFrame, list[int]]]:
+    """The file's records frames, batch by batch (`csv_stream`: at most `size` bytes, default
+    `csv_stream.batch_bytes()`, of whole records each), and the lines of a mixed-encoding
+    file read as cp1252 (with the first batch only; [] with the others).
+
+    One bounded pass first (`bounded.scan_text`): a line over `LINE_BYTES` is refused before
+    anything is decoded or split, and it tells whether the file is UTF-8. A UTF-8 file goes
+    block by block to polars (the fast path); a block polars cannot read exactly goes to the
+    reference path (stdlib `csv`), which reads every block of the other files."""
+    scan = scan_text(path, name)  # one bounded pass: refuses a line over LINE_BYTES
+    if scan.blank:
         raise SourceError(name, "1", "empty file: no header and no data")
-    if FAST_PATH and not raw.startswith(UTF16_BOMS):
-        data = raw.removeprefix(UTF8_BOM)
-        head = _utf8_head(data)
-        if head is not None:
-            delimiter = _delimiter(head, name)
-            width = _first_record_width(data, delimiter)
+    how = decoding(path, scan, name)
+    if how.whole:  # UTF-16 and the like: decoded whole, as always
+        text, cp1252_lines = decode_whole(path, name)
+        yield records_frame(_csv_records(text, _delimiter(text, name), name, 0)[0]), cp1252_lines
+        return
+    head = _head_text(path, how, scan.size)
+    delimiter = _delimiter(head, name)
+    fast = FAST_PATH and how.codec == "utf-8" and not how.mixed
+    line = 0  # physical lines before the block, as Python's csv counts them (CR, LF or CRLF)
+    first = True
+    for block in record_blocks(path, how.bom, delimiter, name, size):
+        frame = None
+        if fast:
+            width = _first_record_width(block, delimiter)
             if width is not None:
-                # polars makes as many columns as the first record has cells (a wider record
-                # sends the file to the reference path, which counts as it splits)
-                _check_shape(name, "1", width, width * (scan.newlines + 1), f"{scan.newlines + 1:,} lines")
-                frame = _polars_frame(data, delimiter)
-                if frame is not None:
-                    return frame, []
-    records, cp1252_lines = _csv_records(raw, name)
-    return records_frame(records), cp1252_lines
+                COLUMNS.check(name, str(line + 1), width, f"a record of {width:,} cells")
+                frame = _polars_frame(block, delimiter)
+        if frame is not None:
+            lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+            frame = frame.with_columns(pl.col("_line") + line)
+        else:
+            records, lines = _csv_records(how.decode(block), delimiter, name, line)
+            frame = records_frame(records)
+        yield frame, (how.cp1252_lines if first else [])
+        first, line = False, line + lines
 
 
-def _check_shape(name: str, where: str, width: int, cells: int, rows: str) -> None:
-    """Refuse a table too wide (`COLUMNS`) or too large (`TABLE_CELLS`) before building it."""
+def _head_text(path: Path, how: Decoding, size: int) -> str:
+    """The file's first lines decoded, enough for `_delimiter` to decide as on the whole text:
+    `_SAMPLE_CHARS` characters and more than the header rows (or the whole file)."""
+    want = _SAMPLE_BYTES
+    with path.open("rb") as fh:
+        while True:
+            fh.seek(how.bom)
+            raw = fh.read(want)
+            whole = how.bom + len(raw) >= size
+            cut = raw if whole else raw[:max(raw.rfind(b"\n"), raw.rfind(b"\r")) + 1]
+            text = how.decode(cut)
+            if whole or (len(text) >= _SAMPLE_CHARS and len(text.splitlines()) > _HEADER_SCAN_ROWS):
+                return text
+            want *= 4
+
+
+def _check_shape(name: str, where: str, width: int) -> None:
+    """Refuse a record too wide (`COLUMNS`) before its table is built."""
     COLUMNS.check(name, where, width, f"a record of {width:,} cells")
-    TABLE_CELLS.check(name, where, cells, f"{width:,} columns x {rows} = {cells:,} cells")
 
 
 def _first_record_width(data: bytes, delimiter: str) -> int | None:
@@ -166,17 +203,6 @@ def _first_record_width(data: bytes, delimiter: str) -> int | None:
         return len(next(csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True), []))
     except csv.Error:
         return None
-
-
-def _utf8_head(data: bytes) -> str | None:
-    """The start of the text, long enough for `_delimiter` to decide as on the whole text."""
-    chunk = data[:_SAMPLE_BYTES]
-    # "ignore" only drops a character cut at the chunk's end; a file that is not UTF-8
-    # further on makes polars fail, and the reference path decodes it.
-    head = chunk.decode("utf-8", errors="ignore")
-    if len(chunk) < len(data) and len(head.splitlines()) <= _HEADER_SCAN_ROWS:
-        return None  # first lines longer than the chunk: let the reference path decide
-    return head
 
 
 def _polars_frame(data: bytes, delimiter: str) -> pl.DataFrame | None:
@@ -199,7 +225,7 @@ def _polars_frame(data: bytes, delimiter: str) -> pl.DataFrame | None:
     df = df.with_columns(_span=lines)
     if df.height != physical and df["_span"].sum() != physical:
         return None
-    df = df.with_columns(_line=pl.col("_span").cum_sum() - pl.col("_span") + 1, _ncells=pl.lit(df.width, pl.Int64))
+    df = df.with_columns(_line=pl.col("_span").cum_sum() - pl.col("_span") + 1, _ncells=pl.lit(len(cols), pl.Int64))
     # null = an empty unquoted cell, or no cell at all when the record is short: only a null
     # last cell can be the latter, and stdlib csv settles those records from their own lines
     maybe_short = df.select(pl.arg_where(pl.col(cols[-1]).is_null() & ~pl.all_horizontal(pl.col(cols).is_null())))
