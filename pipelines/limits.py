@@ -62,11 +62,6 @@ class Limit:
 
 MiB = 1 << 20
 
-LOCAL_CSV_BYTES = Limit(
-    "SOLIDARITY_MAX_LOCAL_CSV_BYTES", 20_000_000, "bytes", "for an organisations, jobs or events CSV",
-    "Read line by line, but every row is kept as Python objects until the frame is built (~2 kB a row: "
-    "10 MB, 148,000 organisations, took 314 MB and 17 s): 20 MB is ~300,000 rows, ~600 MB. A region's "
-    "directory or agenda is a few thousand rows.")
 LINE_BYTES = Limit(
     "SOLIDARITY_MAX_LINE_BYTES", 1 * MiB, "bytes", "for one line of a CSV or iCalendar file",
     "A 100 MB line is one string the size of the line (and csv copies it): a garbage or sparse file has "
@@ -123,7 +118,7 @@ WORKBOOK_PARTS = Limit(
     "Each part of the zip is a Python object before a byte is inflated: a 100 MB zip of empty parts is "
     "two million of them. A workbook has tens of parts.")
 
-ALL = (LOCAL_CSV_BYTES, LINE_BYTES, RECORD_BYTES, ICS_BYTES, ICS_EVENTS, ICS_COMPONENT_BYTES,
+ALL = (LINE_BYTES, RECORD_BYTES, ICS_BYTES, ICS_EVENTS, ICS_COMPONENT_BYTES,
        TABLE_CELLS, COLUMNS, WORKBOOK_BYTES, WORKBOOK_UNZIPPED_BYTES, WORKBOOK_RATIO, WORKBOOK_PARTS)
 
 

@@ -35,11 +35,15 @@ from pipelines.sources.local.payments import payment_batches, read_payments
 
 def events_reader():
     """`read_events` bound to the shipped communes table, which places free-text ICS
-    locations: what the pipeline and `solidarity validate` both read events with.
+    locations: what the pipeline and `solidarity validate` both read events with (its
+    `.batches`, `event_batches` bound the same way, when they stream: `pipelines.ingest`).
     Called when reading starts, never at import (the table is ~35,000 rows)."""
     from pipelines.reference import load_communes
 
-    return partial(read_events, communes=load_communes())
+    communes = load_communes()
+    reader = partial(read_events, communes=communes)
+    reader.batches = partial(event_batches, communes=communes)
+    return reader
 
 
 def event_batches_reader():
@@ -50,6 +54,12 @@ def event_batches_reader():
 
     return partial(event_batches, communes=load_communes())
 
+
+# The streaming form of each whole-file reader, as `read_grants.batches` (pipelines.ingest: a
+# source's files are read whole in a pool when all are small, else streamed in batches here)
+read_organisations.batches = organisation_batches
+read_jobs.batches = job_batches
+read_payments.batches = payment_batches
 
 __all__ = [
     "CommuneIndex",

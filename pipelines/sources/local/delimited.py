@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.limits import LOCAL_CSV_BYTES, check_file_size
 from pipelines.sources.bounded import scan_text
 from pipelines.sources.common import Problem, SourceError
 from pipelines.sources.text import label_key, reading_codec, scanned_encoding, sniff_delimiter
@@ -55,7 +54,6 @@ def stream_delimited(path: str | Path, schema: Mapping[str, Any], source_file: s
     """
     source_file = str(path) if source_file is None else source_file
     path = Path(path)
-    check_file_size(path, source_file, LOCAL_CSV_BYTES)
     # One bounded pass decides the encoding (as decoding the whole file would) and refuses
     # a line over LINE_BYTES; then the file is read as a decoded stream, never whole.
     scan = scan_text(path, source_file)
