@@ -14,6 +14,7 @@ marts have no constant-euro twin): the pages say so when `euros=constant` is ask
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -66,18 +67,10 @@ def registry_category(filters) -> str | None:
 
 
 def _context_where(filters, alias: str, category: bool = True) -> tuple[str, dict]:
-    """A where clause over the context marts: years, place, DAC category (all bound as parameters)."""
-    clauses, params = ["true"], {}
-    if filters.year_from is not None:
-        clauses.append(f"{alias}.year between $year_from and $year_to")
-        params.update(year_from=filters.year_from, year_to=filters.year_to)
-    if filters.country:
-        clauses.append(f"{alias}.country_code = $country")
-        params["country"] = filters.country
-    if category and registry_category(filters):
-        clauses.append(f"{alias}.category_code = $category")
-        params["category"] = registry_category(filters)
-    return " and ".join(clauses), params
+    """A where clause over the context marts: years, place, DAC category (all bound as parameters):
+    `funding_where`'s, with no programme (the registry has none) and the sector read at its category."""
+    sector = registry_category(filters) if category else None
+    return funding_where(replace(filters, programme=None, sector=sector), alias, place="country_code")
 
 
 def region_share(filters, countries_only: bool = False, path: Path | None = None) -> pl.DataFrame:
