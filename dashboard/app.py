@@ -62,6 +62,14 @@ def create_app(serving_path: str | Path) -> dash.Dash:
     analyst.register(app.server)  # /analyst/rejected.csv, HTTP Basic from env vars
     brief.register(app.server)  # /brief: the council brief, a PDF of one or two pages
     components.register_callbacks(app)  # click a chart element -> filtered URL
+    # Dash finishes setting itself up on its first request (`before_request` hooks that add the pages'
+    # router callback and copy the callbacks), unguarded: two first requests at once (a partner's page
+    # embedding several charts) could both run it, and one failed with "dictionary changed size during
+    # iteration" (tests/test_embeds_browser.py, 2026-12-03). Run here once, before the server takes
+    # any: its `before_request` hooks run for the callbacks' list (which reads no snapshot), without
+    # dispatching it, so Flask still takes set-up (server.production_app adds hooks after this).
+    with app.server.test_request_context(app.config.requests_pathname_prefix + "_dash-dependencies"):
+        app.server.preprocess_request()
     return app
 
 

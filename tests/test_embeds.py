@@ -376,3 +376,14 @@ def test_static_export_is_self_contained(serving, tmp_path):
     rows = list(csv.DictReader((out / "data" / "funding-by-year.fr.csv").open(encoding="utf-8")))
     assert sum(float(r["committed_eur"]) for r in rows) == pytest.approx(
         float(sql(serving, "select sum(committed_eur) from funding")[0][0]), rel=1e-9)
+
+
+def test_dash_is_set_up_before_the_first_request(tmp_path):
+    """Dash's first-request set-up ran twice when several embeds were the server's first requests
+    ("dictionary changed size during iteration"): create_app runs it once, and Flask still takes hooks."""
+    from dashboard.app import create_app
+
+    app = create_app(tmp_path / "no-snapshot.duckdb")
+    assert app._got_first_request == {"pages": True, "setup_server": True}
+    assert not app.server._got_first_request
+    app.server.after_request(lambda response: response)  # what server.production_app does next
