@@ -40,8 +40,9 @@ CATEGORY_SCHEMA = {"category_code": pl.String, "category_name": pl.String, "regi
 
 def has_context(path: Path | None = None) -> bool:
     """The snapshot holds the context marts and their source (published together or not at all)."""
-    names = ", ".join(f"'{name}'" for name in CONTEXT_TABLES)  # fixed names, never a request's value
-    frame = query(f"select count(*) as n from information_schema.tables where table_name in ({names})", path=path)
+    frame = query("select count(*) as n from information_schema.tables "
+                  "where list_contains(string_split($names, ','), table_name)",
+                  {"names": ",".join(CONTEXT_TABLES)}, path=path)
     return frame["n"][0] == len(CONTEXT_TABLES)
 
 
