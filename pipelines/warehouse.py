@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.settings import SQL_DIR
+from pipelines.settings import SQL_DIR, ingest_duckdb_mb
 from pipelines.sources.common import REJECTED_SCHEMA, ReadResult, SourceError
 
 LAYERS = ("raw", "ref", "staging", "marts", "quality")
@@ -121,6 +122,36 @@ def store_source(
     row. No transaction is opened here (the caller may hold one, see
     `pipelines.defs.partitions`); the raw tables are rebuilt whole on every run.
     """
+    with _memory_bounded(conn):
+        return _store_source(conn, source, files, read, table_schemas)
+
+
+@contextmanager
+def _memory_bounded(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's memory limited to `settings.ingest_duckdb_mb()` while a source is stored, then
+    set back: what a file costs does not grow with its size (docs/benchmarks.md)."""
+    def limit() -> str:
+        return conn.execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+    before = limit()
+    conn.execute("reset memory_limit")
+    # DuckDB prints a limit to a tenth of its unit ('2.7 GiB'): DuckDB's default (the usual case)
+    # comes back exactly with RESET, a limit the caller set comes back as printed
+    restore = "reset memory_limit" if limit() == before else f"set memory_limit = '{before}'"
+    conn.execute(f"set memory_limit = '{int(ingest_duckdb_mb())}MB'")
+    try:
+        yield
+    finally:
+        conn.execute(restore)
+
+
+def _store_source(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    files: Sequence[Path],
+    read: Callable[[Path], Iterable[ReadResult]],
+    table_schemas: Mapping[str, Mapping[str, pl.DataType]],
+) -> dict[str, int]:
     ensure_layers(conn)
     for table, schema in table_schemas.items():
         replace_table(conn, f"raw.{table}", pl.DataFrame(schema=dict(schema)))
