@@ -8,7 +8,8 @@ files take none):
 - realistic: SCDL rows of the scale-1 sample (as `bench.ingest_scdl` normalises them),
   repeated to the size;
 - sparse: `truncate -s` (NUL bytes, no line break);
-- random: os.urandom in chunks (20 and 200 MB only).
+- random: os.urandom in chunks (20 and 200 MB only);
+- `--xlsx-rows N,...`: xlsx workbooks of N realistic grants (xlsxwriter, constant memory).
 Each measurement is one child process (`common.run_child`: wall time, peak RSS of that
 child from `os.wait4`):
 - validate: `python -m pipelines.cli validate FILE`;
@@ -53,6 +54,26 @@ def realistic(size_mb: int) -> Path:
         fh.write((";".join(COLUMNS) + "\n").encode())
         while fh.tell() < size_mb * MB:
             fh.write(block)
+    return path
+
+
+def workbook(rows: int) -> Path:
+    """An xlsx of `rows` realistic grants (the rows above, repeated) under the header: the largest
+    the cells limit lets in is ~600,000 rows of 16 columns (SOLIDARITY_MAX_TABLE_CELLS, 10 million)."""
+    path = WORK / f"realistic-{rows}rows.xlsx"
+    if path.exists():
+        return path
+    import xlsxwriter
+
+    from bench.ingest_scdl import COLUMNS, _sample_rows
+
+    base = _sample_rows()
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, COLUMNS)
+    for i in range(rows):
+        sheet.write_row(i + 1, 0, base[i % len(base)])
+    book.close()
     return path
 
 
@@ -122,16 +143,18 @@ def main() -> None:
     ap.add_argument("--tree", type=Path, help="another checkout to measure (PYTHONPATH)")
     ap.add_argument("--raise-limit", action="store_true")
     ap.add_argument("--kinds", default="realistic,sparse,random", help="which inputs, comma-separated")
+    ap.add_argument("--xlsx-rows", default="", help="also xlsx workbooks of these many grants, comma-separated")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     print(header("Bounded inputs: grants CSV through validate and the ingest"))
     if args.tree:
         print(f"Code measured: {args.tree}\n")
     kinds = args.kinds.split(",")
-    inputs = [(f"realistic {s} MB", realistic(s), None) for s in sizes if "realistic" in kinds]
+    inputs = [(f"realistic {s} MB", realistic(s), None) for s in sizes if s and "realistic" in kinds]
     inputs += [(f"sparse {s} MB", sparse(s), None) for s in sizes if "sparse" in kinds]
     inputs += [(f"random {s} MB", random_bytes(s), None) for s in sizes if s <= 200 and "random" in kinds]
+    inputs += [(f"xlsx {int(n):,} rows", workbook(int(n)), None) for n in filter(None, args.xlsx_rows.split(","))]
     if args.raise_limit:
         inputs += [(f"realistic {s} MB, limits raised", realistic(s), RAISED) for s in sizes if s <= 200]
     rows = []

@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 
 from pipelines.sources.scdl.csv_stream import BATCH_BYTES_ENV
-from pipelines.sources.scdl.grants import grant_batches, read_grants
+from pipelines.sources.scdl.grants import SHEET_ROW_BYTES, grant_batches, read_grants
 from pipelines.sources.common import SourceError
 from scdl_files import money, write
 from test_scdl_reader_csv_paths import HOSTILE_CSV
@@ -102,6 +102,28 @@ def test_a_real_file_read_in_small_batches_is_read_as_in_one(name, encoding, sep
     untrusted = {int(line) for _, line, field, reason in rejects if field == "_row" and "cells for" in reason}
     euros = sum((m for line, m in raw.items() if m is not None and line not in untrusted), Decimal(0))
     assert counted + aside == euros
+
+
+WORKBOOKS = ["DEP_Charente-Maritime_2016-2017_conventions.xlsx", "DEP_Sarthe_2018-2019_conventions_23k.xls",
+             "DEP_Vendee_2018-01_conventions.xlsx"]
+
+
+@pytest.mark.parametrize("name", WORKBOOKS)
+def test_a_real_workbook_validated_in_small_batches_is_read_as_in_one(name, monkeypatch):
+    """A workbook's sheet is loaded whole (calamine) and validated in slices of rows: ten or more
+    slices (a row each for a small sheet) give the rows, rejects, warnings and euros of one."""
+    path = REAL / name
+    whole = list(grant_batches(path, ONE_BATCH))
+    assert len(whole) == 1
+    size = SHEET_ROW_BYTES * max(1, whole[0].rows_read // 10)
+    small = list(grant_batches(path, size))
+    assert len(small) >= min(10, whole[0].rows_read) > 1, len(small)
+    assert _outcome(small) == _outcome(whole)
+    with_small_batches, one = _joined_in_batches(path, size, monkeypatch), whole[0]
+    assert with_small_batches.rows_read == one.rows_read
+    assert with_small_batches.tables["grants"].rows() == one.tables["grants"].rows()
+    assert with_small_batches.tables["grants_set_aside"].rows() == one.tables["grants_set_aside"].rows()
+    assert with_small_batches.problems == one.problems
 
 
 def test_total_lines_found_across_batches(tmp_path):
