@@ -24,8 +24,9 @@ from dashboard.i18n import t
 from dashboard.names import readable_names
 from dashboard.selection import funding_where
 from dashboard.snapshot import query
+from pipelines.settings import CONTEXT_MARTS, CONTEXT_SOURCE
 
-CONTEXT_TABLES = ("context_share_by_country", "context_funding", "context_top_funders", "context_source")
+CONTEXT_TABLES = (*CONTEXT_MARTS, CONTEXT_SOURCE)
 MONEY = {"committed_eur": pl.Decimal(38, 10), "disbursed_eur": pl.Decimal(38, 10)}
 SHARE_SCHEMA = {"country_code": pl.String, "name_fr": pl.String, "name_en": pl.String,
                 "region_committed_eur": pl.Decimal(38, 10), "registry_committed_eur": pl.Decimal(38, 10),

@@ -21,7 +21,7 @@ import polars as pl
 from pipelines.dictionary import write_dictionary
 from pipelines.privacy import PrivacyLeak, natural_person_leaks
 from pipelines.dbt_project import project_files
-from pipelines.settings import PROJECT_ROOT, SQL_DIR
+from pipelines.settings import CONTEXT_MARTS, CONTEXT_SOURCE, PROJECT_ROOT, SQL_DIR
 from pipelines.sources.registry import SOURCES
 
 # What the public may see: every mart in sql/models/marts/, so a new mart reaches the snapshot
@@ -36,13 +36,12 @@ SNAPSHOT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "models" / "marts").glo
 # consumer_prices: the dashboard's constant euros (docs/money-rules.md) read it from the snapshot
 SNAPSHOT_REFERENCE = ("countries", "dac_sectors", "dac_categories", "iati_regions", "departements", "regions", "targets",
                       "consumer_prices")
-# The context marts (sql/models/context/marts/, docs/context.md): other publishers' money from the IATI
+# The context marts (`settings.CONTEXT_MARTS`, docs/context.md): other publishers' money from the IATI
 # registry, organisations' published data naming no natural person (the privacy scan below checks all
 # the same). Published when the warehouse holds all of them (the `context_marts` job built them), with
 # `context_source` (pipelines/context/provenance.py: which dump, read when, sample or not) and a manifest
 # row (source `context`) whose sha256 is the context manifest's, so the snapshot's version follows it.
-CONTEXT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "models" / "context" / "marts").glob("*.sql")))
-CONTEXT_SOURCE = "context_source"
+
 IDENTIFYING_FIELDS = ("nomBeneficiaire", "beneficiaire_nom", "idBeneficiaire", "beneficiaire_id", "objet",
                       "nom", "organiser_name", "nom_organisateur", "title", "titre", "SUMMARY", "ORGANIZER",
                       "siret_beneficiaire")  # a payment's beneficiary: a sole trader's SIRET names a person

@@ -14,6 +14,12 @@ SQL_DIR = PROJECT_ROOT / "sql"
 REFERENCE_DIR = DATA_DIR / "reference"
 CONFIG_DIR = DATA_DIR / "config"
 
+# The registry context's tables in the serving snapshot (docs/context.md): its marts (the dbt models
+# of sql/models/context/marts) and its provenance row, published together or not at all
+# (pipelines/publish.py); the dashboard shows "Autres bailleurs" when they are there.
+CONTEXT_MARTS = tuple(sorted(p.stem for p in (SQL_DIR / "models" / "context" / "marts").glob("*.sql")))
+CONTEXT_SOURCE = "context_source"
+
 # A raw folder written by `solidarity sample` holds this file: its figures are invented,
 # and every page that shows them says so.
 SAMPLE_MARKER = "SAMPLE-DATA.txt"
