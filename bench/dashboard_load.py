@@ -145,16 +145,31 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
+def country_pages(serving: Path, n: int) -> list[str]:
+    """/country/<code> of the `n` countries the region committed the most to."""
+    if n <= 0:
+        return []
+    import duckdb
+
+    with duckdb.connect(str(serving), read_only=True) as conn:
+        codes = conn.execute("select country_code from funding_by_country where location_kind = 'country' "
+                             "group by 1 order by sum(committed_eur) desc, 1 limit $n", {"n": n}).fetchall()
+    return [f"/country/{code}" for (code,) in codes]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--serving", type=Path, required=True)
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--think", default="0.5,2", help="think time between page views, min,max seconds")
+    ap.add_argument("--countries", type=int, default=0,
+                    help="also the country pages of the N countries with the most region money (with a registry "
+                         "context in the snapshot: its 'Autres bailleurs')")
     ap.add_argument("--skip", default="", help="pages to leave out, comma-separated (e.g. /grants)")
     ap.add_argument("--serve-args", default="", help="extra options for `solidarity serve`")
     args = ap.parse_args()
-    PAGES[:] = [p for p in PAGES if p not in args.skip.split(",")]
+    PAGES[:] = [p for p in PAGES if p not in args.skip.split(",")] + country_pages(args.serving, args.countries)
     think = tuple(float(x) for x in args.think.split(","))
 
     port = _free_port()

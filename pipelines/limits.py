@@ -101,14 +101,17 @@ WORKBOOK_RATIO = Limit(
     "Real workbook parts compress 5-30x (the real corpus: at most 20x; a million styled empty cells: "
     "9-32x); a deflate bomb is ~1,000x.")
 TABLE_CELLS = Limit(
-    "SOLIDARITY_MAX_TABLE_CELLS", 10_000_000, "cells",
+    "SOLIDARITY_MAX_TABLE_CELLS", 3_000_000, "cells",
     "in a grants workbook (rows x columns of its sheets from their first to their last cell with a value)",
     "Reading costs 50-120 bytes a cell whatever the cell holds (a 20 MB CSV of empty cells took 1.3 GB), and "
     "calamine allocates a sheet's whole range at once (32 bytes a cell): two cells A1 and XFD1048576 ask for "
     "550 GB and the process aborts (it cannot be caught). Counted before the table is built: a workbook's "
-    "sheet XML (or .xls records) streamed before calamine sees it. 10 million cells is ~625,000 grants of 16 "
-    "columns. A grants CSV is no longer bounded by it: it is read in batches of at most 2 million cells "
-    "(pipelines/sources/scdl/csv_stream.py).")
+    "sheet XML (or .xls records) streamed before calamine sees it. A workbook's sheet is loaded whole, then "
+    "validated in batches: 3 million cells is 187,500 grants of 16 columns, under 500 MB for `solidarity validate` "
+    "and the ingest (250,000 grants took 497 and 553 MB, 400,000 741 and 797 MB; 10 million cells was the "
+    "default until issue 19). Real "
+    "SCDL workbooks hold a few thousand grants. A grants CSV is not bounded by it: it is read in batches of "
+    "at most 2 million cells (pipelines/sources/scdl/csv_stream.py).")
 COLUMNS = Limit(
     "SOLIDARITY_MAX_COLUMNS", 1_000, "columns", "in a grants table (cells in one CSV record or sheet row)",
     "Each column costs ~9 kB of frame and expressions whatever its length: a 400 kB CSV of four lines of "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.ingest import Reader, batch_reader, isolated
-from pipelines.sources.common import Problem, ReadResult, SourceError
+from pipelines.sources.common import ReadResult, SourceError
 from pipelines.sources.registry import recognise
 from pipelines.sources.text import content_kind
 
@@ -49,12 +49,8 @@ def validate_file(path: Path) -> Report:
 
 
 def _report(path: Path, kind: str, result: ReadResult) -> Report:
-    lines = [_line(p) for p in result.problems]
+    lines = result.problem_lines()
     return Report(lines, result.rows_rejected, _summary(path, kind, result.rows_read, result.rows_rejected))
-
-
-def _line(p: Problem) -> str:
-    return p.message() if p.severity == "error" else f"{p.message()} [warning]"
 
 
 def _summary(path: Path, kind: str, read: int, rejected: int) -> str:
@@ -84,7 +80,7 @@ class StreamedReport:
             self._read += batch.rows_read
             self._rejected += batch.rows_rejected
             if batch.problems:  # one string per batch: printing 200,000 lines one by one costs more than reading them
-                yield "\n".join(_line(problem) for problem in batch.problems)
+                yield "\n".join(batch.problem_lines())
             try:
                 with isolated(self._path):
                     batch = next(rest, None)

@@ -38,6 +38,34 @@ class Problem:
         shown = "" if self.value is None else f" (value: {self.value!r})"
         return f"{self.source_file}:{self.source_row}:{self.field}: {self.reason}{shown}"
 
+    def line(self) -> str:
+        """What `solidarity validate` prints: the message, marked when it is a warning."""
+        return self.message() if self.severity == "error" else f"{self.message()} [warning]"
+
+
+# Text whose Python repr is itself between single quotes: printable characters (str.isprintable)
+# other than the quote and the backslash, in the ranges French files use. Any other value's repr
+# is Python's own (`problem_lines`).
+_PLAIN_TEXT = (r"^[ -&(-\[\]-~\x{A1}-\x{AC}\x{AE}-\x{17F}\x{2010}-\x{2027}\x{2030}-\x{205E}"
+               r"\x{20AC}]*$")
+
+
+def problem_lines(problems: pl.DataFrame) -> list[str]:
+    """`Problem.line()` of each row of a problems frame (`source_file`, `source_row`, `field`,
+    `value`, `reason`, `severity`), built by polars: a file warning on every row prints a line
+    per row, and a `Problem` object per line cost more than reading the file."""
+    value = pl.col("value")
+    plain = value.str.contains(_PLAIN_TEXT)
+    odd = problems.filter(value.is_not_null() & ~plain)["value"].unique().to_list()
+    shown = (pl.when(value.is_null()).then(pl.lit(""))
+             .when(plain).then(pl.lit(" (value: '") + value + pl.lit("')"))
+             .otherwise(pl.lit(" (value: ") + value.replace_strict(odd, [repr(v) for v in odd], default=None,
+                                                                   return_dtype=pl.String) + pl.lit(")")))
+    marked = pl.when(pl.col("severity") == "error").then(pl.lit("")).otherwise(pl.lit(" [warning]"))
+    line = pl.concat_str([pl.col("source_file"), pl.lit(":"), pl.col("source_row"), pl.lit(":"), pl.col("field"),
+                          pl.lit(": "), pl.col("reason"), shown, marked]).alias("line")
+    return problems.select(line)["line"].to_list()
+
 
 @dataclass
 class ReadResult:
@@ -56,6 +84,10 @@ class ReadResult:
     @property
     def rejected(self) -> pl.DataFrame:
         return problems_frame(self.problems)
+
+    def problem_lines(self) -> list[str]:
+        """Each problem as `solidarity validate` prints it (`Problem.line`), in order."""
+        return [problem.line() for problem in self.problems]
 
     @property
     def rows_rejected(self) -> int:

@@ -105,7 +105,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.sources.common import REJECTED_SCHEMA, Problem, ReadResult, SourceError, problems_frame
+from pipelines.sources.common import REJECTED_SCHEMA, Problem, ReadResult, SourceError, problem_lines, problems_frame
 from pipelines.sources.contracts import GRANT_TABLES
 from pipelines.sources.text import WHERE, content_kind
 # Re-exported: the module's public names before it was split.
@@ -363,9 +363,17 @@ class GrantsResult(ReadResult):
     def rejected(self) -> pl.DataFrame:
         if self._problems is not None:
             return super().rejected
-        found = self._found.select(source_file=pl.lit(self.source_file), source_row=pl.col("_line").cast(pl.String),
-                                   field="field", value="value", reason="reason", severity="severity")
-        return pl.concat([problems_frame(self._head), found.cast(REJECTED_SCHEMA)])
+        return pl.concat([problems_frame(self._head), self._found_rows().cast(REJECTED_SCHEMA)])
+
+    def _found_rows(self) -> pl.DataFrame:
+        """The rows' problems (the frame) as quarantine rows."""
+        return self._found.select(source_file=pl.lit(self.source_file), source_row=pl.col("_line").cast(pl.String),
+                                  field="field", value="value", reason="reason", severity="severity")
+
+    def problem_lines(self) -> list[str]:
+        if self._problems is not None:
+            return super().problem_lines()
+        return [p.line() for p in self._head] + problem_lines(self._found_rows())
 
     @property
     def rows_rejected(self) -> int:
