@@ -169,3 +169,45 @@ def test_hostile_snippets_read_record_by_record_as_at_once(case, fast, tmp_path,
             return str(exc)
 
     assert outcome(1) == outcome(ONE_BATCH)
+
+
+def _counting_montant(monkeypatch) -> list:
+    """The amount group's check, counting the values it is asked about."""
+    import pipelines.sources.scdl.validate as validate_module
+
+    seen: list = []
+    groups = list(validate_module.GROUPS)
+    at = next(i for i, (cols, _) in enumerate(groups) if cols == ("montant",))
+    cols, check = groups[at]
+
+    def counted(cells, row, ctx):
+        seen.append(cells["montant"])
+        return check(cells, row, ctx)
+
+    groups[at] = (cols, counted)
+    monkeypatch.setattr(validate_module, "GROUPS", groups)
+    return seen
+
+
+def test_a_value_repeated_across_batches_is_checked_once_per_file(tmp_path, monkeypatch):
+    """The checks' outcomes are kept per distinct value from batch to batch (`CheckMemo`): five
+    amounts over 40 rows in ten or more batches are checked five times; with room for two values
+    only, the others are checked again in each batch. The rows are the same either way."""
+    amounts = ["100", "250,50", "NC", "-30", "1 000"]
+    text = ("nomBeneficiaire,idBeneficiaire,montant,dateConvention\n"
+            + "".join(f"Assoc {i},,\"{amounts[i % 5]}\",2024-01-{1 + i % 28:02d}\n" for i in range(40)))
+    path = write(tmp_path, text)
+    whole = list(grant_batches(path, ONE_BATCH))
+
+    seen = _counting_montant(monkeypatch)
+    small = list(grant_batches(path, 60))
+    assert len(small) >= 10
+    assert sorted(seen) == sorted(amounts)  # once each
+    assert _outcome(small) == _outcome(whole)
+
+    import pipelines.sources.scdl.validate as validate_module
+    monkeypatch.setattr(validate_module, "MEMO_KEYS", 2)
+    seen.clear()
+    bounded = list(grant_batches(path, 60))
+    assert len(seen) > len(amounts) and set(seen) == set(amounts)
+    assert _outcome(bounded) == _outcome(whole)

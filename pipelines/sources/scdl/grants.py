@@ -100,7 +100,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -116,7 +116,7 @@ from pipelines.sources.scdl.header import _HEADER_SCAN_ROWS
 from pipelines.sources.scdl import csv_stream
 from pipelines.sources.scdl.split import csv_batches, head_records, sheet_tables
 from pipelines.sources.scdl.totals import Sums, _plain, total_lines
-from pipelines.sources.scdl.validate import _blank, to_problems, validate
+from pipelines.sources.scdl.validate import CheckMemo, _blank, to_problems, validate
 from pipelines.sources.scdl.values import parse_amount, parse_date, parse_nature, parse_period  # noqa: F401
 
 # the accepted table's columns and types: the one contract (docs/data-contracts.md)
@@ -218,13 +218,15 @@ def _sheet_rest(sheet: pl.DataFrame, start: int, rows: int) -> Iterator[tuple[pl
 
 @dataclass(frozen=True)
 class _Header:
-    """What the header says, to read every batch of data rows below it."""
+    """What the header says, to read every batch of data rows below it (and what the checks met so far)."""
 
     name: str
     width: int
     columns: dict[str, int]  # SCDL column -> cell index
     extras: list[tuple[int, str]]  # (cell index, label) of the columns the SCDL does not name
     spreadsheet: bool
+    # the checks' outcomes per distinct value, carried from batch to batch of the file
+    memo: CheckMemo = field(default_factory=CheckMemo, compare=False)
 
     def batch(self, data: pl.DataFrame, problems: list[Problem], sums: Sums) -> GrantsResult:
         """One batch of records below the header -> its result (`sums`: the total lines' state)."""
@@ -255,7 +257,7 @@ class _Header:
             *(pl.col(c).alias("_" + c) for c in cells if int(c[1:]) >= width),
         )
         grants, found, rejected_money = validate(rows, width, [(f"_x{i}", label) for i, label in self.extras],
-                                                 set(columns), self.spreadsheet, GRANT_SCHEMA)
+                                                 set(columns), self.spreadsheet, GRANT_SCHEMA, self.memo)
         grants = grants.with_columns(source_file=pl.lit(name, pl.String),
                                      record_hash=rows["_record_hash"].gather(
                                          rows["_line"].search_sorted(grants["source_row"])))

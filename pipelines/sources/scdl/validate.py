@@ -6,7 +6,9 @@ group*: `montant`; `datesPeriodeVersement` with the old split period columns...)
 runs once per distinct value (or tuple of values) of its columns, in plain Python with
 the exact parsers of `values`, and polars joins the outcome back to every row:
 values, and problems (field, value, reason) with their order in the row. Python never
-loops over the rows, except to build the `Problem` objects the contract returns.
+loops over the rows, except to build the `Problem` objects the contract returns. A file read
+in batches keeps each group's outcomes per value from batch to batch (`CheckMemo`, bounded),
+so a value is checked once per file, not once per batch.
 
 The groups run in the order the checks were written for one row (`checks.GROUPS`), so a row's
 problems and `flags` keep that order: the short-row warning, missing required values,
@@ -27,12 +29,30 @@ _PROBLEM_SCHEMA = {"_idx": pl.UInt32, "_seq": pl.Int32, "_sub": pl.Int32, "field
                    "value": pl.String, "reason": pl.String, "severity": pl.String}
 
 
+# A field group's outcomes kept per distinct value, from batch to batch of one file (`CheckMemo`):
+# at most this many values per group (~20,000 x 15 groups x a few hundred bytes: tens of MB at most).
+MEMO_KEYS = 20_000
+
+
+class CheckMemo:
+    """What each field group's check gave for each distinct value already met in the file, so a
+    value repeated from batch to batch (a beneficiary funded every year, a date, a nature) is
+    checked once per file, not once per batch. The checks are pure functions of the value and
+    the file's `FileContext`, so an outcome is the same in every batch. Bounded: a group keeps
+    the first `MEMO_KEYS` values it meets, and checks the others in every batch, as before."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, dict[tuple, tuple]] = {}
+
+
 def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], present: set[str],
-             spreadsheet: bool, schema: dict[str, pl.DataType]) -> tuple[pl.DataFrame, pl.DataFrame]:
+             spreadsheet: bool, schema: dict[str, pl.DataType], memo: CheckMemo | None = None
+             ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Validate data rows, one column per SCDL name present plus `_line`, `_ncells` and the
     extra columns (`extras`: column, label). Returns (grants with `schema`, problems ordered
     as the rows and checks, with `_line`, and the rejected rows whose amount was readable:
-    `source_row`, `year`, `montant_eur`)."""
+    `source_row`, `year`, `montant_eur`). `memo`: the file's outcomes so far (its other batches)."""
+    memo = memo if memo is not None else CheckMemo()
     ctx = FileContext(frozenset(present), spreadsheet)
     n = rows.height
     rows = rows.with_row_index("_idx")
@@ -42,7 +62,8 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
     errors = [too_many] if too_many is not None else []
     for seq, (cols, check) in enumerate(GROUPS, start=FIRST_GROUP_SEQ):
         cols = tuple(c for c in cols if c in present)
-        values, problems, flags, error = _run_group(rows, cols, check, ctx, seq, schema)
+        values, problems, flags, error = _run_group(rows, cols, check, ctx, seq, schema,
+                                                    memo.groups.setdefault(seq, {}))
         outputs.update(values)
         problem_parts.append(problems)
         early_flags += [flags[0]] if flags[0] is not None else []
@@ -113,10 +134,11 @@ def _blank(col: str) -> pl.Expr:
 
 
 def _run_group(rows: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: FileContext, seq: int,
-               schema: dict[str, pl.DataType]) -> tuple[dict[str, pl.Series], pl.DataFrame, list[pl.Series], pl.Series]:
-    """Run `check` once per distinct tuple of `cols`. For every row: its outputs, problems,
-    flag codes (';'-joined; those reported first in a row, the others) and whether the
-    group rejects it."""
+               schema: dict[str, pl.DataType], memo: dict[tuple, tuple]
+               ) -> tuple[dict[str, pl.Series], pl.DataFrame, list[pl.Series], pl.Series]:
+    """Run `check` once per distinct tuple of `cols` not in `memo` (the file's outcomes so far).
+    For every row: its outputs, problems, flag codes (';'-joined; those reported first in a row,
+    the others) and whether the group rejects it."""
     if len(cols) == 1:
         keys = rows[cols[0]].unique(maintain_order=True)
         kid = rows.select(cols[0]).join(keys.to_frame().with_row_index("_kid"), on=cols[0], how="left",
@@ -135,15 +157,18 @@ def _run_group(rows: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: 
     key_flags: list[tuple[str | None, str | None]] = []  # (missing_value reported first, the others)
     key_error: list[bool] = []
     for k, values in enumerate(key_rows):
-        row = CheckedValue()
-        out = check(dict(zip(cols, values)), row, ctx)
+        outcome = memo.get(values)
+        if outcome is None:
+            row = CheckedValue()
+            outcome = _outcome(check(dict(zip(cols, values)), row, ctx), row, seq)
+            if len(memo) < MEMO_KEYS:
+                memo[values] = outcome
+        out, problems, flags, error = outcome
         for name, value in out.items():
             out_values.setdefault(name, []).append(value)
-        found.extend((k, seq if p[0] is None else p[0], sub, *p[1:5]) for sub, p in enumerate(row.problems))
-        early = [p[5] for p in row.problems if p[5] and p[0] is not None]
-        late = [p[5] for p in row.problems if p[5] and p[0] is None]
-        key_flags.append((";".join(dict.fromkeys(early)) or None, ";".join(dict.fromkeys(late)) or None))
-        key_error.append(any(p[4] == "error" for p in row.problems))
+        found.extend((k, *p) for p in problems)
+        key_flags.append(flags)
+        key_error.append(error)
     outputs = {name: pl.Series(name, vals, dtype=schema[name]).gather(kid) for name, vals in out_values.items()}
     # None when no value of the group flags or rejects anything (most columns of a clean file)
     flags = [pl.Series(f"_flags{seq}_{i}", [f[i] for f in key_flags], dtype=pl.String).gather(kid)
@@ -157,6 +182,16 @@ def _run_group(rows: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: 
                 .join(by_key, on="_kid", how="inner")
                 .select(list(_PROBLEM_SCHEMA)))
     return outputs, problems, flags, error
+
+
+def _outcome(out: dict, row: CheckedValue, seq: int) -> tuple:
+    """One value's outcome: (outputs, problems as (place, sub, field, value, reason, severity),
+    flag codes (reported first in a row, the others), whether it rejects the row)."""
+    problems = tuple((seq if p[0] is None else p[0], sub, *p[1:5]) for sub, p in enumerate(row.problems))
+    early = [p[5] for p in row.problems if p[5] and p[0] is not None]
+    late = [p[5] for p in row.problems if p[5] and p[0] is None]
+    flags = (";".join(dict.fromkeys(early)) or None, ";".join(dict.fromkeys(late)) or None)
+    return out, problems, flags, any(p[4] == "error" for p in row.problems)
 
 
 def _extra(rows: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.Series:
