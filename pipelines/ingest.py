@@ -8,10 +8,10 @@ reason; the other files of the source still load. Files are written as they are 
   a batch: a generator function (IATI), or a reader offering its batches as `.batches`
   (grants: `read_grants` reads a file at once for small callers, `read_grants.batches` in
   blocks of records, issue 19), used whenever the pool is not;
-- readers are pure functions of one file, so when a source has several files, enough bytes
-  to be worth it and none so large that reading it whole would cost too much memory
-  (`POOL_MAX_FILE_BYTES`, for a reader that also streams), they run in a pool of processes,
-  one file each, and the warehouse (one writer) takes their results in order.
+- readers are pure functions of one file, so when a source has several files and enough bytes
+  to be worth it, they run in a pool of processes, one file each, and the warehouse (one
+  writer) takes their results in order; a file too large to be read whole
+  (`POOL_MAX_FILE_BYTES`, for a reader that also streams) streams in this process meanwhile.
   `SOLIDARITY_READ_WORKERS` caps the pool (default: the machine's cores; 1 turns it off).
 """
 
@@ -114,23 +114,26 @@ def ingest_source(
     reader: Reader,
     table_schemas: Mapping[str, Mapping[str, pl.DataType]],
 ) -> dict[str, int]:
-    # a streaming reader runs here, one file at a time, unless every file is small enough
-    # to be read whole in a worker
+    # A generator reader (IATI) always streams here, one file at a time. Otherwise the files too
+    # large to be read whole (a reader that can stream them) stream here, and the others, when
+    # enough, are read whole in a pool meanwhile: a source of many files keeps its parallelism
+    # when a few of them grow past the limit (raw/events at x100).
     stream = batch_reader(reader)
-    if stream is reader or (stream is not None and any(
-            p.stat().st_size > POOL_MAX_FILE_BYTES for p in files if p.exists())):
-        workers = 1
-    else:
-        workers = read_workers(files)
+    large = set() if stream is None else {p for p in files if p.exists() and p.stat().st_size > POOL_MAX_FILE_BYTES}
+    pooled = [p for p in files if p not in large]
+    workers = 1 if stream is reader else read_workers(pooled)
     if workers == 1:
         return store_source(conn, source, files, _batches(stream or reader), table_schemas)
 
     # spawn, not fork: the parent holds DuckDB and Dagster threads that a fork would copy mid-flight
     context = multiprocessing.get_context("spawn")
+    streamed = _batches(stream) if stream is not None else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        outcomes = iter(pool.map(partial(_read_one, reader), files))
+        outcomes = iter(pool.map(partial(_read_one, reader), pooled))
 
         def read(path: Path) -> Iterable[ReadResult]:
+            if path in large:
+                return streamed(path)
             outcome = next(outcomes)  # store_source asks for the files in the order they were submitted
             if isinstance(outcome, Refused):
                 raise SourceError(outcome.source_file, outcome.where, outcome.reason)

@@ -46,3 +46,43 @@ def test_the_pool_can_be_turned_off(sample_dir, monkeypatch, workers):
     monkeypatch.setenv(ingest.READ_WORKERS_ENV, workers)
     monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
     assert ingest.read_workers(sorted((sample_dir / "events").iterdir())) == 1
+
+
+def test_files_too_large_for_the_pool_stream_beside_it(sample_dir, tmp_path, monkeypatch):
+    """A source whose largest files pass `POOL_MAX_FILE_BYTES` streams those in this process while
+    the pool reads the others (raw/events at x100): the same tables as one file at a time."""
+    from pipelines.sources.local import events_reader
+
+    files = sorted((sample_dir / "events").iterdir())[:6]
+    sizes = sorted(p.stat().st_size for p in files)
+    reader = events_reader()
+    streamed: list[str] = []
+    batches = reader.batches
+
+    def spied(path):
+        streamed.append(path.name)
+        return batches(path)
+
+    reader.batches = spied
+
+    def load(workers: int) -> dict:
+        monkeypatch.setenv(ingest.READ_WORKERS_ENV, str(workers))
+        conn = duckdb.connect()
+        try:
+            stats = ingest.ingest_source(conn, "events", files, reader, EVENT_TABLES)
+            return {"stats": stats} | {t: conn.execute(f"select * exclude (modified_at) from {t} order by all").fetchall()
+                                       if t == "quality.file_loads" else
+                                       conn.execute(f"select * from {t} order by all").fetchall() for t in TABLES}
+        finally:
+            conn.close()
+
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest, "POOL_MAX_FILE_BYTES", sizes[len(sizes) // 2])  # the larger half streams
+    mixed = load(2)
+    large = sorted(p.name for p in files if p.stat().st_size > sizes[len(sizes) // 2])
+    assert sorted(streamed) == large and 0 < len(large) < len(files)
+    streamed.clear()
+    serial = load(1)
+    assert sorted(streamed) == sorted(p.name for p in files)  # one at a time: every file streams
+    assert mixed == serial
+    assert serial["stats"]["rows_read"] == serial["stats"]["rows_accepted"] + serial["stats"]["rows_rejected"] > 1000
