@@ -12,6 +12,7 @@ import hashlib
 from datetime import datetime
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import wraps
 from pathlib import Path
 
 import duckdb
@@ -104,28 +105,6 @@ def replace_table(conn: duckdb.DuckDBPyConnection, qualified_name: str, frame: p
         conn.unregister("_incoming")
 
 
-def store_source(
-    conn: duckdb.DuckDBPyConnection,
-    source: str,
-    files: Sequence[Path],
-    read: Callable[[Path], Iterable[ReadResult]],
-    table_schemas: Mapping[str, Mapping[str, pl.DataType]],
-) -> dict[str, int]:
-    """Read and write one source: raw tables, its quarantine rows and its file loads.
-
-    Replaces what this source wrote before (re-running on the same files gives the
-    same tables). `read(path)` gives a file's ReadResults: one, or batches, gathered until
-    `APPEND_ROWS` rows wait and then appended, so memory is bounded by that, not by the source. A file
-    refused whole (`SourceError`, even after some of its batches were written:
-    truncated XML) keeps no row in the raw tables or the quarantine: its rows are
-    deleted, and it is recorded as a load with zero rows accepted and one quarantine
-    row. No transaction is opened here (the caller may hold one, see
-    `pipelines.defs.partitions`); the raw tables are rebuilt whole on every run.
-    """
-    with _memory_bounded(conn):
-        return _store_source(conn, source, files, read, table_schemas)
-
-
 @contextmanager
 def _memory_bounded(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """DuckDB's memory limited to `settings.ingest_duckdb_mb()` while a source is stored, then
@@ -145,13 +124,35 @@ def _memory_bounded(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
         conn.execute(restore)
 
 
-def _store_source(
+def _duckdb_memory_bounded(store: Callable[..., dict[str, int]]) -> Callable[..., dict[str, int]]:
+    """`store` run with `_memory_bounded` on its connection (its first argument)."""
+    @wraps(store)
+    def bounded(conn: duckdb.DuckDBPyConnection, *args, **kwargs) -> dict[str, int]:
+        with _memory_bounded(conn):
+            return store(conn, *args, **kwargs)
+    return bounded
+
+
+@_duckdb_memory_bounded
+def store_source(
     conn: duckdb.DuckDBPyConnection,
     source: str,
     files: Sequence[Path],
     read: Callable[[Path], Iterable[ReadResult]],
     table_schemas: Mapping[str, Mapping[str, pl.DataType]],
 ) -> dict[str, int]:
+    """Read and write one source: raw tables, its quarantine rows and its file loads.
+
+    Replaces what this source wrote before (re-running on the same files gives the
+    same tables). `read(path)` gives a file's ReadResults: one, or batches, gathered until
+    `APPEND_ROWS` rows wait and then appended, so memory is bounded by that, not by the source. A file
+    refused whole (`SourceError`, even after some of its batches were written:
+    truncated XML) keeps no row in the raw tables or the quarantine: its rows are
+    deleted, and it is recorded as a load with zero rows accepted and one quarantine
+    row. No transaction is opened here (the caller may hold one, see
+    `pipelines.defs.partitions`); the raw tables are rebuilt whole on every run. DuckDB's
+    memory is bounded meanwhile (`_memory_bounded`).
+    """
     ensure_layers(conn)
     for table, schema in table_schemas.items():
         replace_table(conn, f"raw.{table}", pl.DataFrame(schema=dict(schema)))
