@@ -10,8 +10,9 @@ reason; the other files of the source still load. Files are written as they are 
   blocks of records, issue 19), used whenever the pool is not;
 - readers are pure functions of one file, so when a source has several files and enough bytes
   to be worth it, they run in a pool of processes, one file each, and the warehouse (one
-  writer) takes their results in order; a file too large to be read whole
-  (`POOL_MAX_FILE_BYTES`, for a reader that also streams) streams in this process meanwhile.
+  writer) takes their results in order, each worker at most `POOL_AHEAD` files ahead; a file too
+  large to be read whole (`POOL_MAX_FILE_BYTES`, for a reader that also streams) streams in this
+  process meanwhile.
   `SOLIDARITY_READ_WORKERS` caps the pool (default: the machine's cores; 1 turns it off).
 """
 
@@ -21,10 +22,10 @@ import inspect
 from contextlib import contextmanager
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -43,6 +44,8 @@ PARALLEL_MIN_BYTES = 16 << 20
 # A reader that can stream reads a file this large in batches, in this process: read whole in
 # a worker, a grants CSV holds ~6x its size at the peak.
 POOL_MAX_FILE_BYTES = 48 << 20
+# Files a pool worker reads ahead of the writer (their results wait in this process until written).
+POOL_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -129,12 +132,23 @@ def ingest_source(
     context = multiprocessing.get_context("spawn")
     streamed = _batches(stream) if stream is not None else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        outcomes = iter(pool.map(partial(_read_one, reader), pooled))
+        # at most POOL_AHEAD files per worker read ahead of the writer: a whole file's result waits
+        # in memory until written, and the writer may be streaming a large file meanwhile
+        waiting, queue = deque(), iter(pooled)
+
+        def submit_next() -> None:
+            path = next(queue, None)
+            if path is not None:
+                waiting.append(pool.submit(_read_one, reader, path))
+
+        for _ in range(POOL_AHEAD * workers):
+            submit_next()
 
         def read(path: Path) -> Iterable[ReadResult]:
             if path in large:
                 return streamed(path)
-            outcome = next(outcomes)  # store_source asks for the files in the order they were submitted
+            outcome = waiting.popleft().result()  # store_source asks for the files in the order they were submitted
+            submit_next()
             if isinstance(outcome, Refused):
                 raise SourceError(outcome.source_file, outcome.where, outcome.reason)
             return (outcome,)

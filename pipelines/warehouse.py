@@ -116,12 +116,12 @@ def _memory_bounded(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     conn.execute("reset memory_limit")
     # DuckDB prints a limit to a tenth of its unit ('2.7 GiB'): DuckDB's default (the usual case)
     # comes back exactly with RESET, a limit the caller set comes back as printed
-    restore = "reset memory_limit" if limit() == before else f"set memory_limit = '{before}'"
-    conn.execute(f"set memory_limit = '{int(ingest_duckdb_mb())}MB'")
+    restore = ("reset memory_limit", []) if limit() == before else ("set memory_limit = $1", [before])
+    conn.execute("set memory_limit = $1", [f"{int(ingest_duckdb_mb())}MB"])
     try:
         yield
     finally:
-        conn.execute(restore)
+        conn.execute(*restore)
 
 
 def _duckdb_memory_bounded(store: Callable[..., dict[str, int]]) -> Callable[..., dict[str, int]]:

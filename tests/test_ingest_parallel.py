@@ -15,13 +15,14 @@ from pipelines.sources.local import read_events
 TABLES = ("raw.events", "quality.rejected_rows", "quality.file_loads")
 
 
-def _load(files, workers: int, monkeypatch) -> dict[str, list]:
+def _load(files, workers: int, monkeypatch, reader=None) -> dict[str, list]:
     monkeypatch.setenv(ingest.READ_WORKERS_ENV, str(workers))
     monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)  # the sample is small: force the pool
     assert ingest.read_workers(files) == (min(workers, len(files)) if workers > 1 else 1)
     conn = duckdb.connect()
     try:
-        stats = ingest.ingest_source(conn, "events", files, partial(read_events, communes=load_communes()), EVENT_TABLES)
+        reader = reader or partial(read_events, communes=load_communes())
+        stats = ingest.ingest_source(conn, "events", files, reader, EVENT_TABLES)
         return {"stats": stats} | {t: conn.execute(f"select * exclude (modified_at) from {t} order by all").fetchall()
                                    if t == "quality.file_loads" else
                                    conn.execute(f"select * from {t} order by all").fetchall() for t in TABLES}
@@ -65,24 +66,12 @@ def test_files_too_large_for_the_pool_stream_beside_it(sample_dir, tmp_path, mon
 
     reader.batches = spied
 
-    def load(workers: int) -> dict:
-        monkeypatch.setenv(ingest.READ_WORKERS_ENV, str(workers))
-        conn = duckdb.connect()
-        try:
-            stats = ingest.ingest_source(conn, "events", files, reader, EVENT_TABLES)
-            return {"stats": stats} | {t: conn.execute(f"select * exclude (modified_at) from {t} order by all").fetchall()
-                                       if t == "quality.file_loads" else
-                                       conn.execute(f"select * from {t} order by all").fetchall() for t in TABLES}
-        finally:
-            conn.close()
-
-    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(ingest, "POOL_MAX_FILE_BYTES", sizes[len(sizes) // 2])  # the larger half streams
-    mixed = load(2)
+    mixed = _load(files, 2, monkeypatch, reader)
     large = sorted(p.name for p in files if p.stat().st_size > sizes[len(sizes) // 2])
     assert sorted(streamed) == large and 0 < len(large) < len(files)
     streamed.clear()
-    serial = load(1)
+    serial = _load(files, 1, monkeypatch, reader)
     assert sorted(streamed) == sorted(p.name for p in files)  # one at a time: every file streams
     assert mixed == serial
     assert serial["stats"]["rows_read"] == serial["stats"]["rows_accepted"] + serial["stats"]["rows_rejected"] > 1000
