@@ -79,8 +79,11 @@ class StreamedReport:
             # a row's problems are all in its batch (a grant, an IATI activity): counts add up
             self._read += batch.rows_read
             self._rejected += batch.rows_rejected
-            if batch.problems:  # one string per batch: printing 200,000 lines one by one costs more than reading them
-                yield "\n".join(batch.problem_lines())
+            # one string per batch: printing 200,000 lines one by one costs more than reading them
+            # (asked as lines, not `batch.problems`: a grants batch keeps its problems as a frame)
+            lines = batch.problem_lines()
+            if lines:
+                yield "\n".join(lines)
             try:
                 with isolated(self._path):
                     batch = next(rest, None)

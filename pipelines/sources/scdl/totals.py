@@ -29,9 +29,14 @@ class Sums:
     found: bool = False
 
     def add(self, amounts: list[Decimal]) -> None:
-        self.section, self.every = sum(amounts, self.section), sum(amounts, self.every)
-        self.section_n += len(amounts)
-        self.every_n += len(amounts)
+        self.add_sum(sum(amounts, 0), len(amounts))
+
+    def add_sum(self, total: Decimal | int, n: int) -> None:
+        """`n` grants whose exact sum is `total` (the same value as adding them one by one:
+        decimal addition is exact)."""
+        self.section, self.every = self.section + total, self.every + total
+        self.section_n += n
+        self.every_n += n
 
 
 def total_lines(grants: pl.DataFrame, rejected: pl.DataFrame, sums: Sums
@@ -51,7 +56,9 @@ def total_lines(grants: pl.DataFrame, rejected: pl.DataFrame, sums: Sums
     labelled = pl.col("beneficiaire_nom").str.contains(_TOTAL_LABEL.pattern).fill_null(False)
     candidates = rows.select(pl.arg_where(empty | labelled)).to_series().to_list()
     if not candidates:
-        sums.add(grants["montant_eur"].to_list())  # grants are in the file's order
+        # a batch with no candidate: its exact sum (polars adds DECIMAL(38, 10) as integers), no
+        # Python Decimal per grant; an accepted grant always has an amount
+        sums.add_sum(grants["montant_eur"].sum() if grants.height else 0, grants.height)
         return grants, rows.head(0).with_columns(why=pl.lit(None, pl.String)), rejected
     totals: dict[int, str] = {}
     amounts = rows["montant_eur"].to_list()  # exact Decimals (the contract's DECIMAL(38, 10))

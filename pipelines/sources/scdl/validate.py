@@ -7,8 +7,9 @@ runs once per distinct value (or tuple of values) of its columns, in plain Pytho
 the exact parsers of `values`, and polars joins the outcome back to every row:
 values, and problems (field, value, reason) with their order in the row. Python never
 loops over the rows, except to build the `Problem` objects the contract returns. A file read
-in batches keeps each group's outcomes per value from batch to batch (`CheckMemo`, bounded),
-so a value is checked once per file, not once per batch.
+in batches keeps each group's outcomes per value from batch to batch as frames (`CheckMemo`,
+bounded), so a value is checked once per file, not once per batch, and a batch's rows are
+joined to the outcomes already known without a Python step per value.
 
 The groups run in the order the checks were written for one row (`checks.GROUPS`), so a row's
 problems and `flags` keep that order: the short-row warning, missing required values,
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -34,15 +36,25 @@ _PROBLEM_SCHEMA = {"_idx": pl.UInt32, "_seq": pl.Int32, "_sub": pl.Int32, "field
 MEMO_KEYS = 20_000
 
 
+@dataclass
+class GroupMemo:
+    """One field group's outcomes so far, as frames: `keys` (the group's columns, its outputs,
+    `_f0`/`_f1` flag codes, `_err`, `_kid`) and `problems` (`_kid` and the problem columns)."""
+
+    keys: pl.DataFrame | None = None
+    problems: pl.DataFrame | None = None
+
+
 class CheckMemo:
     """What each field group's check gave for each distinct value already met in the file, so a
     value repeated from batch to batch (a beneficiary funded every year, a date, a nature) is
-    checked once per file, not once per batch. The checks are pure functions of the value and
-    the file's `FileContext`, so an outcome is the same in every batch. Bounded: a group keeps
-    the first `MEMO_KEYS` values it meets, and checks the others in every batch, as before."""
+    checked once per file, not once per batch, and joined back to the rows by polars without a
+    Python step per value. The checks are pure functions of the value and the file's
+    `FileContext`, so an outcome is the same in every batch. Bounded: a group keeps the first
+    `MEMO_KEYS` values it meets, and checks the others in every batch, as before."""
 
     def __init__(self) -> None:
-        self.groups: dict[int, dict[tuple, tuple]] = {}
+        self.groups: dict[int, GroupMemo] = {}
 
 
 def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], present: set[str],
@@ -56,19 +68,10 @@ def validate(rows: pl.DataFrame, width: int, extras: list[tuple[str, str]], pres
     ctx = FileContext(frozenset(present), spreadsheet)
     n = rows.height
     rows = rows.with_row_index("_idx")
-    outputs: dict[str, pl.Series] = {}
     shape_problems, shape_flags, too_many = _shape_problems(rows, width)
-    problem_parts, early_flags, flag_parts = [shape_problems], [], []
-    errors = [too_many] if too_many is not None else []
-    for seq, (cols, check) in enumerate(GROUPS, start=FIRST_GROUP_SEQ):
-        cols = tuple(c for c in cols if c in present)
-        values, problems, flags, error = _run_group(rows, cols, check, ctx, seq, schema,
-                                                    memo.groups.setdefault(seq, {}))
-        outputs.update(values)
-        problem_parts.append(problems)
-        early_flags += [flags[0]] if flags[0] is not None else []
-        flag_parts += [flags[1]] if flags[1] is not None else []
-        errors += [error] if error is not None else []
+    outputs, problem_parts, early_flags, flag_parts, errors = _run_groups(rows, present, ctx, schema, memo)
+    problem_parts = [shape_problems, *problem_parts]
+    errors = ([too_many] if too_many is not None else []) + errors
     problems = pl.concat(problem_parts).sort("_idx", "_seq", "_sub", maintain_order=True)
 
     computed = [name for name in schema if name not in ("source_file", "source_row", "extra", "flags", "record_hash")]
@@ -133,55 +136,97 @@ def _blank(col: str) -> pl.Expr:
     return pl.col(col).is_null() | pl.col(col).str.contains(r"^[\s\x1c-\x1f]*$")
 
 
-def _run_group(rows: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: FileContext, seq: int,
-               schema: dict[str, pl.DataType], memo: dict[tuple, tuple]
-               ) -> tuple[dict[str, pl.Series], pl.DataFrame, list[pl.Series], pl.Series]:
-    """Run `check` once per distinct tuple of `cols` not in `memo` (the file's outcomes so far).
-    For every row: its outputs, problems, flag codes (';'-joined; those reported first in a row,
-    the others) and whether the group rejects it."""
-    if len(cols) == 1:
-        keys = rows[cols[0]].unique(maintain_order=True)
-        kid = rows.select(cols[0]).join(keys.to_frame().with_row_index("_kid"), on=cols[0], how="left",
-                                        nulls_equal=True, maintain_order="left")["_kid"]
-        key_rows = [(v,) for v in keys.to_list()]
-    elif cols:
-        keys = rows.select(cols).unique(maintain_order=True).with_row_index("_kid")
-        kid = rows.select(cols).join(keys, on=list(cols), how="left", nulls_equal=True,
-                                     maintain_order="left")["_kid"]
-        key_rows = keys.select(cols).rows()
-    else:  # the columns are absent: one (empty) key for every row
-        kid = pl.repeat(0, rows.height, dtype=pl.UInt32, eager=True)
-        key_rows = [()]
+def _run_groups(rows: pl.DataFrame, present: set[str], ctx: FileContext, schema: dict[str, pl.DataType],
+                memo: CheckMemo) -> tuple[dict[str, pl.Series], list[pl.DataFrame], list[pl.Series],
+                                          list[pl.Series], list[pl.Series]]:
+    """Every field group of `GROUPS` over the batch: its check runs once per distinct tuple of its
+    columns not in `memo` (the file's outcomes so far), then every row is joined to its values'
+    outcomes. Returns the outputs, and in the groups' order: problems, flag codes reported first
+    in a row (missing values), the other flag codes, and whether a group rejects the row (a
+    group that flags or rejects no row of the batch gives no series). Each polars step runs for
+    all the groups at once (`collect_all`): a batch's groups are some 15 small joins."""
+    groups = [(seq, tuple(c for c in cols if c in present), check)
+              for seq, (cols, check) in enumerate(GROUPS, start=FIRST_GROUP_SEQ)]
+    keys = rows.select("_idx", *present, _nokey=pl.lit(True))  # _nokey: the key of a group with no column
+    keys_of = {seq: list(cols) or ["_nokey"] for seq, cols, _ in groups}
+
+    def joining(seq: int, table: pl.DataFrame) -> pl.LazyFrame:
+        """Every row of the batch with its value's outcome in `table` (null: a value not in it)."""
+        return keys.lazy().select(keys_of[seq]).join(
+            table.lazy().rename({c: f"{c}#{seq}" for c in _PER_GROUP}), on=keys_of[seq], how="left",
+            nulls_equal=True, maintain_order="left").drop(keys_of[seq])
+
+    # 1. every row joined to the outcomes of the values already met in the file (all groups at once)
+    met = [seq for seq, _, _ in groups if memo.groups.setdefault(seq, GroupMemo()).keys is not None]
+    parts = dict(zip(met, pl.collect_all([joining(seq, memo.groups[seq].keys) for seq in met])))
+    # 2. the values not met before: their checks, in Python, once per value; the memo keeps the
+    # first MEMO_KEYS values; the rows of a group with new values are joined again
+    tables: dict[int, tuple[pl.DataFrame, pl.DataFrame]] = {}
+    again = []
+    for seq, cols, check in groups:
+        group = memo.groups[seq]
+        known, problem_table = group.keys, group.problems
+        unmet = keys.select(keys_of[seq]) if seq not in parts else \
+            keys.select(keys_of[seq]).filter(parts[seq][f"_kid#{seq}"].is_null())
+        new = unmet.unique(maintain_order=True)
+        if new.height:
+            fresh, fresh_problems = _check_keys(new, cols, check, ctx, seq, schema, 0 if known is None else known.height)
+            known = fresh if known is None else pl.concat([known, fresh])
+            problem_table = fresh_problems if problem_table is None else pl.concat([problem_table, fresh_problems])
+            if group.keys is None or group.keys.height < MEMO_KEYS:
+                group.keys = known.head(MEMO_KEYS)
+                group.problems = problem_table.filter(pl.col("_kid") < MEMO_KEYS)
+            again.append(seq)
+        if known is not None:  # None: a batch without rows, in a file where nothing was met yet
+            tables[seq] = (known, problem_table)
+    parts.update(zip(again, pl.collect_all([joining(seq, tables[seq][0]) for seq in again])))
+    joined = pl.concat([parts[seq] for seq in tables], how="horizontal") if tables else pl.DataFrame()
+    outputs = {name[1:]: joined[name].alias(name[1:]) for name in joined.columns if name.startswith("=")}
+    # which groups flag or reject some row of the batch (most columns of a clean file: none)
+    seen = joined.select(*(pl.col(f"_f{i}#{seq}").is_not_null().any().alias(f"_f{i}#{seq}")
+                           for seq in tables for i in (0, 1)),
+                         *(pl.col(f"_err#{seq}").any().alias(f"_err#{seq}") for seq in tables)).row(0, named=True) \
+        if tables else {}
+    early = [joined[f"_f0#{seq}"].alias(f"_flags{seq}_0") for seq in tables if seen[f"_f0#{seq}"]]
+    late = [joined[f"_f1#{seq}"].alias(f"_flags{seq}_1") for seq in tables if seen[f"_f1#{seq}"]]
+    errors = [joined[f"_err#{seq}"].alias(f"_error{seq}") for seq in tables if seen[f"_err#{seq}"]]
+    problems = pl.collect_all([
+        pl.LazyFrame({"_idx": rows["_idx"], "_kid": joined[f"_kid#{seq}"]})
+        .join(problem_table.lazy(), on="_kid", how="inner").select(list(_PROBLEM_SCHEMA))
+        for seq, (_, problem_table) in tables.items() if problem_table.height])
+    return outputs, problems, early, late, errors
+
+
+# A memo table's columns that every group has: suffixed by the group's seq when the groups are joined together
+_PER_GROUP = ("_f0", "_f1", "_err", "_kid")
+_KEY_PROBLEM_SCHEMA = {"_kid": pl.UInt32, **{k: v for k, v in _PROBLEM_SCHEMA.items() if k != "_idx"}}
+
+
+def _check_keys(new: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: FileContext, seq: int, schema: dict[str, pl.DataType], first_kid: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The outcomes of the values of `new` not met before (the one Python step per value), as
+    the memo's frames, their `_kid` numbered from `first_kid`."""
     out_values: dict[str, list] = {}
     found: list[tuple] = []
     key_flags: list[tuple[str | None, str | None]] = []  # (missing_value reported first, the others)
     key_error: list[bool] = []
-    for k, values in enumerate(key_rows):
-        outcome = memo.get(values)
-        if outcome is None:
-            row = CheckedValue()
-            outcome = _outcome(check(dict(zip(cols, values)), row, ctx), row, seq)
-            if len(memo) < MEMO_KEYS:
-                memo[values] = outcome
-        out, problems, flags, error = outcome
+    for k, values in enumerate(new.rows(), start=first_kid):
+        row = CheckedValue()
+        out, problems, flags, error = _outcome(check(dict(zip(cols, values)), row, ctx), row, seq)
         for name, value in out.items():
             out_values.setdefault(name, []).append(value)
         found.extend((k, *p) for p in problems)
         key_flags.append(flags)
         key_error.append(error)
-    outputs = {name: pl.Series(name, vals, dtype=schema[name]).gather(kid) for name, vals in out_values.items()}
-    # None when no value of the group flags or rejects anything (most columns of a clean file)
-    flags = [pl.Series(f"_flags{seq}_{i}", [f[i] for f in key_flags], dtype=pl.String).gather(kid)
-             if any(f[i] for f in key_flags) else None for i in (0, 1)]
-    error = pl.Series(f"_error{seq}", key_error, dtype=pl.Boolean).gather(kid) if any(key_error) else None
-    if not found:
-        return outputs, pl.DataFrame(schema=_PROBLEM_SCHEMA), flags, error
-    by_key = pl.DataFrame(found, schema={"_kid": pl.UInt32, **{k: v for k, v in _PROBLEM_SCHEMA.items() if k != "_idx"}},
-                          orient="row")
-    problems = (pl.DataFrame({"_idx": rows["_idx"], "_kid": kid})
-                .join(by_key, on="_kid", how="inner")
-                .select(list(_PROBLEM_SCHEMA)))
-    return outputs, problems, flags, error
+    n = new.height
+    fresh = new.with_columns(
+        # outputs are "="-prefixed: `objet`, `nature` are both a key column and an output
+        *(pl.Series("=" + name, vals, dtype=schema[name]) for name, vals in out_values.items()),
+        pl.Series("_f0", [f[0] for f in key_flags], dtype=pl.String),
+        pl.Series("_f1", [f[1] for f in key_flags], dtype=pl.String),
+        pl.Series("_err", key_error, dtype=pl.Boolean),
+        pl.int_range(first_kid, first_kid + n, dtype=pl.UInt32).alias("_kid"),
+    )
+    return fresh, pl.DataFrame(found, schema=_KEY_PROBLEM_SCHEMA, orient="row")
 
 
 def _outcome(out: dict, row: CheckedValue, seq: int) -> tuple:
