@@ -105,35 +105,62 @@ def replace_table(conn: duckdb.DuckDBPyConnection, qualified_name: str, frame: p
         conn.unregister("_incoming")
 
 
-@contextmanager
-def _memory_bounded(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """DuckDB's memory limited to `settings.ingest_duckdb_mb()` while a source is stored, then
-    set back: what a file costs does not grow with its size (docs/benchmarks.md)."""
-    def limit() -> str:
-        return conn.execute("select current_setting('memory_limit')").fetchall()[0][0]
+# DuckDB checkpoints (writes its WAL into the database file) once the WAL passes
+# `checkpoint_threshold`, 16 MiB by default. Each checkpoint also rewrites the metadata of every
+# row group of the tables it touches, so while a source of n rows is appended, n / 16 MiB
+# checkpoints each cost O(n): quadratic. Measured on raw/iati x10 -> x100 (43,000 -> 428,000
+# activities): the appends took 20x the time for 10x the data, the step 12.8x. Spaced to this
+# much WAL, the appends take 10x and the step 10.6x (docs/benchmarks.md). The WAL is on disk:
+# memory stays bounded by `memory_limit`.
+STORE_CHECKPOINT = "256MiB"
 
-    before = limit()
-    conn.execute("reset memory_limit")
-    # DuckDB prints a limit to a tenth of its unit ('2.7 GiB'): DuckDB's default (the usual case)
-    # comes back exactly with RESET, a limit the caller set comes back as printed
-    restore = ("reset memory_limit", []) if limit() == before else ("set memory_limit = $1", [before])
-    conn.execute("set memory_limit = $1", [f"{int(ingest_duckdb_mb())}MB"])
+
+def _store_settings() -> dict[str, str]:
+    """What DuckDB runs with while a source is stored: its memory limited to
+    `settings.ingest_duckdb_mb()` (what a file costs does not grow with its size), its
+    checkpoints spaced (`STORE_CHECKPOINT`)."""
+    return {"memory_limit": f"{int(ingest_duckdb_mb())}MB", "checkpoint_threshold": STORE_CHECKPOINT}
+
+
+@contextmanager
+def _settings(conn: duckdb.DuckDBPyConnection, values: Mapping[str, str]) -> Iterator[None]:
+    """DuckDB `values` (setting names from this module, never user input) while the block runs,
+    then each setting set back as it was."""
+    def current(name: str) -> str:
+        return conn.execute("select current_setting($1)", [name]).fetchall()[0][0]
+
+    restore = []
+    for name, value in values.items():
+        before = current(name)
+        conn.execute(f"reset {name}")
+        # DuckDB prints a size to a tenth of its unit ('2.7 GiB'): DuckDB's default (the usual case)
+        # comes back exactly with RESET, a value the caller set comes back as printed
+        restore.append((f"reset {name}", []) if current(name) == before else (f"set {name} = $1", [before]))
+        conn.execute(f"set {name} = $1", [value])
     try:
         yield
     finally:
-        conn.execute(*restore)
+        for statement in reversed(restore):
+            conn.execute(*statement)
 
 
-def _duckdb_memory_bounded(store: Callable[..., dict[str, int]]) -> Callable[..., dict[str, int]]:
-    """`store` run with `_memory_bounded` on its connection (its first argument)."""
+def _store_bounded(store: Callable[..., dict[str, int]]) -> Callable[..., dict[str, int]]:
+    """`store` run with `_store_settings` on its connection (its first argument), then one
+    checkpoint, so that the step which wrote the WAL is the one that pays for writing it out.
+    Inside the caller's transaction there is nothing to checkpoint yet: its commit will."""
     @wraps(store)
     def bounded(conn: duckdb.DuckDBPyConnection, *args, **kwargs) -> dict[str, int]:
-        with _memory_bounded(conn):
-            return store(conn, *args, **kwargs)
+        with _settings(conn, _store_settings()):
+            stats = store(conn, *args, **kwargs)
+        try:
+            conn.execute("checkpoint")
+        except duckdb.TransactionException:
+            pass  # the caller holds a transaction with changes: DuckDB checkpoints when it commits
+        return stats
     return bounded
 
 
-@_duckdb_memory_bounded
+@_store_bounded
 def store_source(
     conn: duckdb.DuckDBPyConnection,
     source: str,
@@ -151,7 +178,7 @@ def store_source(
     deleted, and it is recorded as a load with zero rows accepted and one quarantine
     row. No transaction is opened here (the caller may hold one, see
     `pipelines.defs.partitions`); the raw tables are rebuilt whole on every run. DuckDB's
-    memory is bounded meanwhile (`_memory_bounded`).
+    memory is bounded and its checkpoints spaced meanwhile (`_store_settings`).
     """
     ensure_layers(conn)
     for table, schema in table_schemas.items():

@@ -1,7 +1,9 @@
 """DuckDB's memory is bounded while a source is stored (issue 19): the buffer pool otherwise
 keeps the appended blocks up to 80 % of RAM, so an ingest's memory grew with the file
 (docs/benchmarks.md, "SCDL CSV streaming"). The bound holds while the files are read, and the
-connection's own limit comes back afterwards, also when a file is refused."""
+connection's own limit comes back afterwards, also when a file is refused. Its checkpoints are
+spaced the same way (a checkpoint every 16 MiB of WAL made the appends quadratic), and the
+store ends with one, so the WAL it wrote is in the database file when it returns."""
 
 from __future__ import annotations
 
@@ -22,12 +24,18 @@ def _limit_mb(conn: duckdb.DuckDBPyConnection) -> float:
     return float(number) * {"MiB": 2**20, "GiB": 2**30, "KiB": 2**10}[unit] / 1e6
 
 
-def _store(conn, tmp_path: Path, seen: list[float], refuse: bool = False) -> dict:
+def _setting(conn: duckdb.DuckDBPyConnection, name: str) -> str:
+    return conn.execute("select current_setting($1)", [name]).fetchall()[0][0]
+
+
+def _store(conn, tmp_path: Path, seen: list[float], refuse: bool = False, thresholds: list[str] | None = None) -> dict:
     path = tmp_path / "paiements.csv"
     path.write_text("x\n")
 
     def read(p: Path):
         seen.append(_limit_mb(conn))
+        if thresholds is not None:
+            thresholds.append(_setting(conn, "checkpoint_threshold"))
         if refuse:
             raise SourceError(p.name, "2", "broken on purpose")
         yield ReadResult(p.name, 0, {name: pl.DataFrame(schema=dict(schema)) for name, schema in PAYMENT_TABLES.items()})
@@ -53,3 +61,32 @@ def test_duckdb_memory_is_bounded_while_storing_and_restored_after(tmp_path, mon
     assert abs(seen[0] - 300) / 300 < 0.05
     assert stats["files_refused"] == 1
     assert abs(_limit_mb(conn) - before) / before < 0.05
+
+
+def test_checkpoints_are_spaced_while_storing_and_the_wal_written_out_after(tmp_path):
+    db = tmp_path / "w.duckdb"
+    conn = duckdb.connect(str(db))
+    default = _setting(conn, "checkpoint_threshold")
+    thresholds: list[str] = []
+    _store(conn, tmp_path, [], thresholds=thresholds)
+    assert thresholds == ["256.0 MiB"] and default == "16.0 MiB"  # STORE_CHECKPOINT, as DuckDB prints it
+    assert _setting(conn, "checkpoint_threshold") == default
+
+    # ~30 MB of rows appended in one store: more WAL than DuckDB's own threshold, less than the
+    # store's; the store's last checkpoint writes it into the database file
+    rows = pl.DataFrame({"source_file": ["big.csv"] * 400_000, "x": [f"{i:060d}" for i in range(400_000)]})
+    wal = Path(str(db) + ".wal")
+
+    def read(p: Path):
+        yield ReadResult(p.name, rows.height, {"t": rows})
+
+    store_source(conn, "t", [tmp_path / "big.csv"], read, {"t": dict(rows.schema)})
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert conn.execute("select count(*), count(distinct x) from raw.t").fetchall() == [(400_000, 400_000)]
+
+    # inside the caller's transaction nothing is checkpointed: its commit does it
+    conn.execute("begin transaction")
+    store_source(conn, "t", [tmp_path / "big.csv"], read, {"t": dict(rows.schema)})
+    conn.execute("commit")
+    assert conn.execute("select count(*) from raw.t").fetchall() == [(400_000,)]
+    conn.close()

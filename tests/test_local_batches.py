@@ -234,6 +234,24 @@ def test_keys_moved_to_disk_still_find_duplicates(tmp_path, monkeypatch):
     keys.close()
 
 
+def test_new_keys_after_a_spill_are_answered_without_asking_sqlite():
+    """Past the first spill, a key never seen (most keys of a file) is answered by the Bloom filter
+    of the keys on disk; a key on disk is still found there, with its line."""
+    keys = SeenKeys(memory_keys=1000)
+    for i in range(5000):
+        keys.add((f"k{i}", i), i + 2)
+    assert keys.disk is not None and keys.spilled == 5000 and not keys.recent
+    asked: list[str] = []
+    keys.disk.set_trace_callback(lambda sql: asked.append(sql) if sql.lstrip().lower().startswith("select") else None)
+    assert [keys.get((f"k{i}", i)) for i in range(0, 5000, 7)] == [i + 2 for i in range(0, 5000, 7)]
+    assert len(asked) == len(range(0, 5000, 7))  # each key on disk: one lookup
+    asked.clear()
+    assert all(keys.get((f"k{i}", str(i))) is None for i in range(5000))  # the same text, another type: new
+    assert all(keys.get((f"n{i}", i)) is None for i in range(20_000))
+    assert len(asked) < 50  # false positives only (~0 for 5,000 keys in 2^27 bits)
+    keys.close()
+
+
 def test_in_batches_refuses_an_empty_batch_size():
     assert list(in_batches(range(5), 2)) == [[0, 1], [2, 3], [4]]
     with pytest.raises(ValueError):
