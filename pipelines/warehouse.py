@@ -123,7 +123,7 @@ def _store_settings() -> dict[str, str]:
 
 
 @contextmanager
-def _settings(conn: duckdb.DuckDBPyConnection, values: Mapping[str, str]) -> Iterator[None]:
+def duckdb_settings(conn: duckdb.DuckDBPyConnection, values: Mapping[str, str]) -> Iterator[None]:
     """DuckDB `values` (setting names from this module, never user input) while the block runs,
     then each setting set back as it was."""
     def current(name: str) -> str:
@@ -150,7 +150,7 @@ def _store_bounded(store: Callable[..., dict[str, int]]) -> Callable[..., dict[s
     Inside the caller's transaction there is nothing to checkpoint yet: its commit will."""
     @wraps(store)
     def bounded(conn: duckdb.DuckDBPyConnection, *args, **kwargs) -> dict[str, int]:
-        with _settings(conn, _store_settings()):
+        with duckdb_settings(conn, _store_settings()):
             stats = store(conn, *args, **kwargs)
         try:
             conn.execute("checkpoint")

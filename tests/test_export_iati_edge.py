@@ -11,7 +11,6 @@ counts every error.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -201,19 +200,19 @@ GENERATED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def test_chunks_of_any_size_write_the_same_bytes(edge, tmp_path, monkeypatch):
-    """Read two grants and one co-financed activity at a time: the shared decision
+    """Read one, two or three grants (and co-financed activities) at a time: the shared decision
     reference and EDGE-5's first grant cross a chunk boundary, and the file is unchanged."""
-    from pipelines.export import iati, iati_warehouse
+    from pipelines.export import iati
 
     warehouse = edge[2].parent / "warehouse.duckdb"
     whole = iati.export_iati(warehouse, tmp_path / "whole.xml", generated=GENERATED)
-    monkeypatch.setattr(iati, "grant_chunks", functools.partial(iati_warehouse.grant_chunks, size=2))
-    monkeypatch.setattr(iati, "CHUNK", 1)
-    chunked = iati.export_iati(warehouse, tmp_path / "chunked.xml", generated=GENERATED)
-    assert (tmp_path / "chunked.xml").read_bytes() == (tmp_path / "whole.xml").read_bytes()
-    assert (chunked.activities, chunked.transactions, chunked.committed_by_year, chunked.disbursed_by_year) == (
-        whole.activities, whole.transactions, whole.committed_by_year, whole.disbursed_by_year)
-    assert chunked.natural_persons == 2 and chunked.grant_activities == 6 and chunked.cofinancing_activities == 1
+    for size in (1, 2, 3):
+        monkeypatch.setattr(iati, "CHUNK", size)
+        chunked = iati.export_iati(warehouse, tmp_path / f"chunked{size}.xml", generated=GENERATED)
+        assert (tmp_path / f"chunked{size}.xml").read_bytes() == (tmp_path / "whole.xml").read_bytes()
+        assert (chunked.activities, chunked.transactions, chunked.committed_by_year, chunked.disbursed_by_year) == (
+            whole.activities, whole.transactions, whole.committed_by_year, whole.disbursed_by_year)
+        assert chunked.natural_persons == 2 and chunked.grant_activities == 6 and chunked.cofinancing_activities == 1
 
 
 def test_a_leak_found_while_streaming_leaves_no_file(edge, tmp_path, monkeypatch):
@@ -257,3 +256,33 @@ def test_streamed_validation_counts_every_error(edge, tmp_path):
     report = validate_iati(tmp_path / "mismatched.xml")
     assert report["valid"] is False and report["errors"] >= 1 and report["first_errors"]
     assert validate_iati(path)["valid"] is True
+
+
+def test_the_exports_bound_duckdb_memory_and_leave_no_temporary_table(edge, tmp_path, monkeypatch):
+    """The IATI export keeps its queries' results by chunk in temporary tables (linear time):
+    DuckDB's memory is bounded while the exports are written (`SOLIDARITY_EXPORT_DUCKDB_MB`),
+    set back after, and the temporary tables are dropped with the export."""
+    import duckdb
+
+    from pipelines.export import published
+
+    def limit_mb(conn) -> float:
+        number, unit = conn.execute("select current_setting('memory_limit')").fetchall()[0][0].split()
+        return float(number) * {"MiB": 2**20, "GiB": 2**30}[unit] / 1e6
+
+    seen: list[tuple[float, int]] = []
+    real = published.export_iati
+
+    def spy(conn, out, **kwargs):
+        report = real(conn, out, **kwargs)
+        temporary = conn.execute("select count(*) from duckdb_tables() where temporary").fetchall()[0][0]
+        seen.append((limit_mb(conn), temporary))
+        return report
+
+    monkeypatch.setattr(published, "export_iati", spy)
+    with duckdb.connect(str(edge[2].parent / "warehouse.duckdb"), read_only=True) as conn:
+        default = limit_mb(conn)
+        report = published.write_exports(conn, tmp_path / "serving.duckdb", "v1")
+        assert len(seen) == 1 and abs(seen[0][0] - 256) / 256 < 0.05 and seen[0][1] == 0
+        assert limit_mb(conn) == default
+    assert [f["file"] for f in report["files"]][-1] == "iati-activities.xml"

@@ -81,9 +81,7 @@ from lxml import etree
 
 from pipelines.export import warehouse_connection
 from pipelines.export.iati_activity import Tally, cofinancing_activity, grant_activity
-from pipelines.export.iati_warehouse import (
-    CHUNK, grant_chunks, read_activity_data, read_export_head, read_payments,
-)
+from pipelines.export.iati_warehouse import CHUNK, ExportChunks, read_export_head
 from pipelines.privacy import PrivacyLeak
 from pipelines.settings import DATA_DIR
 
@@ -158,25 +156,29 @@ def export_iati(
         with warehouse_connection(warehouse) as conn:
             head = read_export_head(conn)
             ref, name = _identity(head, reporting_org_ref, reporting_org_name)
-            with open(partial, "wb") as f:
-                with etree.xmlfile(f, encoding="UTF-8") as xf:
-                    xf.write_declaration()
-                    activities = _activities(conn, head, ref, name, generated, tally, counts)
-                    first = next(activities, None)
-                    if first is None:  # as the tree wrote an empty root
-                        xf.write(etree.Element("iati-activities", attrs))
-                    else:
-                        with xf.element("iati-activities", attrs):
-                            for act in itertools.chain([first], activities):
-                                # after a leak, every activity is still checked (the error names
-                                # them all) but nothing more is written
-                                leaks += _leaks(act, head["secrets"])
-                                if not leaks:
-                                    etree.indent(act, space="  ", level=1)
-                                    xf.write("\n  ", act)
-                                    counts["written"] += 1
-                            xf.write("\n")
-                f.write(b"\n")
+            chunks = ExportChunks(conn, head["unlinked"], CHUNK)
+            try:
+                with open(partial, "wb") as f:
+                    with etree.xmlfile(f, encoding="UTF-8") as xf:
+                        xf.write_declaration()
+                        activities = _activities(chunks, head, ref, name, generated, tally, counts)
+                        first = next(activities, None)
+                        if first is None:  # as the tree wrote an empty root
+                            xf.write(etree.Element("iati-activities", attrs))
+                        else:
+                            with xf.element("iati-activities", attrs):
+                                for act in itertools.chain([first], activities):
+                                    # after a leak, every activity is still checked (the error names
+                                    # them all) but nothing more is written
+                                    leaks += _leaks(act, head["secrets"])
+                                    if not leaks:
+                                        etree.indent(act, space="  ", level=1)
+                                        xf.write("\n  ", act)
+                                        counts["written"] += 1
+                                xf.write("\n")
+                    f.write(b"\n")
+            finally:
+                chunks.close()
         if leaks:
             raise PrivacyLeak(f"IATI export not written: {len(leaks)} element(s) would name a natural person "
                               f"({', '.join(sorted(set(leaks))[:5])})")
@@ -199,14 +201,14 @@ def export_iati(
     )
 
 
-def _activities(conn, head: dict, ref: str, name: str, generated: dt.datetime, tally: Tally,
+def _activities(chunks: ExportChunks, head: dict, ref: str, name: str, generated: dt.datetime, tally: Tally,
                 counts: Counter) -> Iterator[Any]:
     """Every `<iati-activity>` of the file in its order, built one at a time from what is read
     a chunk at a time: the grants', then the co-financed activities'."""
     ids = _Identifiers(ref)
-    for grants in grant_chunks(conn):
-        data = read_activity_data(conn, sorted({g["iati_identifier"] for g in grants if g["iati_identifier"]}))
-        payments = read_payments(conn, [g["grant_key"] for g in grants])
+    for chunk, grants in enumerate(chunks.grant_chunks()):
+        data = chunks.activity_data(chunk)
+        payments = chunks.payments(chunk)
         for g in grants:
             linked = g["iati_identifier"]
             stable = g["reference_decision"]
@@ -222,10 +224,9 @@ def _activities(conn, head: dict, ref: str, name: str, generated: dt.datetime, t
             counts["natural_persons"] += bool(g["is_natural_person"])
             yield grant_activity(g, identifier, ref, name, data, flows, generated, tally)
 
-    for start in range(0, len(head["unlinked"]), CHUNK):
-        chunk = head["unlinked"][start:start + CHUNK]
-        data = read_activity_data(conn, chunk)
-        for original in chunk:
+    for chunk, originals in chunks.unlinked_chunks():
+        data = chunks.activity_data(chunk)
+        for original in originals:
             identifier = ids.make(original if original.startswith(ref + "-") else f"{ref}-{original}")
             counts["cofinancing"] += 1
             yield cofinancing_activity(data["activities"][original], identifier, ref, name, data,

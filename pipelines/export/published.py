@@ -14,6 +14,8 @@ import duckdb
 
 from pipelines.export.iati import export_iati
 from pipelines.export.scdl import export_scdl
+from pipelines.settings import export_duckdb_mb
+from pipelines.warehouse import duckdb_settings
 
 REPORT = "validation.json"
 KEEP = 2  # snapshot versions kept: the one served and the one before (a request in flight)
@@ -24,7 +26,13 @@ def exports_dir(serving_path: Path) -> Path:
 
 
 def write_exports(conn: duckdb.DuckDBPyConnection, serving_path: Path, version: str) -> dict:
-    """Write every export for snapshot `version` from the warehouse `conn`; returns the report."""
+    """Write every export for snapshot `version` from the warehouse `conn`; returns the report.
+    DuckDB's memory is bounded meanwhile (`settings.export_duckdb_mb`), then set back."""
+    with duckdb_settings(conn, {"memory_limit": f"{int(export_duckdb_mb())}MB"}):
+        return _write_exports(conn, serving_path, version)
+
+
+def _write_exports(conn: duckdb.DuckDBPyConnection, serving_path: Path, version: str) -> dict:
     root = exports_dir(serving_path)
     target = root / version
     partial = root / f".{version}.partial"
