@@ -28,7 +28,8 @@ def _setting(conn: duckdb.DuckDBPyConnection, name: str) -> str:
     return conn.execute("select current_setting($1)", [name]).fetchall()[0][0]
 
 
-def _store(conn, tmp_path: Path, seen: list[float], refuse: bool = False, thresholds: list[str] | None = None) -> dict:
+def _store(conn, tmp_path: Path, seen: list[float], refuse: bool = False,
+           thresholds: list[str] | None = None) -> dict:
     path = tmp_path / "paiements.csv"
     path.write_text("x\n")
 

@@ -170,7 +170,8 @@ def _run_groups(rows: pl.DataFrame, present: set[str], ctx: FileContext, schema:
             keys.select(keys_of[seq]).filter(parts[seq][f"_kid#{seq}"].is_null())
         new = unmet.unique(maintain_order=True)
         if new.height:
-            fresh, fresh_problems = _check_keys(new, cols, check, ctx, seq, schema, 0 if known is None else known.height)
+            first_kid = 0 if known is None else known.height
+            fresh, fresh_problems = _check_keys(new, cols, check, ctx, seq, schema, first_kid)
             known = fresh if known is None else pl.concat([known, fresh])
             problem_table = fresh_problems if problem_table is None else pl.concat([problem_table, fresh_problems])
             if group.keys is None or group.keys.height < MEMO_KEYS:
@@ -202,7 +203,8 @@ _PER_GROUP = ("_f0", "_f1", "_err", "_kid")
 _KEY_PROBLEM_SCHEMA = {"_kid": pl.UInt32, **{k: v for k, v in _PROBLEM_SCHEMA.items() if k != "_idx"}}
 
 
-def _check_keys(new: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: FileContext, seq: int, schema: dict[str, pl.DataType], first_kid: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _check_keys(new: pl.DataFrame, cols: tuple[str, ...], check: Callable, ctx: FileContext, seq: int,
+                schema: dict[str, pl.DataType], first_kid: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The outcomes of the values of `new` not met before (the one Python step per value), as
     the memo's frames, their `_kid` numbered from `first_kid`."""
     out_values: dict[str, list] = {}
