@@ -116,7 +116,11 @@ def ingest_source(
     files: Sequence[Path],
     reader: Reader,
     table_schemas: Mapping[str, Mapping[str, pl.DataType]],
+    *,
+    in_transaction: bool = False,
 ) -> dict[str, int]:
+    # `in_transaction`: the caller holds a transaction (`warehouse.store_source` then leaves the
+    # checkpoint to its commit).
     # A generator reader (IATI) always streams here, one file at a time. Otherwise the files too
     # large to be read whole (a reader that can stream them) stream here, and the others, when
     # enough, are read whole in a pool meanwhile: a source of many files keeps its parallelism
@@ -126,7 +130,8 @@ def ingest_source(
     pooled = [p for p in files if p not in large]
     workers = 1 if stream is reader else read_workers(pooled)
     if workers == 1:
-        return store_source(conn, source, files, _batches(stream or reader), table_schemas)
+        return store_source(conn, source, files, _batches(stream or reader), table_schemas,
+                            in_transaction=in_transaction)
 
     # spawn, not fork: the parent holds DuckDB and Dagster threads that a fork would copy mid-flight
     context = multiprocessing.get_context("spawn")
@@ -153,4 +158,4 @@ def ingest_source(
                 raise SourceError(outcome.source_file, outcome.where, outcome.reason)
             return (outcome,)
 
-        return store_source(conn, source, files, read, table_schemas)
+        return store_source(conn, source, files, read, table_schemas, in_transaction=in_transaction)

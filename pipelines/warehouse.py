@@ -147,15 +147,15 @@ def duckdb_settings(conn: duckdb.DuckDBPyConnection, values: Mapping[str, str]) 
 def _store_bounded(store: Callable[..., dict[str, int]]) -> Callable[..., dict[str, int]]:
     """`store` run with `_store_settings` on its connection (its first argument), then one
     checkpoint, so that the step which wrote the WAL is the one that pays for writing it out.
-    Inside the caller's transaction there is nothing to checkpoint yet: its commit will."""
+    A caller holding a transaction says so (`in_transaction=True`): there is nothing to
+    checkpoint before its commit, and DuckDB refuses a CHECKPOINT there by aborting the
+    transaction (which cannot be asked beforehand); its commit checkpoints."""
     @wraps(store)
-    def bounded(conn: duckdb.DuckDBPyConnection, *args, **kwargs) -> dict[str, int]:
+    def bounded(conn: duckdb.DuckDBPyConnection, *args, in_transaction: bool = False, **kwargs) -> dict[str, int]:
         with duckdb_settings(conn, _store_settings()):
             stats = store(conn, *args, **kwargs)
-        try:
+        if not in_transaction:
             conn.execute("checkpoint")
-        except duckdb.TransactionException:
-            pass  # the caller holds a transaction with changes: DuckDB checkpoints when it commits
         return stats
     return bounded
 
@@ -177,8 +177,9 @@ def store_source(
     truncated XML) keeps no row in the raw tables or the quarantine: its rows are
     deleted, and it is recorded as a load with zero rows accepted and one quarantine
     row. No transaction is opened here (the caller may hold one, see
-    `pipelines.defs.partitions`); the raw tables are rebuilt whole on every run. DuckDB's
-    memory is bounded and its checkpoints spaced meanwhile (`_store_settings`).
+    `pipelines.defs.partitions`, and then passes `in_transaction=True`: see
+    `_store_bounded`); the raw tables are rebuilt whole on every run. DuckDB's memory is
+    bounded and its checkpoints spaced meanwhile (`_store_settings`).
     """
     ensure_layers(conn)
     for table, schema in table_schemas.items():

@@ -85,9 +85,12 @@ def test_checkpoints_are_spaced_while_storing_and_the_wal_written_out_after(tmp_
     assert not wal.exists() or wal.stat().st_size == 0
     assert conn.execute("select count(*), count(distinct x) from raw.t").fetchall() == [(400_000, 400_000)]
 
-    # inside the caller's transaction nothing is checkpointed: its commit does it
+    # inside the caller's transaction (said by the caller) nothing is checkpointed, and the
+    # transaction goes on: a CHECKPOINT there would abort it; its commit writes the rows
+    rows = rows.head(1_000)
     conn.execute("begin transaction")
-    store_source(conn, "t", [tmp_path / "big.csv"], read, {"t": dict(rows.schema)})
+    store_source(conn, "t", [tmp_path / "big.csv"], read, {"t": dict(rows.schema)}, in_transaction=True)
+    conn.execute("insert into raw.t values ('big.csv', 'one more row, in the same transaction')")
     conn.execute("commit")
-    assert conn.execute("select count(*) from raw.t").fetchall() == [(400_000,)]
+    assert conn.execute("select count(*) from raw.t").fetchall() == [(1_001,)]
     conn.close()

@@ -63,7 +63,7 @@ def replace_years(
                     wanted,
                 )
                 kept.append(table)
-        stats = ingest_source(conn, source, files, reader, tables)
+        stats = ingest_source(conn, source, files, reader, tables, in_transaction=True)
         for table, expr in year_of.items():
             conn.execute(
                 f"delete from raw.{table} "
