@@ -109,9 +109,10 @@ def replace_table(conn: duckdb.DuckDBPyConnection, qualified_name: str, frame: p
 # `checkpoint_threshold`, 16 MiB by default. Each checkpoint also rewrites the metadata of every
 # row group of the tables it touches, so while a source of n rows is appended, n / 16 MiB
 # checkpoints each cost O(n): quadratic. Measured on raw/iati x10 -> x100 (43,000 -> 428,000
-# activities): the appends took 20x the time for 10x the data, the step 12.8x. Spaced to this
-# much WAL, the appends take 10x and the step 10.6x (docs/benchmarks.md). The WAL is on disk:
-# memory stays bounded by `memory_limit`.
+# activities): the appends took 20x the time for 10x the data, the step 12.4x. Spaced to this
+# much WAL, the step takes 10.7x (docs/benchmarks.md). The rows waiting for their checkpoint are
+# held in memory, beyond `memory_limit`, so this also bounds memory: at x100, 330 MB at 256 MiB,
+# 600 MB at 1 GiB.
 STORE_CHECKPOINT = "256MiB"
 
 
@@ -124,7 +125,7 @@ def _store_settings() -> dict[str, str]:
 
 @contextmanager
 def duckdb_settings(conn: duckdb.DuckDBPyConnection, values: Mapping[str, str]) -> Iterator[None]:
-    """DuckDB `values` (setting names from this module, never user input) while the block runs,
+    """DuckDB `values` (setting names written in the code, never user input) while the block runs,
     then each setting set back as it was."""
     def current(name: str) -> str:
         return conn.execute("select current_setting($1)", [name]).fetchall()[0][0]

@@ -73,20 +73,20 @@ def read_export_head(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 # the grant query's columns, in the order `grant_activity` reads them
-_GRANT_COLUMNS = """
+_GRANT_COLUMNS = f"""
     g.grant_key, g.year, g.programme, g.attribuant_id, g.attribuant_nom, g.reference_decision,
     g.date_convention, g.beneficiary_siret, g.beneficiary_name, g.is_natural_person,
     g.beneficiary_type, g.purpose, g.amount_eur, ga.iati_identifier,
     count(*) over (partition by g.reference_decision) as reference_count,
     ga.iati_identifier is not null
         and first_value(g.grant_key) over (partition by ga.iati_identifier
-                                           order by {order}) = g.grant_key
+                                           order by {_GRANT_ORDER}) = g.grant_key
         as first_of_activity
 """
 
-# A chunk's rows of each kind: the query (`{chunk}` joins the rows' activity to its chunks,
-# `{t}` naming the table whose `iati_identifier` says the activity) and the order its rows are
-# read in. Each runs once per export; `ExportChunks` keeps its result by chunk.
+# A chunk's rows of each kind: the query (`_CHUNKED` joins each row's activity to the chunks that
+# write it, `{t}` naming the table whose `iati_identifier` says the activity) and the order its
+# rows are read in. Each runs once per export; `ExportChunks` keeps its result by chunk.
 _CHUNKED = "inner join _export_ids as c on c.iati_identifier = {t}.iati_identifier"
 _QUERIES: dict[str, tuple[str, str]] = {
     "activities": (f"""
@@ -170,7 +170,7 @@ class ExportChunks:
         self.conn, self.unlinked, self.size = conn, unlinked, size
         conn.execute(f"""
             create or replace temporary table _export_grants as
-            select {_GRANT_COLUMNS.format(order=_GRANT_ORDER)},
+            select {_GRANT_COLUMNS},
                    row_number() over (order by {_GRANT_ORDER}, ga.iati_identifier nulls last) - 1 as pos
             from staging.grants as g
             left join staging.grant_activities as ga on ga.grant_key = g.grant_key
@@ -178,10 +178,11 @@ class ExportChunks:
         """)
         grants = conn.execute("select count(*) from _export_grants").fetchall()[0][0]
         self.grant_chunk_count = -(-grants // size)
+        self.alpha2 = dict(conn.execute("select alpha3, alpha2 from ref.countries").fetchall())
         # every activity a chunk writes, with that chunk: the linked ones of its grants, then the
         # co-financed ones (sorted as `unlinked` is: in Python's order)
         ids = pl.DataFrame({"iati_identifier": unlinked,
-                            "chunk": [self.grant_chunk_count + i // size for i in range(len(unlinked))]},
+                            "chunk": [self._unlinked_chunk(i) for i in range(len(unlinked))]},
                            schema={"iati_identifier": pl.String, "chunk": pl.Int64})
         conn.register("_export_unlinked", ids.to_arrow())
         try:
@@ -212,35 +213,42 @@ class ExportChunks:
             yield _rows(self.conn, "select * exclude (pos) from _export_grants where pos >= $start and pos < $end "
                                    "order by pos", {"start": start, "end": start + self.size})
 
+    def _unlinked_chunk(self, i: int) -> int:
+        """The chunk of the `i`-th co-financed activity: after the grants' chunks."""
+        return self.grant_chunk_count + i // self.size
+
     def unlinked_chunks(self) -> Iterator[tuple[int, list[str]]]:
         """The co-financed activities' identifiers, `size` at a time, with their chunk."""
         for start in range(0, len(self.unlinked), self.size):
-            yield self.grant_chunk_count + start // self.size, self.unlinked[start:start + self.size]
+            yield self._unlinked_chunk(start), self.unlinked[start:start + self.size]
 
     def _of(self, name: str, chunk: int) -> list[dict[str, Any]]:
         """A chunk's rows of one kind, in that kind's order."""
         return _rows(self.conn, f"select * exclude (_chunk) from _export_{name} where _chunk = $chunk "
                                 f"order by {_QUERIES[name][1]}", {"chunk": chunk})
 
+    def _grouped(self, name: str, chunk: int, key: str, drop: str | None = None) -> dict[str, list[dict]]:
+        """A chunk's rows of one kind by `key`, in that kind's order (without `drop`, a column
+        read only for the order)."""
+        grouped: dict[str, list[dict]] = defaultdict(list)
+        for row in self._of(name, chunk):
+            if drop is not None:
+                del row[drop]
+            grouped[row[key]].append(row)
+        return grouped
+
     def payments(self, chunk: int) -> dict[str, list[dict]]:
         """The region's own payments of the chunk's grants, by grant."""
-        payments: dict[str, list[dict]] = defaultdict(list)
-        for f in self._of("payments", chunk):
-            del f["payment_key"]
-            payments[f["grant_key"]].append(f)
-        return payments
+        return self._grouped("payments", chunk, "grant_key", drop="payment_key")
 
     def activity_data(self, chunk: int) -> dict[str, Any]:
         """What the export writes of the chunk's counted IATI activities, grouped by identifier."""
         data: dict[str, Any] = {}
         data["activities"] = {a["iati_identifier"]: a for a in self._of("activities", chunk)}
 
-        flows: dict[str, list[dict]] = defaultdict(list)
-        for f in self._of("flows", chunk):
-            flows[f["iati_identifier"]].append(f)
-        data["flows"] = flows
+        data["flows"] = self._grouped("flows", chunk, "iati_identifier")
 
-        alpha2 = dict(self.conn.execute("select alpha3, alpha2 from ref.countries").fetchall())
+        alpha2 = self.alpha2
         region_vocab = {(r["iati_identifier"], r["code"]): r["vocabulary"] for r in self._of("region_vocab", chunk)}
         unplaced: dict[str, list] = defaultdict(list)
         for r in self._of("unplaced", chunk):
@@ -272,14 +280,6 @@ class ExportChunks:
                 sectors[i] += [(v, c, share / len(codes)) for v, c in codes]
         data["sectors"] = sectors
 
-        results: dict[str, list[dict]] = defaultdict(list)
-        for r in self._of("results", chunk):
-            results[r["iati_identifier"]].append(r)
-        data["results"] = results
-
-        orgs: dict[str, list[dict]] = defaultdict(list)
-        for o in self._of("orgs", chunk):
-            del o["source_row"]
-            orgs[o["iati_identifier"]].append(o)
-        data["orgs"] = orgs
+        data["results"] = self._grouped("results", chunk, "iati_identifier")
+        data["orgs"] = self._grouped("orgs", chunk, "iati_identifier", drop="source_row")
         return data

@@ -59,10 +59,15 @@ class SeenKeys:
     def __len__(self) -> int:
         return self.spilled + len(self.recent)
 
-    def _maybe_on_disk(self, text: str) -> bool:
-        # two bits from Python's hash of the string (stable within the process, the filter's whole life)
+    @staticmethod
+    def _bloom_bits(text: str) -> tuple[int, int]:
+        """A key's two bits in the filter, from Python's hash of its string (stable within the
+        process, the filter's whole life)."""
         h = hash(text)
-        low, high = h & _BLOOM_MASK, (h >> 32) & _BLOOM_MASK
+        return h & _BLOOM_MASK, (h >> 32) & _BLOOM_MASK
+
+    def _maybe_on_disk(self, text: str) -> bool:
+        low, high = self._bloom_bits(text)
         bloom = self.bloom
         return bool(bloom[low >> 3] & (1 << (low & 7))) and bool(bloom[high >> 3] & (1 << (high & 7)))
 
@@ -76,9 +81,8 @@ class SeenKeys:
             self.disk.execute("create table seen (key text primary key, line integer not null) without rowid")
             self.bloom = bytearray(BLOOM_BYTES)
         bloom = self.bloom
-        for text in self.recent:  # the same two bits as `_maybe_on_disk`
-            h = hash(text)
-            low, high = h & _BLOOM_MASK, (h >> 32) & _BLOOM_MASK
+        for text in self.recent:
+            low, high = self._bloom_bits(text)
             bloom[low >> 3] |= 1 << (low & 7)
             bloom[high >> 3] |= 1 << (high & 7)
         self.disk.execute("begin")
