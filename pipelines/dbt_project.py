@@ -25,6 +25,8 @@ from pipelines.settings import SQL_DIR
 
 # the environment variable sql/profiles.yml reads the warehouse's path from
 WAREHOUSE_ENV = "SOLIDARITY_DBT_WAREHOUSE"
+# ... and DuckDB's memory limit while the models build (`settings.models_duckdb_mb`)
+MEMORY_ENV = "SOLIDARITY_DBT_MEMORY_LIMIT"
 
 DBT_PROJECT = DbtProject(project_dir=SQL_DIR, profiles_dir=SQL_DIR)
 # the dbt installed beside this interpreter (the virtualenv's), whatever PATH says

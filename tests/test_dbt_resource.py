@@ -118,3 +118,34 @@ def test_a_failing_dbt_build_in_this_process_says_so(tmp_path, monkeypatch):
               if orjson.loads(line)["info"]["level"] == "error"]
     assert failing.wait() == 1
     assert any("funding" in message for message in errors), errors
+
+
+def test_the_models_build_with_duckdbs_memory_bounded_by_the_setting(built, tmp_path, monkeypatch):
+    """`SOLIDARITY_MODELS_DUCKDB_MB` reaches the DuckDB connections dbt builds the models with
+    (settings -> dbt_build's environment -> sql/profiles.yml -> dbt-duckdb), and the build
+    still succeeds under it; DuckDB's own default comes back after."""
+    import dagster as dg
+    from dbt.adapters.duckdb.environments import Environment
+
+    from pipelines.defs.models.assets import warehouse_models
+    from pipelines.resources import build_resources
+
+    seen = []
+    original = Environment.initialize_cursor.__func__
+
+    def initialize_cursor(cls, creds, cursor, *args, **kwargs):
+        cursor = original(cls, creds, cursor, *args, **kwargs)
+        seen.append(cursor.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        return cursor
+
+    monkeypatch.setattr(Environment, "initialize_cursor", classmethod(initialize_cursor))
+    monkeypatch.setenv("SOLIDARITY_MODELS_DUCKDB_MB", "300")
+    _, warehouse, _ = built
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(Path(warehouse).read_bytes())
+    resources = build_resources(tmp_path / "raw", copy, tmp_path / "s.duckdb")
+    result = dg.materialize([warehouse_models], resources={k: resources[k] for k in ("dbt", "warehouse")})
+    assert result.success
+    # 300 MB as DuckDB shows it: 300,000,000 bytes = 286.1 MiB
+    assert seen and set(seen) == {"286.1 MiB"}
+    assert "SOLIDARITY_DBT_MEMORY_LIMIT" not in os.environ

@@ -19,6 +19,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipelines.collector import own_objects_only
 from pipelines.defs.partitions import YEARS, partition_years, replace_years, rows_in_years
 from pipelines.ingest import Reader, ingest_source
 from pipelines.resources import RawFiles
@@ -96,7 +97,7 @@ def ingest_asset(
         files = raw_files.files(source, suffixes)
         years = partition_years(context) if yearly else None
         extra: dict[str, dg.MetadataValue] = {}
-        with warehouse.get_connection() as conn:
+        with own_objects_only(), warehouse.get_connection() as conn:
             if years is None:
                 stats = ingest_source(conn, source, files, reader(), tables)
             else:

@@ -1,8 +1,9 @@
 """`dbt build` run from an asset, the one way: the warehouse models and the registry context's
 models (pipelines/defs/context) both call `dbt_build`.
 
-- dbt reads the warehouse's path (and the context's Parquet folder) from its environment:
-  sql/profiles.yml and the macro context_parquet;
+- dbt reads the warehouse's path, DuckDB's memory limit (`settings.models_duckdb_mb`) and
+  the context's Parquet folder from its environment: sql/profiles.yml and the macro
+  context_parquet;
 - dagster-dbt echoes each dbt event on stdout: sent to the run's debug log, where the UI
   shows it, so `solidarity materialize` keeps to its few lines;
 - dbt holds the DuckDB file while it runs: the tables are described once it is done;
@@ -25,8 +26,9 @@ from pathlib import Path
 
 from dagster_duckdb import DuckDBResource
 
-from pipelines.dbt_project import DBT_PROJECT, WAREHOUSE_ENV, WarehouseDbt
+from pipelines.dbt_project import DBT_PROJECT, MEMORY_ENV, WAREHOUSE_ENV, WarehouseDbt
 from pipelines.defs.models.metadata import with_table_metadata
+from pipelines.settings import models_duckdb_mb
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 
@@ -77,7 +79,8 @@ def dbt_build(context, dbt: WarehouseDbt, warehouse: DuckDBResource, env: Mappin
         shutil.copyfile(kept, target / PARTIAL_PARSE)
     # dbt runs in sql/: a warehouse path relative to where the run started (`make demo`'s
     # data/warehouse.duckdb) would name another file there
-    with environment({WAREHOUSE_ENV: str(Path(warehouse.database).absolute()), **(env or {})}), \
+    with environment({WAREHOUSE_ENV: str(Path(warehouse.database).absolute()),
+                      MEMORY_ENV: f"{int(models_duckdb_mb())}MB", **(env or {})}), \
             contextlib.redirect_stdout(LinesToLog(context.log)):
         invocation = dbt.build(context, target)
         try:
