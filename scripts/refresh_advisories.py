@@ -320,6 +320,32 @@ def build_from_folder(folder: Path, lock: Path) -> dict:
     }
 
 
+def add_empty_lookups(doc: dict, names: list[str], how: str, lock: Path, today: str) -> dict:
+    """The file `doc` with packages added to the lock since its refresh whose folders were
+    looked up in the database and found empty (`how`: where and how; recorded in the header's
+    `method`). Its records are left as they are: no file is read. A package the records read
+    have an advisory for is refused (collect its files and refresh), and so is one the lock
+    does not name."""
+    wanted = {canonical(n) for n in names}
+    locked = locked_names(lock)
+    if not how.strip():
+        sys.exit("--how: say where the folders were looked up and how")
+    if wanted - locked:
+        sys.exit(f"not in {lock.name}: {', '.join(sorted(wanted - locked))}")
+    known = wanted & set(doc.get("database_packages", []))
+    if known:
+        sys.exit(f"the database has advisories for {', '.join(sorted(known))}: collect its files and refresh")
+    if doc.get("database_scope") != "packages-looked-up":
+        sys.exit("this file was made from a whole copy of the database: refresh it from one")
+    doc = dict(doc)
+    doc["source"] = {**doc["source"], "method": f"{doc['source']['method']} Added {today} for "
+                     f"{', '.join(sorted(wanted))}: {how.strip()}"}
+    doc["packages_looked_up"] = sorted(set(doc["packages_looked_up"]) | wanted)
+    doc["lock_packages_at_refresh"] = sorted(set(doc["lock_packages_at_refresh"]) | wanted)
+    doc["lock_packages_not_looked_up"] = sorted(registry_names(lock) - set(doc["packages_looked_up"]))
+    return doc
+
+
 def remote_url(repo: Path) -> str:
     try:
         return git(repo, "config", "--get", "remote.origin.url").decode().strip()
@@ -349,8 +375,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source-url", help="repository URL to record, when the copy has no origin remote")
     parser.add_argument("--lock", type=Path, default=ROOT / "uv.lock")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--looked-up-empty", nargs="+", metavar="PACKAGE",
+                        help="instead of a refresh: add to the file DATABASE (its advisories.json) these "
+                        "packages, added to the lock since, whose folders were looked up and found empty")
+    parser.add_argument("--how", default="", help="with --looked-up-empty: where and how they were looked up")
     args = parser.parse_args(argv)
-    doc = build(args.database, args.lock, args.rev)
+    if args.looked_up_empty:
+        doc = add_empty_lookups(json.loads(args.database.read_text(encoding="utf-8")), args.looked_up_empty,
+                                args.how, args.lock, datetime.now(timezone.utc).date().isoformat())
+    else:
+        doc = build(args.database, args.lock, args.rev)
     if args.source_url:
         doc["source"]["repository"] = args.source_url
     args.out.parent.mkdir(parents=True, exist_ok=True)

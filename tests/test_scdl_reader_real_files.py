@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+from lxml import etree
 
 from pipelines.sources.scdl import read_grants
 from scdl_files import (
@@ -80,13 +82,33 @@ def test_real_files_known_figures():
     assert problems_at(haute_garonne, 35, "nomBeneficiaire") == ["warning:name_missing: no beneficiary name, grant kept"]
 
 
+def _first_row(path: Path) -> int:
+    """The sheet's row number of its first row with a value, from the file's XML (xlsx: the `r`
+    of the first `<row>` holding a `<v>`; ods: rows counted with their `number-rows-repeated`)."""
+    with zipfile.ZipFile(path) as z:
+        if path.suffix == ".xlsx":
+            root = etree.fromstring(z.read("xl/worksheets/sheet1.xml"))
+            main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+            return next(int(row.get("r")) for row in root.iter(f"{main}row") if row.find(f"{main}c/{main}v") is not None)
+        root = etree.fromstring(z.read("content.xml"))
+    table = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+    number = 1
+    for row in next(root.iter(f"{table}table")).iter(f"{table}table-row"):
+        if "".join(row.itertext()).strip():
+            return number
+        number += int(row.get(f"{table}number-rows-repeated", "1"))
+    raise AssertionError(f"{path.name}: no row with a value")
+
+
 def _sheet_rows(path: Path, header_row: int) -> list[tuple[int, dict[str, str | None]]]:
+    """The rows below the header, numbered as the sheet numbers them. polars (fastexcel) starts the
+    frame at the sheet's first row with a value: `header_row` counts from there."""
     # keep empty rows: row numbers must stay the sheet's own
     frame = pl.read_excel(path, engine="calamine", has_header=False, infer_schema_length=0, drop_empty_rows=False)
-    rows = frame.rows()
+    rows, first = frame.rows(), _first_row(path)
     header = [str(c).strip() if c is not None else "" for c in rows[header_row - 1]]
     return [
-        (i + 1, dict(zip(header, row)))
+        (first + i, dict(zip(header, row)))
         for i, row in enumerate(rows)
         if i >= header_row and any(c is not None and str(c).strip() for c in row)
     ]
@@ -119,8 +141,10 @@ def test_real_pyrenees_orientales_ods():
     result = read_grants(path)
     check_invariants(result)
     assert result.rows_read == len(expected)
-    # no attribuant columns in this file: tolerated, one warning on the header line
-    assert {p.field for p in result.problems if p.source_row == "4"} >= {"nomAttribuant", "idAttribuant"}
+    # no attribuant columns in this file: tolerated, one warning on the header line, the sheet's
+    # row 6 (rows 1-2 empty, a title on row 3, rows 4-5 empty)
+    assert _first_row(path) == 3
+    assert {p.field for p in result.problems if p.source_row == "6"} >= {"nomAttribuant", "idAttribuant"}
     # kept: an amount and a year (the convention's date, else the start of the payment period);
     # the rows below a grant carrying only its further payment dates are no grants (no amount)
     def year_known(r):  # the convention's date, else the grant's ("date octroi"), else a payment's

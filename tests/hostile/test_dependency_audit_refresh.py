@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from .audit_support import SCRIPTS, audit_mod, holds, run_audit, uncovered_names
+from .audit_support import ADVISORIES, SCRIPTS, audit_mod, holds, run_audit, uncovered_names
 
 
 # --- OSV range reading, on hand-written events ------------------------------------------------
@@ -169,3 +169,34 @@ def test_refresh_from_a_folder_of_collected_files_says_so_and_reads_only_what_wa
     (folder / "vulns/jinja2/PYSEC-5.yaml").write_text("id: PYSEC-5\n", encoding="utf-8")
     failed = refresh()
     assert failed.returncode != 0 and "not listed" in failed.stderr
+
+
+def test_a_package_looked_up_and_found_empty_is_added_without_touching_the_records(tmp_path):
+    """`--looked-up-empty`: a package added to the lock, whose folders were looked up and found
+    empty, joins the file's lookups (and the audit passes it); the records, the other packages and
+    the data's date stay as they were. A package the records have advisories for, or one the lock
+    does not name, is refused: that needs a refresh."""
+    real = json.loads(ADVISORIES.read_text(encoding="utf-8"))
+    before = dict(real, packages_looked_up=[n for n in real["packages_looked_up"] if n != "python-calamine"],
+                  lock_packages_at_refresh=[n for n in real["lock_packages_at_refresh"] if n != "python-calamine"])
+    start = tmp_path / "before.json"
+    start.write_text(json.dumps(before), encoding="utf-8")
+    assert "python-calamine" in uncovered_names(run_audit(advisories=start).stdout)
+    out = tmp_path / "after.json"
+
+    def add(*names: str, how: str = "listed vulns/<name>/ in both repositories: empty") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(SCRIPTS / "refresh_advisories.py"), str(start), "--looked-up-empty",
+                               *names, "--how", how, "--out", str(out)], capture_output=True, text=True, timeout=120)
+
+    assert add("python-calamine").returncode == 0
+    after = json.loads(out.read_text(encoding="utf-8"))
+    assert run_audit(advisories=out).returncode == 0
+    assert after["advisories"] == real["advisories"] and after["database_records"] == real["database_records"]
+    assert after["source"]["commit_date"] == real["source"]["commit_date"]
+    assert set(after["packages_looked_up"]) - set(before["packages_looked_up"]) == {"python-calamine"}
+    assert after["source"]["method"].endswith("for python-calamine: listed vulns/<name>/ in both repositories: empty")
+    for refused, why in ((("lxml",), "has advisories"), (("not-a-locked-package",), "not in uv.lock"),
+                         (("python-calamine",), "--how")):
+        outcome = add(*refused, how="" if why == "--how" else "looked")
+        assert outcome.returncode != 0, refused
+        assert (why if why != "has advisories" else "the database has advisories for lxml") in outcome.stderr

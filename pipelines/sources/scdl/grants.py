@@ -10,9 +10,9 @@ total lines before its rows' problems (`read_grants` puts them back in the file'
 
 How a file is read
 - Every cell is read as text first (CSV: polars' reader, or stdlib `csv` on the decoded
-  text when polars cannot be exact, see `split`; spreadsheets: calamine via
-  fastexcel with every column as string), so no type inference can silently change a
-  value. Each row is then validated on its own, by checks that run once per distinct
+  text when polars cannot be exact, see `split`; spreadsheets: calamine, each cell
+  written as text from its type, a number exactly as stored, `split.cell_text`), so no
+  type inference can silently change a value. Each row is then validated on its own, by checks that run once per distinct
   value of a column (`validate`): a 200,000-row file repeats most of its values.
 - Encoding: BOM if any, else UTF-8, else Windows-1252, else charset-normalizer's guess.
   A UTF-8 file with some Windows-1252 lines is decoded line by line (warning
@@ -27,10 +27,9 @@ How a file is read
   titles. Underscores are significant: `NOM_Beneficiaire` is not `nomBeneficiaire`.
   Unknown columns go, as a JSON object, to `extra`.
 - `source_file` is the file name; `source_row` the physical line of the row's first
-  line (header = 1) in a CSV, the 1-based row number in a spreadsheet sheet.
+  line (header = 1) in a CSV, the row's number in its sheet in a spreadsheet (as the
+  spreadsheet shows it, empty rows above the data included).
   Entirely empty rows are not data rows and are not counted in `rows_read`.
-  Caveat: calamine starts a sheet at its first non-empty row, so in a sheet whose
-  row 1 is empty the reported row numbers are shifted by the empty rows above.
 
 Whole-file errors (SourceError naming file, line and column)
 - over a limit of `pipelines/limits.py`: a CSV's line (checked in one bounded pass before

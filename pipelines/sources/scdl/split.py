@@ -25,8 +25,11 @@ Two CSV paths, one result, chosen block by block:
 from __future__ import annotations
 
 import csv
+import datetime
 import io
+import math
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -70,37 +73,103 @@ def _csv_records(text: str, delimiter: str, name: str, line: int) -> tuple[list[
 
 
 def _sheet_frames(path: Path, name: str) -> list[pl.DataFrame]:
-    """Each sheet as a records frame, every cell as text ("" where empty), built from
-    fastexcel's frame without a Python object per cell. The workbook is checked against
-    the limits first (`workbook_guard`): calamine allocates a sheet's whole range at once."""
-    import fastexcel
+    """Each sheet as a records frame, every cell as text ("" where empty; `cell_text`), `_line`
+    the sheet's own row number. The workbook is checked against the limits first
+    (`workbook_guard`): calamine allocates a sheet's whole range at once."""
+    from python_calamine import CalamineWorkbook
 
     check_workbook(path, name)
     try:
-        workbook = fastexcel.read_excel(path)
+        workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types
         raise SourceError(name, "1", f"cannot open spreadsheet: {exc}") from exc
     frames, cells = [], 0
-    for index in range(len(workbook.sheet_names)):
-        # header_row=None and string dtypes: every cell as text, nothing inferred.
-        sheet = workbook.load_sheet(index, header_row=None, dtypes="string")
-        cells += sheet.height * sheet.width  # what the scan allowed, checked again as loaded
-        TABLE_CELLS.check(name, "1", cells, f"its sheets hold {cells:,} cells")
-        COLUMNS.check(name, "1", sheet.width, f"sheet {index + 1} has {sheet.width:,} columns")
-        frames.append(_sheet_frame(sheet.to_polars()))
+    try:
+        for index in range(len(workbook.sheet_names)):
+            try:
+                sheet = workbook.get_sheet_by_index(index)
+            except Exception as exc:
+                raise SourceError(name, "1", f"cannot read sheet {index + 1}: {exc}") from exc
+            cells += sheet.height * sheet.width  # what the scan allowed, checked again as loaded
+            TABLE_CELLS.check(name, "1", cells, f"its sheets hold {cells:,} cells")
+            COLUMNS.check(name, "1", sheet.width, f"sheet {index + 1} has {sheet.width:,} columns")
+            frames.append(_sheet_frame(sheet))
+            del sheet  # its range, before the next sheet's
+    finally:
+        workbook.close()
     return frames
 
 
-def _sheet_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """A sheet (a row per sheet row, from its first non-empty row) -> the records frame:
-    every row has the sheet's width of cells, an empty cell is ""."""
-    if frame.height == 0:
+# A sheet's rows turned into a frame at a time: the Python objects of at most this many rows live at once
+_SHEET_CHUNK_ROWS = 20_000
+
+
+def _sheet_frame(sheet) -> pl.DataFrame:
+    """A calamine sheet -> the records frame: a row per sheet row from its first non-empty one,
+    every row the sheet's width of cells, an empty cell "". calamine yields the rows from the
+    sheet's row 1 (the empty ones above its range included) and the cells from the range's
+    first column; `_line` is the row's number in the sheet, as a spreadsheet shows it."""
+    top, width = sheet.start[0] if sheet.height else 0, sheet.width
+    if sheet.height == 0 or width == 0:
         return records_frame([])
-    return frame.select(
-        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("_line"),
-        pl.lit(frame.width, pl.Int64).alias("_ncells"),
-        *(pl.col(c).cast(pl.String).fill_null("").alias(f"c{i}") for i, c in enumerate(frame.columns)),
-    )
+    schema = {"_line": pl.Int64, "_ncells": pl.Int64, **{f"c{i}": pl.String for i in range(width)}}
+    chunks, lines, columns = [], [], [[] for _ in range(width)]
+    skipped = kept = 0
+
+    def flush() -> None:
+        data = {"_line": lines, "_ncells": [width] * len(lines), **{f"c{i}": col for i, col in enumerate(columns)}}
+        chunks.append(pl.DataFrame(data, schema=schema))
+        lines.clear()
+        for col in columns:
+            col.clear()
+
+    for row in sheet.iter_rows():
+        if skipped < top and not kept and all(v == "" for v in row):
+            skipped += 1  # an empty row above the range
+            continue
+        kept += 1
+        lines.append(top + kept)
+        for i in range(width):
+            columns[i].append(cell_text(row[i]) if i < len(row) else "")
+        if len(lines) == _SHEET_CHUNK_ROWS:
+            flush()
+    if lines or not chunks:
+        flush()
+    return pl.concat(chunks) if len(chunks) > 1 else chunks[0]
+
+
+def cell_text(value) -> str:
+    """A spreadsheet cell as the text the SCDL reader validates.
+
+    A number is written exactly as the file stores it: the shortest decimal that reads back as
+    the same double (Python's `repr`), never in exponent form, an integer without ".0". Not
+    Excel's display rule "at most 9 decimals" (fastexcel's): 99,999,999.99 is the double
+    99999999.9899999946..., and 9 decimals of it give 99999999.989999995, an amount no one wrote.
+    Dates and times as calamine's other binding wrote them ("2024-01-31 00:00:00"; a time alone
+    on Excel's day 0, "1899-12-31 12:00:00"), booleans "true"/"false", an error cell "".
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        text = repr(value)
+        if "e" in text:
+            text = format(Decimal(text), "f")
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return f"{value.isoformat()} 00:00:00"
+    if isinstance(value, datetime.time):
+        return f"1899-12-31 {value.isoformat()}"
+    if isinstance(value, datetime.timedelta):
+        return str(value)
+    return "" if value is None else str(value)
 
 
 def records_frame(records: list[tuple[int, list[str]]]) -> pl.DataFrame:

@@ -1,6 +1,6 @@
 """A workbook's size, checked before calamine opens it (issue 20, `pipelines.limits`).
 
-calamine (through fastexcel) builds a sheet's whole range at once, from its first to its
+calamine (through python-calamine) builds a sheet's whole range at once, from its first to its
 last cell with a value, 32 bytes a cell whatever the cells hold, and believes what the
 file declares: found on this project's calamine,
 - two cells A1 and XFD1048576 in a 1.5 kB xlsx: it asks for 550 GB and the process
