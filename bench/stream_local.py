@@ -143,13 +143,13 @@ _WORKER = textwrap.dedent("""
     mode, kind, path = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     start = time.perf_counter()
     if kind == "xlsx":  # the guard streams the sheet XML; calamine then builds the sheet whole
-        from pipelines.sources.scdl.workbook_guard import check_workbook
-        check_workbook(path, path.name)
         cells = 0
-        if mode == "calamine":
-            import fastexcel
-            sheet = fastexcel.read_excel(path).load_sheet(0, header_row=None, dtypes="string").to_polars()
-            cells = sheet.height * sheet.width
+        if mode == "calamine":  # the reader's own loading (guard included): python-calamine, cells as text
+            from pipelines.sources.scdl.split import sheet_tables
+            cells = sum(f.height * (f.width - 2) for f in sheet_tables(path, path.name))
+        else:
+            from pipelines.sources.scdl.workbook_guard import check_workbook
+            check_workbook(path, path.name)
         print(json.dumps({"read": cells, "accepted": 0, "rejected": 0, "seconds": time.perf_counter() - start}))
         sys.exit(0)
     import pipelines.sources.local as local
