@@ -20,6 +20,7 @@ import xlsxwriter
 from lxml import etree
 
 from pipelines.sources.scdl.grants import read_grants
+from pipelines.sources.scdl import split
 from pipelines.sources.scdl.split import cell_text
 
 HEADER = ["nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
@@ -58,8 +59,12 @@ def _sheet_cells(path: Path) -> dict[tuple[int, str], str]:
     return cells
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["calamine", "streamed"])
 @pytest.mark.parametrize("top,left", [(0, 0), (2, 1)], ids=["at A1", "at B3"])
-def test_amounts_are_the_decimals_the_file_stores_and_rows_are_the_sheets(tmp_path, top, left):
+def test_amounts_are_the_decimals_the_file_stores_and_rows_are_the_sheets(tmp_path, top, left, streamed, monkeypatch):
+    """Both xlsx readers: calamine's (the sheet whole), and the stream of a large xlsx
+    (`workbook_stream`, here for this small one: `STREAM_XLSX_CELLS` 0)."""
+    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 0 if streamed else 10**15)
     path = tmp_path / "grants.xlsx"
     _workbook(path, top, left)
     montant = "ABCDEFGHIJKLMNOP"[left + HEADER.index("montant")]

@@ -196,11 +196,12 @@ def zip_bomb(path: Path, inflated: int = 1 << 30) -> Path:
     return workbook(path, lambda: _grant_rows(), shared=sst())
 
 
-def far_cells(path: Path) -> Path:
+def far_cells(path: Path, far: str = "XFD1048576") -> Path:
     """Three grants, and one more cell at XFD1048576: calamine asked for 550 GB and aborted."""
     def rows():
         yield from _grant_rows()
-        yield b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+        row = far.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        yield f'<row r="{row}"><c r="{far}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
     return workbook(path, rows)
 
 

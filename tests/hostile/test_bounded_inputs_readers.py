@@ -69,7 +69,8 @@ REFUSALS = [
     Refusal("grants-zip-bomb-xlsx", "grants", "bombe.xlsx", zip_bomb, "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES"),
     Refusal("grants-xlsx-part-larger-than-declared", "grants", "menteur.xlsx", lying_part,
             "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES"),
-    Refusal("grants-xlsx-far-cells", "grants", "loin.xlsx", far_cells, "SOLIDARITY_MAX_TABLE_CELLS"),
+    # an xlsx streams (issue 19): the bound on its cells is on time, but XFD1048576 still passes it
+    Refusal("grants-xlsx-far-cells", "grants", "loin.xlsx", far_cells, "SOLIDARITY_MAX_STREAMED_CELLS"),
     Refusal("grants-xlsx-shared-strings-claim", "grants", "chaines.xlsx", shared_strings_claim,
             "SOLIDARITY_MAX_TABLE_CELLS"),
     Refusal("grants-ods-repeated-cells", "grants", "repete.ods", ods_repeats, "SOLIDARITY_MAX_TABLE_CELLS"),
@@ -113,6 +114,20 @@ def test_grants_csv_of_20m_empty_cells_is_read_in_bounded_batches(tmp_path: Path
     assert got.peak < 400 * MB, f"{got.peak / MB:,.0f} MB gained"
 
 
+def test_grants_xlsx_of_16m_cells_streams_in_bounded_memory(tmp_path: Path):
+    """Three grants and a cell at P1000000: a range of 16 million cells, refused before issue 19
+    (over `SOLIDARITY_MAX_TABLE_CELLS`: calamine would build it whole); an xlsx now streams, a row
+    at a time: the million empty rows are read and skipped in bounded memory, the three grants kept
+    and the far cell's row (an "x", no grant) rejected."""
+    path = far_cells(tmp_path / "subventions_loin.xlsx", "P1000000")
+    got = read_in_child("grants", path, 400 * MB, 300)
+    assert got.killed is None, f"{got.killed} ({got.seconds:.0f} s)"
+    assert got.out is not None and got.out["refused"] is None, (got.out, got.stderr)
+    assert (got.out["read"], got.out["accepted"], got.out["rejected"]) == (4, 3, 1)
+    assert got.peak < 400 * MB, f"{got.peak / MB:,.0f} MB gained"
+    print(f"16 million cells: read in {got.seconds:.0f} s, peak gain {got.peak / MB:,.0f} MB")
+
+
 def test_agenda_of_100k_events_is_read_event_by_event(tmp_path: Path):
     """Before: the whole agenda was parsed at once, ~7 kB an event (100,000 events: 775 MB)."""
     path = agenda(tmp_path / "agenda_2024.ics", ICS_EVENTS)
@@ -144,5 +159,8 @@ def test_limits_come_from_the_environment(tmp_path: Path):
     assert fine.out and fine.out["refused"] is None and fine.out["accepted"] == 2
     xlsx_path = tmp_path / "subventions.xlsx"
     xlsx_path.write_bytes(xlsx([SCDL_HEADER, grant(0), grant(1)]))
-    cells = read_in_child("grants", xlsx_path, 300 * MB, 60, env={"SOLIDARITY_MAX_TABLE_CELLS": "10"})
-    assert cells.out and "SOLIDARITY_MAX_TABLE_CELLS" in cells.out["refused"]
+    cells = read_in_child("grants", xlsx_path, 300 * MB, 60, env={"SOLIDARITY_MAX_STREAMED_CELLS": "10"})
+    assert cells.out and "SOLIDARITY_MAX_STREAMED_CELLS" in cells.out["refused"]
+    # past the cells a workbook may be read whole in, an xlsx streams instead of being refused
+    streamed = read_in_child("grants", xlsx_path, 300 * MB, 60, env={"SOLIDARITY_MAX_TABLE_CELLS": "10"})
+    assert streamed.out and streamed.out["refused"] is None and streamed.out["accepted"] == 2, streamed.out

@@ -32,7 +32,7 @@ def test_validate_refuses_hostile_files_and_reads_the_good_one(tmp_path: Path):
     hostile = {  # file -> what its refusal must say
         sparse(tmp_path / "enorme.csv"): "SOLIDARITY_MAX_LINE_BYTES",  # read in batches: no line break
         zip_bomb(tmp_path / "bombe.xlsx"): "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES",
-        far_cells(tmp_path / "loin.xlsx"): "SOLIDARITY_MAX_TABLE_CELLS",
+        far_cells(tmp_path / "loin.xlsx"): "SOLIDARITY_MAX_STREAMED_CELLS",
         one_line(tmp_path / "agenda.ics", 90 * MB, b"BEGIN:VCALENDAR\r\nX-JUNK:"): "SOLIDARITY_MAX_LINE_BYTES",
         # IATI streams, so no size limit: garbage after a '<' is refused at its first bytes
         garbage(tmp_path / "activites.xml", head=b"<iati-activities>"): "malformed XML",
@@ -88,7 +88,7 @@ def test_ingest_refuses_each_hostile_file_alone_and_loads_the_others(sample_dir:
     hostile = {
         "grants/subventions_2099.csv": (sparse, "SOLIDARITY_MAX_LINE_BYTES"),
         "grants/subventions_bombe.xlsx": (zip_bomb, "SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES"),
-        "grants/subventions_loin.xlsx": (far_cells, "SOLIDARITY_MAX_TABLE_CELLS"),
+        "grants/subventions_loin.xlsx": (far_cells, "SOLIDARITY_MAX_STREAMED_CELLS"),
         "grants/subventions_dimensions.xls": (xls_dimensions, "SOLIDARITY_MAX_TABLE_CELLS"),
         # 150 MB, not 2 GB: the warehouse hashes every file it is given, refused or not (~8 s for 2 GB)
         "events/agenda_2099.ics": (lambda p: sparse(p, 150 * MB), "SOLIDARITY_MAX_ICS_BYTES"),

@@ -11,7 +11,8 @@ total lines before its rows' problems (`read_grants` puts them back in the file'
 How a file is read
 - Every cell is read as text first (CSV: polars' reader, or stdlib `csv` on the decoded
   text when polars cannot be exact, see `split`; spreadsheets: calamine, each cell
-  written as text from its type, a number exactly as stored, `split.cell_text`), so no
+  written as text from its type, a number exactly as stored, `split.cell_text`; an xlsx of
+  more than 500,000 cells row by row by calamine's rules, `workbook_stream`), so no
   type inference can silently change a value. Each row is then validated on its own, by checks that run once per distinct
   value of a column (`validate`): a 200,000-row file repeats most of its values.
 - Encoding: BOM if any, else UTF-8, else Windows-1252, else charset-normalizer's guess.
@@ -35,7 +36,7 @@ Whole-file errors (SourceError naming file, line and column)
 - over a limit of `pipelines/limits.py`: a CSV's line (checked in one bounded pass before
   anything is split), a record's cells (columns) or bytes, found as the file is read (a
   batch already given stays given); a workbook's zip (parts, unzipped bytes, ratio) or its
-  sheets' ranges, streamed before calamine opens it (`workbook_guard`; docs/security.md,
+  sheets' ranges, streamed before the sheets are read (`workbook_guard`; docs/security.md,
   "Bounded inputs");
 - empty or undecodable file, unknown format, no CSV separator found; XML or iCalendar
   content (told by the first bytes, whatever the name: it belongs in iati/ or events/);
@@ -100,6 +101,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import polars as pl
@@ -113,7 +115,7 @@ from pipelines.sources.scdl.header import (  # noqa: F401
 )
 from pipelines.sources.scdl.header import _HEADER_SCAN_ROWS
 from pipelines.sources.scdl import csv_stream
-from pipelines.sources.scdl.split import csv_batches, head_records, sheet_tables
+from pipelines.sources.scdl.split import csv_batches, head_records, records_frame, sheet_batches
 from pipelines.sources.scdl.totals import Sums, _plain, total_lines
 from pipelines.sources.scdl.validate import CheckMemo, _blank, to_problems, validate
 from pipelines.sources.scdl.values import parse_amount, parse_date, parse_nature, parse_period  # noqa: F401
@@ -140,8 +142,8 @@ def read_grants(path: str | Path) -> ReadResult:
 
 def grant_batches(path: str | Path, batch_bytes: int | None = None) -> Iterator[GrantsResult]:
     """Read one SCDL grants file batch by batch (issue 19): a CSV in blocks of whole records of
-    at most `batch_bytes` (`split.csv_batches`), a workbook's sheet loaded whole (calamine) and
-    validated `batch_bytes // SHEET_ROW_BYTES` rows at a time. Every batch is
+    at most `batch_bytes` (`split.csv_batches`), a workbook's sheet `batch_bytes // SHEET_ROW_BYTES`
+    rows at a time (`split.sheet_batches`: an xlsx streamed, an .xls or .ods loaded whole first). Every batch is
     validated alone; the total lines, the one rule that looks above its row, carry their
     sums across batches (`totals`). The header's problems come with the first batch."""
     path = Path(path)
@@ -154,16 +156,25 @@ def grant_batches(path: str | Path, batch_bytes: int | None = None) -> Iterator[
     # a zip (xlsx/ods) or OLE2 (xls) container, even behind a misleading .csv name
     spreadsheet = kind == "spreadsheet" or path.suffix.lower() in SPREADSHEET_SUFFIXES
     if spreadsheet:
-        sheets = [(frame, head_records(frame)) for frame in sheet_tables(path, name)]
-        found = next(((f, h) for f, head in sheets if (h := _find_header(head)) is not None), None)
-        if found is None:
-            raise _header_error(name, sheets[0][1] if sheets else [])
-        sheet, header_index = found
-        del sheets  # the other sheets' frames
-        # the sheet is whole in memory (calamine: bounded by TABLE_CELLS), its validation in batches
+        # sheet by sheet, until one has a header in its first rows (an xlsx streams row by row:
+        # `split.sheet_batches`); that sheet's rows are then validated `rows` at a time
         rows = max(1, (batch_bytes or csv_stream.batch_bytes()) // SHEET_ROW_BYTES)
-        frame = sheet.slice(0, header_index + 1 + rows)
-        cp1252_lines, rest = [], _sheet_rest(sheet, header_index + 1 + rows, rows)
+        first_head: list[tuple[int, list[str]]] | None = None
+        for sheet in sheet_batches(path, name, rows):
+            frame = _sheet_head(sheet)
+            head = head_records(frame)
+            first_head = head if first_head is None else first_head
+            header_index = _find_header(head)
+            if header_index is not None:
+                break
+        else:
+            raise _header_error(name, first_head or [])
+        # the first batch is the header and `rows` rows, as every other batch is `rows` rows
+        head_end = header_index + 1 + rows
+        left = frame.slice(head_end)
+        frame = frame.slice(0, head_end)
+        left_over = (left.slice(offset, rows) for offset in range(0, left.height, rows))
+        cp1252_lines, rest = [], ((f, []) for f in chain(left_over, sheet))
     else:
         # batches until the header rows are in: the header may sit below title lines
         rest = csv_batches(path, name, batch_bytes)
@@ -209,10 +220,15 @@ def grant_batches(path: str | Path, batch_bytes: int | None = None) -> Iterator[
 SHEET_ROW_BYTES = 256
 
 
-def _sheet_rest(sheet: pl.DataFrame, start: int, rows: int) -> Iterator[tuple[pl.DataFrame, list[int]]]:
-    """The sheet's rows from `start`, `rows` at a time (zero-copy slices), as `csv_batches` gives blocks."""
-    for offset in range(start, sheet.height, rows):
-        yield sheet.slice(offset, rows), []
+def _sheet_head(frames: Iterator[pl.DataFrame]) -> pl.DataFrame:
+    """A sheet's first frames, put together until they hold the rows where a header is looked
+    for (it may sit below title lines); the sheet's other frames stay in `frames`."""
+    head: list[pl.DataFrame] = []
+    for frame in frames:
+        head.append(frame)
+        if sum(f.height for f in head) >= _HEADER_SCAN_ROWS:
+            break
+    return pl.concat(head) if len(head) > 1 else head[0] if head else records_frame([])
 
 
 @dataclass(frozen=True)

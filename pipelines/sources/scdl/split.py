@@ -1,7 +1,7 @@
 """Splitting a SCDL file into records: (first physical line, cells), as polars frames.
 
 `csv_batches` (a CSV, batch by batch: blocks of whole records cut by `csv_stream`) and
-`sheet_tables` (a workbook, whole) return frames with `_line` (physical line of the record's
+`sheet_batches` (a workbook, sheet by sheet and rows at a time) return frames with `_line` (physical line of the record's
 first line, header = 1; the sheet row in a spreadsheet), `_ncells` (cells in the record)
 and `c0`, `c1`, ... (String; null where the record has no such cell).
 
@@ -72,18 +72,37 @@ def _csv_records(text: str, delimiter: str, name: str, line: int) -> tuple[list[
     return records, reader.line_num
 
 
-def _sheet_frames(path: Path, name: str) -> list[pl.DataFrame]:
-    """Each sheet as a records frame, every cell as text ("" where empty; `cell_text`), `_line`
-    the sheet's own row number. The workbook is checked against the limits first
-    (`workbook_guard`): calamine allocates a sheet's whole range at once."""
+def sheet_batches(path: Path, name: str, rows: int) -> Iterator[Iterator[pl.DataFrame]]:
+    """Each sheet of the workbook, in order, as an iterator of records frames of at most `rows`
+    rows (every cell as text, "" where empty: `cell_text`; `_line` the sheet's own row number).
+    The workbook is checked against the limits first (`workbook_guard`). A large xlsx streams
+    (`workbook_stream`: openpyxl, a row at a time); any other workbook is calamine's whole
+    range, a sheet at a time, then sliced: calamine has no row stream, so it stays bounded by
+    `TABLE_CELLS` (checked again here as each sheet is loaded)."""
+    from pipelines.sources.scdl.workbook_stream import xlsx_sheets
+
+    scanned = check_workbook(path, name)
+    if scanned.kind == "xlsx" and scanned.cells > min(STREAM_XLSX_CELLS, TABLE_CELLS.value()):
+        yield from xlsx_sheets(path, name, rows)
+    else:
+        yield from _calamine_sheets(path, name, rows)
+
+
+# An xlsx whose sheets span more cells than this streams (openpyxl, a row at a time: memory flat,
+# ~4x calamine's time); under it, calamine reads it whole (~150 MB at most) as every .xls and
+# .ods. Real SCDL workbooks (a few thousand grants) stay under it. Both give the same rows
+# (tests/test_scdl_reader_xlsx_stream.py, which sets it to 0 to stream every xlsx).
+STREAM_XLSX_CELLS = 500_000
+
+
+def _calamine_sheets(path: Path, name: str, rows: int) -> Iterator[Iterator[pl.DataFrame]]:
     from python_calamine import CalamineWorkbook
 
-    check_workbook(path, name)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types
         raise SourceError(name, "1", f"cannot open spreadsheet: {exc}") from exc
-    frames, cells = [], 0
+    cells = 0
     try:
         for index in range(len(workbook.sheet_names)):
             try:
@@ -93,18 +112,14 @@ def _sheet_frames(path: Path, name: str) -> list[pl.DataFrame]:
             cells += sheet.height * sheet.width  # what the scan allowed, checked again as loaded
             TABLE_CELLS.check(name, "1", cells, f"its sheets hold {cells:,} cells")
             COLUMNS.check(name, "1", sheet.width, f"sheet {index + 1} has {sheet.width:,} columns")
-            frames.append(_sheet_frame(sheet))
+            frame = _calamine_frame(sheet)
             del sheet  # its range, before the next sheet's
+            yield (frame.slice(offset, rows) for offset in range(0, max(frame.height, 1), rows))
     finally:
         workbook.close()
-    return frames
 
 
-# A sheet's rows turned into a frame at a time: the Python objects of at most this many rows live at once
-_SHEET_CHUNK_ROWS = 20_000
-
-
-def _sheet_frame(sheet) -> pl.DataFrame:
+def _calamine_frame(sheet) -> pl.DataFrame:
     """A calamine sheet -> the records frame: a row per sheet row from its first non-empty one,
     every row the sheet's width of cells, an empty cell "". calamine yields the rows from the
     sheet's row 1 (the empty ones above its range included) and the cells from the range's
@@ -112,30 +127,49 @@ def _sheet_frame(sheet) -> pl.DataFrame:
     top, width = sheet.start[0] if sheet.height else 0, sheet.width
     if sheet.height == 0 or width == 0:
         return records_frame([])
-    schema = {"_line": pl.Int64, "_ncells": pl.Int64, **{f"c{i}": pl.String for i in range(width)}}
-    chunks, lines, columns = [], [], [[] for _ in range(width)]
-    skipped = kept = 0
 
-    def flush() -> None:
-        data = {"_line": lines, "_ncells": [width] * len(lines), **{f"c{i}": col for i, col in enumerate(columns)}}
-        chunks.append(pl.DataFrame(data, schema=schema))
-        lines.clear()
+    def lines() -> Iterator[tuple[int, list[str]]]:
+        skipped = kept = 0
+        for row in sheet.iter_rows():
+            if skipped < top and not kept and all(v == "" for v in row):
+                skipped += 1  # an empty row above the range
+                continue
+            kept += 1
+            yield top + kept, [cell_text(row[i]) if i < len(row) else "" for i in range(width)]
+
+    frames = list(records_frames(lines(), width, _SHEET_CHUNK_ROWS))
+    return pl.concat(frames) if len(frames) > 1 else frames[0]
+
+
+# A sheet's rows turned into a frame at a time: the Python objects of at most this many rows live at once
+_SHEET_CHUNK_ROWS = 20_000
+
+
+def records_frames(lines: Iterator[tuple[int, list[str]]], width: int, rows: int) -> Iterator[pl.DataFrame]:
+    """(line, cells) rows of a sheet, each `width` cells, -> records frames of at most `rows`
+    rows (at least one frame, empty if there is no row)."""
+    schema = {"_line": pl.Int64, "_ncells": pl.Int64, **{f"c{i}": pl.String for i in range(width)}}
+    numbers: list[int] = []
+    columns: list[list[str]] = [[] for _ in range(width)]
+    sent = False
+
+    def frame() -> pl.DataFrame:
+        data = {"_line": numbers, "_ncells": [width] * len(numbers), **{f"c{i}": col for i, col in enumerate(columns)}}
+        out = pl.DataFrame(data, schema=schema)
+        numbers.clear()
         for col in columns:
             col.clear()
+        return out
 
-    for row in sheet.iter_rows():
-        if skipped < top and not kept and all(v == "" for v in row):
-            skipped += 1  # an empty row above the range
-            continue
-        kept += 1
-        lines.append(top + kept)
+    for number, cells in lines:
+        numbers.append(number)
         for i in range(width):
-            columns[i].append(cell_text(row[i]) if i < len(row) else "")
-        if len(lines) == _SHEET_CHUNK_ROWS:
-            flush()
-    if lines or not chunks:
-        flush()
-    return pl.concat(chunks) if len(chunks) > 1 else chunks[0]
+            columns[i].append(cells[i])
+        if len(numbers) == rows:
+            sent = True
+            yield frame()
+    if numbers or not sent:
+        yield frame()
 
 
 def cell_text(value) -> str:
@@ -191,7 +225,9 @@ def head_records(frame: pl.DataFrame) -> list[tuple[int, list[str]]]:
 
 
 def sheet_tables(path: Path, name: str) -> list[pl.DataFrame]:
-    return _sheet_frames(path, name)
+    """Each sheet of the workbook as one records frame (the batches of `sheet_batches` put
+    together: for callers that want the whole table)."""
+    return [pl.concat(list(frames)) for frames in sheet_batches(path, name, _SHEET_CHUNK_ROWS)]
 
 
 def csv_table(path: Path, name: str) -> tuple[pl.DataFrame, list[int]]:

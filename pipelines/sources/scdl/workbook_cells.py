@@ -8,22 +8,23 @@ past `TABLE_CELLS` (or a sheet past `COLUMNS` columns). The scanners of
 
 from __future__ import annotations
 
-from pipelines.limits import COLUMNS, TABLE_CELLS
+from pipelines.limits import COLUMNS, TABLE_CELLS, Limit
 
 
 class Cells:
     """The cells budget of the whole workbook: sheets' ranges, added as they are scanned;
-    and the columns of each."""
+    and the columns of each. `bound`: `TABLE_CELLS` for a workbook read whole, `STREAMED_CELLS`
+    for one read row by row (an xlsx)."""
 
-    def __init__(self, source_file: str):
-        self.source_file, self.limit, self.done = source_file, TABLE_CELLS.value(), 0
+    def __init__(self, source_file: str, bound: Limit = TABLE_CELLS):
+        self.source_file, self.bound, self.limit, self.done = source_file, bound, bound.value(), 0
         self.columns = COLUMNS.value()
 
     def check(self, box: "Box | int", where: str) -> None:
         area = box if isinstance(box, int) else box.area
         total = self.done + area
         if total > self.limit:
-            raise TABLE_CELLS.refuse(self.source_file, "1", f"{where} spans {total:,} cells")
+            raise self.bound.refuse(self.source_file, "1", f"{where} spans {total:,} cells")
         width = 0 if isinstance(box, int) else box.width
         if width > self.columns:
             raise COLUMNS.refuse(self.source_file, "1", f"{where} spans {width:,} columns")

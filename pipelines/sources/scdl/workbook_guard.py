@@ -18,12 +18,14 @@ file and the limit, having held at most 1 MiB of the inflated content at a time:
    (`WORKBOOK_UNZIPPED_BYTES`) and compression ratios (`WORKBOOK_RATIO`), then each part
    inflated here, refused if it inflates past its declared size;
 3. the cells: each sheet's range (rows x columns from its first to its last cell with a
-   value, as calamine will allocate it) summed over the workbook (`TABLE_CELLS`),
+   value, as calamine will allocate it) summed over the workbook (`TABLE_CELLS`; for an
+   xlsx, which streams past 500,000 cells, `STREAMED_CELLS`: the bound is then on time),
    counted while streaming the sheet XML (xlsx: `<row>`/`<c>` and their `r`; ods: rows
    and cells with their `number-*-repeated`), or the BIFF records of a .xls's Workbook
    stream (cells and DIMENSIONS), read from its OLE2 container; an xlsx shared-strings
-   table may not declare more strings than that limit (the scanners: `workbook_xml`, `workbook_xls`;
-   the budget they add to: `workbook_cells`).
+   table may not declare more distinct strings than `TABLE_CELLS` (every reader holds them)
+   (the scanners: `workbook_xml`, `workbook_xls`; the budget they add to: `workbook_cells`).
+   The cells counted are returned (`Scanned`): `split` chooses the xlsx reader by them.
 The scans are conservative: a cell element that is not self-closing counts as a value,
 an element in another part of the zip that looks like a cell counts too; a cell reference
 that cannot be read plainly (`r="&#65;1"`) refuses the file.
@@ -32,6 +34,7 @@ that cannot be read plainly (`r="&#65;1"`) refuses the file.
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -39,7 +42,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipelines.limits import (
-    MiB, WORKBOOK_BYTES, WORKBOOK_PARTS, WORKBOOK_RATIO, WORKBOOK_UNZIPPED_BYTES, check_file_size,
+    MiB, STREAMED_CELLS, TABLE_CELLS, WORKBOOK_BYTES, WORKBOOK_PARTS, WORKBOOK_RATIO, WORKBOOK_UNZIPPED_BYTES, check_file_size,
 )
 from pipelines.sources.common import SourceError
 from pipelines.sources.scdl.workbook_cells import Cells
@@ -52,21 +55,37 @@ _INFLATE_OUT = 1 * MiB  # inflated bytes held at a time
 _RATIO_FLOOR = 1 * MiB  # parts smaller than this may compress as well as they like
 
 
-def check_workbook(path: Path, source_file: str) -> None:
-    """Refuse (SourceError, where "1") a workbook over a limit; return quietly otherwise,
-    or when the file is no zip or OLE2 container at all (calamine then says what it is)."""
+# The part an Office Open XML workbook (xlsx, xlsm) starts from, in the layout every spreadsheet
+# program writes: such a workbook can stream (`workbook_stream`), so its cells are bounded by
+# STREAMED_CELLS, not TABLE_CELLS
+XLSX_MAIN_PART = "xl/workbook.xml"
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What the check saw: "xlsx", "zip" (an .ods, or a zip of another layout), "xls", or None
+    (no container: calamine then says what the file is); and the cells its sheets' ranges span."""
+
+    kind: str | None
+    cells: int
+
+
+def check_workbook(path: Path, source_file: str) -> Scanned:
+    """Refuse (SourceError, where "1") a workbook over a limit; say what was scanned otherwise."""
     size = check_file_size(path, source_file, WORKBOOK_BYTES)
     with path.open("rb") as fh:
         magic = fh.read(8)
         if magic.startswith(_ZIP):
-            _check_zip(fh, size, source_file)
-        elif magic == _OLE2:
+            return _check_zip(fh, size, source_file)
+        if magic == _OLE2:
             check_xls(fh, size, source_file)
+            return Scanned("xls", 0)
+    return Scanned(None, 0)
 
 
 # --- zip containers: xlsx, ods ------------------------------------------------------
 
-def _check_zip(fh: BinaryIO, size: int, source_file: str) -> None:
+def _check_zip(fh: BinaryIO, size: int, source_file: str) -> Scanned:
     parts = _declared_parts(fh, size)
     if parts is None:
         raise SourceError(source_file, "1", "cannot open spreadsheet: not a complete zip archive "
@@ -90,7 +109,8 @@ def _check_zip(fh: BinaryIO, size: int, source_file: str) -> None:
     binary = next((i.filename for i in infos if i.filename.lower().endswith("workbook.bin")), None)
     if binary is not None:  # xlsb: its sheets are binary records this check does not read
         raise SourceError(source_file, "1", f"a binary workbook (xlsb, {binary!r}) is not read: save it as xlsx")
-    cells = Cells(source_file)
+    xlsx = any(i.filename == XLSX_MAIN_PART for i in infos)
+    cells = Cells(source_file, STREAMED_CELLS if xlsx else TABLE_CELLS)
     for info in infos:
         name = info.filename
         if not name.lower().endswith(".xml"):
@@ -102,6 +122,7 @@ def _check_zip(fh: BinaryIO, size: int, source_file: str) -> None:
         for block in _inflate(fh, info, source_file):
             scanner.feed(block)
         scanner.close()
+    return Scanned("xlsx" if xlsx else "zip", cells.done)
 
 
 def _declared_parts(fh: BinaryIO, size: int) -> int | None:

@@ -139,10 +139,11 @@ class XlsxScanner(XmlScanner):
                 raise self._unreadable(ref)
             self.col = -1
         else:  # <sst count=".." uniqueCount="..">: calamine reserves that many strings up front
-            for key in (b"count", b"uniqueCount"):
+            # the strings a reader holds (distinct: TABLE_CELLS), the cells that point to them (the cells' bound)
+            for key, bound in ((b"uniqueCount", TABLE_CELLS), (b"count", self.cells.bound)):
                 value = _attr(attrs, key)
-                if value is not None and value.strip().isdigit() and int(value) > self.cells.limit:
-                    raise TABLE_CELLS.refuse(
+                if value is not None and value.strip().isdigit() and int(value) > bound.value():
+                    raise bound.refuse(
                         self.cells.source_file, "1",
                         f"{self.label} declares {int(value):,} shared strings ({key.decode()})")
 

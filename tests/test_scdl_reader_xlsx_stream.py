@@ -1,0 +1,154 @@
+"""A large xlsx streams, row by row (`workbook_stream`), and gives what calamine gives (issue 19).
+
+`split` reads an xlsx of more than `STREAM_XLSX_CELLS` cells a row at a time, by calamine's
+rules, and a smaller one (or any .xls, .ods) with calamine whole. The two must agree cell for
+cell, or a file would give other grants the day it passes 500,000 cells. Here every xlsx is read
+both ways (`STREAM_XLSX_CELLS` set to 0, then out of reach) and the results compared:
+- calamine's own 69 test workbooks (tests/data/real/xlsx-calamine, origin in SOURCES.md), written
+  by Excel, LibreOffice and libraries for calamine's bug reports: whitespace, escapes, phonetic
+  runs, 1904 and ISO dates, errors, odd part names, Strict Open XML, chart sheets;
+- the real SCDL workbooks: the same grants, set-aside rows and problems.
+The amounts read by the stream are also checked against the sheet's XML itself in
+tests/test_scdl_reader_workbook_cells.py (run for both readers), and its memory in
+tests/hostile/test_bounded_inputs_readers.py (16 million cells).
+"""
+
+from __future__ import annotations
+
+import datetime
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.sources.common import SourceError
+from pipelines.sources.scdl import split
+from pipelines.sources.scdl.grants import read_grants
+from pipelines.sources.scdl.workbook_guard import XLSX_MAIN_PART, check_workbook
+from pipelines.sources.scdl.workbook_stream import excel_serial, number_format_kind
+
+ROOT = Path(__file__).resolve().parent
+CALAMINE_BOOKS = sorted((ROOT / "data/real/xlsx-calamine").glob("*.xls[xm]"))
+SCDL_XLSX = sorted((ROOT / "data/real/scdl").glob("*.xlsx")) + sorted(
+    (ROOT.parent.parent / "shared/reference/scdl/real").glob("*.xlsx"))
+
+
+def _read(path: Path, streamed: bool, monkeypatch) -> list[pl.DataFrame] | str:
+    """Every sheet's records frame, or the refusal's text."""
+    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 0 if streamed else 10**15)
+    try:
+        return split.sheet_tables(path, path.name)
+    except SourceError as exc:
+        return f"refused: {exc}"
+
+
+def test_the_corpora_are_there():
+    assert len(CALAMINE_BOOKS) == 69
+    assert len(SCDL_XLSX) >= 5
+
+
+@pytest.mark.parametrize("path", CALAMINE_BOOKS, ids=lambda p: p.name)
+def test_each_calamine_test_workbook_streams_as_calamine_reads_it(path: Path, monkeypatch):
+    with zipfile.ZipFile(path) if zipfile.is_zipfile(path) else open(path, "rb") as container:
+        standard = isinstance(container, zipfile.ZipFile) and XLSX_MAIN_PART in container.namelist()
+    whole, streamed = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
+    if isinstance(whole, str):  # encrypted, or a part that does not inflate to its checksum
+        assert isinstance(streamed, str) and path.name in streamed, streamed
+        assert path.name in {"pass_protected.xlsx", "issue252.xlsx"}, whole
+        return
+    assert not isinstance(streamed, str), streamed
+    assert len(streamed) == len(whole)
+    for mine, theirs in zip(streamed, whole):
+        assert_frame_equal(mine, theirs)
+    if standard:  # the layout the stream reads: it did read it (a sheet per <sheet>, its cells)
+        assert check_workbook(path, path.name).kind == "xlsx"
+    else:  # another layout (parts at the root, Windows paths): calamine reads it, whatever its size
+        assert check_workbook(path, path.name).kind == "zip"
+        assert path.name in {"minimal_package.xlsx", "issue_530.xlsx"}
+
+
+def test_what_the_calamine_corpus_holds_is_read(monkeypatch):
+    """Not a vacuous comparison: the stream read text, numbers, dates and durations, trimmed
+    what calamine trims and unescaped what it unescapes."""
+    cells: set[str] = set()
+    for path in CALAMINE_BOOKS:
+        frames = _read(path, True, monkeypatch)
+        if not isinstance(frames, str):
+            for frame in frames:
+                for col in frame.columns[2:]:
+                    cells.update(frame[col].drop_nulls().to_list())
+    assert len(cells) > 1_000
+    assert "trimmed value" in cells and "ABC\r\nDEF" in cells  # whitespace_trim, has_x000D_
+    assert "課きく\u3000毛こ" in cells  # rph.xlsx: the phonetic reading left out
+    assert "1899-12-31 10:10:10" in cells and "2021-01-01 10:10:10" in cells  # date_iso.xlsx
+
+
+@pytest.mark.parametrize("path", SCDL_XLSX, ids=lambda p: p.name)
+def test_a_real_scdl_workbook_gives_the_same_grants_streamed(path: Path, monkeypatch):
+    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 10**15)
+    whole = read_grants(path)
+    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 0)
+    streamed = read_grants(path)
+    assert streamed.rows_read == whole.rows_read > 0
+    for table in ("grants", "grants_set_aside"):
+        assert_frame_equal(streamed.tables[table], whole.tables[table])
+    assert streamed.problem_lines() == whole.problem_lines()
+
+
+def test_a_large_xlsx_streams_and_a_small_one_does_not(tmp_path, monkeypatch):
+    """The choice is made on the cells the guard counted (`workbook_guard.Scanned`)."""
+    import xlsxwriter
+
+    path = tmp_path / "grants.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for r in range(40):
+        sheet.write_row(r, 0, [f"r{r}c{c}" for c in range(5)])
+    book.close()
+    assert check_workbook(path, path.name).cells == 200
+    seen = []
+    monkeypatch.setattr("pipelines.sources.scdl.workbook_stream.xlsx_sheets",
+                        lambda *a: seen.append("stream") or iter(()))
+    monkeypatch.setattr(split, "_calamine_sheets", lambda *a: seen.append("calamine") or iter(()))
+    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 200)
+    list(split.sheet_batches(path, path.name, 10))
+    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 199)
+    list(split.sheet_batches(path, path.name, 10))
+    assert seen == ["calamine", "stream"]
+
+
+# calamine's own cases for its format detection (src/formats.rs tests, themselves from openpyxl's)
+FORMATS = [
+    ("DD/MM/YY", "date"), ("H:MM:SS;@", "date"), ("#,##0\\ [$\\u20bd-46D]", None), ('m"M"d"D";@', "date"),
+    ("[h]:mm:ss", "duration"), ('"Y: "0.00"m";"Y: "-0.00"m";"Y: <num>m";@', None),
+    ("#,##0\\ [$''u20bd-46D]", None), ('"$"#,##0_);[Red]("$"#,##0)', None),
+    ('[$-404]e"\\xfc"m"\\xfc"d"\\xfc"', "date"), ("0_ ;[Red]\\-0\\ ", None), ("\\Y000000", None),
+    ('#,##0.0####" YMD"', None), ("[h]", "duration"), ("[ss]", "duration"), ("[s].000", "duration"),
+    ("[m]", "duration"), ("[mm]", "duration"), ("[Blue]\\+[h]:mm;[Red]\\-[h]:mm;[Green][h]:mm", "duration"),
+    ("[>=100][Magenta][s].00", "duration"), ("[h]:mm;[=0]\\-", "duration"), ("[>=100][Magenta].00", None),
+    ("[>=100][Magenta]General", None), ("ha/p\\\\m", "date"), ('#,##0.00\\ _M"H"_);[Red]#,##0.00\\ _M"S"_)', None),
+    ("#,##0*y", None), ('0"x"*d', None), ("*-#,##0", None), ("*-yyyy-mm-dd", "date"),
+    # what French SCDL workbooks use
+    ("dd/mm/yyyy", "date"), ("[$-40C]d mmmm yyyy;@", "date"), ("#,##0.00\\ \"€\"", None), ("0.00%", None),
+]
+
+
+@pytest.mark.parametrize("code,kind", FORMATS)
+def test_number_formats_are_told_as_calamine_tells_them(code, kind):
+    assert number_format_kind(code) == kind
+
+
+def test_serial_days_become_calamine_s_dates():
+    # Excel's own table (1900 system): 1 = 1900-01-01, 60 = the 29 February 1900 that never was,
+    # 61 = 1900-03-01; 45321 = 2024-01-30; the 1904 system counts from 1904-01-01
+    assert excel_serial(1, "date", False) == datetime.datetime(1900, 1, 1)
+    assert excel_serial(61, "date", False) == datetime.datetime(1900, 3, 1)
+    assert excel_serial(45321, "date", False) == datetime.datetime(2024, 1, 30)
+    assert excel_serial(45321.5, "date", False) == datetime.datetime(2024, 1, 30, 12)
+    assert excel_serial(0, "date", True) == datetime.datetime(1904, 1, 1)
+    assert excel_serial(1.25, "duration", False) == datetime.timedelta(days=1, hours=6)
+    # to the millisecond
+    assert excel_serial(45321 + 0.123 / 86400, "date", False) == datetime.datetime(2024, 1, 30, 0, 0, 0, 123000)
+    assert excel_serial(1e300, "date", False) == 1e300  # on no calendar: the number
