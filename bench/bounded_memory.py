@@ -58,8 +58,9 @@ def realistic(size_mb: int) -> Path:
 
 
 def workbook(rows: int) -> Path:
-    """An xlsx of `rows` realistic grants (the rows above, repeated) under the header: the largest
-    the cells limit lets in is ~600,000 rows of 16 columns (SOLIDARITY_MAX_TABLE_CELLS, 10 million)."""
+    """An xlsx of `rows` realistic grants (the rows above, repeated) under the header: past 31,250
+    rows (500,000 cells) it streams; the largest a workbook's size limit lets in is ~970,000 rows
+    (SOLIDARITY_MAX_WORKBOOK_BYTES, 100 MB: ~103 bytes a grant here)."""
     path = WORK / f"realistic-{rows}rows.xlsx"
     if path.exists():
         return path
