@@ -89,39 +89,27 @@ def _release(element) -> None:
 
 def string_text(element) -> str:
     """The text of a shared string `<si>` or an inline `<is>`, by calamine's rules."""
-    if len(element) == 1:  # the usual <si><t>text</t></si>
-        t = element[0]
-        if _local(t) == "t" and not len(t):
-            text = t.text or ""
-            if t.get(_XML_SPACE) != "preserve":
-                text = text.strip(" \t\r\n")
-            return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x00" in text else text
-    parts = []
-    for t in element.iter("{*}t"):
-        if _phonetic(t, element):
-            continue  # the phonetic reading of East Asian text (<rPh>), not the text
-        text = t.text or ""
-        if t.get(_XML_SPACE) != "preserve":
-            text = text.strip(" \t\r\n")
-        parts.append(_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x00" in text else text)
-    return "".join(parts)
+    if len(element) == 1 and _local(element[0]) == "t" and not len(element[0]):
+        return _run_text(element[0])  # the usual <si><t>text</t></si>
+    return "".join(_run_text(t) for t in element.iter("{*}t") if not _phonetic(t, element))
+
+
+def _run_text(t) -> str:
+    """One `<t>`: trimmed of ASCII whitespace unless `xml:space="preserve"`, then `_x00HH_` unescaped."""
+    text = t.text or ""
+    if t.get(_XML_SPACE) != "preserve":
+        text = text.strip(" \t\r\n")
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x00" in text else text
 
 
 def _phonetic(t, top) -> bool:
+    """Is `t` inside a `<rPh>` (the phonetic reading of East Asian text, not the text) below `top`?"""
     for ancestor in t.iterancestors():
         if ancestor is top:
             return False
         if _local(ancestor) == "rPh":
             return True
     return False
-
-
-def shared_strings(source) -> list[str]:
-    strings = []
-    for _, si in _iterparse(source, ("{*}si",)):
-        strings.append(string_text(si))
-        _release(si)
-    return strings
 
 
 @dataclass(frozen=True)
