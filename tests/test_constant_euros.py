@@ -191,6 +191,7 @@ def test_the_switch_works_by_keyboard_in_chromium(app_client):
     """Tab to "Euros constants", press Enter: the URL says so and the committed card shows the
     deflated amount (computed here from the CSV and the snapshot)."""
     from selenium import webdriver
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -214,9 +215,10 @@ def test_the_switch_works_by_keyboard_in_chromium(app_client):
     driver = webdriver.Chrome(options=options)
     try:
         driver.get(f"http://127.0.0.1:{httpd.server_port}/?years={year}")
-        wait = WebDriverWait(driver, 30)
-        card = wait.until(lambda d: d.find_element(By.ID, "kpi-committed_eur"))
-        before = card.text
+        # Dash replaces the card's element when it re-renders: a reference found a moment before
+        # can be stale by the time its text is read (seen in CI), so the wait reads it again
+        wait = WebDriverWait(driver, 30, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+        before = wait.until(lambda d: d.find_element(By.ID, "kpi-committed_eur").text)
         body = driver.find_element(By.TAG_NAME, "body")
         body.click()
         reached = None
