@@ -152,3 +152,60 @@ def test_serial_days_become_calamine_s_dates():
     # to the millisecond
     assert excel_serial(45321 + 0.123 / 86400, "date", False) == datetime.datetime(2024, 1, 30, 0, 0, 0, 123000)
     assert excel_serial(1e300, "date", False) == 1e300  # on no calendar: the number
+
+
+def _sheet_xml(path: Path, rows_xml: str) -> Path:
+    """An xlsx of one sheet whose `<sheetData>` is `rows_xml` (inline strings, no styles)."""
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
+        '+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
+        'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        '2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+        '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><sheetData>{rows_xml}</sheetData></worksheet>',
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return path
+
+
+def _row(r: int, *cells: str) -> str:
+    return f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
+                                      for c, v in zip("ABC", cells)) + "</row>"
+
+
+def test_rows_out_of_order_are_read_whole_as_calamine_reads_them(tmp_path, monkeypatch):
+    """No spreadsheet program writes rows out of order, a generator may: such a sheet cannot
+    stream; it is read whole by calamine (within TABLE_CELLS), the same rows either way."""
+    path = _sheet_xml(tmp_path / "desordre.xlsx", _row(1, "a", "b") + _row(4, "g", "h") + _row(2, "c", "d"))
+    whole, streamed = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
+    assert not isinstance(streamed, str), streamed
+    assert_frame_equal(streamed[0], whole[0])
+    assert streamed[0]["_line"].to_list() == [1, 2, 3, 4] and streamed[0]["c0"].to_list() == ["a", "c", "", "g"]
+    monkeypatch.setenv("SOLIDARITY_MAX_TABLE_CELLS", "7")  # 4 rows x 2 columns: over it
+    refused = _read(path, True, monkeypatch)
+    assert isinstance(refused, str) and "out of order" in refused and "SOLIDARITY_MAX_TABLE_CELLS" in refused
+
+
+def test_a_sheet_in_order_streams_with_its_gaps_and_far_cells(tmp_path, monkeypatch):
+    """Rows without cells inside the range are empty rows; the range starts at the first valued
+    cell (row 3, column B) whatever empty styled cells lie before it."""
+    rows = ('<row r="1"><c r="A1" s="1"/></row>' + '<row r="3"><c r="B3" t="inlineStr"><is><t>x</t></is></c></row>'
+            + '<row r="6"><c r="C6"><v>2.5</v></c><c r="D6" t="b"><v>1</v></c></row>')
+    path = _sheet_xml(tmp_path / "trous.xlsx", rows)
+    whole, streamed = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
+    assert_frame_equal(streamed[0], whole[0])
+    assert streamed[0].rows() == [(3, 3, "x", "", ""), (4, 3, "", "", ""), (5, 3, "", "", ""),
+                                  (6, 3, "", "2.5", "true")]

@@ -23,7 +23,10 @@ at 499,999. What is read, with lxml's iterparse (no entity resolved, no DTD, no 
   e an error ("" here); str its text; d an ISO date; `<is>` an inline string; a cell without
   `r` follows the previous one, a row without `r` the previous row;
 - the range: from the first to the last cell holding a value (a styled empty cell holds
-  none), found by a first pass over the sheet (`_box`) before the second reads the rows.
+  none), found by a first pass over the sheet (`_box`) before the second reads the rows;
+- a sheet whose rows are not in order (a generator's, never a spreadsheet program's) cannot
+  stream: the first pass sees it, and calamine reads that sheet whole if its range is within
+  `TABLE_CELLS` (refused otherwise).
 
 What stays in memory: the shared strings (any cell may point to any of them: every xlsx reader
 holds that table; at most `TABLE_CELLS` distinct strings, `workbook_guard`) and at most `rows`
@@ -255,15 +258,37 @@ def xlsx_sheets(path: Path, source_file: str, rows: int) -> Iterator[Iterator[pl
             raise SourceError(source_file, "1", f"cannot open spreadsheet: {exc}") from exc
         for index, (_, part) in enumerate(sheets):
             label = f"sheet {index + 1}"
-            box = _box(archive, part, source_file, label) if part is not None else Box()
+            box, in_order = _box(archive, part, source_file, label) if part is not None else (Box(), True)
             if box.top is None:
                 yield records_frames(iter(()), 0, rows)
-                continue
-            yield records_frames(_lines(archive, part, box, strings, styles, source_file, label), box.width, rows)
+            elif in_order:
+                yield records_frames(_lines(archive, part, box, strings, styles, source_file, label), box.width, rows)
+            else:
+                yield _sheet_whole(path, source_file, index, box, rows)
 
 
-def _box(archive, part: str, source_file: str, label: str) -> Box:
-    box = Box()
+def _sheet_whole(path: Path, source_file: str, index: int, box: Box, rows: int) -> Iterator[pl.DataFrame]:
+    """A sheet whose rows are not in the sheet's order (no spreadsheet program writes that, a
+    generator may) cannot be read a row at a time: calamine reads it whole, if its range is
+    within what a sheet read whole may hold (`TABLE_CELLS`)."""
+    from python_calamine import CalamineWorkbook
+
+    from pipelines.limits import TABLE_CELLS
+    from pipelines.sources.scdl.split import _calamine_frame
+
+    TABLE_CELLS.check(source_file, "1", box.area, f"sheet {index + 1}'s rows are out of order, so it is read "
+                                                  f"whole, and it spans {box.area:,} cells")
+    try:
+        with CalamineWorkbook.from_path(str(path)) as workbook:
+            frame = _calamine_frame(workbook.get_sheet_by_index(index))
+    except Exception as exc:  # calamine raises its own error types
+        raise SourceError(source_file, "1", f"cannot read sheet {index + 1}: {exc}") from exc
+    return (frame.slice(offset, rows) for offset in range(0, max(frame.height, 1), rows))
+
+
+def _box(archive, part: str, source_file: str, label: str) -> tuple[Box, bool]:
+    """The sheet's range, and whether its valued cells come row after row (never back up)."""
+    box, in_order = Box(), True
     top = bottom = left = right = None
     with archive.open(part) as source:
         for row, col, value in chain.from_iterable(_cells(source, None, None, source_file, label)):
@@ -275,15 +300,18 @@ def _box(archive, part: str, source_file: str, label: str) -> Box:
                 continue
             if row < top:
                 top = row
+                in_order = False
             elif row > bottom:
                 bottom = row
+            elif row < bottom:
+                in_order = False
             if col < left:
                 left = col
             elif col > right:
                 right = col
     if top is not None:
         box.add(top, bottom, left, right)
-    return box
+    return box, in_order
 
 
 def _lines(archive, part: str, box: Box, strings: list[str], styles: _Styles, source_file: str,
@@ -300,7 +328,7 @@ def _lines(archive, part: str, box: Box, strings: list[str], styles: _Styles, so
                 if cells is not None:
                     yield current + 1, cells
                     next_row = current + 1
-                if row < next_row:
+                if row < next_row:  # `_box` saw the rows in order: the part changed between the two passes
                     raise SourceError(source_file, str(row + 1), f"{label}: row {row + 1} comes after row {next_row}: "
                                                                  "rows out of order are not read")
                 while next_row < row:
