@@ -144,7 +144,7 @@ _WORKER = textwrap.dedent("""
     start = time.perf_counter()
     if kind == "xlsx":  # the guard streams the sheet XML; calamine then builds the sheet whole
         cells = 0
-        if mode == "calamine":  # the reader's own loading (guard included): python-calamine, cells as text
+        if mode == "calamine":  # the reader's own loading (guard included): calamine, or its rules row by row past 500,000 cells
             from pipelines.sources.scdl.split import sheet_tables
             cells = sum(f.height * (f.width - 2) for f in sheet_tables(path, path.name))
         else:

@@ -76,7 +76,7 @@ def sheet_batches(path: Path, name: str, rows: int) -> Iterator[Iterator[pl.Data
     """Each sheet of the workbook, in order, as an iterator of records frames of at most `rows`
     rows (every cell as text, "" where empty: `cell_text`; `_line` the sheet's own row number).
     The workbook is checked against the limits first (`workbook_guard`). A large xlsx streams
-    (`workbook_stream`: openpyxl, a row at a time); any other workbook is calamine's whole
+    (`workbook_stream`, a row at a time by calamine's rules); any other workbook is calamine's whole
     range, a sheet at a time, then sliced: calamine has no row stream, so it stays bounded by
     `TABLE_CELLS` (checked again here as each sheet is loaded)."""
     from pipelines.sources.scdl.workbook_stream import xlsx_sheets
@@ -88,7 +88,7 @@ def sheet_batches(path: Path, name: str, rows: int) -> Iterator[Iterator[pl.Data
         yield from _calamine_sheets(path, name, rows)
 
 
-# An xlsx whose sheets span more cells than this streams (openpyxl, a row at a time: memory flat,
+# An xlsx whose sheets span more cells than this streams (`workbook_stream`, a row at a time: memory flat,
 # ~4x calamine's time); under it, calamine reads it whole (~150 MB at most) as every .xls and
 # .ods. Real SCDL workbooks (a few thousand grants) stay under it. Both give the same rows
 # (tests/test_scdl_reader_xlsx_stream.py, which sets it to 0 to stream every xlsx).
@@ -112,14 +112,19 @@ def _calamine_sheets(path: Path, name: str, rows: int) -> Iterator[Iterator[pl.D
             cells += sheet.height * sheet.width  # what the scan allowed, checked again as loaded
             TABLE_CELLS.check(name, "1", cells, f"its sheets hold {cells:,} cells")
             COLUMNS.check(name, "1", sheet.width, f"sheet {index + 1} has {sheet.width:,} columns")
-            frame = _calamine_frame(sheet)
+            frame = calamine_frame(sheet)
             del sheet  # its range, before the next sheet's
-            yield (frame.slice(offset, rows) for offset in range(0, max(frame.height, 1), rows))
+            yield row_slices(frame, rows)
     finally:
         workbook.close()
 
 
-def _calamine_frame(sheet) -> pl.DataFrame:
+def row_slices(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
+    """A sheet read whole, `rows` rows at a time (zero-copy slices; one empty frame for an empty sheet)."""
+    return (frame.slice(offset, rows) for offset in range(0, max(frame.height, 1), rows))
+
+
+def calamine_frame(sheet) -> pl.DataFrame:
     """A calamine sheet -> the records frame: a row per sheet row from its first non-empty one,
     every row the sheet's width of cells, an empty cell "". calamine yields the rows from the
     sheet's row 1 (the empty ones above its range included) and the cells from the range's

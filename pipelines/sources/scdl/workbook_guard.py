@@ -34,10 +34,10 @@ that cannot be read plainly (`r="&#65;1"`) refuses the file.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 import zipfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 

@@ -274,16 +274,16 @@ def _sheet_whole(path: Path, source_file: str, index: int, box: Box, rows: int) 
     from python_calamine import CalamineWorkbook
 
     from pipelines.limits import TABLE_CELLS
-    from pipelines.sources.scdl.split import _calamine_frame
+    from pipelines.sources.scdl.split import calamine_frame, row_slices
 
     TABLE_CELLS.check(source_file, "1", box.area, f"sheet {index + 1}'s rows are out of order, so it is read "
                                                   f"whole, and it spans {box.area:,} cells")
     try:
         with CalamineWorkbook.from_path(str(path)) as workbook:
-            frame = _calamine_frame(workbook.get_sheet_by_index(index))
+            frame = calamine_frame(workbook.get_sheet_by_index(index))
     except Exception as exc:  # calamine raises its own error types
         raise SourceError(source_file, "1", f"cannot read sheet {index + 1}: {exc}") from exc
-    return (frame.slice(offset, rows) for offset in range(0, max(frame.height, 1), rows))
+    return row_slices(frame, rows)
 
 
 def _box(archive, part: str, source_file: str, label: str) -> tuple[Box, bool]:
