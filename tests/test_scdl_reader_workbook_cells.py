@@ -63,8 +63,8 @@ def _sheet_cells(path: Path) -> dict[tuple[int, str], str]:
 @pytest.mark.parametrize("top,left", [(0, 0), (2, 1)], ids=["at A1", "at B3"])
 def test_amounts_are_the_decimals_the_file_stores_and_rows_are_the_sheets(tmp_path, top, left, streamed, monkeypatch):
     """Both xlsx readers: calamine's (the sheet whole), and the stream of a large xlsx
-    (`workbook_stream`, here for this small one: `STREAM_XLSX_CELLS` 0)."""
-    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 0 if streamed else 10**15)
+    (`workbook_stream`, here for this small one: `STREAM_CELLS` 0)."""
+    monkeypatch.setattr(split, "STREAM_CELLS", 0 if streamed else 10**15)
     path = tmp_path / "grants.xlsx"
     _workbook(path, top, left)
     montant = "ABCDEFGHIJKLMNOP"[left + HEADER.index("montant")]

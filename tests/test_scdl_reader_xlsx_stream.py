@@ -1,9 +1,9 @@
 """A large xlsx streams, row by row (`workbook_stream`), and gives what calamine gives (issue 19).
 
-`split` reads an xlsx of more than `STREAM_XLSX_CELLS` cells a row at a time, by calamine's
+`split` reads an xlsx of more than `STREAM_CELLS` cells a row at a time, by calamine's
 rules, and a smaller one (or any .xls, .ods) with calamine whole. The two must agree cell for
 cell, or a file would give other grants the day it passes 500,000 cells. Here every xlsx is read
-both ways (`STREAM_XLSX_CELLS` set to 0, then out of reach) and the results compared:
+both ways (`STREAM_CELLS` set to 0, then out of reach) and the results compared:
 - calamine's own 69 test workbooks (tests/data/real/xlsx-calamine, origin in SOURCES.md), written
   by Excel, LibreOffice and libraries for calamine's bug reports: whitespace, escapes, phonetic
   runs, 1904 and ISO dates, errors, odd part names, Strict Open XML, chart sheets;
@@ -37,7 +37,7 @@ SCDL_XLSX = sorted((ROOT / "data/real/scdl").glob("*.xlsx")) + sorted(
 
 def _read(path: Path, streamed: bool, monkeypatch) -> list[pl.DataFrame] | str:
     """Every sheet's records frame, or the refusal's text."""
-    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 0 if streamed else 10**15)
+    monkeypatch.setattr(split, "STREAM_CELLS", 0 if streamed else 10**15)
     try:
         return split.sheet_tables(path, path.name)
     except SourceError as exc:
@@ -87,9 +87,9 @@ def test_what_the_calamine_corpus_holds_is_read(monkeypatch):
 
 @pytest.mark.parametrize("path", SCDL_XLSX, ids=lambda p: p.name)
 def test_a_real_scdl_workbook_gives_the_same_grants_streamed(path: Path, monkeypatch):
-    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 10**15)
+    monkeypatch.setattr(split, "STREAM_CELLS", 10**15)
     whole = read_grants(path)
-    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 0)
+    monkeypatch.setattr(split, "STREAM_CELLS", 0)
     streamed = read_grants(path)
     assert streamed.rows_read == whole.rows_read > 0
     for table in ("grants", "grants_set_aside"):
@@ -112,9 +112,9 @@ def test_a_large_xlsx_streams_and_a_small_one_does_not(tmp_path, monkeypatch):
     monkeypatch.setattr("pipelines.sources.scdl.workbook_stream.xlsx_sheets",
                         lambda *a: seen.append("stream") or iter(()))
     monkeypatch.setattr(split, "_calamine_sheets", lambda *a: seen.append("calamine") or iter(()))
-    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 200)
+    monkeypatch.setattr(split, "STREAM_CELLS", 200)
     list(split.sheet_batches(path, path.name, 10))
-    monkeypatch.setattr(split, "STREAM_XLSX_CELLS", 199)
+    monkeypatch.setattr(split, "STREAM_CELLS", 199)
     list(split.sheet_batches(path, path.name, 10))
     assert seen == ["calamine", "stream"]
 

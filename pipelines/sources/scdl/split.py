@@ -75,24 +75,26 @@ def _csv_records(text: str, delimiter: str, name: str, line: int) -> tuple[list[
 def sheet_batches(path: Path, name: str, rows: int) -> Iterator[Iterator[pl.DataFrame]]:
     """Each sheet of the workbook, in order, as an iterator of records frames of at most `rows`
     rows (every cell as text, "" where empty: `cell_text`; `_line` the sheet's own row number).
-    The workbook is checked against the limits first (`workbook_guard`). A large xlsx streams
-    (`workbook_stream`, a row at a time by calamine's rules); any other workbook is calamine's whole
+    The workbook is checked against the limits first (`workbook_guard`). A large xlsx or ods streams
+    (`workbook_stream`, `workbook_ods`: a row at a time by calamine's rules); any other workbook is calamine's whole
     range, a sheet at a time, then sliced: calamine has no row stream, so it stays bounded by
     `TABLE_CELLS` (checked again here as each sheet is loaded)."""
+    from pipelines.sources.scdl.workbook_ods import ods_sheets
     from pipelines.sources.scdl.workbook_stream import xlsx_sheets
 
     scanned = check_workbook(path, name)
-    if scanned.kind == "xlsx" and scanned.cells > min(STREAM_XLSX_CELLS, TABLE_CELLS.value()):
-        yield from xlsx_sheets(path, name, rows)
+    if scanned.kind in ("xlsx", "ods") and scanned.cells > min(STREAM_CELLS, TABLE_CELLS.value()):
+        yield from (xlsx_sheets if scanned.kind == "xlsx" else ods_sheets)(path, name, rows)
     else:
         yield from _calamine_sheets(path, name, rows)
 
 
-# An xlsx whose sheets span more cells than this streams (`workbook_stream`, a row at a time: memory flat,
-# ~4x calamine's time); under it, calamine reads it whole (~150 MB at most) as every .xls and
-# .ods. Real SCDL workbooks (a few thousand grants) stay under it. Both give the same rows
-# (tests/test_scdl_reader_xlsx_stream.py, which sets it to 0 to stream every xlsx).
-STREAM_XLSX_CELLS = 500_000
+# An xlsx or ods whose sheets span more cells than this streams (`workbook_stream`, `workbook_ods`:
+# a row at a time, memory flat, a few times calamine's time); under it, calamine reads it whole
+# (~150 MB at most) as every .xls (a format of 65,536 rows at most). Real SCDL workbooks (a few
+# thousand grants) stay under it. Both give the same rows (tests/test_scdl_reader_xlsx_stream.py
+# and tests/test_scdl_reader_ods_stream.py, which set it to 0 to stream every workbook).
+STREAM_CELLS = 500_000
 
 
 def _calamine_sheets(path: Path, name: str, rows: int) -> Iterator[Iterator[pl.DataFrame]]:

@@ -19,7 +19,7 @@ file and the limit, having held at most 1 MiB of the inflated content at a time:
    inflated here, refused if it inflates past its declared size;
 3. the cells: each sheet's range (rows x columns from its first to its last cell with a
    value, as calamine will allocate it) summed over the workbook (`TABLE_CELLS`; for an
-   xlsx, which streams past 500,000 cells, `STREAMED_CELLS`: the bound is then on time),
+   xlsx or an ods, which stream past 500,000 cells, `STREAMED_CELLS`: the bound is then on time),
    counted while streaming the sheet XML (xlsx: `<row>`/`<c>` and their `r`; ods: rows
    and cells with their `number-*-repeated`), or the BIFF records of a .xls's Workbook
    stream (cells and DIMENSIONS), read from its OLE2 container; an xlsx shared-strings
@@ -46,6 +46,7 @@ from pipelines.limits import (
 )
 from pipelines.sources.common import SourceError
 from pipelines.sources.scdl.workbook_cells import Cells
+from pipelines.sources.scdl.workbook_ods import is_ods as _is_ods
 from pipelines.sources.scdl.workbook_xls import check_xls
 from pipelines.sources.scdl.workbook_xml import OdsScanner, XlsxScanner
 
@@ -61,9 +62,14 @@ _RATIO_FLOOR = 1 * MiB  # parts smaller than this may compress as well as they l
 XLSX_MAIN_PART = "xl/workbook.xml"
 
 
+# The workbooks read row by row past `split.STREAM_CELLS` (`workbook_stream`, `workbook_ods`): their
+# cells are bounded by STREAMED_CELLS (time), the others' by TABLE_CELLS (memory)
+STREAMED_KINDS = ("xlsx", "ods")
+
+
 @dataclass(frozen=True)
 class Scanned:
-    """What the check saw: "xlsx", "zip" (an .ods, or a zip of another layout), "xls", or None
+    """What the check saw: "xlsx", "ods", "zip" (a zip of another layout), "xls", or None
     (no container: calamine then says what the file is); and the cells its sheets' ranges span."""
 
     kind: str | None
@@ -109,8 +115,8 @@ def _check_zip(fh: BinaryIO, size: int, source_file: str) -> Scanned:
     binary = next((i.filename for i in infos if i.filename.lower().endswith("workbook.bin")), None)
     if binary is not None:  # xlsb: its sheets are binary records this check does not read
         raise SourceError(source_file, "1", f"a binary workbook (xlsb, {binary!r}) is not read: save it as xlsx")
-    xlsx = any(i.filename == XLSX_MAIN_PART for i in infos)
-    cells = Cells(source_file, STREAMED_CELLS if xlsx else TABLE_CELLS)
+    kind = "xlsx" if any(i.filename == XLSX_MAIN_PART for i in infos) else "ods" if _is_ods(archive) else "zip"
+    cells = Cells(source_file, STREAMED_CELLS if kind in STREAMED_KINDS else TABLE_CELLS)
     for info in infos:
         name = info.filename
         if not name.lower().endswith(".xml"):
@@ -122,7 +128,7 @@ def _check_zip(fh: BinaryIO, size: int, source_file: str) -> Scanned:
         for block in _inflate(fh, info, source_file):
             scanner.feed(block)
         scanner.close()
-    return Scanned("xlsx" if xlsx else "zip", cells.done)
+    return Scanned(kind, cells.done)
 
 
 def _declared_parts(fh: BinaryIO, size: int) -> int | None:

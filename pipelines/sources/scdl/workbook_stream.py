@@ -1,6 +1,6 @@
 """A large xlsx sheet read row by row (issue 19): memory that does not grow with its rows.
 
-calamine (`split`: every .xls, .ods and xlsx up to `split.STREAM_XLSX_CELLS`) builds a sheet's
+calamine (`split`: every .xls, .ods and xlsx up to `split.STREAM_CELLS`) builds a sheet's
 whole range before its first row is read. A larger xlsx is read here instead, a row at a
 time, by calamine's own rules (its `src/xlsx` and `src/formats.rs`, 2026-08; MIT), so that a
 workbook gives the same grants whichever reader read it: tests/test_scdl_reader_xlsx_stream.py
@@ -52,21 +52,24 @@ from pipelines.sources.common import SourceError
 from pipelines.sources.scdl.workbook_cells import Box
 
 # a part that does not inflate, or not to its checksum
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")  # calamine unescapes one byte: _x000D_ -> "\r"
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
 
 
-def _iterparse(source, tags: tuple[str, ...]):
-    return etree.iterparse(source, events=("end",), tag=tags, resolve_entities=False, no_network=True,
-                           load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
+def iterparse(source, tags: tuple[str, ...], events: tuple[str, ...] = ("end",), comments: bool = False):
+    """lxml's iterparse with the safe options (no entity resolved, no DTD, no network, libxml2's
+    depth and size bounds); comments and processing instructions dropped unless `comments`."""
+    return etree.iterparse(source, events=events, tag=tags, resolve_entities=False, no_network=True,
+                           load_dtd=False, huge_tree=False, remove_comments=not comments,
+                           remove_pis=not comments)
 
 
 _LOCAL: dict[str, str] = {}  # a tag ("{namespace}c") -> its local name ("c"), memoised
 
 
-def _local(element) -> str:
+def local_name(element) -> str:
     tag = element.tag
     try:
         return _LOCAL[tag]
@@ -81,7 +84,7 @@ def _local(element) -> str:
         return ""
 
 
-def _release(element) -> None:
+def release(element) -> None:
     """Drop a parsed element and the siblings read before it: iterparse keeps the tree otherwise."""
     element.clear(keep_tail=False)
     parent = element.getparent()
@@ -92,7 +95,7 @@ def _release(element) -> None:
 
 def string_text(element) -> str:
     """The text of a shared string `<si>` or an inline `<is>`, by calamine's rules."""
-    if len(element) == 1 and _local(element[0]) == "t" and not len(element[0]):
+    if len(element) == 1 and local_name(element[0]) == "t" and not len(element[0]):
         return _run_text(element[0])  # the usual <si><t>text</t></si>
     return "".join(_run_text(t) for t in element.iter("{*}t") if not _phonetic(t, element))
 
@@ -110,7 +113,7 @@ def _phonetic(t, top) -> bool:
     for ancestor in t.iterancestors():
         if ancestor is top:
             return False
-        if _local(ancestor) == "rPh":
+        if local_name(ancestor) == "rPh":
             return True
     return False
 
@@ -192,9 +195,9 @@ def _elements(archive, name: str, tags: tuple[str, ...]):
     if part is None:
         return
     with archive.open(part) as source:
-        for _, element in _iterparse(source, tags):
+        for _, element in iterparse(source, tags):
             yield element
-            _release(element)
+            release(element)
 
 
 def _package(archive, source_file: str) -> tuple[list[tuple[str, str | None]], list[str], _Styles]:
@@ -206,7 +209,7 @@ def _package(archive, source_file: str) -> tuple[list[tuple[str, str | None]], l
             relations[rel.get("Id")] = rel.get("Target") or ""
     sheets, is_1904 = [], False
     for element in _elements(archive, "xl/workbook.xml", ("{*}sheet", "{*}workbookPr")):
-        if _local(element) == "workbookPr":
+        if local_name(element) == "workbookPr":
             is_1904 = element.get("date1904") in ("1", "true")
             continue
         rel_id = next((v for k, v in element.attrib.items() if k.rpartition("}")[2] == "id"), None)
@@ -219,10 +222,10 @@ def _package(archive, source_file: str) -> tuple[list[tuple[str, str | None]], l
     formats: dict[str, str] = {}
     kinds: list[str | None] = []
     for element in _elements(archive, "xl/styles.xml", ("{*}numFmt", "{*}xf")):
-        if _local(element) == "numFmt":
+        if local_name(element) == "numFmt":
             if element.get("numFmtId") is not None and element.get("formatCode") is not None:
                 formats[element.get("numFmtId")] = element.get("formatCode")
-        elif element.getparent() is not None and _local(element.getparent()) == "cellXfs":
+        elif element.getparent() is not None and local_name(element.getparent()) == "cellXfs":
             fmt = element.get("numFmtId")
             kinds.append(None if fmt is None else number_format_kind(formats[fmt]) if fmt in formats
                          else "date" if fmt in _BUILTIN_DATES else "duration" if fmt in _BUILTIN_DURATIONS else None)
@@ -254,7 +257,7 @@ def xlsx_sheets(path: Path, source_file: str, rows: int) -> Iterator[Iterator[pl
     with archive:
         try:
             sheets, strings, styles = _package(archive, source_file)
-        except (etree.XMLSyntaxError, *_ZIP_ERRORS) as exc:
+        except (etree.XMLSyntaxError, *ZIP_ERRORS) as exc:
             raise SourceError(source_file, "1", f"cannot open spreadsheet: {exc}") from exc
         for index, (_, part) in enumerate(sheets):
             label = f"sheet {index + 1}"
@@ -264,20 +267,21 @@ def xlsx_sheets(path: Path, source_file: str, rows: int) -> Iterator[Iterator[pl
             elif in_order:
                 yield records_frames(_lines(archive, part, box, strings, styles, source_file, label), box.width, rows)
             else:
-                yield _sheet_whole(path, source_file, index, box, rows)
+                yield sheet_whole(path, source_file, index, box.area, rows, "its rows are out of order")
 
 
-def _sheet_whole(path: Path, source_file: str, index: int, box: Box, rows: int) -> Iterator[pl.DataFrame]:
-    """A sheet whose rows are not in the sheet's order (no spreadsheet program writes that, a
-    generator may) cannot be read a row at a time: calamine reads it whole, if its range is
-    within what a sheet read whole may hold (`TABLE_CELLS`)."""
+def sheet_whole(path: Path, source_file: str, index: int, cells: int, rows: int, why: str) -> Iterator[pl.DataFrame]:
+    """A sheet that cannot be read a row at a time (`why`: an xlsx's rows out of order, which no
+    spreadsheet program writes but a generator may; an ods naming two sheets alike) is read whole
+    by calamine, if the `cells` it will hold are within what a workbook read whole may hold
+    (`TABLE_CELLS`)."""
     from python_calamine import CalamineWorkbook
 
     from pipelines.limits import TABLE_CELLS
     from pipelines.sources.scdl.split import calamine_frame, row_slices
 
-    TABLE_CELLS.check(source_file, "1", box.area, f"sheet {index + 1}'s rows are out of order, so it is read "
-                                                  f"whole, and it spans {box.area:,} cells")
+    TABLE_CELLS.check(source_file, "1", cells, f"sheet {index + 1}: {why}, so it is read whole, and that "
+                                               f"spans {cells:,} cells")
     try:
         with CalamineWorkbook.from_path(str(path)) as workbook:
             frame = calamine_frame(workbook.get_sheet_by_index(index))
@@ -349,7 +353,7 @@ def _cells(source, strings: list[str] | None, styles: _Styles | None, source_fil
 
     row_index = 0
     try:
-        for _, row in _iterparse(source, ("{*}row",)):
+        for _, row in iterparse(source, ("{*}row",)):
             row_ref = row.get("r")
             if row_ref is not None:
                 if not row_ref.isdigit() or len(row_ref) > 15:
@@ -357,7 +361,7 @@ def _cells(source, strings: list[str] | None, styles: _Styles | None, source_fil
                 row_index = int(row_ref) - 1
             col_index, found = 0, []
             for cell in row:
-                if _local(cell) != "c":
+                if local_name(cell) != "c":
                     continue
                 ref = cell.get("r")
                 if ref is None:
@@ -379,10 +383,10 @@ def _cells(source, strings: list[str] | None, styles: _Styles | None, source_fil
                 col_index += 1
             yield found
             row_index += 1
-            _release(row)
+            release(row)
     except etree.XMLSyntaxError as exc:
         raise SourceError(source_file, "1", f"cannot read spreadsheet: {label}: {exc}") from exc
-    except _ZIP_ERRORS as exc:
+    except ZIP_ERRORS as exc:
         raise SourceError(source_file, "1", f"cannot read spreadsheet: {label}: {exc}") from exc
 
 
@@ -414,7 +418,7 @@ def _value(cell, strings, styles, cell_text, source_file: str, label: str, row: 
     kind = cell.get("t")
     value = None
     for child in cell:
-        local = _local(child)
+        local = local_name(child)
         if local == "is":
             value = string_text(child) if strings is not None else ""
         elif local == "v":
@@ -447,7 +451,7 @@ def _v(text: str, kind: str | None, style: str | None, strings, styles, cell_tex
             return cell_text(text != "0")
         if kind == "e":
             return ""  # an error (#N/A, #DIV/0!...): no value to read
-        if not _NUMBER.fullmatch(text):
+        if not NUMBER.fullmatch(text):
             if kind is None:
                 return text
             raise SourceError(source_file, str(row + 1), f"{label}: cell {_name(row, col)} is a number "
