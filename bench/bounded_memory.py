@@ -9,7 +9,9 @@ files take none):
   repeated to the size;
 - sparse: `truncate -s` (NUL bytes, no line break);
 - random: os.urandom in chunks (20 and 200 MB only);
-- `--xlsx-rows N,...`: xlsx workbooks of N realistic grants (xlsxwriter, constant memory).
+- `--xlsx-rows N,...`: xlsx workbooks of N realistic grants (xlsxwriter, constant memory);
+- `--ods-rows N,...`: .ods workbooks of the same (`ods_workbook`: content.xml written a row at a
+  time, every cell a text as in the xlsx).
 Each measurement is one child process (`common.run_child`: wall time, peak RSS of that
 child from `os.wait4`):
 - validate: `python -m pipelines.cli validate FILE`;
@@ -75,6 +77,36 @@ def workbook(rows: int) -> Path:
     for i in range(rows):
         sheet.write_row(i + 1, 0, base[i % len(base)])
     book.close()
+    return path
+
+
+def ods_workbook(rows: int) -> Path:
+    """An .ods of `rows` realistic grants under the header, as `workbook` (every cell a text
+    paragraph, as LibreOffice writes one; ~1.4 kB of XML a grant: 350,000 grants is the most
+    SOLIDARITY_MAX_WORKBOOK_UNZIPPED_BYTES, 500 MB, lets in)."""
+    path = WORK / f"realistic-{rows}rows.ods"
+    if path.exists():
+        return path
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    from bench.ingest_scdl import COLUMNS, _sample_rows
+    from tests.ods_files import HEAD, MANIFEST, TAIL
+
+    def xml_row(cells) -> str:
+        return "<table:table-row>" + "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>'
+            if v not in ("", None) else "<table:table-cell/>" for v in cells) + "</table:table-row>"
+
+    base = _sample_rows()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        zf.writestr("META-INF/manifest.xml", MANIFEST)
+        with zf.open("content.xml", "w", force_zip64=True) as part:
+            part.write((HEAD + '<table:table table:name="subventions">' + xml_row(COLUMNS)).encode())
+            for i in range(rows):
+                part.write(xml_row(base[i % len(base)]).encode())
+            part.write(("</table:table>" + TAIL).encode())
     return path
 
 
@@ -145,6 +177,7 @@ def main() -> None:
     ap.add_argument("--raise-limit", action="store_true")
     ap.add_argument("--kinds", default="realistic,sparse,random", help="which inputs, comma-separated")
     ap.add_argument("--xlsx-rows", default="", help="also xlsx workbooks of these many grants, comma-separated")
+    ap.add_argument("--ods-rows", default="", help="also .ods workbooks of these many grants, comma-separated")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -156,6 +189,7 @@ def main() -> None:
     inputs += [(f"sparse {s} MB", sparse(s), None) for s in sizes if "sparse" in kinds]
     inputs += [(f"random {s} MB", random_bytes(s), None) for s in sizes if s <= 200 and "random" in kinds]
     inputs += [(f"xlsx {int(n):,} rows", workbook(int(n)), None) for n in filter(None, args.xlsx_rows.split(","))]
+    inputs += [(f"ods {int(n):,} rows", ods_workbook(int(n)), None) for n in filter(None, args.ods_rows.split(","))]
     if args.raise_limit:
         inputs += [(f"realistic {s} MB, limits raised", realistic(s), RAISED) for s in sizes if s <= 200]
     rows = []

@@ -106,17 +106,18 @@ TABLE_CELLS = Limit(
     "Reading costs 50-120 bytes a cell whatever the cell holds (a 20 MB CSV of empty cells took 1.3 GB), and "
     "calamine allocates a sheet's whole range at once (32 bytes a cell): two cells A1 and XFD1048576 ask for "
     "550 GB and the process aborts (it cannot be caught). Counted before the table is built: a workbook's "
-    "sheet XML (or .xls records) streamed before calamine sees it. An .xls or .ods sheet is loaded whole, then "
-    "validated in batches: 3 million cells is 187,500 grants of 16 columns, under 500 MB for `solidarity validate` "
+    "sheet XML (or .xls records) streamed before calamine sees it. An .xls sheet (65,536 rows at most) and "
+    "any workbook of at most 500,000 cells are loaded whole, then validated in batches: 3 million cells is 187,500 grants of 16 columns, under 500 MB for `solidarity validate` "
     "and the ingest (250,000 grants took 497 and 553 MB, 400,000 741 and 797 MB; 10 million cells was the "
     "default until issue 19). Real SCDL workbooks hold a few thousand grants. Also the most distinct texts an "
-    "xlsx's shared-strings table may declare (every reader holds that table whole). An xlsx is not bounded by "
-    "it: past 500,000 cells it streams (SOLIDARITY_MAX_STREAMED_CELLS), and so does a grants CSV, read in "
+    "xlsx's shared-strings table may declare (every reader holds that table whole). An xlsx or ods is not "
+    "bounded by it: past 500,000 cells it streams (SOLIDARITY_MAX_STREAMED_CELLS), and so does a grants CSV, read in "
     "batches of at most 2 million cells (pipelines/sources/scdl/csv_stream.py).")
 STREAMED_CELLS = Limit(
     "SOLIDARITY_MAX_STREAMED_CELLS", 150_000_000, "cells",
-    "in an xlsx grants workbook (rows x columns of its sheets from their first to their last cell with a value)",
-    "An xlsx of more than 500,000 cells is read row by row (issue 19, pipelines/sources/scdl/workbook_stream.py): "
+    "in an xlsx or ods grants workbook (rows x columns of its sheets from their first to their last cell with a value)",
+    "An xlsx or ods of more than 500,000 cells is read row by row (issue 19, pipelines/sources/scdl/workbook_stream.py, "
+    "workbook_ods.py): "
     "its memory does not grow with its cells, its time does (~6 microseconds a cell, empty ones included): "
     "150 million cells is ~9 million grants of 16 columns and ~15 minutes, more than a 2 GB grants CSV holds "
     "(126 million cells). The range counts the empty cells between two far-apart values: two cells A1 and "

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ods_files import cell, ods, row, table, text
+
 from .corpus import SCDL_HEADER, column_letters, grant, vevent
 
 
@@ -247,26 +249,24 @@ def lying_part(path: Path, real: int = 300 * MB, declared: int = 1000) -> Path:
     return path
 
 
-_ODS_HEAD = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
-             'opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-             'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
-             '<office:spreadsheet><table:table table:name="S">')
-
-
 def ods_repeats(path: Path) -> Path:
     """800 bytes: one cell repeated over 16,384 columns and 3,000 rows (calamine: > 3 GB)."""
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        zf.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
-                    '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry '
-                    'manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-                    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                    '</manifest:manifest>')
-        zf.writestr("content.xml", _ODS_HEAD + '<table:table-row table:number-rows-repeated="3000"><table:table-cell '
-                    'office:value-type="string" table:number-columns-repeated="16384"><text:p>x</text:p>'
-                    '</table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>'
-                    '</office:document-content>', compress_type=zipfile.ZIP_DEFLATED)
-    return path
+    cells = cell('office:value-type="string" table:number-columns-repeated="16384"', "<text:p>x</text:p>")
+    return ods(path, table("S", row(cells, repeated=3000)))
+
+
+def ods_tall(path: Path) -> Path:
+    """A row of 16 texts repeated 10 million times: 160 million cells, over what a stream reads."""
+    return ods(path, table("S", row(*(text(v) for v in SCDL_HEADER)), row(*(text("x") for _ in SCDL_HEADER),
+                                                                            repeated=10_000_000)))
+
+
+def ods_far_row(path: Path) -> Path:
+    """Three grants, 999,995 empty rows (one element repeated) and an "x" in column P of row
+    1,000,000: a range of 16 million cells, which calamine builds whole."""
+    rows = [row(*(text(v) if v != "" else cell() for v in cells)) for cells in (SCDL_HEADER, grant(0), grant(1), grant(2))]
+    far = row(cell('table:number-columns-repeated="15"'), text("x"))
+    return ods(path, table("S", *rows, row(repeated=999_995), far))
 
 
 def _xls_records(data: bytes, kind: bytes, length: int) -> list[int]:

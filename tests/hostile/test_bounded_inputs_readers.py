@@ -29,7 +29,9 @@ from .bounded_files import (
     far_cells,
     garbage,
     lying_part,
+    ods_far_row,
     ods_repeats,
+    ods_tall,
     one_line,
     read_in_child,
     shared_strings_claim,
@@ -73,7 +75,9 @@ REFUSALS = [
     Refusal("grants-xlsx-far-cells", "grants", "loin.xlsx", far_cells, "SOLIDARITY_MAX_STREAMED_CELLS"),
     Refusal("grants-xlsx-shared-strings-claim", "grants", "chaines.xlsx", shared_strings_claim,
             "SOLIDARITY_MAX_TABLE_CELLS"),
-    Refusal("grants-ods-repeated-cells", "grants", "repete.ods", ods_repeats, "SOLIDARITY_MAX_TABLE_CELLS"),
+    # an ods streams too (issue 19): its cells are bounded by STREAMED_CELLS, its width by COLUMNS
+    Refusal("grants-ods-repeated-cells", "grants", "repete.ods", ods_repeats, "SOLIDARITY_MAX_COLUMNS"),
+    Refusal("grants-ods-tall", "grants", "haut.ods", ods_tall, "SOLIDARITY_MAX_STREAMED_CELLS"),
     Refusal("grants-xls-far-cell", "grants", "loin.xls", xls_far_cell, "SOLIDARITY_MAX_TABLE_CELLS"),
     Refusal("grants-xls-dimensions", "grants", "dimensions.xls", xls_dimensions, "SOLIDARITY_MAX_TABLE_CELLS"),
     Refusal("grants-xlsx-2gb-sparse", "grants", "vide.xlsx", sparse, "SOLIDARITY_MAX_WORKBOOK_BYTES"),
@@ -126,6 +130,19 @@ def test_grants_xlsx_of_16m_cells_streams_in_bounded_memory(tmp_path: Path):
     assert (got.out["read"], got.out["accepted"], got.out["rejected"]) == (4, 3, 1)
     assert got.peak < 400 * MB, f"{got.peak / MB:,.0f} MB gained"
     print(f"16 million cells: read in {got.seconds:.0f} s, peak gain {got.peak / MB:,.0f} MB")
+
+
+def test_grants_ods_of_16m_cells_streams_in_bounded_memory(tmp_path: Path):
+    """The same for an .ods: before, calamine built the 16 million cells whole (refused, over
+    `SOLIDARITY_MAX_TABLE_CELLS`); now its rows stream, the 999,995 empty ones (one repeated
+    element) are skipped, the three grants kept and the far cell's row rejected."""
+    path = ods_far_row(tmp_path / "subventions_loin.ods")
+    got = read_in_child("grants", path, 400 * MB, 300)
+    assert got.killed is None, f"{got.killed} ({got.seconds:.0f} s)"
+    assert got.out is not None and got.out["refused"] is None, (got.out, got.stderr)
+    assert (got.out["read"], got.out["accepted"], got.out["rejected"]) == (4, 3, 1)
+    assert got.peak < 400 * MB, f"{got.peak / MB:,.0f} MB gained"
+    print(f"16 million cells (ods): read in {got.seconds:.0f} s, peak gain {got.peak / MB:,.0f} MB")
 
 
 def test_agenda_of_100k_events_is_read_event_by_event(tmp_path: Path):

@@ -11,8 +11,9 @@ total lines before its rows' problems (`read_grants` puts them back in the file'
 How a file is read
 - Every cell is read as text first (CSV: polars' reader, or stdlib `csv` on the decoded
   text when polars cannot be exact, see `split`; spreadsheets: calamine, each cell
-  written as text from its type, a number exactly as stored, `split.cell_text`; an xlsx of
-  more than 500,000 cells row by row by calamine's rules, `workbook_stream`), so no
+  written as text from its type, a number exactly as stored, `split.cell_text`; an xlsx or
+  .ods of more than 500,000 cells row by row by calamine's rules, `workbook_stream` and
+  `workbook_ods`), so no
   type inference can silently change a value. Each row is then validated on its own, by checks that run once per distinct
   value of a column (`validate`): a 200,000-row file repeats most of its values.
 - Encoding: BOM if any, else UTF-8, else Windows-1252, else charset-normalizer's guess.

@@ -153,6 +153,9 @@ def _row_events(archive: zipfile.ZipFile, source_file: str, values: bool,
     """Every row of every named table of `content.xml`, in order (and the tables' names added
     to `names`). Without `values` (the range pass) a cell's text is not built: only whether
     it holds a value."""
+    from pipelines.sources.scdl.split import cell_text
+
+    text_of = cell_text if values else None
     sheet, depth, named, row, label = -1, 0, False, 0, ""
     try:
         with archive.open("content.xml") as source:
@@ -177,7 +180,7 @@ def _row_events(archive: zipfile.ZipFile, source_file: str, values: bool,
                     continue
                 repeats = _count(element.get(_ROWS_REPEATED), source_file, label, row, "number-rows-repeated")
                 repeats = min(repeats, MAX_ROWS - row)  # calamine cuts the rows past its cap
-                cells = _row_cells(element, values, source_file, label, row)
+                cells = _row_cells(element, text_of, source_file, label, row)
                 if cells and repeats <= 0:
                     raise SourceError(source_file, str(row + 1), f"{label}: a row of values repeated "
                                                                  f"{element.get(_ROWS_REPEATED) or 1} times at row "
@@ -200,10 +203,11 @@ def _count(text: str | None, source_file: str, label: str, row: int, what: str) 
     return int(text)
 
 
-def _row_cells(row, values: bool, source_file: str, label: str, at: int) -> tuple[tuple[int, int, str], ...]:
+def _row_cells(row, text_of, source_file: str, label: str, at: int) -> tuple[tuple[int, int, str], ...]:
     """A row's valued cells, (first column, repeats, text), by calamine's `read_row`: an empty
     cell takes its columns only if a cell follows it; a cell with a formula and no value takes
-    its columns; each run is cut at `MAX_COLUMNS`."""
+    its columns; each run is cut at `MAX_COLUMNS`. `text_of` writes a value as text
+    (`split.cell_text`); None in the range pass, where only whether a cell holds a value matters."""
     if row.text:  # calamine reads nothing but cells in a row, whitespace included
         raise SourceError(source_file, str(at + 1), f"{label}: text between the cells of row {at + 1:,}: not read")
     col, empty, found = 0, 0, []
@@ -214,10 +218,12 @@ def _row_cells(row, values: bool, source_file: str, label: str, at: int) -> tupl
         if cell.tail:
             raise SourceError(source_file, str(at + 1), f"{label}: text between the cells of row {at + 1:,}: not read")
         repeats = _count(cell.get(_COLUMNS_REPEATED), source_file, label, at, "number-columns-repeated")
-        value, formula = _cell_value(cell, values, source_file, label, at)
-        col += min(empty, MAX_COLUMNS - col)
-        empty = 0
-        repeats = min(repeats, MAX_COLUMNS - col)
+        value, formula = _cell_value(cell, text_of, source_file, label, at)
+        if empty:
+            col += min(empty, MAX_COLUMNS - col)
+            empty = 0
+        if repeats > 1 or col >= MAX_COLUMNS:
+            repeats = min(repeats, MAX_COLUMNS - col)
         if value is None and not formula:
             empty = repeats
             continue
@@ -227,14 +233,15 @@ def _row_cells(row, values: bool, source_file: str, label: str, at: int) -> tupl
     return tuple(found)
 
 
-def _cell_value(cell, values: bool, source_file: str, label: str, at: int) -> tuple[str | None, bool]:
+def _cell_value(cell, text_of, source_file: str, label: str, at: int) -> tuple[str | None, bool]:
     """(the cell's text or None if it holds no value, whether it has a formula): calamine's
     `get_datatype`, the first value attribute in the order written deciding."""
-    from pipelines.sources.scdl.split import cell_text
-
+    items = cell.items()
+    if not items:
+        return None, False  # an empty cell (LibreOffice writes many)
     string = formula = False
     value = None
-    for key, text in cell.items():
+    for key, text in items:
         if key == _FORMULA:
             formula = bool(text)
         elif value is not None:
@@ -243,19 +250,19 @@ def _cell_value(cell, values: bool, source_file: str, label: str, at: int) -> tu
             if not NUMBER.fullmatch(text):
                 raise SourceError(source_file, str(at + 1), f"{label}: office:value={text[:40]!r} in row "
                                                             f"{at + 1:,} is no number: not read")
-            value = cell_text(float(text)) if values else ""
+            value = text_of(float(text)) if text_of else ""
         elif key == _STRING_VALUE:
             value = text
         elif key == _DATE_VALUE:
-            value = cell_text(iso_datetime(text)) if values else ""
+            value = text_of(iso_datetime(text)) if text_of else ""
         elif key == _TIME_VALUE:
-            value = cell_text(iso_duration(text)) if values else ""
+            value = text_of(iso_duration(text)) if text_of else ""
         elif key == _BOOLEAN_VALUE:
-            value = cell_text(text in ("TRUE", "true")) if values else ""
+            value = text_of(text in ("TRUE", "true")) if text_of else ""
         elif key == _VALUE_TYPE:
             string = text == "string"
     if value is None and string:
-        value = _paragraphs(cell, source_file, label, at) if values else ""
+        value = _paragraphs(cell, source_file, label, at) if text_of else ""
     return value, formula
 
 

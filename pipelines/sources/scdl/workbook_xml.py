@@ -158,39 +158,52 @@ class XlsxScanner(XmlScanner):
 
 class OdsScanner(XmlScanner):
     """OpenDocument: `<table:table>` sheets of rows and cells, each row or cell repeated
-    by `table:number-rows-repeated` / `table:number-columns-repeated`."""
+    by `table:number-rows-repeated` / `table:number-columns-repeated`. A row's valued cells
+    are added to the sheet's range once, at the row's end (the most cells of any row:
+    16,384 for calamine, `COLUMNS` here)."""
 
     TOKEN = re.compile(rb"<" + _PREFIX + rb"(table|table-row|table-cell|covered-table-cell)(?=[\s/>])" + _ATTRS + rb">")
+    ROWS_REPEATED = re.compile(rb"(?:^|\s)" + _PREFIX + rb"""number-rows-repeated\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+    COLUMNS_REPEATED = re.compile(rb"(?:^|\s)" + _PREFIX + rb"""number-columns-repeated\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
     def __init__(self, cells: Cells, label: str):
         super().__init__(cells, label)
         self.box, self.row, self.next_row, self.rows, self.col = Box(), 0, 0, 1, 0
+        self.left = self.right = None  # the current row's first and last valued columns
 
-    def _repeat(self, attrs: bytes, key: bytes) -> int:
-        value = _attr(attrs, _PREFIX + key)
-        if value is None:
+    def _repeat(self, attrs: bytes, pattern: re.Pattern[bytes], key: str) -> int:
+        m = pattern.search(attrs) if b"repeated" in attrs else None
+        if m is None:
             return 1
-        value = value.strip()
+        value = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
         if not value.isdigit() or len(value) > 15:
-            raise SourceError(self.cells.source_file, "1", f"{self.label}: {key.decode()}={value[:40]!r}: not read")
+            raise SourceError(self.cells.source_file, "1", f"{self.label}: {key}={value[:40]!r}: not read")
         return max(int(value), 1)
 
     def _tag(self, m: re.Match[bytes]) -> None:
         name, attrs = m.group(1), m.group(2)
-        if name == b"table":
-            self._end_sheet()
+        if name == b"table-cell" or name == b"covered-table-cell":
+            cols = self._repeat(attrs, self.COLUMNS_REPEATED, "number-columns-repeated")
+            if b"value-type" in attrs or not attrs.rstrip().endswith(b"/"):
+                if self.left is None:
+                    self.left = self.col
+                self.right = self.col + cols - 1
+            self.col += cols
         elif name == b"table-row":
-            self.row, self.rows = self.next_row, self._repeat(attrs, b"number-rows-repeated")
+            self._end_row()
+            self.row, self.rows = self.next_row, self._repeat(attrs, self.ROWS_REPEATED, "number-rows-repeated")
             self.next_row += self.rows
             self.col = 0
         else:
-            cols = self._repeat(attrs, b"number-columns-repeated")
-            valued = not attrs.rstrip().endswith(b"/") or b"value-type" in attrs
-            if valued:
-                self.box.add(self.row, self.row + self.rows - 1, self.col, self.col + cols - 1)
-                self.cells.check(self.box, self.label)
-            self.col += cols
+            self._end_sheet()
+
+    def _end_row(self) -> None:
+        if self.left is not None:
+            self.box.add(self.row, self.row + self.rows - 1, self.left, self.right)
+            self.cells.check(self.box, self.label)
+            self.left = self.right = None
 
     def _end_sheet(self) -> None:
+        self._end_row()
         self.cells.done += self.box.area
         self.box, self.row, self.next_row, self.rows, self.col = Box(), 0, 0, 1, 0
