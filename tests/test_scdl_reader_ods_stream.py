@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-import warnings
 import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
 from ods_files import cell, date, number, ods, row, table, text, time
-from polars.testing import assert_frame_equal
 
-from pipelines.sources.common import SourceError
 from pipelines.sources.scdl import split
-from pipelines.sources.scdl.grants import read_grants
 from pipelines.sources.scdl.workbook_guard import check_workbook
+from workbook_readers import assert_same_grants_both_ways, read_both, read_sheets
 
 ROOT = Path(__file__).resolve().parent
 CALAMINE_ODS = sorted((ROOT / "data/real/ods-calamine").glob("*.ods"))
@@ -36,25 +33,10 @@ SCDL_ODS = sorted((ROOT / "data/real/scdl").glob("*.ods")) + sorted(
     (ROOT.parent.parent / "shared/reference/scdl/real").glob("*.ods"))
 
 
-def _read(path: Path, streamed: bool, monkeypatch) -> list[pl.DataFrame] | str:
-    """Every sheet's records frame, or the refusal's text."""
-    monkeypatch.setattr(split, "STREAM_CELLS", 0 if streamed else 10**15)
-    try:
-        with warnings.catch_warnings():  # python-calamine warns of a leap second it reads as :59
-            warnings.simplefilter("ignore")
-            return split.sheet_tables(path, path.name)
-    except SourceError as exc:
-        return f"refused: {exc}"
-
-
 def _both(path: Path, monkeypatch) -> list[pl.DataFrame]:
-    whole, streamed = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
-    assert not isinstance(whole, str), whole
-    assert not isinstance(streamed, str), streamed
-    assert len(streamed) == len(whole)
-    for mine, theirs in zip(streamed, whole):
-        assert_frame_equal(mine, theirs)
-    return streamed
+    frames = read_both(path, monkeypatch)
+    assert not isinstance(frames, str), frames
+    return frames
 
 
 def test_the_corpora_are_there_as_sources_md_says():
@@ -66,15 +48,10 @@ def test_the_corpora_are_there_as_sources_md_says():
 
 @pytest.mark.parametrize("path", CALAMINE_ODS, ids=lambda p: p.name)
 def test_each_calamine_test_workbook_streams_as_calamine_reads_it(path: Path, monkeypatch):
-    whole, streamed = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
-    if isinstance(whole, str):  # encrypted; a row repeated a billion times (refused by the guard)
-        assert isinstance(streamed, str) and path.name in streamed, streamed
-        assert path.name in {"pass_protected.ods", "issue_594_dos.ods"}, whole
+    refused = read_both(path, monkeypatch)
+    if isinstance(refused, str):  # encrypted; a row repeated a billion times (refused by the guard)
+        assert path.name in {"pass_protected.ods", "issue_594_dos.ods"}, refused
         return
-    assert not isinstance(streamed, str), streamed
-    assert len(streamed) == len(whole)
-    for mine, theirs in zip(streamed, whole):
-        assert_frame_equal(mine, theirs)
     assert check_workbook(path, path.name).kind == "ods"  # the stream did read it
 
 
@@ -83,7 +60,7 @@ def test_what_the_calamine_corpus_holds_is_read(monkeypatch):
     spaces a string holds and joined paragraphs with a line break."""
     cells: set[str] = set()
     for path in CALAMINE_ODS:
-        frames = _read(path, True, monkeypatch)
+        frames = read_sheets(path, True, monkeypatch)
         if not isinstance(frames, str):
             for frame in frames:
                 for col in frame.columns[2:]:
@@ -95,14 +72,7 @@ def test_what_the_calamine_corpus_holds_is_read(monkeypatch):
 
 @pytest.mark.parametrize("path", SCDL_ODS, ids=lambda p: p.name)
 def test_a_real_scdl_ods_gives_the_same_grants_streamed(path: Path, monkeypatch):
-    monkeypatch.setattr(split, "STREAM_CELLS", 10**15)
-    whole = read_grants(path)
-    monkeypatch.setattr(split, "STREAM_CELLS", 0)
-    streamed = read_grants(path)
-    assert streamed.rows_read == whole.rows_read > 0
-    for name in ("grants", "grants_set_aside"):
-        assert_frame_equal(streamed.tables[name], whole.tables[name])
-    assert streamed.problem_lines() == whole.problem_lines()
+    assert_same_grants_both_ways(path, monkeypatch)
 
 
 def test_cells_of_every_kind(tmp_path, monkeypatch):
@@ -183,7 +153,7 @@ def test_two_sheets_named_alike_are_read_whole_as_calamine_reads_them(tmp_path, 
     frames = _both(path, monkeypatch)
     assert [f["c0"].to_list() for f in frames] == [["3", "4"], ["2"], ["3", "4"]]
     monkeypatch.setenv("SOLIDARITY_MAX_TABLE_CELLS", "3")  # the three sheets hold 4 cells
-    refused = _read(path, True, monkeypatch)
+    refused = read_sheets(path, True, monkeypatch)
     assert isinstance(refused, str) and "two sheets 'A'" in refused and "SOLIDARITY_MAX_TABLE_CELLS" in refused
 
 
@@ -195,7 +165,7 @@ def test_two_sheets_named_alike_are_read_whole_as_calamine_reads_them(tmp_path, 
 ])
 def test_what_calamine_refuses_is_refused(tmp_path, monkeypatch, name, rows, says):
     path = ods(tmp_path / "refus.ods", table("S", *rows))
-    whole, streamed = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
+    whole, streamed = read_sheets(path, False, monkeypatch), read_sheets(path, True, monkeypatch)
     assert isinstance(whole, str) and isinstance(streamed, str), (whole, streamed)
     assert "refus.ods:" in streamed and says in streamed, streamed
 

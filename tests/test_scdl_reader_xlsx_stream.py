@@ -19,29 +19,18 @@ import datetime
 import zipfile
 from pathlib import Path
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.sources.common import SourceError
 from pipelines.sources.scdl import split
-from pipelines.sources.scdl.grants import read_grants
 from pipelines.sources.scdl.workbook_guard import XLSX_MAIN_PART, check_workbook
 from pipelines.sources.scdl.workbook_stream import excel_serial, number_format_kind
+from workbook_readers import assert_same_grants_both_ways, read_both, read_sheets
 
 ROOT = Path(__file__).resolve().parent
 CALAMINE_BOOKS = sorted((ROOT / "data/real/xlsx-calamine").glob("*.xls[xm]"))
 SCDL_XLSX = sorted((ROOT / "data/real/scdl").glob("*.xlsx")) + sorted(
     (ROOT.parent.parent / "shared/reference/scdl/real").glob("*.xlsx"))
-
-
-def _read(path: Path, streamed: bool, monkeypatch) -> list[pl.DataFrame] | str:
-    """Every sheet's records frame, or the refusal's text."""
-    monkeypatch.setattr(split, "STREAM_CELLS", 0 if streamed else 10**15)
-    try:
-        return split.sheet_tables(path, path.name)
-    except SourceError as exc:
-        return f"refused: {exc}"
 
 
 def test_the_corpora_are_there():
@@ -53,15 +42,10 @@ def test_the_corpora_are_there():
 def test_each_calamine_test_workbook_streams_as_calamine_reads_it(path: Path, monkeypatch):
     with zipfile.ZipFile(path) if zipfile.is_zipfile(path) else open(path, "rb") as container:
         standard = isinstance(container, zipfile.ZipFile) and XLSX_MAIN_PART in container.namelist()
-    whole, streamed = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
-    if isinstance(whole, str):  # encrypted, or a part that does not inflate to its checksum
-        assert isinstance(streamed, str) and path.name in streamed, streamed
-        assert path.name in {"pass_protected.xlsx", "issue252.xlsx"}, whole
+    refused = read_both(path, monkeypatch)
+    if isinstance(refused, str):  # encrypted, or a part that does not inflate to its checksum
+        assert path.name in {"pass_protected.xlsx", "issue252.xlsx"}, refused
         return
-    assert not isinstance(streamed, str), streamed
-    assert len(streamed) == len(whole)
-    for mine, theirs in zip(streamed, whole):
-        assert_frame_equal(mine, theirs)
     if standard:  # the layout the stream reads: it did read it (a sheet per <sheet>, its cells)
         assert check_workbook(path, path.name).kind == "xlsx"
     else:  # another layout (parts at the root, Windows paths): calamine reads it, whatever its size
@@ -74,7 +58,7 @@ def test_what_the_calamine_corpus_holds_is_read(monkeypatch):
     what calamine trims and unescaped what it unescapes."""
     cells: set[str] = set()
     for path in CALAMINE_BOOKS:
-        frames = _read(path, True, monkeypatch)
+        frames = read_sheets(path, True, monkeypatch)
         if not isinstance(frames, str):
             for frame in frames:
                 for col in frame.columns[2:]:
@@ -87,14 +71,7 @@ def test_what_the_calamine_corpus_holds_is_read(monkeypatch):
 
 @pytest.mark.parametrize("path", SCDL_XLSX, ids=lambda p: p.name)
 def test_a_real_scdl_workbook_gives_the_same_grants_streamed(path: Path, monkeypatch):
-    monkeypatch.setattr(split, "STREAM_CELLS", 10**15)
-    whole = read_grants(path)
-    monkeypatch.setattr(split, "STREAM_CELLS", 0)
-    streamed = read_grants(path)
-    assert streamed.rows_read == whole.rows_read > 0
-    for table in ("grants", "grants_set_aside"):
-        assert_frame_equal(streamed.tables[table], whole.tables[table])
-    assert streamed.problem_lines() == whole.problem_lines()
+    assert_same_grants_both_ways(path, monkeypatch)
 
 
 def test_a_large_xlsx_streams_and_a_small_one_does_not(tmp_path, monkeypatch):
@@ -190,12 +167,12 @@ def test_rows_out_of_order_are_read_whole_as_calamine_reads_them(tmp_path, monke
     """No spreadsheet program writes rows out of order, a generator may: such a sheet cannot
     stream; it is read whole by calamine (within TABLE_CELLS), the same rows either way."""
     path = _sheet_xml(tmp_path / "desordre.xlsx", _row(1, "a", "b") + _row(4, "g", "h") + _row(2, "c", "d"))
-    whole, streamed = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
+    whole, streamed = read_sheets(path, False, monkeypatch), read_sheets(path, True, monkeypatch)
     assert not isinstance(streamed, str), streamed
     assert_frame_equal(streamed[0], whole[0])
     assert streamed[0]["_line"].to_list() == [1, 2, 3, 4] and streamed[0]["c0"].to_list() == ["a", "c", "", "g"]
     monkeypatch.setenv("SOLIDARITY_MAX_TABLE_CELLS", "7")  # 4 rows x 2 columns: over it
-    refused = _read(path, True, monkeypatch)
+    refused = read_sheets(path, True, monkeypatch)
     assert isinstance(refused, str) and "out of order" in refused and "SOLIDARITY_MAX_TABLE_CELLS" in refused
 
 
@@ -205,7 +182,7 @@ def test_a_sheet_in_order_streams_with_its_gaps_and_far_cells(tmp_path, monkeypa
     rows = ('<row r="1"><c r="A1" s="1"/></row>' + '<row r="3"><c r="B3" t="inlineStr"><is><t>x</t></is></c></row>'
             + '<row r="6"><c r="C6"><v>2.5</v></c><c r="D6" t="b"><v>1</v></c></row>')
     path = _sheet_xml(tmp_path / "trous.xlsx", rows)
-    whole, streamed = _read(path, False, monkeypatch), _read(path, True, monkeypatch)
+    whole, streamed = read_sheets(path, False, monkeypatch), read_sheets(path, True, monkeypatch)
     assert_frame_equal(streamed[0], whole[0])
     assert streamed[0].rows() == [(3, 3, "x", "", ""), (4, 3, "", "", ""), (5, 3, "", "", ""),
                                   (6, 3, "", "2.5", "true")]

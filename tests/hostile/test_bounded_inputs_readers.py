@@ -118,31 +118,23 @@ def test_grants_csv_of_20m_empty_cells_is_read_in_bounded_batches(tmp_path: Path
     assert got.peak < 400 * MB, f"{got.peak / MB:,.0f} MB gained"
 
 
-def test_grants_xlsx_of_16m_cells_streams_in_bounded_memory(tmp_path: Path):
-    """Three grants and a cell at P1000000: a range of 16 million cells, refused before issue 19
-    (over `SOLIDARITY_MAX_TABLE_CELLS`: calamine would build it whole); an xlsx now streams, a row
+@pytest.mark.parametrize("filename,build", [
+    ("subventions_loin.xlsx", lambda p: far_cells(p, "P1000000")),
+    ("subventions_loin.ods", ods_far_row),
+], ids=["xlsx", "ods"])
+def test_grants_workbook_of_16m_cells_streams_in_bounded_memory(tmp_path: Path, filename, build):
+    """Three grants and a cell at P1000000 (an .ods: 999,995 empty rows between, one repeated
+    element): a range of 16 million cells, refused before issue 19 (over
+    `SOLIDARITY_MAX_TABLE_CELLS`: calamine would build it whole); an xlsx or .ods now streams, a row
     at a time: the million empty rows are read and skipped in bounded memory, the three grants kept
     and the far cell's row (an "x", no grant) rejected."""
-    path = far_cells(tmp_path / "subventions_loin.xlsx", "P1000000")
+    path = build(tmp_path / filename)
     got = read_in_child("grants", path, 400 * MB, 300)
     assert got.killed is None, f"{got.killed} ({got.seconds:.0f} s)"
     assert got.out is not None and got.out["refused"] is None, (got.out, got.stderr)
     assert (got.out["read"], got.out["accepted"], got.out["rejected"]) == (4, 3, 1)
     assert got.peak < 400 * MB, f"{got.peak / MB:,.0f} MB gained"
-    print(f"16 million cells: read in {got.seconds:.0f} s, peak gain {got.peak / MB:,.0f} MB")
-
-
-def test_grants_ods_of_16m_cells_streams_in_bounded_memory(tmp_path: Path):
-    """The same for an .ods: before, calamine built the 16 million cells whole (refused, over
-    `SOLIDARITY_MAX_TABLE_CELLS`); now its rows stream, the 999,995 empty ones (one repeated
-    element) are skipped, the three grants kept and the far cell's row rejected."""
-    path = ods_far_row(tmp_path / "subventions_loin.ods")
-    got = read_in_child("grants", path, 400 * MB, 300)
-    assert got.killed is None, f"{got.killed} ({got.seconds:.0f} s)"
-    assert got.out is not None and got.out["refused"] is None, (got.out, got.stderr)
-    assert (got.out["read"], got.out["accepted"], got.out["rejected"]) == (4, 3, 1)
-    assert got.peak < 400 * MB, f"{got.peak / MB:,.0f} MB gained"
-    print(f"16 million cells (ods): read in {got.seconds:.0f} s, peak gain {got.peak / MB:,.0f} MB")
+    print(f"16 million cells ({path.suffix}): read in {got.seconds:.0f} s, peak gain {got.peak / MB:,.0f} MB")
 
 
 def test_agenda_of_100k_events_is_read_event_by_event(tmp_path: Path):

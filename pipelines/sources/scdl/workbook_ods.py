@@ -54,7 +54,9 @@ from lxml import etree
 
 from pipelines.sources.common import SourceError
 from pipelines.sources.scdl.workbook_cells import Box
-from pipelines.sources.scdl.workbook_stream import NUMBER, ZIP_ERRORS, iterparse, local_name, release, sheet_whole
+from pipelines.sources.scdl.workbook_stream import (
+    NUMBER, ZIP_ERRORS, iterparse, local_name, open_zip, release, sheet_whole,
+)
 
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -98,11 +100,7 @@ def ods_sheets(path: Path, source_file: str, rows: int) -> Iterator[Iterator[pl.
     read in one pass over `content.xml`; a sheet left unfinished is skipped over by the next."""
     from pipelines.sources.scdl.split import records_frames
 
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise SourceError(source_file, "1", f"cannot open spreadsheet: {exc}") from exc
-    with archive:
+    with open_zip(path, source_file) as archive:
         try:
             _check_package(archive, source_file)
             sheets = _boxes(archive, source_file)

@@ -250,11 +250,7 @@ def xlsx_sheets(path: Path, source_file: str, rows: int) -> Iterator[Iterator[pl
     `rows` rows each."""
     from pipelines.sources.scdl.split import records_frames
 
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise SourceError(source_file, "1", f"cannot open spreadsheet: {exc}") from exc
-    with archive:
+    with open_zip(path, source_file) as archive:
         try:
             sheets, strings, styles = _package(archive, source_file)
         except (etree.XMLSyntaxError, *ZIP_ERRORS) as exc:
@@ -268,6 +264,14 @@ def xlsx_sheets(path: Path, source_file: str, rows: int) -> Iterator[Iterator[pl
                 yield records_frames(_lines(archive, part, box, strings, styles, source_file, label), box.width, rows)
             else:
                 yield sheet_whole(path, source_file, index, box.area, rows, "its rows are out of order")
+
+
+def open_zip(path: Path, source_file: str) -> zipfile.ZipFile:
+    """The workbook's zip, or a SourceError saying why it does not open."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise SourceError(source_file, "1", f"cannot open spreadsheet: {exc}") from exc
 
 
 def sheet_whole(path: Path, source_file: str, index: int, cells: int, rows: int, why: str) -> Iterator[pl.DataFrame]:
