@@ -9,7 +9,7 @@ is the independent reading:
   by LibreOffice and others for calamine's bug reports;
 - the real SCDL .ods (the Pyrénées-Orientales file): the same grants, set-aside rows and problems;
 - hand-made cells for what those files do not hold: rich text, annotations, repeats, formulas
-  without values, covered cells, row groups, the attribute order, some fifty ISO date forms.
+  without values, covered cells, row groups, the attribute order, some seventy ISO date and time forms.
 """
 
 from __future__ import annotations
@@ -157,11 +157,32 @@ def test_two_sheets_named_alike_are_read_whole_as_calamine_reads_them(tmp_path, 
     assert isinstance(refused, str) and "two sheets 'A'" in refused and "SOLIDARITY_MAX_TABLE_CELLS" in refused
 
 
+def test_rows_repeated_zero_times_above_the_first_value_move_it_down_as_calamine_does(tmp_path, monkeypatch):
+    """ODF forbids number-rows-repeated="0"; calamine then numbers the first valued row by the
+    row elements above it rather than the rows: followed here."""
+    path = ods(tmp_path / "zero.ods", table("S", row(repeated=0), row(repeated=0), row(number("1")), row(repeated=0),
+                                           row(number("2"))),
+               table("T", row(cell(), repeated=0), row(repeated=2), row(number("3"))))
+    first, second = _both(path, monkeypatch)
+    assert first.rows() == [(3, 1, "1"), (4, 1, "2")] and second.rows() == [(3, 1, "3")]
+
+
+def test_a_sheet_over_the_cells_calamine_reads_is_refused(tmp_path, monkeypatch):
+    """calamine refuses an .ods sheet spanning more than 100 million cells; so does the stream
+    (before building a row), though SOLIDARITY_MAX_STREAMED_CELLS would let 150 million in."""
+    path = ods(tmp_path / "vaste.ods", table("S", row(number("1"), cell('table:number-columns-repeated="98"'), number("2")),
+                                            row(repeated=1_000_000), row(number("3"))))
+    refused = read_sheets(path, True, monkeypatch)
+    assert isinstance(refused, str) and "100,000,200 cells" in refused and "100,000,000" in refused, refused
+    assert isinstance(read_sheets(path, False, monkeypatch), str)
+
+
 @pytest.mark.parametrize("name,rows,says", [
     ("indentation", ["<table:table-row>\n  " + number("1") + "\n</table:table-row>"], "text between the cells"),
     ("comment", ["<table:table-row><!-- c -->" + number("1") + "</table:table-row>"], "a comment between the cells"),
     ("decimal comma", [row(number("1,5"))], "office:value='1,5'"),
     ("repeat", [row(cell('table:number-columns-repeated="x" office:value="1"'))], "number-columns-repeated"),
+    ("fullwidth digit", [row(number("\uff11"))], "office:value='\uff11'"),
 ])
 def test_what_calamine_refuses_is_refused(tmp_path, monkeypatch, name, rows, says):
     path = ods(tmp_path / "refus.ods", table("S", *rows))
@@ -184,9 +205,11 @@ DATES = [
     " 2024-01-31T10:30:00", "2024-01-31T10 : 30 : 00", "2024-01-31 10 : 30 : 00", "2024-01-31 10:30:00.5",
     "2024-01-31T10:30:00 ", "2024-1-5 1:2:3", "+2024-01-31 10:30:00", "2024-01-31 1:02:03", "24-01-31 10:30:00",
     "2024-01-31 10:30:60", "10:30:00 PM", "T", "2024-01-31Tx",
+    # Unicode: spaces chrono skips, digits it does not read
+    "\u00a02024-01-31", "2024-01-31\u2003", "10:30\u3000", "\uff12024-01-31",
 ]
 TIMES = ["PT12H30M15S", "PT36H00M00S", "PT12H30M15.5S", "-PT1H", "P1DT2H", "PT1H2M3S", "PT12H30M",
-         "PT00H00M00.123456789S", "PT24H00M00S"]
+         "PT00H00M00.123456789S", "PT24H00M00S", "PT 12H30M00S", "PT12H 30M 00S"]
 
 
 def test_iso_dates_and_times_are_read_as_python_calamine_reads_them(tmp_path, monkeypatch):

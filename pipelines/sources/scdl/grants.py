@@ -161,7 +161,9 @@ def grant_batches(path: str | Path, batch_bytes: int | None = None) -> Iterator[
         # `split.sheet_batches`); that sheet's rows are then validated `rows` at a time
         rows = max(1, (batch_bytes or csv_stream.batch_bytes()) // SHEET_ROW_BYTES)
         first_head: list[tuple[int, list[str]]] | None = None
-        for sheet in sheet_batches(path, name, rows):
+        # the workbook stays open while `sheets` lives: its rows are read after the loop
+        sheets = sheet_batches(path, name, rows)
+        for sheet in sheets:
             frame = _sheet_head(sheet)
             head = head_records(frame)
             first_head = head if first_head is None else first_head

@@ -28,14 +28,22 @@ What is read, with lxml's iterparse (`workbook_guard` has bounded every part's s
   over `content.xml` (`_boxes`) before the second reads the rows.
 
 Refused, as calamine refuses them (it would not open the file): text or a comment between a
-row's cells, a number that does not read as one, a repeat count that is no count. Refused
-here, where calamine would give a range that does not add up: a value past its row cap, a
-`number-rows-repeated` of 0, a table inside a cell. Two sheets of the same name: calamine
-gives the last one's rows for both, so such a workbook is read whole by calamine (within
-`TABLE_CELLS`). Not followed (no spreadsheet program writes them): other namespace prefixes
-than office:/table:/text: (calamine matches the prefixes as written, this reader the
-namespaces), CDATA sections (calamine drops them), literal tabs and line breaks inside an
-attribute value (XML turns them into spaces, calamine keeps them).
+row's cells, a number that does not read as one (ASCII digits only), a repeat count that is no
+count, a sheet spanning more than 100 million cells. Refused here, where calamine would give a
+range that does not add up: a row of values past its row cap or repeated 0 times, a table
+inside a cell. A row repeated 0 times above a sheet's first value moves its rows down, as in
+calamine. Two sheets of the same name: calamine gives the last one's rows for both, so such a
+workbook is read whole by calamine (within `TABLE_CELLS`).
+
+Not followed (no spreadsheet program writes them; found by an independent review against
+calamine's source, 2026-12-04): other namespace prefixes than office:/table:/text: (calamine
+matches the prefixes as written, this reader the namespaces); CDATA sections (calamine drops
+them); literal tabs and line breaks inside an attribute value (XML turns them into spaces,
+calamine keeps them); XML that is not well-formed (a mismatched end tag, a control character:
+calamine reads on, lxml refuses the file, with the reason); an entity declared in a DTD
+(calamine refuses it, lxml leaves it out); a `text:c` signed or over a million spaces (refused
+here); the checks calamine makes outside the sheets (whitespace inside `named-expressions`, a
+`table:display` that is not a boolean: it refuses such a file, this reader reads it).
 
 What stays in memory: the sheets' ranges (4 integers each), and at most `rows` rows of cells.
 """
@@ -76,8 +84,9 @@ _BOOLEAN_VALUE, _VALUE_TYPE = f"{{{_OFFICE}}}boolean-value", f"{{{_OFFICE}}}valu
 _ANNOTATION = f"{{{_OFFICE}}}annotation"
 _PARAGRAPH, _SPACES, _SPACE_COUNT = f"{{{_TEXT}}}p", f"{{{_TEXT}}}s", f"{{{_TEXT}}}c"
 
-# calamine's bounds on a sheet (`MAX_ROWS`, `MAX_COLUMNS` in its ods.rs): repeats past them are cut
-MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
+# calamine's bounds on a sheet (`MAX_ROWS`, `MAX_COLUMNS` in its ods.rs): repeats past them are cut;
+# a sheet whose range spans more than `MAX_CELLS` is refused
+MAX_ROWS, MAX_COLUMNS, MAX_CELLS = 1_048_576, 16_384, 100_000_000
 
 
 def is_ods(archive: zipfile.ZipFile) -> bool:
@@ -91,7 +100,11 @@ def is_ods(archive: zipfile.ZipFile) -> bool:
 @dataclass
 class _Sheet:
     name: str
-    box: Box = field(default_factory=Box)
+    box: Box = field(default_factory=Box)  # in the sheet's row numbers, `shift` included
+    # calamine numbers a sheet's first valued row max(rows above it, row elements above it): the
+    # same unless an element above says number-rows-repeated="0" (which ODF forbids); then its
+    # rows come lower by the difference, and so they do here
+    shift: int = 0
 
 
 def ods_sheets(path: Path, source_file: str, rows: int) -> Iterator[Iterator[pl.DataFrame]]:
@@ -113,12 +126,16 @@ def ods_sheets(path: Path, source_file: str, rows: int) -> Iterator[Iterator[pl.
             for index in range(len(sheets)):
                 yield sheet_whole(path, source_file, index, cells, rows, f"the workbook names two sheets {twice!r}")
             return
+        for index, sheet in enumerate(sheets):
+            if sheet.box.area > MAX_CELLS:
+                raise SourceError(source_file, "1", f"sheet {index + 1} spans {sheet.box.area:,} cells, over the "
+                                                    f"{MAX_CELLS:,} calamine reads in an .ods sheet: not read")
         cursor = _Cursor(_row_events(archive, source_file, values=True))
         for index, sheet in enumerate(sheets):
             if sheet.box.top is None:
                 yield records_frames(iter(()), 0, rows)
             else:
-                yield records_frames(_lines(cursor.rows_of(index), sheet.box), sheet.box.width, rows)
+                yield records_frames(_lines(cursor.rows_of(index), sheet.box, sheet.shift), sheet.box.width, rows)
 
 
 def _check_package(archive: zipfile.ZipFile, source_file: str) -> None:
@@ -300,20 +317,22 @@ def _paragraphs(cell, source_file: str, label: str, at: int) -> str:
 
 
 # How python-calamine 0.9.1 (calamine 0.37, chrono 0.4.45) reads an ISO date-value, found by
-# tests/test_scdl_reader_ods_stream.py on some fifty forms, the usual and the odd: with a "T",
+# tests/test_scdl_reader_ods_stream.py on some seventy forms, the usual and the odd: with a "T",
 # chrono's datetime grammar (whitespace around the numbers and separators, 1-2 digit fields, a
 # signed year, seconds required, a fraction to the nanosecond, a leap second read as :59); without
 # one but with a ":", exactly "YYYY-MM-DD HH:MM:SS", else chrono's time grammar (seconds optional);
 # else chrono's date grammar
-_WS = r"[ \t\n\r\f\v]*"
-_YMD = rf"{_WS}([+-]\d+|\d{{1,4}}){_WS}-{_WS}(\d{{1,2}}){_WS}-{_WS}(\d{{1,2}})"
-_HMS = rf"{_WS}(\d{{1,2}}){_WS}:{_WS}(\d{{1,2}})(?:{_WS}:{_WS}(\d{{1,2}})(?:\.(\d+))?)?{_WS}"
-_HMS_SECONDS = rf"{_WS}(\d{{1,2}}){_WS}:{_WS}(\d{{1,2}}){_WS}:{_WS}(\d{{1,2}})(?:\.(\d+))?{_WS}"
+_WS = r"\s*"  # any Unicode whitespace, as Rust's `char::is_whitespace`
+_D = "[0-9]"  # ASCII digits only: chrono reads no other (Python's \d takes "２")
+_YMD = rf"{_WS}([+-]{_D}+|{_D}{{1,4}}){_WS}-{_WS}({_D}{{1,2}}){_WS}-{_WS}({_D}{{1,2}})"
+_HMS = rf"{_WS}({_D}{{1,2}}){_WS}:{_WS}({_D}{{1,2}})(?:{_WS}:{_WS}({_D}{{1,2}})(?:\.({_D}+))?)?{_WS}"
+_HMS_SECONDS = rf"{_WS}({_D}{{1,2}}){_WS}:{_WS}({_D}{{1,2}}){_WS}:{_WS}({_D}{{1,2}})(?:\.({_D}+))?{_WS}"
 _DATE = re.compile(_YMD + _WS)
 _DATETIME = re.compile(_YMD + _WS + "T" + _HMS_SECONDS)
-_DATETIME_SPACE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})()")
+_DATETIME_SPACE = re.compile(rf"({_D}{{4}})-({_D}{{2}})-({_D}{{2}}) ({_D}{{2}}):({_D}{{2}}):({_D}{{2}})()")
 _TIME_OF_DAY = re.compile(_HMS)
-_DURATION = re.compile(r"PT(\d{1,2})H(\d{1,2})M(\d{1,2})(?:\.(\d+))?S")
+# chrono's "PT%HH%MM%S%.fS": whitespace may come before each number
+_DURATION = re.compile(rf"PT{_WS}({_D}{{1,2}})H{_WS}({_D}{{1,2}})M{_WS}({_D}{{1,2}})(?:\.({_D}+))?S")
 
 
 def iso_datetime(text: str):
@@ -363,13 +382,21 @@ def _boxes(archive: zipfile.ZipFile, source_file: str) -> list[_Sheet]:
     """The named sheets, in order, each with its range (rows and columns from the first to the
     last holding a value)."""
     names: list[str] = []
-    boxes: dict[int, Box] = {}
+    sheets: dict[int, _Sheet] = {}
+    elements, current = 0, -1  # row elements above, in the current sheet
     for event in _row_events(archive, source_file, values=False, names=names):
+        if event.sheet != current:
+            elements, current = 0, event.sheet
         if event.cells:
+            sheet = sheets.get(event.sheet)
+            if sheet is None:
+                sheet = sheets[event.sheet] = _Sheet("", Box(), max(elements - event.row, 0))
             first, last = event.cells[0], event.cells[-1]
-            boxes.setdefault(event.sheet, Box()).add(event.row, event.row + event.repeats - 1,
-                                                     first[0], last[0] + last[1] - 1)
-    return [_Sheet(name, boxes.get(index, Box())) for index, name in enumerate(names)]
+            top = event.row + sheet.shift
+            sheet.box.add(top, top + event.repeats - 1, first[0], last[0] + last[1] - 1)
+        elements += 1
+    return [_Sheet(name, sheets[i].box, sheets[i].shift) if i in sheets else _Sheet(name)
+            for i, name in enumerate(names)]
 
 
 class _Cursor:
@@ -392,16 +419,18 @@ class _Cursor:
             yield event
 
 
-def _lines(events: Iterator[_RowEvent], box: Box) -> Iterator[tuple[int, list[str]]]:
+def _lines(events: Iterator[_RowEvent], box: Box, shift: int) -> Iterator[tuple[int, list[str]]]:
     """The sheet's rows inside `box`, each `box.width` texts ("" where empty), numbered as the
-    sheet numbers them, each row element as many times as it is repeated."""
+    sheet numbers them (moved down by `shift`, as calamine does), each row element as many
+    times as it is repeated."""
     width = box.width
     for event in events:
-        if event.row + event.repeats <= box.top or event.row > box.bottom:
+        start = event.row + shift
+        if start + event.repeats <= box.top or start > box.bottom:
             continue
         cells = [""] * width
         for col, repeats, text in event.cells:
             for c in range(max(col, box.left), min(col + repeats, box.right + 1)):
                 cells[c - box.left] = text
-        for row in range(max(event.row, box.top), min(event.row + event.repeats, box.bottom + 1)):
+        for row in range(max(start, box.top), min(start + event.repeats, box.bottom + 1)):
             yield row + 1, cells  # `records_frames` copies the texts out before the next row

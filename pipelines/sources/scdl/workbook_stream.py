@@ -52,10 +52,12 @@ from pipelines.sources.common import SourceError
 from pipelines.sources.scdl.workbook_cells import Box
 
 # a part that does not inflate, or not to its checksum
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError)
+# (an encrypted member: RuntimeError; a compression zipfile lacks: NotImplementedError)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")  # calamine unescapes one byte: _x000D_ -> "\r"
-NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+# a number as calamine parses it (Rust's float syntax: ASCII digits only, Python's float() takes "１")
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.IGNORECASE | re.ASCII)
 
 
 def iterparse(source, tags: tuple[str, ...], events: tuple[str, ...] = ("end",), comments: bool = False):
