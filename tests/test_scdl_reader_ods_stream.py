@@ -25,7 +25,7 @@ from ods_files import cell, date, number, ods, row, table, text, time
 
 from pipelines.sources.scdl import split
 from pipelines.sources.scdl.workbook_guard import check_workbook
-from workbook_readers import assert_same_grants_both_ways, read_both, read_sheets
+from workbook_readers import assert_same_grants_both_ways, read_both, read_sheets, readers_chosen, streamed_cells
 
 ROOT = Path(__file__).resolve().parent
 CALAMINE_ODS = sorted((ROOT / "data/real/ods-calamine").glob("*.ods"))
@@ -58,13 +58,7 @@ def test_each_calamine_test_workbook_streams_as_calamine_reads_it(path: Path, mo
 def test_what_the_calamine_corpus_holds_is_read(monkeypatch):
     """Not a vacuous comparison: the stream read text, numbers, dates and times, kept the
     spaces a string holds and joined paragraphs with a line break."""
-    cells: set[str] = set()
-    for path in CALAMINE_ODS:
-        frames = read_sheets(path, True, monkeypatch)
-        if not isinstance(frames, str):
-            for frame in frames:
-                for col in frame.columns[2:]:
-                    cells.update(frame[col].to_list())
+    cells = streamed_cells(CALAMINE_ODS, monkeypatch)
     assert len(cells) > 50
     assert {"  Value   With 2 spaces before and after  ", "Split\nLine", "àâéêèçöïî«»", "1.5"} <= cells
     assert {"2021-01-01 10:10:10", "1899-12-31 10:10:10.123456", "2016-10-20 00:00:00", "false"} <= cells
@@ -228,14 +222,8 @@ def test_a_large_ods_streams_and_a_small_one_does_not(tmp_path, monkeypatch):
     path = ods(tmp_path / "grants.ods", table("S", *(row(*(text(f"r{r}c{c}") for c in range(5))) for r in range(40))))
     scanned = check_workbook(path, path.name)
     assert (scanned.kind, scanned.cells) == ("ods", 200)
-    seen = []
-    monkeypatch.setattr("pipelines.sources.scdl.workbook_ods.ods_sheets", lambda *a: seen.append("stream") or iter(()))
-    monkeypatch.setattr(split, "_calamine_sheets", lambda *a: seen.append("calamine") or iter(()))
-    monkeypatch.setattr(split, "STREAM_CELLS", 200)
-    list(split.sheet_batches(path, path.name, 10))
-    monkeypatch.setattr(split, "STREAM_CELLS", 199)
-    list(split.sheet_batches(path, path.name, 10))
-    assert seen == ["calamine", "stream"]
+    stream = "pipelines.sources.scdl.workbook_ods.ods_sheets"
+    assert readers_chosen(path, 200, stream, monkeypatch) == ["calamine", "stream"]
 
 
 def test_an_ods_is_told_from_another_zip(tmp_path):

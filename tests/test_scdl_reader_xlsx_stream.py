@@ -22,10 +22,9 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.sources.scdl import split
 from pipelines.sources.scdl.workbook_guard import XLSX_MAIN_PART, check_workbook
 from pipelines.sources.scdl.workbook_stream import excel_serial, number_format_kind
-from workbook_readers import assert_same_grants_both_ways, read_both, read_sheets
+from workbook_readers import assert_same_grants_both_ways, read_both, read_sheets, readers_chosen, streamed_cells
 
 ROOT = Path(__file__).resolve().parent
 CALAMINE_BOOKS = sorted((ROOT / "data/real/xlsx-calamine").glob("*.xls[xm]"))
@@ -56,13 +55,7 @@ def test_each_calamine_test_workbook_streams_as_calamine_reads_it(path: Path, mo
 def test_what_the_calamine_corpus_holds_is_read(monkeypatch):
     """Not a vacuous comparison: the stream read text, numbers, dates and durations, trimmed
     what calamine trims and unescaped what it unescapes."""
-    cells: set[str] = set()
-    for path in CALAMINE_BOOKS:
-        frames = read_sheets(path, True, monkeypatch)
-        if not isinstance(frames, str):
-            for frame in frames:
-                for col in frame.columns[2:]:
-                    cells.update(frame[col].drop_nulls().to_list())
+    cells = streamed_cells(CALAMINE_BOOKS, monkeypatch)
     assert len(cells) > 1_000
     assert "trimmed value" in cells and "ABC\r\nDEF" in cells  # whitespace_trim, has_x000D_
     assert "課きく\u3000毛こ" in cells  # rph.xlsx: the phonetic reading left out
@@ -85,15 +78,8 @@ def test_a_large_xlsx_streams_and_a_small_one_does_not(tmp_path, monkeypatch):
         sheet.write_row(r, 0, [f"r{r}c{c}" for c in range(5)])
     book.close()
     assert check_workbook(path, path.name).cells == 200
-    seen = []
-    monkeypatch.setattr("pipelines.sources.scdl.workbook_stream.xlsx_sheets",
-                        lambda *a: seen.append("stream") or iter(()))
-    monkeypatch.setattr(split, "_calamine_sheets", lambda *a: seen.append("calamine") or iter(()))
-    monkeypatch.setattr(split, "STREAM_CELLS", 200)
-    list(split.sheet_batches(path, path.name, 10))
-    monkeypatch.setattr(split, "STREAM_CELLS", 199)
-    list(split.sheet_batches(path, path.name, 10))
-    assert seen == ["calamine", "stream"]
+    stream = "pipelines.sources.scdl.workbook_stream.xlsx_sheets"
+    assert readers_chosen(path, 200, stream, monkeypatch) == ["calamine", "stream"]
 
 
 # calamine's own cases for its format detection (src/formats.rs tests, themselves from openpyxl's)

@@ -50,3 +50,28 @@ def read_both(path: Path, monkeypatch) -> list[pl.DataFrame] | str:
     for mine, theirs in zip(streamed, whole):
         assert_frame_equal(mine, theirs)
     return streamed
+
+
+def streamed_cells(paths: list[Path], monkeypatch) -> set[str]:
+    """Every cell text the stream read from these workbooks (those it refuses left out): what a
+    corpus test checks is not a comparison of empty frames."""
+    cells: set[str] = set()
+    for path in paths:
+        frames = read_sheets(path, True, monkeypatch)
+        if not isinstance(frames, str):
+            for frame in frames:
+                for col in frame.columns[2:]:
+                    cells.update(frame[col].drop_nulls().to_list())
+    return cells
+
+
+def readers_chosen(path: Path, cells: int, stream: str, monkeypatch) -> list[str]:
+    """Which reader `split.sheet_batches` takes for a workbook of `cells` cells, with
+    `STREAM_CELLS` at those cells, then one fewer (`stream`: the streaming reader's dotted name)."""
+    seen: list[str] = []
+    monkeypatch.setattr(stream, lambda *a: seen.append("stream") or iter(()))
+    monkeypatch.setattr(split, "_calamine_sheets", lambda *a: seen.append("calamine") or iter(()))
+    for limit in (cells, cells - 1):
+        monkeypatch.setattr(split, "STREAM_CELLS", limit)
+        list(split.sheet_batches(path, path.name, 10))
+    return seen

@@ -295,9 +295,8 @@ def _paragraphs(cell, source_file: str, label: str, at: int) -> str:
         if element.text and isinstance(element.tag, str):
             parts.append(element.text)
         for child in element:
-            if child.tag == _ANNOTATION:
-                pass
-            elif isinstance(child.tag, str):  # a comment or processing instruction adds nothing
+            # an annotation (a comment on the cell), an XML comment or a processing instruction adds nothing
+            if child.tag != _ANNOTATION and isinstance(child.tag, str):
                 if child.tag == _PARAGRAPH:
                     if not first[0]:
                         parts.append("\n")
